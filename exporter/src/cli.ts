@@ -1,0 +1,267 @@
+/**
+ * The `flowlens` command. Subcommands parse their flags strictly (an unknown flag is an error naming it),
+ * build the configuration (file < environment < flags) and run the pipeline.
+ */
+import { parseArgs } from 'node:util';
+import type { Server } from 'node:http';
+import { ConfigError, DEFAULT_PORT, loadConfig, overridesFromEnvironment, type ConfigOverrides } from './config';
+import { buildExporter } from './exporter';
+import { createExporterServer } from './server/http';
+import { JsonLogger } from './log';
+import { SOURCE_KINDS } from './sources/registry';
+import { catalogueMarkdown } from './metrics/catalogue-doc';
+import { VERSION } from './version';
+
+/** A mistake in how the command was called: printed as one line, exit code 2. */
+class UsageError extends Error {}
+
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
+
+const SOURCE_HELP = SOURCE_KINDS.map((kind) => `    ${kind.kind.padEnd(14)} ${kind.description}`).join('\n');
+
+const COMMANDS = {
+  serve: {
+    summary: 'run the exporter: follow the sources and serve /metrics',
+    usage: 'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--state-dir DIR]',
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      demo: { type: 'boolean' },
+      'state-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --config FILE          YAML configuration file (see docs/configuration.md); env FLOWLENS_CONFIG
+  --listen HOST:PORT     where to serve /metrics, /healthz, /readyz (default 0.0.0.0:${DEFAULT_PORT}); env FLOWLENS_LISTEN
+  --source KIND:PATH     a source to follow, repeatable; env FLOWLENS_SOURCES (comma-separated)
+  --demo                 add the embedded demo cluster as a source; env FLOWLENS_DEMO=true
+  --state-dir DIR        where read offsets are checkpointed, so a restart neither loses nor repeats lines
+  --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL`,
+  },
+  replay: {
+    summary: 'read files to their end through the pipeline, print the exposition to stdout, exit',
+    usage: 'flowlens replay --source KIND:PATH [--source ...] [--resources FILE] [--config FILE] [--format prometheus|openmetrics]',
+    options: {
+      config: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      resources: { type: 'string' },
+      'state-dir': { type: 'string' },
+      format: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --source KIND:PATH     a file to read, repeatable (at least one)
+  --resources FILE       Kubernetes objects (YAML or JSON, as kubectl get -A -o yaml writes them) for workload context
+  --config FILE          YAML configuration file (metric aggregation, budgets, exclusions)
+  --state-dir DIR        resume from (and save) read offsets, to replay only what is new
+  --format FORMAT        prometheus (text 0.0.4, default) or openmetrics
+  --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
+  },
+  catalogue: {
+    summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
+    usage: 'flowlens catalogue',
+    options: { help: { type: 'boolean' } },
+    flags: '',
+  },
+} satisfies Record<string, { summary: string; usage: string; options: Record<string, OptionSpec>; flags: string }>;
+
+type CommandName = keyof typeof COMMANDS;
+
+function mainHelp(): string {
+  const commands = (Object.keys(COMMANDS) as CommandName[])
+    .map((name) => `  ${name.padEnd(10)} ${COMMANDS[name].summary}`)
+    .join('\n');
+  return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
+
+Usage: flowlens <command> [flags]
+
+Commands:
+${commands}
+  version    print the version
+
+Run flowlens <command> --help for a command's flags.
+
+Source kinds (--source KIND:PATH):
+${SOURCE_HELP}
+`;
+}
+
+function commandHelp(name: CommandName): string {
+  const command = COMMANDS[name];
+  return `${command.summary}\n\nUsage: ${command.usage}\n${command.flags ? `\nFlags:\n${command.flags}\n  --help                 show this help\n` : ''}${
+    name === 'catalogue' ? '' : `\nSource kinds:\n${SOURCE_HELP}\n`
+  }`;
+}
+
+function parseFlags(name: CommandName, args: string[]): Record<string, string | boolean | string[] | undefined> {
+  try {
+    const { values } = parseArgs({ args, options: COMMANDS[name].options, strict: true, allowPositionals: false });
+    return values as Record<string, string | boolean | string[] | undefined>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = error instanceof Error ? error.message : String(error);
+    const flag = /'(-[^' ]+)/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag ?? message} for flowlens ${name}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`flag ${flag ?? ''} needs a value`.trim());
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError(`unexpected argument ${/'([^']+)'/.exec(message)?.[1] ?? ''}: flowlens ${name} takes flags only`);
+    }
+    throw new UsageError(message);
+  }
+}
+
+function flagOverrides(flags: Record<string, string | boolean | string[] | undefined>): ConfigOverrides {
+  const overrides: ConfigOverrides = {};
+  if (typeof flags['listen'] === 'string') overrides.listen = flags['listen'];
+  if (typeof flags['state-dir'] === 'string') overrides.stateDir = flags['state-dir'];
+  if (typeof flags['resources'] === 'string') overrides.resources = flags['resources'];
+  if (Array.isArray(flags['source'])) overrides.sources = flags['source'];
+  if (flags['demo'] === true) overrides.demo = true;
+  if (typeof flags['log-level'] === 'string') overrides.logLevel = flags['log-level'];
+  return overrides;
+}
+
+function configFrom(flags: Record<string, string | boolean | string[] | undefined>, defaults: ConfigOverrides = {}) {
+  const environment = overridesFromEnvironment(process.env);
+  const configFile = typeof flags['config'] === 'string' ? flags['config'] : environment.configFile;
+  return loadConfig({
+    configFile,
+    environment: { ...defaults, ...environment.overrides },
+    flags: flagOverrides(flags),
+    problems: environment.problems,
+  });
+}
+
+export async function main(args: string[]): Promise<void> {
+  try {
+    process.exitCode = await run(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`flowlens: ${error.message} (see flowlens --help)\n`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`flowlens: ${problem}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`flowlens: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(mainHelp());
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
+  const name = command as CommandName;
+  const flags = parseFlags(name, rest);
+  if (flags['help'] === true) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  switch (name) {
+    case 'serve':
+      return serve(flags);
+    case 'replay':
+      return replay(flags);
+    case 'catalogue':
+      process.stdout.write(catalogueMarkdown());
+      return 0;
+  }
+}
+
+async function replay(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+  if (!Array.isArray(flags['source']) || flags['source'].length === 0) {
+    throw new UsageError('replay needs at least one --source KIND:PATH');
+  }
+  const format = flags['format'] ?? 'prometheus';
+  if (format !== 'prometheus' && format !== 'openmetrics') {
+    throw new UsageError(`--format "${String(format)}" must be prometheus or openmetrics`);
+  }
+  const config = configFrom(flags, { logLevel: 'warn' });
+  const logger = new JsonLogger(config.logLevel);
+  const exporter = await buildExporter(config, 'replay', logger);
+  for (const source of exporter.sources) {
+    try {
+      await source.start();
+    } finally {
+      await source.stop();
+    }
+  }
+  process.stdout.write(exporter.registry.render(format));
+  return 0;
+}
+
+async function serve(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+  const config = configFrom(flags);
+  const logger = new JsonLogger(config.logLevel);
+  if (config.sources.length === 0) {
+    throw new UsageError('serve needs a source: --source KIND:PATH, --demo, or sources in the config file');
+  }
+  const exporter = await buildExporter(config, 'serve', logger);
+  let startedSources = 0;
+  const server = createExporterServer({
+    registry: exporter.registry,
+    logger,
+    notReadyReason: () =>
+      startedSources < exporter.sources.length ? `${exporter.sources.length - startedSources} source(s) starting` : undefined,
+  });
+  await listen(server, config.listenHost, config.listenPort);
+  logger.log('info', 'serving', {
+    listen: `${config.listenHost}:${config.listenPort}`,
+    sources: config.sources.map((source) => `${source.kind}:${source.argument}`).join(','),
+    version: VERSION,
+  });
+  for (const source of exporter.sources) {
+    source.start().then(
+      () => startedSources++,
+      (error: unknown) => logger.log('error', 'source failed to start', { source: source.spec.id, error: String(error) }),
+    );
+  }
+  // Expire idle series even when nobody scrapes, so memory stays bounded.
+  const sweeper = setInterval(() => exporter.registry.aggregator.sweep(Date.now() / 1000), 30_000);
+  sweeper.unref();
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.log('info', 'shutting down', { signal });
+      clearInterval(sweeper);
+      void (async () => {
+        await Promise.allSettled(exporter.sources.map((source) => source.stop()));
+        await exporter.checkpoints?.flush();
+        await new Promise<void>((closed) => {
+          server.close(() => closed());
+          server.closeIdleConnections();
+        });
+        logger.log('info', 'stopped', { signal });
+        resolve(0);
+      })();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(new Error(`cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'address in use' : error.message}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Enrichment from a cluster view: pod IPs to pods, pods (or Calico's aggregated pod prefixes) to their
+ * owning workload, service cluster IPs to services, node IPs to hosts. Runs before the pod-name
+ * fallback, which only fills what the cluster did not know.
+ */
+import type { Enricher } from '../pipeline/enrich';
+import type { Endpoint, FlowRecord } from '../model/flow';
+import type { StaticClusterView } from './static-view';
+
+export class ClusterViewEnricher implements Enricher {
+  constructor(private readonly view: StaticClusterView) {}
+
+  enrich(record: FlowRecord): void {
+    this.complete(record.source, false);
+    this.complete(record.destination, true);
+  }
+
+  private complete(endpoint: Endpoint, isDestination: boolean): void {
+    if (endpoint.workload !== '') return;
+    if (endpoint.ip !== '') {
+      const pod = this.view.podByIp(endpoint.ip);
+      if (pod !== undefined) {
+        const owner = this.view.workloadOf(pod);
+        Object.assign(endpoint, {
+          kind: 'pod',
+          namespace: pod.namespace,
+          pod: pod.name,
+          workload: owner.workload,
+          workloadKind: owner.kind,
+          labels: endpoint.labels ?? pod.labels,
+        });
+        return;
+      }
+      const service = isDestination ? this.view.serviceByClusterIp(endpoint.ip) : undefined;
+      if (service !== undefined && endpoint.service === '') {
+        endpoint.service = service.name;
+        endpoint.serviceNamespace = service.namespace;
+      }
+      const node = this.view.nodeByIp(endpoint.ip);
+      if (node !== undefined && endpoint.namespace === '') {
+        Object.assign(endpoint, { kind: 'host', workload: 'host', workloadKind: 'Node', pod: '' });
+        return;
+      }
+    }
+    if (endpoint.kind === 'pod' && endpoint.pod !== '') {
+      const pod = this.view.podByName(endpoint.namespace, endpoint.pod);
+      const owner = pod ? this.view.workloadOf(pod) : this.view.workloadOfPrefix(endpoint.namespace, endpoint.pod);
+      if (owner !== undefined) {
+        endpoint.workload = owner.workload;
+        endpoint.workloadKind = owner.kind;
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, overridesFromEnvironment } from './config';
+
+function withConfigFile(text: string, body: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'flowlens-config-'));
+  try {
+    const path = join(dir, 'flowlens.yaml');
+    writeFileSync(path, text);
+    body(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function problemsOf(action: () => unknown): string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults, then file, then environment, then flags', () => {
+  withConfigFile(
+    'listen: 127.0.0.1:9000\nlogLevel: debug\nsources: [calico-flows:/var/log/flows.log]\nmetrics:\n  ttl: 5m\n  families:\n    flowlens_flows_total: {aggregation: pod, ports: false, budget: 100}\n',
+    (path) => {
+      const fromFile = loadConfig({ configFile: path, environment: {}, flags: {} });
+      assert.equal(fromFile.listenHost, '127.0.0.1');
+      assert.equal(fromFile.listenPort, 9000);
+      assert.equal(fromFile.logLevel, 'debug');
+      assert.deepEqual(fromFile.sources, [{ kind: 'calico-flows', argument: '/var/log/flows.log', id: 'calico-flows' }]);
+      assert.deepEqual(fromFile.families.get('flowlens_flows_total'), { level: 'pod', ports: false, budget: 100, ttlSeconds: 300 });
+      assert.equal(fromFile.families.get('flowlens_flow_bytes_total')?.ttlSeconds, 300);
+      const overridden = loadConfig({
+        configFile: path,
+        environment: { listen: '127.0.0.1:9100', logLevel: 'warn' },
+        flags: { listen: '[::1]:9200', sources: ['hubble:/tmp/a', 'hubble:/tmp/b'], demo: true },
+      });
+      assert.equal(overridden.listenHost, '::1');
+      assert.equal(overridden.listenPort, 9200);
+      assert.equal(overridden.logLevel, 'warn');
+      assert.deepEqual(
+        overridden.sources.map((source) => source.id),
+        ['hubble', 'hubble-2', 'demo'],
+      );
+    },
+  );
+});
+
+test('every mistake names the key, the value and the fix', () => {
+  withConfigFile(
+    [
+      'listen: nowhere',
+      'logLevel: loud',
+      'sources: [bogus:/x, calico-flows]',
+      'colour: blue',
+      'metrics:',
+      '  budget: -5',
+      '  families:',
+      '    flowlens_flows_total: {aggregation: pods, ports: maybe, ttl: soon}',
+      '    flowlens_nothing_total: {}',
+    ].join('\n'),
+    (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+      const expectations = [
+        /listen address "nowhere" must be HOST:PORT/,
+        /log level "loud" is not one of debug, info, warn, error/,
+        /unknown kind "bogus"; use one of calico-flows, hubble, demo/,
+        /a calico-flows source needs a file, as calico-flows:\/path\/to\/file/,
+        /colour: unknown key; known keys are/,
+        /metrics.budget: -5 must be a whole number/,
+        /metrics.families.flowlens_flows_total.aggregation: "pods" is not one of workload, pod/,
+        /metrics.families.flowlens_flows_total.ports: "maybe" must be true or false/,
+        /metrics.families.flowlens_flows_total.ttl: "soon" must be a duration/,
+        /metrics.families.flowlens_nothing_total: unknown family/,
+      ];
+      for (const expected of expectations) {
+        assert.ok(
+          problems.some((problem) => expected.test(problem)),
+          `${expected} not in:\n${problems.join('\n')}`,
+        );
+      }
+    },
+  );
+});
+
+test('an unreadable or invalid config file is reported with its path', () => {
+  assert.match(
+    problemsOf(() => loadConfig({ configFile: '/nonexistent/flowlens.yaml', environment: {}, flags: {} }))[0] ?? '',
+    /config file \/nonexistent\/flowlens.yaml cannot be read: ENOENT/,
+  );
+  withConfigFile('listen: [unclosed', (path) => {
+    assert.match(problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '', /is not valid YAML/);
+  });
+  withConfigFile('- just\n- a list\n', (path) => {
+    assert.match(problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '', /top level must be a mapping/);
+  });
+});
+
+test('FLOWLENS_* environment variables, and unknown ones are errors', () => {
+  const { overrides, configFile, problems } = overridesFromEnvironment({
+    FLOWLENS_LISTEN: ':9999',
+    FLOWLENS_SOURCES: 'calico-flows:/a, hubble:/b',
+    FLOWLENS_DEMO: 'true',
+    FLOWLENS_CONFIG: '/etc/flowlens.yaml',
+    FLOWLENS_LISTNE: 'typo',
+    FLOWLENS_DEMO_X: '1',
+    PATH: '/usr/bin',
+  });
+  assert.deepEqual(overrides, { listen: ':9999', sources: ['calico-flows:/a', 'hubble:/b'], demo: true });
+  assert.equal(configFile, '/etc/flowlens.yaml');
+  assert.equal(problems.length, 2);
+  assert.match(problems[0] ?? '', /FLOWLENS_LISTNE is not known; use one of FLOWLENS_CONFIG/);
+  assert.match(overridesFromEnvironment({ FLOWLENS_DEMO: 'yes' }).problems[0] ?? '', /FLOWLENS_DEMO: "yes" must be true or false/);
+});

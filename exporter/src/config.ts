@@ -1,0 +1,342 @@
+/**
+ * Configuration: defaults, then a YAML file, then FLOWLENS_* environment variables, then flags, each
+ * overriding the one before. Every mistake is reported with the key (or flag, or variable) that holds it,
+ * the bad value and how to fix it, and all mistakes are reported at once.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RECORD_FAMILIES, recordFamily, type AggregationLevel } from './metrics/catalogue';
+import { DEFAULT_BUDGET, DEFAULT_TTL_SECONDS, defaultFamilyOptions, type FamilyOptions } from './metrics/flow-aggregator';
+import { LOG_LEVELS, type LogLevel } from './log';
+import { SOURCE_KINDS, sourceKind } from './sources/registry';
+
+export const DEFAULT_PORT = 9470;
+
+export interface SourceSpec {
+  kind: string;
+  /** The text after `KIND:`: a file path for line sources (made absolute), options for the demo. */
+  argument: string;
+  /** The `source` label of the self-metrics: the kind, with a number for repeats (`hubble-2`). */
+  id: string;
+}
+
+export interface FlowlensConfig {
+  listenHost: string;
+  listenPort: number;
+  stateDir: string | undefined;
+  sources: SourceSpec[];
+  logLevel: LogLevel;
+  families: Map<string, FamilyOptions>;
+  /** Kubernetes objects for workload context (`--resources`), read once at start. */
+  resourcesFile: string | undefined;
+  /** Namespaces whose flows are dropped before aggregation (either end), e.g. noisy system namespaces. */
+  excludeNamespaces: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** What flags and the environment may set; undefined means "not given". */
+export interface ConfigOverrides {
+  listen?: string;
+  stateDir?: string;
+  resources?: string;
+  sources?: string[];
+  demo?: boolean;
+  logLevel?: string;
+}
+
+const ENVIRONMENT_KEYS: Record<string, keyof ConfigOverrides | 'config'> = {
+  FLOWLENS_CONFIG: 'config',
+  FLOWLENS_LISTEN: 'listen',
+  FLOWLENS_STATE_DIR: 'stateDir',
+  FLOWLENS_SOURCES: 'sources',
+  FLOWLENS_DEMO: 'demo',
+  FLOWLENS_LOG_LEVEL: 'logLevel',
+};
+
+/** Reads FLOWLENS_* variables. An unknown one is an error: it is almost always a typo. */
+export function overridesFromEnvironment(environment: NodeJS.ProcessEnv): {
+  overrides: ConfigOverrides;
+  configFile: string | undefined;
+  problems: string[];
+} {
+  const overrides: ConfigOverrides = {};
+  const problems: string[] = [];
+  let configFile: string | undefined;
+  for (const [name, value] of Object.entries(environment)) {
+    if (!name.startsWith('FLOWLENS_') || value === undefined) continue;
+    const key = ENVIRONMENT_KEYS[name];
+    if (key === undefined) {
+      problems.push(`environment variable ${name} is not known; use one of ${Object.keys(ENVIRONMENT_KEYS).join(', ')}`);
+    } else if (key === 'config') {
+      configFile = value;
+    } else if (key === 'sources') {
+      overrides.sources = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    } else if (key === 'demo') {
+      if (value !== 'true' && value !== 'false') problems.push(`environment variable ${name}: "${value}" must be true or false`);
+      else overrides.demo = value === 'true';
+    } else {
+      overrides[key] = value;
+    }
+  }
+  return { overrides, configFile, problems };
+}
+
+/** Builds the configuration; throws ConfigError listing every problem found. */
+export function loadConfig(options: {
+  configFile: string | undefined;
+  environment: ConfigOverrides;
+  flags: ConfigOverrides;
+  problems?: string[];
+}): FlowlensConfig {
+  const problems = [...(options.problems ?? [])];
+  let file: FileConfig = {};
+  if (options.configFile !== undefined) file = readConfigFile(options.configFile, problems);
+  const where = (key: string): string => (options.configFile ? `${options.configFile}: ${key}` : key);
+
+  const merged: ConfigOverrides = { ...file.overrides, ...options.environment, ...options.flags };
+  const { host, port } = parseListen(merged.listen ?? `0.0.0.0:${DEFAULT_PORT}`, problems);
+  const logLevel = merged.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    problems.push(`log level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const sourceTexts = [...(merged.sources ?? [])];
+  if (merged.demo === true) sourceTexts.push('demo');
+  const sources = parseSources(sourceTexts, problems);
+  const families = file.metrics ? parseMetrics(file.metrics, where, problems) : defaultOptionsByFamily();
+  const excludeNamespaces = file.excludeNamespaces ?? [];
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    listenHost: host,
+    listenPort: port,
+    stateDir: merged.stateDir === undefined ? undefined : resolve(merged.stateDir),
+    resourcesFile: merged.resources === undefined ? undefined : resolve(merged.resources),
+    sources,
+    logLevel: logLevel as LogLevel,
+    families,
+    excludeNamespaces,
+  };
+}
+
+interface FileConfig {
+  overrides?: ConfigOverrides;
+  metrics?: Record<string, unknown>;
+  excludeNamespaces?: string[];
+}
+
+const FILE_KEYS = ['listen', 'stateDir', 'resources', 'sources', 'demo', 'logLevel', 'metrics', 'excludeNamespaces'];
+
+function readConfigFile(path: string, problems: string[]): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`config file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return {};
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    problems.push(`config file ${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return {};
+  }
+  if (document === null || document === undefined) return {};
+  if (!isRecord(document)) {
+    problems.push(`config file ${path}: the top level must be a mapping of keys (${FILE_KEYS.join(', ')})`);
+    return {};
+  }
+  const at = (key: string): string => `${path}: ${key}`;
+  const overrides: ConfigOverrides = {};
+  for (const [key, value] of Object.entries(document)) {
+    switch (key) {
+      case 'listen':
+      case 'stateDir':
+      case 'resources':
+      case 'logLevel':
+        if (typeof value === 'string') overrides[key] = value;
+        else if (key === 'listen' && typeof value === 'number') overrides.listen = `:${value}`;
+        else problems.push(`${at(key)}: ${show(value)} must be a string`);
+        break;
+      case 'demo':
+        if (typeof value === 'boolean') overrides.demo = value;
+        else problems.push(`${at(key)}: ${show(value)} must be true or false`);
+        break;
+      case 'sources':
+        overrides.sources = parseFileSources(value, at, problems);
+        break;
+      case 'metrics':
+      case 'excludeNamespaces':
+        break;
+      default:
+        problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
+    }
+  }
+  const metrics = document['metrics'];
+  if (metrics !== undefined && !isRecord(metrics)) problems.push(`${at('metrics')}: must be a mapping`);
+  const exclude = document['excludeNamespaces'];
+  let excludeNamespaces: string[] | undefined;
+  if (exclude !== undefined) {
+    if (Array.isArray(exclude) && exclude.every((item): item is string => typeof item === 'string')) {
+      excludeNamespaces = exclude;
+    } else {
+      problems.push(`${at('excludeNamespaces')}: must be a list of namespace names`);
+    }
+  }
+  return { overrides, metrics: isRecord(metrics) ? metrics : undefined, excludeNamespaces };
+}
+
+/** `sources:` entries are `KIND:PATH` strings or `{kind, path}` mappings. */
+function parseFileSources(value: unknown, at: (key: string) => string, problems: string[]): string[] {
+  if (!Array.isArray(value)) {
+    problems.push(`${at('sources')}: must be a list of "KIND:PATH" strings or {kind, path} mappings`);
+    return [];
+  }
+  const texts: string[] = [];
+  value.forEach((item: unknown, index) => {
+    if (typeof item === 'string') texts.push(item);
+    else if (isRecord(item) && typeof item['kind'] === 'string') {
+      const argument = item['path'] ?? item['options'] ?? '';
+      if (typeof argument !== 'string') problems.push(`${at(`sources[${index}].path`)}: must be a string`);
+      else texts.push(argument === '' ? item['kind'] : `${item['kind']}:${argument}`);
+    } else problems.push(`${at(`sources[${index}]`)}: ${show(item)} must be "KIND:PATH" or {kind, path}`);
+  });
+  return texts;
+}
+
+export function parseListen(listen: string, problems: string[]): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(listen);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    problems.push(`listen address "${listen}" must be HOST:PORT, e.g. 0.0.0.0:${DEFAULT_PORT}, 127.0.0.1:${DEFAULT_PORT} or [::]:${DEFAULT_PORT}`);
+    return { host: '0.0.0.0', port: DEFAULT_PORT };
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export function parseSources(texts: readonly string[], problems: string[]): SourceSpec[] {
+  const specs: SourceSpec[] = [];
+  const seen = new Map<string, number>();
+  for (const text of texts) {
+    const colon = text.indexOf(':');
+    const kindName = colon < 0 ? text : text.slice(0, colon);
+    const argument = colon < 0 ? '' : text.slice(colon + 1);
+    const kind = sourceKind(kindName);
+    if (kind === undefined) {
+      problems.push(
+        `source "${text}": unknown kind "${kindName}"; use one of ${SOURCE_KINDS.map((candidate) => candidate.kind).join(', ')}`,
+      );
+      continue;
+    }
+    if (kind.input === 'lines' && argument === '') {
+      problems.push(`source "${text}": a ${kind.kind} source needs a file, as ${kind.kind}:/path/to/file`);
+      continue;
+    }
+    const count = (seen.get(kind.kind) ?? 0) + 1;
+    seen.set(kind.kind, count);
+    specs.push({
+      kind: kind.kind,
+      argument: kind.input === 'lines' ? resolve(argument) : argument,
+      id: count === 1 ? kind.kind : `${kind.kind}-${count}`,
+    });
+  }
+  return specs;
+}
+
+function defaultOptionsByFamily(): Map<string, FamilyOptions> {
+  return new Map(RECORD_FAMILIES.map((family) => [family.name, defaultFamilyOptions(family)]));
+}
+
+const LEVELS: readonly AggregationLevel[] = ['workload', 'pod'];
+const METRICS_KEYS = ['budget', 'ttl', 'families'];
+const FAMILY_KEYS = ['aggregation', 'ports', 'budget', 'ttl'];
+
+function parseMetrics(
+  metrics: Record<string, unknown>,
+  where: (key: string) => string,
+  problems: string[],
+): Map<string, FamilyOptions> {
+  for (const key of Object.keys(metrics)) {
+    if (!METRICS_KEYS.includes(key)) problems.push(`${where(`metrics.${key}`)}: unknown key; known keys are ${METRICS_KEYS.join(', ')}`);
+  }
+  const budget = metrics['budget'] === undefined ? DEFAULT_BUDGET : parseBudget(metrics['budget'], where('metrics.budget'), problems);
+  const ttlSeconds =
+    metrics['ttl'] === undefined ? DEFAULT_TTL_SECONDS : parseDuration(metrics['ttl'], where('metrics.ttl'), problems);
+  const options = new Map<string, FamilyOptions>(
+    RECORD_FAMILIES.map((family) => [family.name, { ...defaultFamilyOptions(family), budget, ttlSeconds }]),
+  );
+  const families = metrics['families'];
+  if (families === undefined) return options;
+  if (!isRecord(families)) {
+    problems.push(`${where('metrics.families')}: must be a mapping from family name to options`);
+    return options;
+  }
+  for (const [name, value] of Object.entries(families)) {
+    const key = `metrics.families.${name}`;
+    const family = recordFamily(name);
+    if (family === undefined) {
+      problems.push(`${where(key)}: unknown family; configurable families are ${RECORD_FAMILIES.map((f) => f.name).join(', ')}`);
+      continue;
+    }
+    if (!isRecord(value)) {
+      problems.push(`${where(key)}: must be a mapping with ${FAMILY_KEYS.join(', ')}`);
+      continue;
+    }
+    const current = options.get(name)!;
+    for (const [option, optionValue] of Object.entries(value)) {
+      const optionKey = where(`${key}.${option}`);
+      switch (option) {
+        case 'aggregation':
+          if (LEVELS.includes(optionValue as AggregationLevel)) current.level = optionValue as AggregationLevel;
+          else problems.push(`${optionKey}: ${show(optionValue)} is not one of ${LEVELS.join(', ')}`);
+          break;
+        case 'ports':
+          if (typeof optionValue === 'boolean') current.ports = optionValue;
+          else problems.push(`${optionKey}: ${show(optionValue)} must be true or false`);
+          break;
+        case 'budget':
+          current.budget = parseBudget(optionValue, optionKey, problems);
+          break;
+        case 'ttl':
+          current.ttlSeconds = parseDuration(optionValue, optionKey, problems);
+          break;
+        default:
+          problems.push(`${optionKey}: unknown option; known options are ${FAMILY_KEYS.join(', ')}`);
+      }
+    }
+  }
+  return options;
+}
+
+function parseBudget(value: unknown, key: string, problems: string[]): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000_000) return value;
+  problems.push(`${key}: ${show(value)} must be a whole number of series between 1 and 10000000`);
+  return DEFAULT_BUDGET;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `90`, `90s`, `15m`, `1h`: seconds. */
+export function parseDuration(value: unknown, key: string, problems: string[]): number {
+  const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(value) : null;
+  const seconds =
+    typeof value === 'number' ? value : match ? Number(match[1]) * (DURATION_UNITS[match[2]!] ?? 1) : Number.NaN;
+  if (Number.isFinite(seconds) && seconds >= 1) return seconds;
+  problems.push(`${key}: ${show(value)} must be a duration of at least 1s, such as 90s, 15m or 1h`);
+  return DEFAULT_TTL_SECONDS;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}

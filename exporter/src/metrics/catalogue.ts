@@ -1,0 +1,289 @@
+/**
+ * The catalogue: every metric family Flowlens exposes, declared once. The aggregator, the exposition,
+ * docs/metrics.md (generated from here by `flowlens metrics-doc`) and the tests all read this list, so
+ * dashboards and alerts cannot drift from what the exporter emits.
+ */
+import type { FlowRecord } from '../model/flow';
+
+export type MetricType = 'counter' | 'gauge' | 'summary' | 'info';
+
+/** How finely a record family's series are keyed; configurable per family. */
+export type AggregationLevel = 'workload' | 'pod';
+
+export interface FamilyDefinition {
+  /** The sample name: counters end in `_total`, info metrics in `_info`. */
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  /** Base unit suffix (OpenMetrics `# UNIT`), when the family has one. */
+  readonly unit?: 'bytes' | 'seconds';
+  readonly labels: readonly string[];
+}
+
+/** A label whose value comes from a flow record. */
+export type FlowLabel =
+  | 'source_namespace'
+  | 'source_workload'
+  | 'source_pod'
+  | 'dest_namespace'
+  | 'dest_workload'
+  | 'dest_pod'
+  | 'dest_service'
+  | 'dest_port'
+  | 'protocol'
+  | 'action'
+  | 'policy'
+  | 'policy_tier'
+  | 'reporter';
+
+export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) => string>> = {
+  source_namespace: (record) => record.source.namespace,
+  source_workload: (record) => record.source.workload,
+  source_pod: (record) => record.source.pod,
+  dest_namespace: (record) => record.destination.namespace,
+  dest_workload: (record) => record.destination.workload,
+  dest_pod: (record) => record.destination.pod,
+  dest_service: (record) => record.destination.service,
+  dest_port: (record) => (record.destPort === undefined ? '' : String(record.destPort)),
+  protocol: (record) => record.protocol,
+  action: (record) => record.action,
+  policy: (record) => record.verdict.policy,
+  policy_tier: (record) => record.verdict.tier,
+  reporter: (record) => record.reporter,
+};
+
+/**
+ * Labels whose values come from a small fixed set. On budget overflow they keep their values, so the
+ * overflow series stay few and still split allow from deny; every other label reads `__overflow__`.
+ */
+export const BOUNDED_LABELS: ReadonlySet<string> = new Set(['action', 'reporter', 'direction']);
+export const OVERFLOW_VALUE = '__overflow__';
+
+/** A per-sample label with a fixed set of values, expanded at render time (one value column each). */
+export interface SplitLabel {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
+/** A family aggregated from flow records, keyed by flow labels that the aggregation options shape. */
+export interface RecordFamilyDefinition extends FamilyDefinition {
+  readonly labels: readonly FlowLabel[];
+  /** Families that share a group can share one series store when their aggregation options agree. */
+  readonly group: 'flows' | 'tcp';
+  /** Whether `dest_port` is a label by default (`ports: true`). */
+  readonly portsByDefault: boolean;
+  readonly split?: SplitLabel;
+  /** Only records for which this holds create or update series of the family. */
+  readonly appliesTo: (record: FlowRecord) => boolean;
+  /** Adds the record to the family's value columns (one per split value; summaries: sum then count). */
+  readonly accumulate: (record: FlowRecord, add: (column: number, value: number) => void) => void;
+}
+
+const EDGE_LABELS: readonly FlowLabel[] = [
+  'source_namespace',
+  'source_workload',
+  'dest_namespace',
+  'dest_workload',
+  'dest_service',
+];
+const FLOW_LABELS: readonly FlowLabel[] = [
+  ...EDGE_LABELS,
+  'dest_port',
+  'protocol',
+  'action',
+  'policy',
+  'policy_tier',
+  'reporter',
+];
+const TCP_LABELS: readonly FlowLabel[] = [...EDGE_LABELS, 'dest_port', 'reporter'];
+const DIRECTION: SplitLabel = { name: 'direction', values: ['forward', 'reverse'] };
+
+const always = (): boolean => true;
+const hasTcpStats = (record: FlowRecord): boolean => record.tcp !== undefined;
+
+export const RECORD_FAMILIES: readonly RecordFamilyDefinition[] = [
+  {
+    name: 'flowlens_flows_total',
+    help: "Flows between workloads by verdict and deciding policy (Calico's num_flows; one per non-reply Hubble flow).",
+    type: 'counter',
+    labels: FLOW_LABELS,
+    group: 'flows',
+    portsByDefault: true,
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.flows),
+  },
+  {
+    name: 'flowlens_flow_bytes_total',
+    help: 'Bytes carried by flows; direction forward is source to destination, reverse the replies.',
+    type: 'counter',
+    unit: 'bytes',
+    labels: FLOW_LABELS,
+    group: 'flows',
+    portsByDefault: true,
+    split: DIRECTION,
+    appliesTo: always,
+    accumulate: (record, add) => {
+      add(0, record.bytesForward);
+      add(1, record.bytesReverse);
+    },
+  },
+  {
+    name: 'flowlens_flow_packets_total',
+    help: 'Packets carried by flows; direction forward is source to destination, reverse the replies.',
+    type: 'counter',
+    labels: FLOW_LABELS,
+    group: 'flows',
+    portsByDefault: true,
+    split: DIRECTION,
+    appliesTo: always,
+    accumulate: (record, add) => {
+      add(0, record.packetsForward);
+      add(1, record.packetsReverse);
+    },
+  },
+  {
+    name: 'flowlens_tcp_retransmissions_total',
+    help: 'TCP segments retransmitted by the flows between two workloads.',
+    type: 'counter',
+    labels: TCP_LABELS,
+    group: 'tcp',
+    portsByDefault: true,
+    appliesTo: hasTcpStats,
+    accumulate: (record, add) => add(0, record.tcp?.retransmissions ?? 0),
+  },
+  {
+    name: 'flowlens_tcp_lost_packets_total',
+    help: 'TCP packets lost by the flows between two workloads.',
+    type: 'counter',
+    labels: TCP_LABELS,
+    group: 'tcp',
+    portsByDefault: true,
+    appliesTo: hasTcpStats,
+    accumulate: (record, add) => add(0, record.tcp?.lostPackets ?? 0),
+  },
+  {
+    name: 'flowlens_tcp_unrecovered_timeouts_total',
+    help: 'TCP retransmission timeouts that did not recover, by the flows between two workloads.',
+    type: 'counter',
+    labels: TCP_LABELS,
+    group: 'tcp',
+    portsByDefault: true,
+    appliesTo: hasTcpStats,
+    accumulate: (record, add) => add(0, record.tcp?.unrecoveredTimeouts ?? 0),
+  },
+  {
+    name: 'flowlens_tcp_smooth_rtt_seconds',
+    help: 'Smoothed TCP round-trip time of flows, weighted by flow count: rate(_sum)/rate(_count) is the mean.',
+    type: 'summary',
+    unit: 'seconds',
+    labels: TCP_LABELS,
+    group: 'tcp',
+    portsByDefault: true,
+    appliesTo: (record) => record.tcp?.meanSmoothRttSeconds !== undefined,
+    accumulate: (record, add) => {
+      const weight = Math.max(record.flows, 1);
+      add(0, (record.tcp?.meanSmoothRttSeconds ?? 0) * weight);
+      add(1, weight);
+    },
+  },
+];
+
+/** Self-metrics: the exporter's own health. */
+export const SELF_FAMILIES = {
+  ingestRecords: {
+    name: 'flowlens_ingest_records_total',
+    help: 'Records decoded and accepted, per source.',
+    type: 'counter',
+    labels: ['source'],
+  },
+  ingestErrors: {
+    name: 'flowlens_ingest_errors_total',
+    help: 'Input lines rejected, per source and reason (malformed, truncated, oversized, wrong_type, missing_field).',
+    type: 'counter',
+    labels: ['source', 'reason'],
+  },
+  ingestSkipped: {
+    name: 'flowlens_ingest_skipped_total',
+    help: 'Valid input lines that are not records of interest (replies, lost-events notices, ...), per source and reason.',
+    type: 'counter',
+    labels: ['source', 'reason'],
+  },
+  sourceLag: {
+    name: 'flowlens_source_lag_seconds',
+    help: 'Time since the end of the newest record a source delivered.',
+    type: 'gauge',
+    unit: 'seconds',
+    labels: ['source'],
+  },
+  sourceUnread: {
+    name: 'flowlens_source_unread_bytes',
+    help: 'Bytes written to a source file and not read yet.',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['source'],
+  },
+  seriesActive: {
+    name: 'flowlens_series_active',
+    help: 'Active series per metric family.',
+    type: 'gauge',
+    labels: ['family'],
+  },
+  seriesBudget: {
+    name: 'flowlens_series_budget',
+    help: 'Series budget per metric family: past it, new label sets fold into the __overflow__ series.',
+    type: 'gauge',
+    labels: ['family'],
+  },
+  seriesOverflow: {
+    name: 'flowlens_series_overflowed_samples_total',
+    help: 'Samples folded into a family’s __overflow__ series because its budget was full.',
+    type: 'counter',
+    labels: ['family'],
+  },
+  seriesEvicted: {
+    name: 'flowlens_series_evicted_total',
+    help: 'Series removed after staying idle longer than the family’s TTL.',
+    type: 'counter',
+    labels: ['family'],
+  },
+  buildInfo: {
+    name: 'flowlens_build_info',
+    help: 'Build information; the value is always 1.',
+    type: 'info',
+    labels: ['version', 'nodejs_version'],
+  },
+  processCpu: {
+    name: 'process_cpu_seconds_total',
+    help: 'User and system CPU time spent by the exporter.',
+    type: 'counter',
+    unit: 'seconds',
+    labels: [],
+  },
+  processMemory: {
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory of the exporter.',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: [],
+  },
+  processStart: {
+    name: 'process_start_time_seconds',
+    help: 'Start time of the exporter since the Unix epoch.',
+    type: 'gauge',
+    unit: 'seconds',
+    labels: [],
+  },
+  heapUsed: {
+    name: 'nodejs_heap_used_bytes',
+    help: 'V8 heap in use by the exporter.',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: [],
+  },
+} as const satisfies Record<string, FamilyDefinition>;
+
+export const ALL_FAMILIES: readonly FamilyDefinition[] = [...RECORD_FAMILIES, ...Object.values(SELF_FAMILIES)];
+
+export function recordFamily(name: string): RecordFamilyDefinition | undefined {
+  return RECORD_FAMILIES.find((family) => family.name === name);
+}

@@ -1,0 +1,232 @@
+/**
+ * The aggregate stage: flow records into series of the record families, under each family's budget and
+ * TTL. Families of a group whose aggregation options agree share one SeriesStore (one key, several value
+ * columns), so a record costs one label rendering and one map lookup per store, not per family.
+ */
+import {
+  BOUNDED_LABELS,
+  FLOW_LABEL_VALUES,
+  OVERFLOW_VALUE,
+  RECORD_FAMILIES,
+  type AggregationLevel,
+  type FlowLabel,
+  type RecordFamilyDefinition,
+} from './catalogue';
+import { escapeLabelValue, formatValue } from './exposition';
+import { SeriesStore } from './series-store';
+import type { FlowRecord } from '../model/flow';
+
+export interface FamilyOptions {
+  level: AggregationLevel;
+  /** Whether `dest_port` is a label. */
+  ports: boolean;
+  /** Most series the family keeps before folding new label sets into the overflow series. */
+  budget: number;
+  /** Series idle longer than this are removed. */
+  ttlSeconds: number;
+}
+
+export const DEFAULT_BUDGET = 50_000;
+export const DEFAULT_TTL_SECONDS = 15 * 60;
+
+export function defaultFamilyOptions(family: RecordFamilyDefinition): FamilyOptions {
+  return { level: 'workload', ports: family.portsByDefault, budget: DEFAULT_BUDGET, ttlSeconds: DEFAULT_TTL_SECONDS };
+}
+
+export interface FamilyStats {
+  family: string;
+  activeSeries: number;
+  budget: number;
+  overflowedSamples: number;
+  evictedSeries: number;
+}
+
+/** The labels a family's series carry under the given options. */
+export function familyLabels(family: RecordFamilyDefinition, options: FamilyOptions): FlowLabel[] {
+  const labels: FlowLabel[] = [];
+  for (const label of family.labels) {
+    if (label === 'dest_port' && !options.ports) continue;
+    labels.push(label);
+    if (options.level === 'pod' && label === 'source_workload') labels.push('source_pod');
+    if (options.level === 'pod' && label === 'dest_workload') labels.push('dest_pod');
+  }
+  return labels;
+}
+
+interface FamilyBinding {
+  readonly definition: RecordFamilyDefinition;
+  readonly firstColumn: number;
+  overflowedSamples: number;
+}
+
+/** One store and the families it holds. */
+class StoreBinding {
+  readonly store: SeriesStore;
+  readonly families: FamilyBinding[] = [];
+  /** `name="` for the first label, `,name="` for the rest: keys are built by plain concatenation. */
+  private readonly labelOpeners: string[];
+  private readonly valueOf: ((record: FlowRecord) => string)[];
+  private readonly keepsValueOnOverflow: boolean[];
+  private normalSeries = 0;
+  evictedSeries = 0;
+  // Reused by accumulate() so adding a record allocates no closure.
+  private currentSlot = 0;
+  private currentFirstColumn = 0;
+  private readonly addToCurrent = (column: number, value: number): void =>
+    this.store.add(this.currentSlot, this.currentFirstColumn + column, value);
+
+  constructor(
+    readonly labels: readonly FlowLabel[],
+    readonly options: FamilyOptions,
+    definitions: readonly RecordFamilyDefinition[],
+  ) {
+    let columns = 0;
+    for (const definition of definitions) {
+      this.families.push({ definition, firstColumn: columns, overflowedSamples: 0 });
+      columns += columnCount(definition);
+    }
+    this.store = new SeriesStore(columns);
+    this.labelOpeners = labels.map((label, index) => `${index === 0 ? '' : ','}${label}="`);
+    this.valueOf = labels.map((label) => FLOW_LABEL_VALUES[label]);
+    this.keepsValueOnOverflow = labels.map((label) => BOUNDED_LABELS.has(label));
+  }
+
+  add(record: FlowRecord, nowSeconds: number): void {
+    if (!this.families.some((family) => family.definition.appliesTo(record))) return;
+    let key = this.keyOf(record, false);
+    let slot = this.store.find(key);
+    let overflowed = false;
+    if (slot < 0) {
+      if (this.normalSeries >= this.options.budget) {
+        overflowed = true;
+        key = this.keyOf(record, true);
+        slot = this.store.find(key);
+        if (slot < 0) slot = this.store.insert(key);
+      } else {
+        slot = this.store.insert(key);
+        this.normalSeries++;
+      }
+    }
+    this.store.touch(slot, nowSeconds);
+    this.currentSlot = slot;
+    for (const family of this.families) {
+      if (!family.definition.appliesTo(record)) continue;
+      this.currentFirstColumn = family.firstColumn;
+      family.definition.accumulate(record, this.addToCurrent);
+      if (overflowed) family.overflowedSamples++;
+    }
+  }
+
+  sweep(nowSeconds: number): void {
+    this.store.sweep(nowSeconds - this.options.ttlSeconds, (key) => {
+      this.evictedSeries++;
+      if (!isOverflowKey(key)) this.normalSeries--;
+    });
+  }
+
+  private keyOf(record: FlowRecord, overflow: boolean): string {
+    let key = '';
+    for (let i = 0; i < this.valueOf.length; i++) {
+      const value = overflow && !this.keepsValueOnOverflow[i] ? OVERFLOW_VALUE : this.valueOf[i]!(record);
+      key += this.labelOpeners[i] + escapeLabelValue(value) + '"';
+    }
+    return key;
+  }
+}
+
+function columnCount(family: RecordFamilyDefinition): number {
+  if (family.split !== undefined) return family.split.values.length;
+  return family.type === 'summary' ? 2 : 1;
+}
+
+function isOverflowKey(key: string): boolean {
+  return key.includes(`"${OVERFLOW_VALUE}"`);
+}
+
+export class FlowAggregator {
+  private readonly bindings: StoreBinding[] = [];
+  private readonly bindingOf = new Map<string, StoreBinding>();
+
+  constructor(
+    optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map(),
+    private readonly families: readonly RecordFamilyDefinition[] = RECORD_FAMILIES,
+  ) {
+    // Families of one group with equal options share a store; otherwise each gets its own.
+    const groups = new Map<string, { labels: FlowLabel[]; options: FamilyOptions; members: RecordFamilyDefinition[] }>();
+    for (const family of families) {
+      const options = optionsByFamily.get(family.name) ?? defaultFamilyOptions(family);
+      const labels = familyLabels(family, options);
+      const groupKey = JSON.stringify([family.group, labels, options]);
+      const group = groups.get(groupKey) ?? { labels, options, members: [] };
+      group.members.push(family);
+      groups.set(groupKey, group);
+    }
+    for (const group of groups.values()) {
+      const binding = new StoreBinding(group.labels, group.options, group.members);
+      this.bindings.push(binding);
+      for (const member of group.members) this.bindingOf.set(member.name, binding);
+    }
+  }
+
+  add(record: FlowRecord, nowSeconds: number): void {
+    for (const binding of this.bindings) binding.add(record, nowSeconds);
+  }
+
+  /** Removes idle series. Cheap enough (one pass over a typed array) to run before every scrape. */
+  sweep(nowSeconds: number): void {
+    for (const binding of this.bindings) binding.sweep(nowSeconds);
+  }
+
+  /** Appends the family's samples, one line each (newline-terminated), to `out`. */
+  renderSamples(familyName: string, out: string[]): void {
+    const binding = this.bindingOf.get(familyName);
+    const family = binding?.families.find((candidate) => candidate.definition.name === familyName);
+    if (binding === undefined || family === undefined) return;
+    const { store } = binding;
+    const { definition, firstColumn } = family;
+    const split = definition.split;
+    const suffixes =
+      split !== undefined
+        ? split.values.map((value) => `,${split.name}="${value}"} `)
+        : definition.type === 'summary'
+          ? ['} ', '} ']
+          : ['} '];
+    const names =
+      definition.type === 'summary'
+        ? [`${definition.name}_sum{`, `${definition.name}_count{`]
+        : suffixes.map(() => `${definition.name}{`);
+    for (let slot = 0; slot < store.slotLimit; slot++) {
+      const key = store.keyAt(slot);
+      if (key === undefined) continue;
+      for (let column = 0; column < suffixes.length; column++) {
+        out.push(names[column] + key + suffixes[column] + formatValue(store.value(slot, firstColumn + column)) + '\n');
+      }
+    }
+  }
+
+  stats(): FamilyStats[] {
+    return this.families.map((definition) => {
+      const binding = this.bindingOf.get(definition.name)!;
+      const family = binding.families.find((candidate) => candidate.definition === definition)!;
+      return {
+        family: definition.name,
+        activeSeries: binding.store.size * (definition.split?.values.length ?? 1),
+        budget: binding.options.budget * (definition.split?.values.length ?? 1),
+        overflowedSamples: family.overflowedSamples,
+        evictedSeries: binding.evictedSeries * (definition.split?.values.length ?? 1),
+      };
+    });
+  }
+
+  /** Series keys of a family's store, for tests and tools. */
+  labelSets(familyName: string): string[] {
+    const store = this.bindingOf.get(familyName)?.store;
+    if (store === undefined) return [];
+    const keys: string[] = [];
+    for (let slot = 0; slot < store.slotLimit; slot++) {
+      const key = store.keyAt(slot);
+      if (key !== undefined) keys.push(key);
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The expose stage: renders every family of the catalogue, record families from the FlowAggregator and
+ * self-metrics from small labelled counters and gauges read at scrape time.
+ */
+import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
+import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
+import type { FlowAggregator } from './flow-aggregator';
+
+/** A few series of a self-metric family, keyed by rendered labels. */
+export class LabelledValues {
+  private readonly values = new Map<string, number>();
+
+  constructor(readonly family: FamilyDefinition) {}
+
+  add(labelValues: readonly string[], amount = 1): void {
+    const key = renderLabels(this.family.labels, labelValues);
+    this.values.set(key, (this.values.get(key) ?? 0) + amount);
+  }
+
+  set(labelValues: readonly string[], value: number): void {
+    this.values.set(renderLabels(this.family.labels, labelValues), value);
+  }
+
+  get(labelValues: readonly string[]): number {
+    return this.values.get(renderLabels(this.family.labels, labelValues)) ?? 0;
+  }
+
+  /** Drops every series; for gauges recomputed in full at each scrape. */
+  clear(): void {
+    this.values.clear();
+  }
+
+  renderSamples(out: string[]): void {
+    for (const [labels, value] of this.values) {
+      out.push(labels === '' ? `${this.family.name} ${formatValue(value)}\n` : `${this.family.name}{${labels}} ${formatValue(value)}\n`);
+    }
+  }
+}
+
+/** Refreshes scrape-time gauges (lag, active series, process stats) just before rendering. */
+export type ScrapeHook = (metrics: SelfMetrics) => void;
+
+export class SelfMetrics {
+  readonly ingestRecords = new LabelledValues(SELF_FAMILIES.ingestRecords);
+  readonly ingestErrors = new LabelledValues(SELF_FAMILIES.ingestErrors);
+  readonly ingestSkipped = new LabelledValues(SELF_FAMILIES.ingestSkipped);
+  readonly sourceLag = new LabelledValues(SELF_FAMILIES.sourceLag);
+  readonly sourceUnread = new LabelledValues(SELF_FAMILIES.sourceUnread);
+  readonly seriesActive = new LabelledValues(SELF_FAMILIES.seriesActive);
+  readonly seriesBudget = new LabelledValues(SELF_FAMILIES.seriesBudget);
+  readonly seriesOverflow = new LabelledValues(SELF_FAMILIES.seriesOverflow);
+  readonly seriesEvicted = new LabelledValues(SELF_FAMILIES.seriesEvicted);
+  readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
+  readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
+  readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
+  readonly processStart = new LabelledValues(SELF_FAMILIES.processStart);
+  readonly heapUsed = new LabelledValues(SELF_FAMILIES.heapUsed);
+
+  all(): LabelledValues[] {
+    return [
+      this.ingestRecords,
+      this.ingestErrors,
+      this.ingestSkipped,
+      this.sourceLag,
+      this.sourceUnread,
+      this.seriesActive,
+      this.seriesBudget,
+      this.seriesOverflow,
+      this.seriesEvicted,
+      this.buildInfo,
+      this.processCpu,
+      this.processMemory,
+      this.processStart,
+      this.heapUsed,
+    ];
+  }
+}
+
+export class MetricsRegistry {
+  private readonly hooks: ScrapeHook[] = [];
+
+  constructor(
+    readonly aggregator: FlowAggregator,
+    readonly self: SelfMetrics,
+    private readonly clock: () => number,
+  ) {}
+
+  onScrape(hook: ScrapeHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** The whole exposition. Idle series are swept first so a scrape never shows an expired series. */
+  render(format: ExpositionFormat): string {
+    const now = this.clock();
+    this.aggregator.sweep(now);
+    this.refreshSeriesStats();
+    for (const hook of this.hooks) hook(this.self);
+    const out: string[] = [];
+    for (const family of RECORD_FAMILIES) {
+      out.push(familyHeader(family, format));
+      this.aggregator.renderSamples(family.name, out);
+    }
+    for (const values of this.self.all()) {
+      out.push(familyHeader(values.family, format));
+      values.renderSamples(out);
+    }
+    if (format === 'openmetrics') out.push(OPENMETRICS_EOF);
+    return out.join('');
+  }
+
+  private refreshSeriesStats(): void {
+    for (const stats of this.aggregator.stats()) {
+      this.self.seriesActive.set([stats.family], stats.activeSeries);
+      this.self.seriesBudget.set([stats.family], stats.budget);
+      this.self.seriesOverflow.set([stats.family], stats.overflowedSamples);
+      this.self.seriesEvicted.set([stats.family], stats.evictedSeries);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The flow record: what every flow source decodes its input into, and what the rest of the pipeline
+ * (enrich -> aggregate -> expose) reads. Sources know nothing about Prometheus; the aggregator knows
+ * nothing about input formats. This type is the contract between them.
+ */
+
+/** What kind of peer an endpoint is. Pods are workload endpoints; the rest are peers outside the pod network. */
+export type EndpointKind = 'pod' | 'host' | 'networkset' | 'world' | 'private' | 'unknown';
+
+export interface Endpoint {
+  kind: EndpointKind;
+  /** Empty for peers that are not namespaced (hosts, global network sets, the internet). */
+  namespace: string;
+  /**
+   * The owning controller's name for pods (Deployment, StatefulSet, DaemonSet, CronJob, Job), else
+   * `world`, `private`, the network set's name or the host's name. Empty until the enrich stage has run
+   * when the source could not tell.
+   */
+  workload: string;
+  /** `Deployment`, `StatefulSet`, `DaemonSet`, `CronJob`, `Job`, `ReplicaSet`, `Pod`, ... or empty when unknown. */
+  workloadKind: string;
+  /** Pod name, or the aggregated pod prefix (`frontend-7d4b9c8f5-*`) when the source aggregated pods. Empty if unknown. */
+  pod: string;
+  /** Empty when the source aggregated IPs away. */
+  ip: string;
+  /** Pod or network-set labels, when the source has them. */
+  labels: Readonly<Record<string, string>> | undefined;
+  /** The Kubernetes service this endpoint was reached through (destination) or belongs to; empty if none. */
+  service: string;
+  serviceNamespace: string;
+}
+
+export type Action = 'allow' | 'deny';
+export type Reporter = 'src' | 'dst';
+export type PolicyAction = 'allow' | 'deny' | 'pass' | 'log' | 'unknown';
+
+/** One step of a policy trace: a policy that selected the endpoint and what its matching rule did. */
+export interface PolicyHit {
+  /** Position in evaluation order. */
+  index: number;
+  tier: string;
+  /** Empty for cluster-wide policies. */
+  namespace: string;
+  name: string;
+  /** `calico`, `global`, `kubernetes`, `admin`, `baseline-admin`, `cilium`, `profile`, or `unknown`. */
+  kind: PolicyKind;
+  staged: boolean;
+  action: PolicyAction;
+  /** Rule index; -1 is the tier's end-of-tier default action, -2 unknown. */
+  ruleIndex: number;
+}
+
+export type PolicyKind = 'calico' | 'global' | 'kubernetes' | 'admin' | 'baseline-admin' | 'cilium' | 'profile' | 'unknown';
+
+/** Which policy decided the verdict, as the metric labels show it. */
+export interface PolicyVerdict {
+  /** `<namespace>/<name>`, `<name>` for cluster-wide policies, `none` when no policy selected the endpoint, `unknown` when the input does not say. */
+  policy: string;
+  /** The tier of that policy; `none` or `unknown` to match `policy`. */
+  tier: string;
+}
+
+/** TCP statistics of the flows a record aggregates, in base units (seconds, packets, bytes). */
+export interface TcpStats {
+  meanSmoothRttSeconds: number | undefined;
+  maxSmoothRttSeconds: number | undefined;
+  meanMinRttSeconds: number | undefined;
+  retransmissions: number | undefined;
+  lostPackets: number | undefined;
+  unrecoveredTimeouts: number | undefined;
+  meanSendCongestionWindow: number | undefined;
+  meanMss: number | undefined;
+}
+
+export interface FlowRecord {
+  /** Unix seconds. */
+  startTime: number;
+  endTime: number;
+  /** The node that reported the record; empty if unknown. */
+  node: string;
+  source: Endpoint;
+  destination: Endpoint;
+  /** Undefined when the source aggregated the port away or the protocol has none. */
+  destPort: number | undefined;
+  /** Lower-case: `tcp`, `udp`, `icmp`, `sctp`, or a protocol number as text. */
+  protocol: string;
+  action: Action;
+  reporter: Reporter;
+  /** Enforced policy trace in evaluation order (may be empty). */
+  enforcedPolicies: PolicyHit[];
+  /** What staged (pending) policies would have done, in evaluation order (may be empty). */
+  pendingPolicies: PolicyHit[];
+  /** The enforced policy that decided the verdict. */
+  verdict: PolicyVerdict;
+  /** Bytes and packets from source to destination (`forward`) and back (`reverse`), whatever the reporter. */
+  bytesForward: number;
+  bytesReverse: number;
+  packetsForward: number;
+  packetsReverse: number;
+  /** Number of flows the record stands for (Calico's `num_flows`; 1 for a Hubble flow event). */
+  flows: number;
+  flowsStarted: number;
+  flowsCompleted: number;
+  tcp: TcpStats | undefined;
+}
+
+export function emptyEndpoint(): Endpoint {
+  return {
+    kind: 'unknown',
+    namespace: '',
+    workload: '',
+    workloadKind: '',
+    pod: '',
+    ip: '',
+    labels: undefined,
+    service: '',
+    serviceNamespace: '',
+  };
+}
+
+export const NO_POLICY: Readonly<PolicyVerdict> = Object.freeze({ policy: 'none', tier: 'none' });
+export const UNKNOWN_POLICY: Readonly<PolicyVerdict> = Object.freeze({ policy: 'unknown', tier: 'unknown' });

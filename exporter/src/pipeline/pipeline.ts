@@ -1,0 +1,112 @@
+/**
+ * The pipeline, top to bottom: source -> decode -> enrich -> aggregate -> expose. Sources hand lines (or
+ * records) to a SourceTap; the tap decodes, counts and logs per source, and passes records on. Data flows
+ * one way: nothing downstream reaches back into a source.
+ */
+import { DecodeError, INGEST_ERROR_REASONS, type LineDecoder, type RecordSink } from '../sources/types';
+import { RateLimitedLog, type Logger } from '../log';
+import type { Enricher } from './enrich';
+import type { FlowAggregator } from '../metrics/flow-aggregator';
+import type { SelfMetrics } from '../metrics/registry';
+import type { FlowRecord } from '../model/flow';
+
+export class Pipeline {
+  private readonly taps = new Map<string, SourceTap>();
+
+  constructor(
+    private readonly enrichers: readonly Enricher[],
+    private readonly aggregator: FlowAggregator,
+    readonly metrics: SelfMetrics,
+    readonly logger: Logger,
+    readonly clock: () => number,
+    private readonly excludedNamespaces: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** The entry point for one source instance; `sourceId` is the `source` label of its self-metrics. */
+  tap(sourceId: string): SourceTap {
+    let tap = this.taps.get(sourceId);
+    if (tap === undefined) {
+      tap = new SourceTap(sourceId, this);
+      this.taps.set(sourceId, tap);
+    }
+    return tap;
+  }
+
+  /** Enriches and aggregates a record; false when it was dropped by the namespace exclusion list. */
+  accept(record: FlowRecord): boolean {
+    for (const enricher of this.enrichers) enricher.enrich(record);
+    if (
+      this.excludedNamespaces.size > 0 &&
+      (this.excludedNamespaces.has(record.source.namespace) || this.excludedNamespaces.has(record.destination.namespace))
+    ) {
+      return false;
+    }
+    this.aggregator.add(record, this.clock());
+    return true;
+  }
+
+  /** Per-source lag, refreshed at scrape time. */
+  refreshLag(): void {
+    const now = this.clock();
+    for (const tap of this.taps.values()) {
+      if (tap.newestRecordEnd > 0) this.metrics.sourceLag.set([tap.sourceId], Math.max(0, now - tap.newestRecordEnd));
+    }
+  }
+}
+
+/** Where one source's input enters the pipeline. */
+export class SourceTap implements RecordSink {
+  newestRecordEnd = 0;
+  private readonly problems: RateLimitedLog;
+
+  constructor(
+    readonly sourceId: string,
+    private readonly pipeline: Pipeline,
+  ) {
+    this.problems = new RateLimitedLog(pipeline.logger, pipeline.clock);
+    // Zero-valued error series from the start, so rate() and alerts see the first error.
+    for (const reason of INGEST_ERROR_REASONS) pipeline.metrics.ingestErrors.add([sourceId, reason], 0);
+    pipeline.metrics.ingestRecords.add([sourceId], 0);
+  }
+
+  flow(record: FlowRecord): void {
+    this.pipeline.metrics.ingestRecords.add([this.sourceId]);
+    if (record.endTime > this.newestRecordEnd) this.newestRecordEnd = record.endTime;
+    if (!this.pipeline.accept(record)) this.skipped('excluded_namespace');
+  }
+
+  skipped(reason: string): void {
+    this.pipeline.metrics.ingestSkipped.add([this.sourceId, reason]);
+  }
+
+  /**
+   * Decodes a batch of lines. A bad line is counted, logged with file and line, and skipped; the lines
+   * after it are processed. A record is only passed on once fully decoded, so a bad field never
+   * half-counts a record.
+   */
+  decodeLines(decoder: LineDecoder, lines: readonly string[], firstLineNumber: number, file: string): void {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.length === 0 || line.trim().length === 0) continue;
+      try {
+        decoder.decode(line, this);
+      } catch (error) {
+        // A decoder that throws anything else has a bug; the line is still only lost, never the process.
+        const rejection =
+          error instanceof DecodeError ? error : new DecodeError('malformed', `decoder failed: ${String(error)}`);
+        this.rejected(rejection, file, firstLineNumber + i);
+      }
+    }
+  }
+
+  rejected(error: DecodeError, file: string, line: number): void {
+    this.pipeline.metrics.ingestErrors.add([this.sourceId, error.reason]);
+    this.problems.log('warn', 'input line rejected', {
+      source: this.sourceId,
+      file,
+      line,
+      reason: error.reason,
+      error: error.message,
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
+ * asked), /healthz (the process serves), /readyz (the sources have started). Everything else is 404.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { CONTENT_TYPES, negotiateFormat } from '../metrics/exposition';
+import type { MetricsRegistry } from '../metrics/registry';
+import type { Logger } from '../log';
+
+const gzipAsync = promisify(gzip);
+
+export interface HttpServerOptions {
+  registry: MetricsRegistry;
+  logger: Logger;
+  /** Why the exporter is not ready, or undefined when it is. */
+  notReadyReason: () => string | undefined;
+}
+
+export function createExporterServer(options: HttpServerOptions): Server {
+  const server = createServer((request, response) => {
+    handle(request, response, options).catch((error: unknown) => {
+      options.logger.log('error', 'request failed', { path: request.url, error: String(error) });
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end('internal error\n');
+    });
+  });
+  // Bound slow clients: a scrape that cannot send its headers in 10 s is not a Prometheus.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0];
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+    response.end('method not allowed\n');
+    return;
+  }
+  switch (path) {
+    case '/metrics':
+      return serveMetrics(request, response, options.registry);
+    case '/healthz':
+      return sendText(response, 200, 'ok\n');
+    case '/readyz': {
+      const reason = options.notReadyReason();
+      return reason === undefined ? sendText(response, 200, 'ready\n') : sendText(response, 503, `not ready: ${reason}\n`);
+    }
+    case '/':
+      return sendText(response, 200, 'Flowlens exporter\n\n/metrics  Prometheus metrics\n/healthz  liveness\n/readyz   readiness\n');
+    default:
+      return sendText(response, 404, 'not found\n');
+  }
+}
+
+async function serveMetrics(request: IncomingMessage, response: ServerResponse, registry: MetricsRegistry): Promise<void> {
+  const format = negotiateFormat(request.headers.accept);
+  const body = registry.render(format);
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'accept, accept-encoding' };
+  const acceptsGzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+  const payload = acceptsGzip ? await gzipAsync(body) : Buffer.from(body, 'utf8');
+  if (acceptsGzip) headers['content-encoding'] = 'gzip';
+  headers['content-length'] = String(payload.length);
+  response.writeHead(200, headers);
+  response.end(request.method === 'HEAD' ? undefined : payload);
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(text);
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hubbleSource } from './hubble';
+import { decodeOne, repoRoot } from '../testing/collect';
+
+const fixtureLines = readFileSync(join(repoRoot(), 'test/fixtures/hubble-flows.ndjson'), 'utf8').split('\n');
+const decode = (number: number): ReturnType<typeof decodeOne> => decodeOne(hubbleSource.createDecoder(), fixtureLines[number - 1]!);
+
+test('an egress flow between pods with the policy that allowed it', () => {
+  const { sink, error } = decode(1);
+  assert.equal(error, undefined);
+  const [record] = sink.flows;
+  assert.ok(record);
+  assert.equal(record.action, 'allow');
+  assert.equal(record.reporter, 'src');
+  assert.equal(record.flows, 1);
+  assert.equal(record.flowsStarted, 1);
+  assert.equal(record.bytesForward + record.bytesReverse, 0, 'Hubble flows carry no byte counters');
+  assert.equal(record.protocol, 'tcp');
+  assert.equal(record.destPort, 8080);
+  assert.equal(record.source.workload, 'frontend');
+  assert.equal(record.source.workloadKind, 'Deployment');
+  assert.deepEqual(record.source.labels, { app: 'frontend', 'io.kubernetes.pod.namespace': 'shop' });
+  assert.equal(record.destination.pod, 'cart-5f6d7c8b9d-q4w8z');
+  assert.equal(record.destination.workload, '', 'left to the enrich stage');
+  assert.equal(record.destination.service, 'cart');
+  assert.deepEqual(record.verdict, { policy: 'shop/allow-frontend', tier: 'default' });
+  assert.equal(record.startTime, Date.parse('2024-11-19T10:00:00.000Z') / 1000);
+});
+
+test('replies are skipped, not counted as new flows', () => {
+  const { sink, error } = decode(2);
+  assert.equal(error, undefined);
+  assert.equal(sink.flows.length, 0);
+  assert.deepEqual(sink.skips, ['reply']);
+});
+
+test('a policy drop names the denying policy', () => {
+  const record = decode(3).sink.flows[0];
+  assert.equal(record?.action, 'deny');
+  assert.equal(record?.reporter, 'dst');
+  assert.deepEqual(record?.verdict, { policy: 'payments/default-deny', tier: 'default' });
+  assert.equal(record?.destination.workloadKind, 'StatefulSet');
+});
+
+test('world peers and flows without policy information', () => {
+  const record = decode(4).sink.flows[0];
+  assert.equal(record?.destination.kind, 'world');
+  assert.equal(record?.destination.workload, 'world');
+  assert.equal(record?.destination.namespace, '');
+  assert.deepEqual(record?.verdict, { policy: 'unknown', tier: 'unknown' });
+});
+
+test('L7 events and lost-events notices are skipped with their reason', () => {
+  assert.deepEqual(decode(5).sink.skips, ['l7']);
+  assert.deepEqual(decode(6).sink.skips, ['lost_events']);
+});
+
+test('bad lines are rejected with a reason that names the field', () => {
+  const cases: [number, string, RegExp][] = [
+    [7, 'wrong_type', /is_reply/],
+    [8, 'missing_field', /verdict/],
+    [9, 'wrong_type', /verdict/],
+    [10, 'wrong_type', /"flow"/],
+    [11, 'missing_field', /"flow"/],
+    [12, 'wrong_type', /time/],
+    [13, 'wrong_type', /destination_port/],
+  ];
+  for (const [number, reason, message] of cases) {
+    const { sink, error } = decode(number);
+    assert.equal(sink.flows.length, 0, `line ${number}`);
+    assert.equal(error?.reason, reason, `line ${number}: ${error?.message}`);
+    assert.match(error?.message ?? '', message, `line ${number}`);
+  }
+});

@@ -1,0 +1,208 @@
+/**
+ * `hubble`: Cilium Hubble flows as JSON lines, as `hubble observe -o jsonpb` and the Hubble exporter write
+ * them: `{"flow": {...}, "node_name": ..., "time": ...}`. Hubble flows are events without byte counters;
+ * a reply (`is_reply: true`) belongs to a flow already counted, so it is skipped, not counted again.
+ */
+import {
+  describeType,
+  isObject,
+  labelsFromPairs,
+  optionalNumber,
+  optionalObject,
+  optionalString,
+  optionalStringArray,
+  parseJsonObject,
+  type JsonObject,
+} from './json-fields';
+import { policyLabel } from './calico-policy';
+import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
+import { isPrivateAddress } from '../model/workload';
+import {
+  UNKNOWN_POLICY,
+  type Action,
+  type Endpoint,
+  type FlowRecord,
+  type PolicyHit,
+  type PolicyKind,
+  type PolicyVerdict,
+} from '../model/flow';
+
+const VERDICTS: Record<string, Action> = {
+  FORWARDED: 'allow',
+  REDIRECTED: 'allow',
+  TRANSLATED: 'allow',
+  TRACED: 'allow',
+  // Audit mode: the flow would have been denied but was let through; the dataplane allowed it.
+  AUDIT: 'allow',
+  DROPPED: 'deny',
+  ERROR: 'deny',
+};
+
+const POLICY_KINDS: Record<string, PolicyKind> = {
+  NetworkPolicy: 'kubernetes',
+  CiliumNetworkPolicy: 'cilium',
+  CiliumClusterwideNetworkPolicy: 'cilium',
+  AdminNetworkPolicy: 'admin',
+  BaselineAdminNetworkPolicy: 'baseline-admin',
+};
+
+/** Cilium has no tiers; its policies are reported in Calico's `default` tier so dashboards treat both alike. */
+const HUBBLE_POLICY_TIER = 'default';
+
+/** Lines that are valid Hubble output but not flows. */
+const NON_FLOW_KEYS = ['lost_events', 'node_status', 'debug_event', 'agent_event'];
+
+class HubbleDecoder implements LineDecoder {
+  decode(line: string, sink: RecordSink): void {
+    const envelope = parseJsonObject(line);
+    const flow = envelope['flow'];
+    if (flow === undefined) {
+      const other = NON_FLOW_KEYS.find((key) => envelope[key] !== undefined);
+      if (other !== undefined) return sink.skipped(other);
+      throw new DecodeError('missing_field', 'field "flow" is missing');
+    }
+    if (!isObject(flow)) throw new DecodeError('wrong_type', `field "flow" must be an object, got ${describeType(flow)}`);
+
+    const isReply = flow['is_reply'];
+    if (isReply !== undefined && typeof isReply !== 'boolean') {
+      throw new DecodeError('wrong_type', `field "flow.is_reply" must be a boolean, got ${describeType(isReply)}`);
+    }
+    if (isReply === true) return sink.skipped('reply');
+    const type = optionalString(flow, 'Type');
+    // L7 events (DNS, HTTP, Kafka) describe requests on flows already seen at L3/L4.
+    if (type === 'L7') return sink.skipped('l7');
+
+    const verdictText = optionalString(flow, 'verdict');
+    if (verdictText === '') throw new DecodeError('missing_field', 'field "flow.verdict" is missing');
+    const action = VERDICTS[verdictText];
+    if (action === undefined) {
+      throw new DecodeError('wrong_type', `field "flow.verdict" has unknown value "${verdictText}"`);
+    }
+    const ip = optionalObject(flow, 'IP');
+    const { protocol, destPort, tcpFlags } = readLayer4(flow);
+    const egress = optionalString(flow, 'traffic_direction') === 'EGRESS';
+    const policies = readPolicies(flow, egress, action);
+    const timeSeconds = readTime(flow['time'] ?? envelope['time']);
+    const record: FlowRecord = {
+      startTime: timeSeconds,
+      endTime: timeSeconds,
+      node: optionalString(flow, 'node_name') || optionalString(envelope, 'node_name'),
+      source: readEndpoint(flow, 'source', ip ? optionalString(ip, 'source') : ''),
+      destination: readEndpoint(flow, 'destination', ip ? optionalString(ip, 'destination') : ''),
+      destPort,
+      protocol,
+      action,
+      reporter: egress ? 'src' : 'dst',
+      enforcedPolicies: policies,
+      pendingPolicies: [],
+      verdict: decidingHubblePolicy(policies, action),
+      bytesForward: 0,
+      bytesReverse: 0,
+      packetsForward: 0,
+      packetsReverse: 0,
+      flows: 1,
+      flowsStarted: tcpFlags !== undefined && tcpFlags['SYN'] === true && tcpFlags['ACK'] !== true ? 1 : 0,
+      flowsCompleted: tcpFlags !== undefined && (tcpFlags['FIN'] === true || tcpFlags['RST'] === true) ? 1 : 0,
+      tcp: undefined,
+    };
+    sink.flow(record);
+  }
+}
+
+function readTime(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'string') throw new DecodeError('wrong_type', `field "flow.time" must be an RFC 3339 string`);
+  const millis = Date.parse(value);
+  if (Number.isNaN(millis)) throw new DecodeError('wrong_type', `field "flow.time" is not a time: "${value}"`);
+  return millis / 1000;
+}
+
+function readLayer4(flow: JsonObject): { protocol: string; destPort: number | undefined; tcpFlags: JsonObject | undefined } {
+  const l4 = optionalObject(flow, 'l4');
+  if (l4 === undefined) return { protocol: 'unknown', destPort: undefined, tcpFlags: undefined };
+  for (const [key, protocol] of [
+    ['TCP', 'tcp'],
+    ['UDP', 'udp'],
+    ['SCTP', 'sctp'],
+  ] as const) {
+    const ports = optionalObject(l4, key);
+    if (ports === undefined) continue;
+    const port = optionalNumber(ports, 'destination_port');
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+      throw new DecodeError('wrong_type', `field "flow.l4.${key}.destination_port" must be a port number, got ${port}`);
+    }
+    return { protocol, destPort: port ?? 0, tcpFlags: key === 'TCP' ? optionalObject(ports, 'flags') : undefined };
+  }
+  if (l4['ICMPv4'] !== undefined) return { protocol: 'icmp', destPort: undefined, tcpFlags: undefined };
+  if (l4['ICMPv6'] !== undefined) return { protocol: 'icmpv6', destPort: undefined, tcpFlags: undefined };
+  return { protocol: 'unknown', destPort: undefined, tcpFlags: undefined };
+}
+
+function readEndpoint(flow: JsonObject, side: 'source' | 'destination', ip: string): Endpoint {
+  const endpoint = optionalObject(flow, side) ?? {};
+  const labels = labelsFromPairs(optionalStringArray(endpoint, 'labels'), 'k8s:');
+  const service = optionalObject(flow, `${side}_service`);
+  const namespace = optionalString(endpoint, 'namespace');
+  const pod = optionalString(endpoint, 'pod_name');
+  const base = {
+    ip,
+    labels,
+    service: service ? optionalString(service, 'name') : '',
+    serviceNamespace: service ? optionalString(service, 'namespace') : '',
+  };
+  if (namespace !== '' && pod !== '') {
+    const workloads = endpoint['workloads'];
+    const owner = Array.isArray(workloads) && isObject(workloads[0]) ? workloads[0] : undefined;
+    return {
+      ...base,
+      kind: 'pod',
+      namespace,
+      pod,
+      workload: owner ? optionalString(owner, 'name') : '',
+      workloadKind: owner ? optionalString(owner, 'kind') : '',
+    };
+  }
+  // Cilium marks peers outside the pod network with reserved labels rather than a namespace.
+  const external = { ...base, namespace: '', pod: '', workloadKind: '' };
+  if ('reserved:host' in labels || 'reserved:remote-node' in labels) {
+    return { ...external, kind: 'host', workload: 'host', workloadKind: 'Node' };
+  }
+  if ('reserved:kube-apiserver' in labels) return { ...external, kind: 'host', workload: 'kube-apiserver' };
+  if (ip !== '' && isPrivateAddress(ip)) return { ...external, kind: 'private', workload: 'private' };
+  if (ip !== '' || 'reserved:world' in labels) return { ...external, kind: 'world', workload: 'world' };
+  return { ...external, kind: 'unknown', workload: '' };
+}
+
+function readPolicies(flow: JsonObject, egress: boolean, action: Action): PolicyHit[] {
+  const direction = egress ? 'egress' : 'ingress';
+  const field = `${direction}_${action === 'deny' ? 'denied' : 'allowed'}_by`;
+  const entries = flow[field];
+  if (entries === undefined || entries === null) return [];
+  if (!Array.isArray(entries)) throw new DecodeError('wrong_type', `field "flow.${field}" must be an array`);
+  return entries.map((entry, index): PolicyHit => {
+    if (!isObject(entry)) throw new DecodeError('wrong_type', `field "flow.${field}[${index}]" must be an object`);
+    return {
+      index,
+      tier: HUBBLE_POLICY_TIER,
+      namespace: optionalString(entry, 'namespace'),
+      name: optionalString(entry, 'name'),
+      kind: POLICY_KINDS[optionalString(entry, 'kind')] ?? 'unknown',
+      staged: false,
+      action,
+      ruleIndex: -2,
+    };
+  });
+}
+
+/** Hubble names the policies that allowed or denied the flow; without them (older Cilium) the policy is unknown. */
+function decidingHubblePolicy(policies: readonly PolicyHit[], action: Action): PolicyVerdict {
+  const decider = policies.find((hit) => hit.action === action && hit.name !== '');
+  return decider ? { policy: policyLabel(decider), tier: decider.tier } : UNKNOWN_POLICY;
+}
+
+export const hubbleSource: LineSourceKind = {
+  kind: 'hubble',
+  description: 'Cilium Hubble flows as JSON lines (hubble observe -o jsonpb, or the Hubble exporter file)',
+  input: 'lines',
+  createDecoder: () => new HubbleDecoder(),
+};

@@ -1,0 +1,11 @@
+/** Source kinds by name: the one place a new source is registered. */
+import { calicoFlowsSource } from './calico-flows';
+import { hubbleSource } from './hubble';
+import { demoSource } from '../demo/source';
+import type { SourceKind } from './types';
+
+export const SOURCE_KINDS: readonly SourceKind[] = [calicoFlowsSource, hubbleSource, demoSource];
+
+export function sourceKind(kind: string): SourceKind | undefined {
+  return SOURCE_KINDS.find((candidate) => candidate.kind === kind);
+}

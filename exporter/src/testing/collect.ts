@@ -1,0 +1,34 @@
+/** Test support: a RecordSink that keeps what it is given, and a decode helper that returns the outcome. */
+import { resolve } from 'node:path';
+import { DecodeError, type LineDecoder, type RecordSink } from '../sources/types';
+import type { FlowRecord } from '../model/flow';
+
+export class CollectingSink implements RecordSink {
+  readonly flows: FlowRecord[] = [];
+  readonly skips: string[] = [];
+
+  flow(record: FlowRecord): void {
+    this.flows.push(record);
+  }
+
+  skipped(reason: string): void {
+    this.skips.push(reason);
+  }
+}
+
+/** Decodes one line; returns the records, the skip reasons, or the DecodeError it raised. */
+export function decodeOne(decoder: LineDecoder, line: string): { sink: CollectingSink; error: DecodeError | undefined } {
+  const sink = new CollectingSink();
+  try {
+    decoder.decode(line, sink);
+    return { sink, error: undefined };
+  } catch (error) {
+    if (error instanceof DecodeError) return { sink, error };
+    throw error;
+  }
+}
+
+/** The repository root, from a compiled file under exporter/dist/src/testing. */
+export function repoRoot(): string {
+  return resolve(__dirname, '../../../..');
+}

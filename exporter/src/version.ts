@@ -1,0 +1,3 @@
+// Read from the workspace's package.json so a release bumps one place.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
