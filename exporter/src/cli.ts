@@ -41,7 +41,8 @@ const COMMANDS = {
   },
   replay: {
     summary: 'read files to their end through the pipeline, print the exposition to stdout, exit',
-    usage: 'flowlens replay --source KIND:PATH [--source ...] [--resources FILE] [--config FILE] [--format prometheus|openmetrics]',
+    usage:
+      'flowlens replay --source KIND:PATH [--source ...] [--resources FILE] [--config FILE] [--format prometheus|openmetrics]',
     options: {
       config: { type: 'string' },
       source: { type: 'string', multiple: true },
@@ -102,10 +103,13 @@ function parseFlags(name: CommandName, args: string[]): Record<string, string | 
     const code = (error as NodeJS.ErrnoException).code;
     const message = error instanceof Error ? error.message : String(error);
     const flag = /'(-[^' ]+)/.exec(message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag ?? message} for flowlens ${name}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`unknown flag ${flag ?? message} for flowlens ${name}`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`flag ${flag ?? ''} needs a value`.trim());
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new UsageError(`unexpected argument ${/'([^']+)'/.exec(message)?.[1] ?? ''}: flowlens ${name} takes flags only`);
+      throw new UsageError(
+        `unexpected argument ${/'([^']+)'/.exec(message)?.[1] ?? ''}: flowlens ${name} takes flags only`,
+      );
     }
     throw new UsageError(message);
   }
@@ -160,7 +164,8 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
     return 0;
   }
-  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
+  if (!(command in COMMANDS))
+    throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
   const name = command as CommandName;
   const flags = parseFlags(name, rest);
   if (flags['help'] === true) {
@@ -212,18 +217,23 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     registry: exporter.registry,
     logger,
     notReadyReason: () =>
-      startedSources < exporter.sources.length ? `${exporter.sources.length - startedSources} source(s) starting` : undefined,
+      startedSources < exporter.sources.length
+        ? `${exporter.sources.length - startedSources} source(s) starting`
+        : undefined,
   });
   await listen(server, config.listenHost, config.listenPort);
   logger.log('info', 'serving', {
     listen: `${config.listenHost}:${config.listenPort}`,
-    sources: config.sources.map((source) => `${source.kind}:${source.argument}`).join(','),
+    sources: config.sources
+      .map((source) => (source.argument ? `${source.kind}:${source.argument}` : source.kind))
+      .join(','),
     version: VERSION,
   });
   for (const source of exporter.sources) {
     source.start().then(
       () => startedSources++,
-      (error: unknown) => logger.log('error', 'source failed to start', { source: source.spec.id, error: String(error) }),
+      (error: unknown) =>
+        logger.log('error', 'source failed to start', { source: source.spec.id, error: String(error) }),
     );
   }
   // Expire idle series even when nobody scrapes, so memory stays bounded.
@@ -256,7 +266,11 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(new Error(`cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'address in use' : error.message}`));
+      reject(
+        new Error(
+          `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'address in use' : error.message}`,
+        ),
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {

@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RECORD_FAMILIES, recordFamily, type AggregationLevel } from './metrics/catalogue';
-import { DEFAULT_BUDGET, DEFAULT_TTL_SECONDS, defaultFamilyOptions, type FamilyOptions } from './metrics/flow-aggregator';
+import {
+  DEFAULT_BUDGET,
+  DEFAULT_TTL_SECONDS,
+  defaultFamilyOptions,
+  type FamilyOptions,
+} from './metrics/flow-aggregator';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { SOURCE_KINDS, sourceKind } from './sources/registry';
 
@@ -73,13 +78,19 @@ export function overridesFromEnvironment(environment: NodeJS.ProcessEnv): {
     if (!name.startsWith('FLOWLENS_') || value === undefined) continue;
     const key = ENVIRONMENT_KEYS[name];
     if (key === undefined) {
-      problems.push(`environment variable ${name} is not known; use one of ${Object.keys(ENVIRONMENT_KEYS).join(', ')}`);
+      problems.push(
+        `environment variable ${name} is not known; use one of ${Object.keys(ENVIRONMENT_KEYS).join(', ')}`,
+      );
     } else if (key === 'config') {
       configFile = value;
     } else if (key === 'sources') {
-      overrides.sources = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      overrides.sources = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
     } else if (key === 'demo') {
-      if (value !== 'true' && value !== 'false') problems.push(`environment variable ${name}: "${value}" must be true or false`);
+      if (value !== 'true' && value !== 'false')
+        problems.push(`environment variable ${name}: "${value}" must be true or false`);
       else overrides.demo = value === 'true';
     } else {
       overrides[key] = value;
@@ -145,7 +156,9 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
   try {
     document = parseYaml(text);
   } catch (error) {
-    problems.push(`config file ${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    problems.push(
+      `config file ${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
     return {};
   }
   if (document === null || document === undefined) return {};
@@ -215,7 +228,9 @@ export function parseListen(listen: string, problems: string[]): { host: string;
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(listen);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
-    problems.push(`listen address "${listen}" must be HOST:PORT, e.g. 0.0.0.0:${DEFAULT_PORT}, 127.0.0.1:${DEFAULT_PORT} or [::]:${DEFAULT_PORT}`);
+    problems.push(
+      `listen address "${listen}" must be HOST:PORT, e.g. 0.0.0.0:${DEFAULT_PORT}, 127.0.0.1:${DEFAULT_PORT} or [::]:${DEFAULT_PORT}`,
+    );
     return { host: '0.0.0.0', port: DEFAULT_PORT };
   }
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
@@ -264,9 +279,13 @@ function parseMetrics(
   problems: string[],
 ): Map<string, FamilyOptions> {
   for (const key of Object.keys(metrics)) {
-    if (!METRICS_KEYS.includes(key)) problems.push(`${where(`metrics.${key}`)}: unknown key; known keys are ${METRICS_KEYS.join(', ')}`);
+    if (!METRICS_KEYS.includes(key))
+      problems.push(`${where(`metrics.${key}`)}: unknown key; known keys are ${METRICS_KEYS.join(', ')}`);
   }
-  const budget = metrics['budget'] === undefined ? DEFAULT_BUDGET : parseBudget(metrics['budget'], where('metrics.budget'), problems);
+  const budget =
+    metrics['budget'] === undefined
+      ? DEFAULT_BUDGET
+      : parseBudget(metrics['budget'], where('metrics.budget'), problems);
   const ttlSeconds =
     metrics['ttl'] === undefined ? DEFAULT_TTL_SECONDS : parseDuration(metrics['ttl'], where('metrics.ttl'), problems);
   const options = new Map<string, FamilyOptions>(
@@ -282,7 +301,9 @@ function parseMetrics(
     const key = `metrics.families.${name}`;
     const family = recordFamily(name);
     if (family === undefined) {
-      problems.push(`${where(key)}: unknown family; configurable families are ${RECORD_FAMILIES.map((f) => f.name).join(', ')}`);
+      problems.push(
+        `${where(key)}: unknown family; configurable families are ${RECORD_FAMILIES.map((f) => f.name).join(', ')}`,
+      );
       continue;
     }
     if (!isRecord(value)) {

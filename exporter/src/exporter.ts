@@ -45,7 +45,7 @@ export async function buildExporter(
   self.buildInfo.set([VERSION, process.versions.node], 1);
   self.processStart.set([], Math.round(Date.now() / 1000 - process.uptime()));
   registry.onScrape((metrics) => {
-    pipeline.refreshLag();
+    pipeline.refreshSourceMetrics();
     for (const source of sources) {
       const unread = source.unreadBytes();
       if (unread !== undefined) metrics.sourceUnread.set([source.spec.id], unread);

@@ -53,7 +53,10 @@ export class RateLimitedLog {
     const now = this.clock();
     if (now - this.windowStart >= this.windowSeconds) {
       if (this.suppressed > 0) {
-        this.logger.log('warn', 'similar messages suppressed', { suppressed: this.suppressed, ...pick(fields, 'source') });
+        this.logger.log('warn', 'similar messages suppressed', {
+          suppressed: this.suppressed,
+          ...pick(fields, 'source'),
+        });
       }
       this.windowStart = now;
       this.emitted = 0;

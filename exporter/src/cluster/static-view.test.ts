@@ -17,7 +17,10 @@ test('owner chains resolve to the top controller', () => {
   assert.deepEqual(view.workloadOf(frontend), { workload: 'web-frontend', kind: 'Deployment' });
   assert.equal(view.podByIp('fd00::10')?.name, 'frontend-7d4b9c8f5-x2x7k', 'every podIP is indexed');
   assert.deepEqual(view.workloadOf(view.podByIp('10.244.3.7')!), { workload: 'nightly-export', kind: 'CronJob' });
-  assert.deepEqual(view.workloadOfPrefix('shop', 'frontend-7d4b9c8f5-*'), { workload: 'web-frontend', kind: 'Deployment' });
+  assert.deepEqual(view.workloadOfPrefix('shop', 'frontend-7d4b9c8f5-*'), {
+    workload: 'web-frontend',
+    kind: 'Deployment',
+  });
   assert.equal(view.podByIp('192.168.0.11'), undefined, 'host-network pods do not own their node IP');
   assert.equal(view.nodeByIp('192.168.0.11'), 'node-a');
   assert.deepEqual(view.serviceByClusterIp('10.96.12.34'), { namespace: 'shop', name: 'cart' });

@@ -44,7 +44,9 @@ export class StaticClusterView {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new ResourcesFileError(`resources file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new ResourcesFileError(
+        `resources file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
     const view = new StaticClusterView();
     parseAllDocuments(text).forEach((document, index) => {
@@ -98,13 +100,15 @@ export class StaticClusterView {
         break;
       case 'Service': {
         const clusterIps = [stringField(spec, 'clusterIP'), ...stringList(spec['clusterIPs'])];
-        for (const ip of clusterIps) if (ip !== '' && ip !== 'None') this.servicesByClusterIp.set(ip, { namespace, name });
+        for (const ip of clusterIps)
+          if (ip !== '' && ip !== 'None') this.servicesByClusterIp.set(ip, { namespace, name });
         break;
       }
       case 'Node': {
         const addresses = Array.isArray(status['addresses']) ? status['addresses'] : [];
         for (const address of addresses) {
-          if (isRecord(address) && address['type'] === 'InternalIP') this.nodesByIp.set(stringField(address, 'address'), name);
+          if (isRecord(address) && address['type'] === 'InternalIP')
+            this.nodesByIp.set(stringField(address, 'address'), name);
         }
         break;
       }

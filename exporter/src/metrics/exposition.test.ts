@@ -7,7 +7,9 @@ test('content negotiation picks OpenMetrics only when asked', () => {
   assert.equal(negotiateFormat(undefined), 'prometheus');
   assert.equal(negotiateFormat('text/plain'), 'prometheus');
   assert.equal(
-    negotiateFormat('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'),
+    negotiateFormat(
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    ),
     'openmetrics',
   );
   assert.equal(negotiateFormat('application/openmetrics-text; version=2.0.0'), 'prometheus');
@@ -20,7 +22,10 @@ test('headers: OpenMetrics drops _total and _info from family names and adds uni
     familyHeader(bytes, 'openmetrics'),
     `# HELP flowlens_flow_bytes ${bytes.help}\n# TYPE flowlens_flow_bytes counter\n# UNIT flowlens_flow_bytes bytes\n`,
   );
-  assert.match(familyHeader(bytes, 'prometheus'), /^# HELP flowlens_flow_bytes_total .*\n# TYPE flowlens_flow_bytes_total counter\n$/);
+  assert.match(
+    familyHeader(bytes, 'prometheus'),
+    /^# HELP flowlens_flow_bytes_total .*\n# TYPE flowlens_flow_bytes_total counter\n$/,
+  );
   assert.match(familyHeader(SELF_FAMILIES.buildInfo, 'openmetrics'), /# TYPE flowlens_build info/);
   assert.match(familyHeader(SELF_FAMILIES.buildInfo, 'prometheus'), /# TYPE flowlens_build_info gauge/);
 });

@@ -9,8 +9,21 @@ function record(overrides: Partial<FlowRecord> = {}, sourceWorkload = 'frontend'
     startTime: 0,
     endTime: 0,
     node: 'node-a',
-    source: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', workload: sourceWorkload, pod: `${sourceWorkload}-x` },
-    destination: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', workload: destWorkload, pod: `${destWorkload}-y`, service: destWorkload },
+    source: {
+      ...emptyEndpoint(),
+      kind: 'pod',
+      namespace: 'shop',
+      workload: sourceWorkload,
+      pod: `${sourceWorkload}-x`,
+    },
+    destination: {
+      ...emptyEndpoint(),
+      kind: 'pod',
+      namespace: 'shop',
+      workload: destWorkload,
+      pod: `${destWorkload}-y`,
+      service: destWorkload,
+    },
     destPort: 8080,
     protocol: 'tcp',
     action: 'allow',
@@ -78,7 +91,10 @@ test('a series budget folds new label sets into the overflow series and keeps to
   let expectedBytes = 0;
   let expectedFlows = 0;
   for (let i = 0; i < 5000; i++) {
-    const item = record({ action: i % 3 === 0 ? 'deny' : 'allow', flows: 1 + (i % 4), bytesForward: i }, `attacker-${i}`);
+    const item = record(
+      { action: i % 3 === 0 ? 'deny' : 'allow', flows: 1 + (i % 4), bytesForward: i },
+      `attacker-${i}`,
+    );
     expectedBytes += item.bytesForward + item.bytesReverse;
     expectedFlows += item.flows;
     aggregator.add(item, 0);

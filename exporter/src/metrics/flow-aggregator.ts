@@ -152,7 +152,10 @@ export class FlowAggregator {
     private readonly families: readonly RecordFamilyDefinition[] = RECORD_FAMILIES,
   ) {
     // Families of one group with equal options share a store; otherwise each gets its own.
-    const groups = new Map<string, { labels: FlowLabel[]; options: FamilyOptions; members: RecordFamilyDefinition[] }>();
+    const groups = new Map<
+      string,
+      { labels: FlowLabel[]; options: FamilyOptions; members: RecordFamilyDefinition[] }
+    >();
     for (const family of families) {
       const options = optionsByFamily.get(family.name) ?? defaultFamilyOptions(family);
       const labels = familyLabels(family, options);

@@ -32,7 +32,11 @@ export class LabelledValues {
 
   renderSamples(out: string[]): void {
     for (const [labels, value] of this.values) {
-      out.push(labels === '' ? `${this.family.name} ${formatValue(value)}\n` : `${this.family.name}{${labels}} ${formatValue(value)}\n`);
+      out.push(
+        labels === ''
+          ? `${this.family.name} ${formatValue(value)}\n`
+          : `${this.family.name}{${labels}} ${formatValue(value)}\n`,
+      );
     }
   }
 }

@@ -50,7 +50,8 @@ export interface PolicyHit {
   ruleIndex: number;
 }
 
-export type PolicyKind = 'calico' | 'global' | 'kubernetes' | 'admin' | 'baseline-admin' | 'cilium' | 'profile' | 'unknown';
+export type PolicyKind =
+  'calico' | 'global' | 'kubernetes' | 'admin' | 'baseline-admin' | 'cilium' | 'profile' | 'unknown';
 
 /** Which policy decided the verdict, as the metric labels show it. */
 export interface PolicyVerdict {

@@ -54,10 +54,15 @@ export function createSourceRuntimes(
       checkpoints,
       onLines: (lines, firstLineNumber) => tap.decodeLines(decoder, lines, firstLineNumber, path),
       onOversized: (line, bytes) =>
-        tap.rejected(new DecodeError('oversized', `line of ${bytes} bytes or more is over the 1 MiB limit`), path, line),
+        tap.rejected(
+          new DecodeError('oversized', `line of ${bytes} bytes or more is over the 1 MiB limit`),
+          path,
+          line,
+        ),
       onTruncated: (line, bytes) =>
         tap.rejected(new DecodeError('truncated', `the file ends with a partial line of ${bytes} bytes`), path, line),
-      onError: (error) => pipeline.logger.log('warn', 'source file problem', { source: spec.id, file: path, error: error.message }),
+      onError: (error) =>
+        pipeline.logger.log('warn', 'source file problem', { source: spec.id, file: path, error: error.message }),
     });
     return {
       spec,

@@ -47,16 +47,26 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
       return sendText(response, 200, 'ok\n');
     case '/readyz': {
       const reason = options.notReadyReason();
-      return reason === undefined ? sendText(response, 200, 'ready\n') : sendText(response, 503, `not ready: ${reason}\n`);
+      return reason === undefined
+        ? sendText(response, 200, 'ready\n')
+        : sendText(response, 503, `not ready: ${reason}\n`);
     }
     case '/':
-      return sendText(response, 200, 'Flowlens exporter\n\n/metrics  Prometheus metrics\n/healthz  liveness\n/readyz   readiness\n');
+      return sendText(
+        response,
+        200,
+        'Flowlens exporter\n\n/metrics  Prometheus metrics\n/healthz  liveness\n/readyz   readiness\n',
+      );
     default:
       return sendText(response, 404, 'not found\n');
   }
 }
 
-async function serveMetrics(request: IncomingMessage, response: ServerResponse, registry: MetricsRegistry): Promise<void> {
+async function serveMetrics(
+  request: IncomingMessage,
+  response: ServerResponse,
+  registry: MetricsRegistry,
+): Promise<void> {
   const format = negotiateFormat(request.headers.accept);
   const body = registry.render(format);
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'accept, accept-encoding' };

@@ -138,7 +138,8 @@ function readTcpStats(raw: JsonObject): TcpStats | undefined {
   const meanSmoothRtt = optionalNumber(raw, 'tcp_mean_smooth_rtt');
   const retransmissions = optionalCount(raw, 'tcp_total_retransmissions');
   if (meanSmoothRtt === undefined && retransmissions === undefined) return undefined;
-  const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * MICROSECONDS);
+  const seconds = (value: number | undefined): number | undefined =>
+    value === undefined ? undefined : value * MICROSECONDS;
   return {
     meanSmoothRttSeconds: seconds(meanSmoothRtt),
     maxSmoothRttSeconds: seconds(optionalNumber(raw, 'tcp_max_smooth_rtt')),

@@ -17,7 +17,10 @@ const STAGED_PREFIX = 'staged:';
 export function parsePolicyEntry(entry: string): PolicyHit {
   const parts = entry.split('|');
   if (parts.length !== 5) {
-    throw new DecodeError('malformed', `policy entry "${entry}" has ${parts.length} parts, expected index|tier|name|action|rule`);
+    throw new DecodeError(
+      'malformed',
+      `policy entry "${entry}" has ${parts.length} parts, expected index|tier|name|action|rule`,
+    );
   }
   const [indexText, tier, fullName, actionText, ruleText] = parts as [string, string, string, string, string];
   const index = Number(indexText);
@@ -27,7 +30,16 @@ export function parsePolicyEntry(entry: string): PolicyHit {
   }
   const action = ACTIONS[actionText.toLowerCase()] ?? 'unknown';
   if (tier === PROFILE_TIER || fullName.startsWith(PROFILE_TIER)) {
-    return { index, tier: PROFILE_TIER, namespace: '', name: fullName, kind: 'profile', staged: false, action, ruleIndex };
+    return {
+      index,
+      tier: PROFILE_TIER,
+      namespace: '',
+      name: fullName,
+      kind: 'profile',
+      staged: false,
+      action,
+      ruleIndex,
+    };
   }
 
   const slash = fullName.indexOf('/');

@@ -6,7 +6,8 @@ import { hubbleSource } from './hubble';
 import { decodeOne, repoRoot } from '../testing/collect';
 
 const fixtureLines = readFileSync(join(repoRoot(), 'test/fixtures/hubble-flows.ndjson'), 'utf8').split('\n');
-const decode = (number: number): ReturnType<typeof decodeOne> => decodeOne(hubbleSource.createDecoder(), fixtureLines[number - 1]!);
+const decode = (number: number): ReturnType<typeof decodeOne> =>
+  decodeOne(hubbleSource.createDecoder(), fixtureLines[number - 1]!);
 
 test('an egress flow between pods with the policy that allowed it', () => {
   const { sink, error } = decode(1);

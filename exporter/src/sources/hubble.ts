@@ -61,7 +61,8 @@ class HubbleDecoder implements LineDecoder {
       if (other !== undefined) return sink.skipped(other);
       throw new DecodeError('missing_field', 'field "flow" is missing');
     }
-    if (!isObject(flow)) throw new DecodeError('wrong_type', `field "flow" must be an object, got ${describeType(flow)}`);
+    if (!isObject(flow))
+      throw new DecodeError('wrong_type', `field "flow" must be an object, got ${describeType(flow)}`);
 
     const isReply = flow['is_reply'];
     if (isReply !== undefined && typeof isReply !== 'boolean') {
@@ -117,7 +118,11 @@ function readTime(value: unknown): number {
   return millis / 1000;
 }
 
-function readLayer4(flow: JsonObject): { protocol: string; destPort: number | undefined; tcpFlags: JsonObject | undefined } {
+function readLayer4(flow: JsonObject): {
+  protocol: string;
+  destPort: number | undefined;
+  tcpFlags: JsonObject | undefined;
+} {
   const l4 = optionalObject(flow, 'l4');
   if (l4 === undefined) return { protocol: 'unknown', destPort: undefined, tcpFlags: undefined };
   for (const [key, protocol] of [

@@ -88,7 +88,10 @@ export function requiredEnum<T extends string>(object: JsonObject, field: string
   const text = typeof value === 'string' ? value.toLowerCase() : undefined;
   const match = allowed.find((candidate) => candidate === text);
   if (match === undefined) {
-    throw new DecodeError('wrong_type', `field "${field}" must be one of ${allowed.join(', ')}, got ${describeType(value)}`);
+    throw new DecodeError(
+      'wrong_type',
+      `field "${field}" must be one of ${allowed.join(', ')}, got ${describeType(value)}`,
+    );
   }
   return match;
 }
@@ -96,7 +99,8 @@ export function requiredEnum<T extends string>(object: JsonObject, field: string
 export function optionalObject(object: JsonObject, field: string): JsonObject | undefined {
   const value = object[field];
   if (isAbsent(value)) return undefined;
-  if (!isObject(value)) throw new DecodeError('wrong_type', `field "${field}" must be an object, got ${describeType(value)}`);
+  if (!isObject(value))
+    throw new DecodeError('wrong_type', `field "${field}" must be an object, got ${describeType(value)}`);
   return value;
 }
 

@@ -17,7 +17,10 @@ export class CollectingSink implements RecordSink {
 }
 
 /** Decodes one line; returns the records, the skip reasons, or the DecodeError it raised. */
-export function decodeOne(decoder: LineDecoder, line: string): { sink: CollectingSink; error: DecodeError | undefined } {
+export function decodeOne(
+  decoder: LineDecoder,
+  line: string,
+): { sink: CollectingSink; error: DecodeError | undefined } {
   const sink = new CollectingSink();
   try {
     decoder.decode(line, sink);

@@ -1,0 +1,68 @@
+/**
+ * Flowlens benchmarks: `npm run bench` (or `npx tsc -b exporter; node --expose-gc exporter/dist/bench/bench.js`).
+ * Progress goes to stderr; stdout gets one JSON object per result, {name, value, unit[, baseline, ratio]}.
+ * See docs/benchmarks.md for what each line measures.
+ *
+ * Options: --lines N (default 200000) sizes the generated Calico log; --keep keeps it (path on stderr);
+ * --only ingest|scrape|heap runs one part (for profiling with --cpu-prof).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateCalicoLog } from './calico-gen';
+import { benchIngest } from './ingest';
+import { benchHeap, benchScrape } from './series';
+import { hasGc, problem, progress, type BenchResult } from './util';
+
+const SEED = 20241119;
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+
+async function main(): Promise<void> {
+  if (!hasGc()) throw new Error('run with node --expose-gc (npm run bench does)');
+  const lines = Number(option('--lines') ?? 200_000);
+  if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
+  const keep = process.argv.includes('--keep');
+  const only = option('--only');
+  if (only !== undefined && !['ingest', 'scrape', 'heap'].includes(only))
+    throw new Error('--only takes ingest, scrape or heap');
+  const runs = (part: string): boolean => only === undefined || only === part;
+  progress(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`);
+
+  // Memory first, while the heap holds nothing else.
+  const heap = runs('heap') ? benchHeap() : [];
+  const scrape = runs('scrape') ? await benchScrape() : [];
+  if (!runs('ingest')) {
+    for (const result of [...scrape, ...heap]) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-bench-'));
+  try {
+    progress(`generating ${lines} Calico flow log lines in ${directory}`);
+    const log = generateCalicoLog(path.join(directory, 'flows.log'), lines, SEED);
+    const warmup = generateCalicoLog(
+      path.join(directory, 'warmup.log'),
+      Math.max(1000, Math.round(lines / 10)),
+      SEED + 1,
+    );
+    progress(
+      `  ${log.lines} lines, ${(log.fileBytes / 1e6).toFixed(1)} MB (${Math.round(log.fileBytes / log.lines)} bytes/line), ` +
+        `${log.workloads} workloads, ${log.edgesUsed} of ${log.edges} edges used`,
+    );
+    const ingest = await benchIngest(log, warmup);
+    const results: BenchResult[] = [ingest, ...scrape, ...heap];
+    for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    if (keep) progress(`kept ${directory}`);
+    else fs.rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  problem(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

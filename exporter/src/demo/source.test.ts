@@ -1,0 +1,166 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_DEMO_OPTIONS, REPLAY_SECONDS, createDemoSource, demoSource, parseDemoArgument, type DemoClock } from './source';
+import { calicoFlowsSource } from '../sources/calico-flows';
+import type { GeneratorContext, RecordSink } from '../sources/types';
+import type { FlowRecord } from '../model/flow';
+
+/** A clock the test moves by hand; scheduled callbacks run only when the test says so. */
+class ManualClock implements DemoClock {
+  private pending: { callback: () => void; dueMs: number; cancelled: boolean }[] = [];
+
+  constructor(public nowMs: number) {}
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  schedule(callback: () => void, delayMs: number): () => void {
+    const timer = { callback, dueMs: this.nowMs + delayMs, cancelled: false };
+    this.pending.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+
+  get scheduled(): number {
+    return this.pending.filter((timer) => !timer.cancelled).length;
+  }
+
+  /** Moves to the next timer's due time and runs it. */
+  fireNext(): void {
+    const next = this.pending.filter((timer) => !timer.cancelled).sort((left, right) => left.dueMs - right.dueMs)[0];
+    assert.ok(next !== undefined, 'no timer scheduled');
+    this.pending = this.pending.filter((timer) => timer !== next);
+    this.nowMs = Math.max(this.nowMs, next.dueMs);
+    next.callback();
+  }
+}
+
+interface FedLine {
+  kind: string;
+  line: string;
+}
+
+function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorContext; fed: FedLine[] } {
+  const fed: FedLine[] = [];
+  const sink: RecordSink = { flow: () => undefined, skipped: () => undefined };
+  return { fed, context: { sink, mode, feedLine: (kind, line) => fed.push({ kind, line }) } };
+}
+
+/** Distinct [start, end) windows of the fed lines, in order of first appearance. */
+function windowsOf(fed: readonly FedLine[]): [number, number][] {
+  const seen = new Map<string, [number, number]>();
+  for (const { line } of fed) {
+    const record = JSON.parse(line) as { start_time: number; end_time: number };
+    seen.set(`${record.start_time}`, [record.start_time, record.end_time]);
+  }
+  return [...seen.values()];
+}
+
+/** 2025-06-10 15:00:02.500 UTC: deliberately between two 5-second boundaries. */
+const START_MS = Date.UTC(2025, 5, 10, 15, 0, 2, 500);
+const START_SECONDS = Math.floor(START_MS / 1000);
+
+test('the argument is optional and takes seed, interval and incident-period', () => {
+  assert.deepEqual(parseDemoArgument(''), DEFAULT_DEMO_OPTIONS);
+  assert.deepEqual(parseDemoArgument('seed=7, interval=10 ,incident-period=600'), {
+    seed: 7,
+    intervalSeconds: 10,
+    incidentPeriodSeconds: 600,
+  });
+  assert.deepEqual(parseDemoArgument('interval=2,'), { ...DEFAULT_DEMO_OPTIONS, intervalSeconds: 2 });
+});
+
+test('bad arguments fail with a message naming the key and the fix', () => {
+  const cases: [string, RegExp][] = [
+    ['bogus=1', /unknown option "bogus".*seed=N/],
+    ['seed=abc', /"seed" must be a whole number.*e\.g\. seed=42/],
+    ['seed=-3', /"seed" must be/],
+    ['interval=0', /"interval" must be whole seconds from 1.*interval=5/],
+    ['interval=2.5', /"interval"/],
+    ['incident-period=10', /"incident-period" must be whole seconds from 60/],
+    ['seed', /"seed" needs a value/],
+    ['seed=1,seed=2', /"seed" is given twice/],
+  ];
+  for (const [argument, message] of cases) {
+    assert.throws(() => parseDemoArgument(argument), message, argument);
+    assert.throws(() => demoSource.create(argument, recordingContext('serve').context), message, argument);
+  }
+});
+
+test('demoSource is the generator kind "demo"', () => {
+  assert.equal(demoSource.kind, 'demo');
+  assert.equal(demoSource.input, 'generator');
+  assert.ok(demoSource.description.length > 0);
+});
+
+test('serve emits the window ending now at start, then aligned windows until stopped', async () => {
+  const clock = new ManualClock(START_MS);
+  const { context, fed } = recordingContext('serve');
+  const source = createDemoSource('seed=3,interval=5', context, clock);
+  await source.start();
+  assert.ok(fed.length > 0, 'lines at once');
+  assert.ok(fed.every(({ kind }) => kind === 'calico-flows'));
+  assert.deepEqual(windowsOf(fed), [[START_SECONDS - 5, START_SECONDS]]);
+
+  fed.length = 0;
+  clock.fireNext();
+  // The first boundary after the start closes a short window, so windows never overlap or leave gaps.
+  const firstBoundary = Math.ceil(START_SECONDS / 5) * 5;
+  assert.deepEqual(windowsOf(fed), [[START_SECONDS, firstBoundary]]);
+  fed.length = 0;
+  clock.fireNext();
+  assert.deepEqual(windowsOf(fed), [[firstBoundary, firstBoundary + 5]]);
+
+  await source.stop();
+  assert.equal(clock.scheduled, 0, 'stop() clears the timer');
+});
+
+test('serve catches up on windows missed while the process was stalled', async () => {
+  const clock = new ManualClock(Date.UTC(2025, 5, 10, 15, 0, 0));
+  const { context, fed } = recordingContext('serve');
+  const source = createDemoSource('interval=5', context, clock);
+  await source.start();
+  fed.length = 0;
+  clock.nowMs += 17_000; // the timer fires late, three boundaries on
+  clock.fireNext();
+  const start = Date.UTC(2025, 5, 10, 15, 0, 0) / 1000;
+  assert.deepEqual(windowsOf(fed), [
+    [start, start + 5],
+    [start + 5, start + 10],
+    [start + 10, start + 15],
+  ]);
+  await source.stop();
+});
+
+test('replay emits the last hour of windows, contiguous and aligned, and resolves', async () => {
+  const clock = new ManualClock(START_MS);
+  const { context, fed } = recordingContext('replay');
+  await createDemoSource('interval=10', context, clock).start();
+  const windows = windowsOf(fed).sort((left, right) => left[0] - right[0]);
+  const end = Math.floor(START_SECONDS / 10) * 10;
+  assert.equal(windows.length, REPLAY_SECONDS / 10);
+  assert.deepEqual(windows[0], [end - REPLAY_SECONDS, end - REPLAY_SECONDS + 10]);
+  assert.deepEqual(windows[windows.length - 1], [end - 10, end]);
+  windows.forEach(([windowStart], index) => assert.equal(windowStart, end - REPLAY_SECONDS + index * 10));
+  assert.equal(clock.scheduled, 0, 'replay leaves no timer behind');
+});
+
+test('the lines decode through the calico-flows decoder into flow records', async () => {
+  const clock = new ManualClock(START_MS);
+  const { context, fed } = recordingContext('serve');
+  // A minute-long window, so even the rarer edges (the steadily denied ones) have flows in it.
+  const source = createDemoSource('interval=60', context, clock);
+  await source.start();
+  await source.stop();
+  const decoder = calicoFlowsSource.createDecoder();
+  const records: FlowRecord[] = [];
+  const sink: RecordSink = { flow: (record) => records.push(record), skipped: () => undefined };
+  for (const { line } of fed) decoder.decode(line, sink);
+  assert.equal(records.length, fed.length);
+  const kinds = new Set(records.flatMap((record) => [record.source.kind, record.destination.kind]));
+  for (const kind of ['pod', 'world', 'private', 'networkset']) assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);
+  assert.ok(records.some((record) => record.action === 'deny' && record.verdict.policy === 'data/default-deny'));
+  assert.ok(records.some((record) => record.tcp?.meanSmoothRttSeconds !== undefined && record.tcp.meanSmoothRttSeconds > 0));
+});

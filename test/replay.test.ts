@@ -1,0 +1,256 @@
+/**
+ * `flowlens replay`: files read to their end through the real pipeline, exposition on stdout. Covers the
+ * counting of good and bad lines, the logging of bad ones, both output formats, and the command's errors.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CALICO_FIXTURE,
+  HUBBLE_FIXTURE,
+  Processes,
+  findSamples,
+  makeTempDir,
+  parseExposition,
+  removeDir,
+  runFlowlens,
+  sampleValue,
+  sumSamples,
+  type RunResult,
+  type Sample,
+} from './support';
+
+const processes = new Processes();
+let tempDir = '';
+
+before(async () => {
+  tempDir = await makeTempDir('flowlens-replay-');
+});
+
+after(async () => {
+  await processes.stopAll();
+  await removeDir(tempDir);
+});
+
+/** A successful replay: exit 0 and the parsed exposition. */
+async function replay(args: readonly string[]): Promise<{ result: RunResult; samples: Sample[] }> {
+  const result = await runFlowlens(processes, ['replay', ...args]);
+  assert.equal(result.code, 0, `flowlens replay ${args.join(' ')} failed; stderr:\n${result.stderr}`);
+  return { result, samples: parseExposition(result.stdout) };
+}
+
+/** The JSON log lines of a stderr; fails on any line that is not a JSON object. */
+function logLines(stderr: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const parsed: unknown = JSON.parse(line);
+      assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), `not a JSON object: ${line}`);
+      return parsed as Record<string, unknown>;
+    });
+}
+
+function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
+    counts[sample.labels['reason'] ?? '?'] = sample.value;
+  }
+  return counts;
+}
+
+/** Lines 1 and 13 of the Calico fixture: valid records with num_flows 3 and 1. */
+function validCalicoLines(): [string, string] {
+  const lines = readFileSync(CALICO_FIXTURE, 'utf8').split('\n');
+  return [lines[0]!, lines[12]!];
+}
+
+describe('flowlens replay of the Calico fixture', () => {
+  let result: RunResult;
+  let samples: Sample[];
+
+  before(async () => {
+    ({ result, samples } = await replay(['--source', `calico-flows:${CALICO_FIXTURE}`]));
+  });
+
+  test('counts the bytes and flows of the six valid lines', () => {
+    assert.equal(sumSamples(samples, 'flowlens_flow_bytes_total'), 10530);
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 22);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows' }), 6);
+  });
+
+  test('counts each rejected line by reason', () => {
+    assert.deepEqual(errorsByReason(samples, 'calico-flows'), {
+      malformed: 2,
+      truncated: 1,
+      oversized: 0,
+      wrong_type: 2,
+      missing_field: 1,
+    });
+  });
+
+  test('labels flows with their workloads and namespaces', () => {
+    const namespaces = new Set(
+      findSamples(samples, 'flowlens_flows_total').map((sample) => sample.labels['source_namespace']),
+    );
+    assert.ok(namespaces.has('shop'), `source namespaces: ${[...namespaces].join(', ')}`);
+    assert.ok(namespaces.has('monitoring'), `source namespaces: ${[...namespaces].join(', ')}`);
+  });
+
+  test('logs each rejected line to stderr as JSON naming the file and line number', () => {
+    const rejections = logLines(result.stderr).filter((entry) => entry['msg'] === 'input line rejected');
+    assert.deepEqual(
+      rejections.map((entry) => entry['line']),
+      [6, 7, 8, 9, 10, 11],
+    );
+    for (const entry of rejections) {
+      assert.equal(entry['file'], CALICO_FIXTURE);
+      assert.equal(entry['source'], 'calico-flows');
+      assert.equal(entry['level'], 'warn');
+      assert.equal(typeof entry['reason'], 'string');
+    }
+    assert.deepEqual(
+      rejections.map((entry) => entry['reason']),
+      ['wrong_type', 'truncated', 'malformed', 'malformed', 'missing_field', 'wrong_type'],
+    );
+  });
+
+  test('keeps stdout a pure exposition: every family has HELP and TYPE, no log lines', () => {
+    assert.doesNotMatch(result.stdout, /^\{/m);
+    assert.match(result.stdout, /^# HELP flowlens_flows_total /m);
+    assert.match(result.stdout, /^# TYPE flowlens_flows_total counter$/m);
+    assert.doesNotMatch(result.stdout, /# EOF/);
+  });
+});
+
+describe('flowlens replay of the Hubble fixture', () => {
+  let samples: Sample[];
+
+  before(async () => {
+    ({ samples } = await replay(['--source', `hubble:${HUBBLE_FIXTURE}`]));
+  });
+
+  test('counts one flow per non-reply L3/L4 flow', () => {
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 3);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'hubble' }), 3);
+  });
+
+  test('counts replies, L7 events and lost-events notices as skipped', () => {
+    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'reply' }), 1);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'l7' }), 1);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'lost_events' }), 1);
+  });
+
+  test('rejects the seven bad lines', () => {
+    assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'hubble' }), 7);
+  });
+});
+
+describe('flowlens replay output and inputs', () => {
+  test('--format openmetrics ends with # EOF', async () => {
+    const { result, samples } = await replay(['--source', `calico-flows:${CALICO_FIXTURE}`, '--format', 'openmetrics']);
+    assert.ok(result.stdout.endsWith('\n# EOF\n'), `ends with: ${JSON.stringify(result.stdout.slice(-60))}`);
+    assert.equal(result.stdout.indexOf('# EOF'), result.stdout.length - '# EOF\n'.length);
+    assert.match(result.stdout, /^# TYPE flowlens_flows counter$/m);
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 22);
+  });
+
+  test('a line over 1 MiB is counted as oversized and the lines around it are read', async () => {
+    const [first, last] = validCalicoLines();
+    const file = join(tempDir, 'oversized.ndjson');
+    const huge = `{"padding":"${'x'.repeat(1.5 * 1024 * 1024)}"}`;
+    await writeFile(file, `${first}\n${huge}\n${last}\n`);
+    const { samples } = await replay(['--source', `calico-flows:${file}`]);
+    assert.deepEqual(errorsByReason(samples, 'calico-flows'), {
+      malformed: 0,
+      truncated: 0,
+      oversized: 1,
+      wrong_type: 0,
+      missing_field: 0,
+    });
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows' }), 2);
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 4);
+  });
+
+  test('rejected lines are logged at most ten times per minute, and all are counted', async () => {
+    const file = join(tempDir, 'many-bad.ndjson');
+    const [first] = validCalicoLines();
+    await writeFile(file, `${first}\n${'not json\n'.repeat(25)}`);
+    const { result, samples } = await replay(['--source', `calico-flows:${file}`]);
+    assert.equal(
+      sampleValue(samples, 'flowlens_ingest_errors_total', { source: 'calico-flows', reason: 'malformed' }),
+      25,
+    );
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows' }), 1);
+    const rejections = logLines(result.stderr).filter((entry) => entry['msg'] === 'input line rejected');
+    assert.deepEqual(
+      rejections.map((entry) => entry['line']),
+      [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
+  });
+
+  test('a file source given twice gets the ids calico-flows and calico-flows-2', async () => {
+    const { samples } = await replay([
+      '--source',
+      `calico-flows:${CALICO_FIXTURE}`,
+      '--source',
+      `calico-flows:${CALICO_FIXTURE}`,
+    ]);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows' }), 6);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows-2' }), 6);
+    assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'calico-flows-2' }), 6);
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 44);
+  });
+});
+
+describe('flowlens replay errors and help', () => {
+  test('a missing file exits non-zero with one stderr line naming the path', async () => {
+    const missing = join(tempDir, 'does-not-exist.ndjson');
+    const result = await runFlowlens(processes, ['replay', '--source', `calico-flows:${missing}`]);
+    assert.notEqual(result.code, 0);
+    assert.equal(result.signal, null);
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 1, `stderr:\n${result.stderr}`);
+    assert.match(lines[0]!, /^flowlens: /);
+    assert.ok(lines[0]!.includes(missing), `stderr line does not name ${missing}: ${lines[0]}`);
+    assert.equal(result.stdout, '');
+  });
+
+  test('an unknown flag exits non-zero naming it', async () => {
+    const result = await runFlowlens(processes, ['replay', '--source', `calico-flows:${CALICO_FIXTURE}`, '--bogus']);
+    assert.notEqual(result.code, 0);
+    assert.equal(result.signal, null);
+    assert.match(result.stderr, /^flowlens: .*--bogus/);
+    assert.equal(result.stdout, '');
+  });
+
+  test('an unknown --format exits non-zero naming the value', async () => {
+    const result = await runFlowlens(processes, [
+      'replay',
+      '--source',
+      `calico-flows:${CALICO_FIXTURE}`,
+      '--format',
+      'json',
+    ]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /json/);
+  });
+
+  test('serve --help exits 0 and lists its flags', async () => {
+    const result = await runFlowlens(processes, ['serve', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const flag of ['--config', '--listen', '--source', '--demo', '--state-dir']) {
+      assert.ok(result.stdout.includes(flag), `serve --help does not mention ${flag}:\n${result.stdout}`);
+    }
+  });
+
+  test('replay --help exits 0 and lists its flags', async () => {
+    const result = await runFlowlens(processes, ['replay', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const flag of ['--source', '--format', '--config', '--state-dir']) {
+      assert.ok(result.stdout.includes(flag), `replay --help does not mention ${flag}:\n${result.stdout}`);
+    }
+  });
+});
