@@ -5,34 +5,58 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALICO_FIXTURE, HUBBLE_FIXTURE, Processes, parseExposition, run, runFlowlens } from './support';
+import {
+  CALICO_FIXTURE,
+  HUBBLE_FIXTURE,
+  Processes,
+  findSamples,
+  parseExposition,
+  run,
+  runFlowlens,
+  sampleValue,
+  type Sample,
+} from './support';
 
 const processes = new Processes();
 after(() => processes.stopAll());
 
-async function checkWithPromtool(sourceArgs: readonly string[]): Promise<void> {
+/** Replays the sources, lints the exposition with promtool, and returns its samples for further checks. */
+async function checkWithPromtool(sourceArgs: readonly string[]): Promise<Sample[]> {
   const replayed = await runFlowlens(processes, ['replay', ...sourceArgs], { timeoutMs: 120_000 });
   assert.equal(replayed.code, 0, `flowlens replay ${sourceArgs.join(' ')} failed; stderr:\n${replayed.stderr}`);
+  const samples = parseExposition(replayed.stdout);
   // Something to lint: at least one flow sample, not just headers.
   assert.ok(
-    parseExposition(replayed.stdout).some((sample) => sample.name === 'flowlens_flows_total'),
+    samples.some((sample) => sample.name === 'flowlens_flows_total'),
     'the exposition has no flowlens_flows_total sample',
   );
   const checked = await run(processes, 'promtool', ['check', 'metrics'], { input: replayed.stdout });
   const output = `${checked.stdout}${checked.stderr}`;
   assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${output}`);
   assert.equal(output, '', `promtool check metrics reported problems:\n${output}`);
+  return samples;
 }
 
 describe('promtool check metrics', () => {
-  test('accepts the exposition of the Calico fixture', () =>
-    checkWithPromtool(['--source', `calico-flows:${CALICO_FIXTURE}`]));
+  test('accepts the exposition of the Calico fixture', async () => {
+    await checkWithPromtool(['--source', `calico-flows:${CALICO_FIXTURE}`]);
+  });
 
-  test('accepts the exposition of the Hubble fixture', () =>
-    checkWithPromtool(['--source', `hubble:${HUBBLE_FIXTURE}`]));
+  test('accepts the exposition of the Hubble fixture', async () => {
+    await checkWithPromtool(['--source', `hubble:${HUBBLE_FIXTURE}`]);
+  });
 
-  test('accepts the exposition of both fixtures together', () =>
-    checkWithPromtool(['--source', `calico-flows:${CALICO_FIXTURE}`, '--source', `hubble:${HUBBLE_FIXTURE}`]));
+  test('accepts the exposition of both fixtures together', async () => {
+    await checkWithPromtool(['--source', `calico-flows:${CALICO_FIXTURE}`, '--source', `hubble:${HUBBLE_FIXTURE}`]);
+  });
 
-  test('accepts the exposition of an hour of demo data', () => checkWithPromtool(['--source', 'demo']));
+  test('accepts the exposition of an hour of demo data', async () => {
+    const samples = await checkWithPromtool(['--source', 'demo']);
+    // The demo's self-metrics carry source="demo", and its flows span the demo cluster's namespaces.
+    assert.ok(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'demo' }) > 0);
+    const namespaces = new Set(
+      findSamples(samples, 'flowlens_flows_total').map((sample) => sample.labels['source_namespace']),
+    );
+    assert.ok(namespaces.size >= 6, `demo flows come from ${namespaces.size} source namespaces`);
+  });
 });

@@ -34,8 +34,15 @@ test('defaults, then file, then environment, then flags', () => {
       assert.equal(fromFile.listenHost, '127.0.0.1');
       assert.equal(fromFile.listenPort, 9000);
       assert.equal(fromFile.logLevel, 'debug');
-      assert.deepEqual(fromFile.sources, [{ kind: 'calico-flows', argument: '/var/log/flows.log', id: 'calico-flows' }]);
-      assert.deepEqual(fromFile.families.get('flowlens_flows_total'), { level: 'pod', ports: false, budget: 100, ttlSeconds: 300 });
+      assert.deepEqual(fromFile.sources, [
+        { kind: 'calico-flows', argument: '/var/log/flows.log', id: 'calico-flows' },
+      ]);
+      assert.deepEqual(fromFile.families.get('flowlens_flows_total'), {
+        level: 'pod',
+        ports: false,
+        budget: 100,
+        ttlSeconds: 300,
+      });
       assert.equal(fromFile.families.get('flowlens_flow_bytes_total')?.ttlSeconds, 300);
       const overridden = loadConfig({
         configFile: path,
@@ -96,10 +103,16 @@ test('an unreadable or invalid config file is reported with its path', () => {
     /config file \/nonexistent\/flowlens.yaml cannot be read: ENOENT/,
   );
   withConfigFile('listen: [unclosed', (path) => {
-    assert.match(problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '', /is not valid YAML/);
+    assert.match(
+      problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '',
+      /is not valid YAML/,
+    );
   });
   withConfigFile('- just\n- a list\n', (path) => {
-    assert.match(problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '', /top level must be a mapping/);
+    assert.match(
+      problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }))[0] ?? '',
+      /top level must be a mapping/,
+    );
   });
 });
 
@@ -117,5 +130,8 @@ test('FLOWLENS_* environment variables, and unknown ones are errors', () => {
   assert.equal(configFile, '/etc/flowlens.yaml');
   assert.equal(problems.length, 2);
   assert.match(problems[0] ?? '', /FLOWLENS_LISTNE is not known; use one of FLOWLENS_CONFIG/);
-  assert.match(overridesFromEnvironment({ FLOWLENS_DEMO: 'yes' }).problems[0] ?? '', /FLOWLENS_DEMO: "yes" must be true or false/);
+  assert.match(
+    overridesFromEnvironment({ FLOWLENS_DEMO: 'yes' }).problems[0] ?? '',
+    /FLOWLENS_DEMO: "yes" must be true or false/,
+  );
 });

@@ -77,7 +77,10 @@ export function formatTrace(entries: readonly PolicyTraceEntry[]): string[] {
   return entries.map((entry, index) => `${index}|${entry.tier}|${entry.name}|${entry.action}|${entry.ruleIndex}`);
 }
 
-function labelsMatch(labels: Readonly<Record<string, string>>, requirements: readonly LabelRequirement[] | undefined): boolean {
+function labelsMatch(
+  labels: Readonly<Record<string, string>>,
+  requirements: readonly LabelRequirement[] | undefined,
+): boolean {
   return (requirements ?? []).every((requirement) => {
     const value = labels[requirement.key];
     return value !== undefined && requirement.values.includes(value);
@@ -142,6 +145,11 @@ export function evaluatePolicies(query: PolicyQuery): PolicyOutcome {
     return { action: 'deny', entries };
   }
   // Nothing decided: Kubernetes pods fall through to their namespace's profile, which allows.
-  entries.push({ tier: '__PROFILE__', name: `__PROFILE__.kns.${query.local.namespace}`, action: 'allow', ruleIndex: 0 });
+  entries.push({
+    tier: '__PROFILE__',
+    name: `__PROFILE__.kns.${query.local.namespace}`,
+    action: 'allow',
+    ruleIndex: 0,
+  });
   return { action: 'allow', entries };
 }

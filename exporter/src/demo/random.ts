@@ -113,7 +113,9 @@ export class SeededRandom {
     for (let index = 0; index < weights.length; index++) {
       const weight = weights[index] ?? 0;
       const part =
-        index === weights.length - 1 ? remaining : this.binomial(remaining, remainingWeight > 0 ? weight / remainingWeight : 0);
+        index === weights.length - 1
+          ? remaining
+          : this.binomial(remaining, remainingWeight > 0 ? weight / remainingWeight : 0);
       parts[index] = part;
       remaining -= part;
       remainingWeight -= weight;

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_DEMO_OPTIONS, REPLAY_SECONDS, createDemoSource, demoSource, parseDemoArgument, type DemoClock } from './source';
+import {
+  DEFAULT_DEMO_OPTIONS,
+  REPLAY_SECONDS,
+  createDemoSource,
+  demoSource,
+  parseDemoArgument,
+  type DemoClock,
+} from './source';
 import { calicoFlowsSource } from '../sources/calico-flows';
 import type { GeneratorContext, RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
@@ -160,7 +167,10 @@ test('the lines decode through the calico-flows decoder into flow records', asyn
   for (const { line } of fed) decoder.decode(line, sink);
   assert.equal(records.length, fed.length);
   const kinds = new Set(records.flatMap((record) => [record.source.kind, record.destination.kind]));
-  for (const kind of ['pod', 'world', 'private', 'networkset']) assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);
+  for (const kind of ['pod', 'world', 'private', 'networkset'])
+    assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);
   assert.ok(records.some((record) => record.action === 'deny' && record.verdict.policy === 'data/default-deny'));
-  assert.ok(records.some((record) => record.tcp?.meanSmoothRttSeconds !== undefined && record.tcp.meanSmoothRttSeconds > 0));
+  assert.ok(
+    records.some((record) => record.tcp?.meanSmoothRttSeconds !== undefined && record.tcp.meanSmoothRttSeconds > 0),
+  );
 });

@@ -44,8 +44,22 @@ interface OptionRule {
 }
 
 const OPTION_RULES: readonly OptionRule[] = [
-  { key: 'seed', field: 'seed', min: 0, max: 0xffffffff, meaning: 'a whole number from 0 to 4294967295', example: 'seed=42' },
-  { key: 'interval', field: 'intervalSeconds', min: 1, max: 3600, meaning: 'whole seconds from 1 to 3600', example: 'interval=5' },
+  {
+    key: 'seed',
+    field: 'seed',
+    min: 0,
+    max: 0xffffffff,
+    meaning: 'a whole number from 0 to 4294967295',
+    example: 'seed=42',
+  },
+  {
+    key: 'interval',
+    field: 'intervalSeconds',
+    min: 1,
+    max: 3600,
+    meaning: 'whole seconds from 1 to 3600',
+    example: 'interval=5',
+  },
   {
     key: 'incident-period',
     field: 'incidentPeriodSeconds',
@@ -67,8 +81,10 @@ export function parseDemoArgument(argument: string): DemoSourceOptions {
     const key = (equals < 0 ? part : part.slice(0, equals)).trim();
     const rule = OPTION_RULES.find((candidate) => candidate.key === key);
     if (rule === undefined) throw new Error(`demo source: unknown option "${key}"; ${USAGE}`);
-    if (equals < 0) throw new Error(`demo source: option "${key}" needs a value, ${rule.meaning} (e.g. ${rule.example})`);
-    if (seen.has(key)) throw new Error(`demo source: option "${key}" is given twice; give it once (e.g. ${rule.example})`);
+    if (equals < 0)
+      throw new Error(`demo source: option "${key}" needs a value, ${rule.meaning} (e.g. ${rule.example})`);
+    if (seen.has(key))
+      throw new Error(`demo source: option "${key}" is given twice; give it once (e.g. ${rule.example})`);
     seen.add(key);
     const text = part.slice(equals + 1).trim();
     const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -178,7 +194,11 @@ class DemoRunningSource implements RunningSource {
 }
 
 /** Builds the running source; `clock` is for tests. */
-export function createDemoSource(argument: string, context: GeneratorContext, clock: DemoClock = SYSTEM_CLOCK): RunningSource {
+export function createDemoSource(
+  argument: string,
+  context: GeneratorContext,
+  clock: DemoClock = SYSTEM_CLOCK,
+): RunningSource {
   return new DemoRunningSource(parseDemoArgument(argument), context, clock);
 }
 

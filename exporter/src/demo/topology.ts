@@ -683,12 +683,23 @@ export const SERVICES: readonly ServiceSpec[] = [
       tcpPort('metrics', 9153),
     ],
   },
-  { namespace: 'kube-system', name: 'metrics-server', workload: 'metrics-server', ports: [tcpPort('https', 443, 10250)] },
+  {
+    namespace: 'kube-system',
+    name: 'metrics-server',
+    workload: 'metrics-server',
+    ports: [tcpPort('https', 443, 10250)],
+  },
 ];
 
 /** Documentation ranges (RFC 5737) for the internet, 10.10.0.0/16 for the on-prem datacenter, 10.0.0.0/16 for hosts. */
 export const EXTERNAL_PEERS: readonly ExternalPeerSpec[] = [
-  { id: 'internet-clients', scope: 'pub', ip: '198.51.100.7', rttMicros: 45000, description: 'shoppers on the internet' },
+  {
+    id: 'internet-clients',
+    scope: 'pub',
+    ip: '198.51.100.7',
+    rttMicros: 45000,
+    description: 'shoppers on the internet',
+  },
   {
     id: 'payment-provider',
     scope: 'pub',
@@ -852,8 +863,18 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
       { action: 'allow', protocol: 'tcp', ports: [10254], peer: FROM_MONITORING },
     ],
     egress: [
-      { action: 'allow', protocol: 'tcp', ports: [8080], peer: { kind: 'pods', namespaces: ['shop'], labels: apps('frontend') } },
-      { action: 'allow', protocol: 'tcp', ports: [8080], peer: { kind: 'pods', namespaces: ['identity'], labels: apps('auth') } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [8080],
+        peer: { kind: 'pods', namespaces: ['shop'], labels: apps('frontend') },
+      },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [8080],
+        peer: { kind: 'pods', namespaces: ['identity'], labels: apps('auth') },
+      },
       { action: 'allow', protocol: 'tcp', ports: [6443], peer: { kind: 'nets', cidrs: ['10.0.0.10/32'] } },
     ],
   },
@@ -924,8 +945,18 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     selector: { labels: apps('frontend') },
     egress: [
       { action: 'allow', protocol: 'tcp', peer: { kind: 'pods', namespaces: ['shop'] } },
-      { action: 'allow', protocol: 'tcp', ports: [8080], peer: { kind: 'pods', namespaces: ['identity'], labels: apps('auth') } },
-      { action: 'allow', protocol: 'tcp', ports: [7000], peer: { kind: 'pods', namespaces: ['payments'], labels: apps('currency') } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [8080],
+        peer: { kind: 'pods', namespaces: ['identity'], labels: apps('auth') },
+      },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [7000],
+        peer: { kind: 'pods', namespaces: ['payments'], labels: apps('currency') },
+      },
     ],
   },
   // payments
@@ -938,7 +969,12 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     order: 100,
     selector: { labels: apps('payments-api') },
     ingress: [
-      { action: 'allow', protocol: 'tcp', ports: [8443], peer: { kind: 'pods', namespaces: ['shop'], labels: apps('checkout') } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [8443],
+        peer: { kind: 'pods', namespaces: ['shop'], labels: apps('checkout') },
+      },
       { action: 'allow', protocol: 'tcp', ports: [8443], peer: { kind: 'pods', namespaces: ['payments'] } },
     ],
   },
@@ -1000,7 +1036,12 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     order: 100,
     selector: { labels: apps('auth') },
     ingress: [
-      { action: 'allow', protocol: 'tcp', ports: [8080], peer: { kind: 'pods', namespaces: ['ingress', 'shop', 'payments'] } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [8080],
+        peer: { kind: 'pods', namespaces: ['ingress', 'shop', 'payments'] },
+      },
     ],
   },
   {
@@ -1040,8 +1081,18 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     order: 1000,
     selector: { labels: apps('elasticsearch') },
     ingress: [
-      { action: 'allow', protocol: 'tcp', ports: [9200], peer: { kind: 'pods', namespaces: ['shop'], labels: apps('search') } },
-      { action: 'allow', protocol: 'tcp', ports: [9300], peer: { kind: 'pods', namespaces: ['data'], labels: apps('elasticsearch') } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [9200],
+        peer: { kind: 'pods', namespaces: ['shop'], labels: apps('search') },
+      },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [9300],
+        peer: { kind: 'pods', namespaces: ['data'], labels: apps('elasticsearch') },
+      },
     ],
   },
   {
@@ -1054,7 +1105,12 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     selector: { labels: apps('kafka') },
     ingress: [
       { action: 'allow', protocol: 'tcp', ports: [9092], peer: { kind: 'pods', namespaces: ['shop', 'payments'] } },
-      { action: 'allow', protocol: 'tcp', ports: [9092], peer: { kind: 'pods', namespaces: ['data'], labels: apps('kafka') } },
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [9092],
+        peer: { kind: 'pods', namespaces: ['data'], labels: apps('kafka') },
+      },
     ],
   },
   {
@@ -1093,7 +1149,14 @@ export const POLICIES: readonly NetworkPolicySpec[] = [
     staged: false,
     order: 1000,
     selector: { labels: apps('redis') },
-    ingress: [{ action: 'allow', protocol: 'tcp', ports: [6379], peer: { kind: 'pods', namespaces: ['shop'], labels: apps('cart') } }],
+    ingress: [
+      {
+        action: 'allow',
+        protocol: 'tcp',
+        ports: [6379],
+        peer: { kind: 'pods', namespaces: ['shop'], labels: apps('cart') },
+      },
+    ],
   },
   {
     tier: 'default',
@@ -1130,9 +1193,9 @@ function perRequest(
   return { connections: { kind: 'perRequest' }, requestsPerSecond, requestBytes, responseBytes, shape };
 }
 
-/** Ports a scanner tries on every pod it finds: SSH, MySQL, Postgres, Redis, Elasticsearch. */
-const SCANNED_PORTS: readonly number[] = [22, 3306, 5432, 6379, 9200];
-const SCANNED_WORKLOADS: readonly string[] = ['data/orders-db', 'data/redis', 'data/kafka', 'data/elasticsearch'];
+/** Ports a scanner tries on every pod it finds: SSH, Postgres, Redis, Elasticsearch. */
+const SCANNED_PORTS: readonly number[] = [22, 5432, 6379, 9200];
+const SCANNED_WORKLOADS: readonly string[] = ['data/orders-db', 'data/redis', 'data/kafka'];
 
 export const CALL_GRAPH: readonly CallEdgeSpec[] = [
   // internet -> ingress -> storefront
@@ -1152,8 +1215,16 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
     to: { service: 'ingress/ingress-nginx-controller', port: 'https' },
     load: perRequest(0.4, 180, 0, 'steady'),
   },
-  { from: 'ingress/ingress-nginx-controller', to: { service: 'shop/frontend', port: 'http' }, load: pooled(8, 110, 1300, 14500) },
-  { from: 'ingress/ingress-nginx-controller', to: { service: 'identity/auth', port: 'http' }, load: pooled(2, 12, 900, 1600) },
+  {
+    from: 'ingress/ingress-nginx-controller',
+    to: { service: 'shop/frontend', port: 'http' },
+    load: pooled(8, 110, 1300, 14500),
+  },
+  {
+    from: 'ingress/ingress-nginx-controller',
+    to: { service: 'identity/auth', port: 'http' },
+    load: pooled(2, 12, 900, 1600),
+  },
   {
     from: 'ingress/ingress-nginx-controller',
     to: { external: 'kube-apiserver', port: 6443 },
@@ -1193,15 +1264,27 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
     to: { service: 'data/orders-db', port: 'postgres' },
     load: perRequest(0.3, 74, 0, 'steady'),
   },
-  { from: 'shop/sitemap-generator', to: { service: 'shop/catalog', port: 'grpc' }, load: perRequest(25, 300, 6000, 'steady') },
+  {
+    from: 'shop/sitemap-generator',
+    to: { service: 'shop/catalog', port: 'grpc' },
+    load: perRequest(25, 300, 6000, 'steady'),
+  },
   {
     from: 'shop/sitemap-generator',
     to: { external: 'object-storage', port: 443 },
     load: perRequest(2, 60000, 500, 'steady'),
   },
   // payments
-  { from: 'payments/payments-api', to: { service: 'payments/ledger-db', port: 'postgres' }, load: pooled(5, 12, 500, 400) },
-  { from: 'payments/payments-api', to: { service: 'payments/fraud-detector', port: 'http' }, load: pooled(2, 4, 2000, 300) },
+  {
+    from: 'payments/payments-api',
+    to: { service: 'payments/ledger-db', port: 'postgres' },
+    load: pooled(5, 12, 500, 400),
+  },
+  {
+    from: 'payments/payments-api',
+    to: { service: 'payments/fraud-detector', port: 'http' },
+    load: pooled(2, 4, 2000, 300),
+  },
   { from: 'payments/payments-api', to: { external: 'payment-provider', port: 443 }, load: perRequest(4, 1800, 1200) },
   { from: 'payments/payments-api', to: { service: 'identity/auth', port: 'http' }, load: pooled(2, 4, 600, 900) },
   { from: 'payments/fraud-detector', to: { workload: 'data/kafka', port: 9092 }, load: pooled(2, 4, 700, 100) },
@@ -1233,14 +1316,26 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
     load: pooled(2, 20, 1500, 1500, 'steady'),
   },
   // monitoring and logging
-  { from: 'monitoring/grafana', to: { service: 'monitoring/prometheus', port: 'web' }, load: perRequest(2, 800, 26000) },
-  { from: 'monitoring/grafana', to: { service: 'logging/loki', port: 'http-metrics' }, load: perRequest(0.5, 700, 60000) },
+  {
+    from: 'monitoring/grafana',
+    to: { service: 'monitoring/prometheus', port: 'web' },
+    load: perRequest(2, 800, 26000),
+  },
+  {
+    from: 'monitoring/grafana',
+    to: { service: 'logging/loki', port: 'http-metrics' },
+    load: perRequest(0.5, 700, 60000),
+  },
   {
     from: 'monitoring/prometheus',
     to: { service: 'monitoring/alertmanager', port: 'web' },
     load: pooled(1, 0.1, 2000, 200, 'steady'),
   },
-  { from: 'monitoring/prometheus', to: { external: 'kubelets', port: 10250 }, load: perRequest(0.55, 400, 90000, 'steady') },
+  {
+    from: 'monitoring/prometheus',
+    to: { external: 'kubelets', port: 10250 },
+    load: perRequest(0.55, 400, 90000, 'steady'),
+  },
   {
     from: 'monitoring/alertmanager',
     to: { external: 'pager', port: 443 },
@@ -1279,7 +1374,11 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
     to: { external: 'onprem-dns', port: 53, protocol: 'udp' },
     load: perRequest(2, 80, 160),
   },
-  { from: 'kube-system/coredns', to: { external: 'kube-apiserver', port: 6443 }, load: pooled(1, 0.5, 500, 2000, 'steady') },
+  {
+    from: 'kube-system/coredns',
+    to: { external: 'kube-apiserver', port: 6443 },
+    load: pooled(1, 0.5, 500, 2000, 'steady'),
+  },
   {
     from: 'kube-system/metrics-server',
     to: { external: 'kubelets', port: 10250 },
@@ -1291,19 +1390,25 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
     load: pooled(1, 0.3, 400, 1500, 'steady'),
   },
   // Large DNS answers (many A records) fall back to TCP.
-  { from: 'payments/payments-api', to: { service: 'kube-system/kube-dns', port: 'dns-tcp' }, load: perRequest(0.1, 120, 900) },
-  { from: 'data/kafka', to: { service: 'kube-system/kube-dns', port: 'dns-tcp' }, load: perRequest(0.05, 120, 700, 'steady') },
+  {
+    from: 'payments/payments-api',
+    to: { service: 'kube-system/kube-dns', port: 'dns-tcp' },
+    load: perRequest(0.1, 120, 900),
+  },
+  {
+    from: 'data/kafka',
+    to: { service: 'kube-system/kube-dns', port: 'dns-tcp' },
+    load: perRequest(0.05, 120, 700, 'steady'),
+  },
 
   // Incident: shop/recommendations is compromised; it sweeps the data namespace and phones home to a known-bad IP.
   ...SCANNED_WORKLOADS.flatMap((workload) =>
-    SCANNED_PORTS.map(
-      (port): CallEdgeSpec => ({
-        from: 'shop/recommendations',
-        to: { workload, port },
-        load: perRequest(1.5, 74, 0, 'steady'),
-        activeDuring: 'recommendations-port-scan',
-      }),
-    ),
+    SCANNED_PORTS.map((port): CallEdgeSpec => ({
+      from: 'shop/recommendations',
+      to: { workload, port },
+      load: perRequest(1.5, 74, 0, 'steady'),
+      activeDuring: 'recommendations-port-scan',
+    })),
   ),
   {
     from: 'shop/recommendations',
@@ -1401,7 +1506,7 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   const [network, bitsText] = cidr.split('/');
   const bits = Number(bitsText ?? '32');
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((ipv4ToNumber(ip) & mask) >>> 0) === ((ipv4ToNumber(network ?? '') & mask) >>> 0);
+  return (ipv4ToNumber(ip) & mask) >>> 0 === (ipv4ToNumber(network ?? '') & mask) >>> 0;
 }
 
 /** Spreads each workload's pods over the nodes from a per-workload starting node, as a scheduler's spreading would. */
@@ -1426,7 +1531,13 @@ function buildPods(workloads: readonly WorkloadSpec[], nodes: readonly NodeSpec[
           : workload.kind === 'StatefulSet'
             ? `${workload.name}-${ordinal}`
             : `${workload.name}-${suffix}`;
-      pods.push({ name, namespace: workload.namespace, workload: workload.name, node: node.name, ip: numberToIpv4(network + host) });
+      pods.push({
+        name,
+        namespace: workload.namespace,
+        workload: workload.name,
+        node: node.name,
+        ip: numberToIpv4(network + host),
+      });
     }
   }
   return pods;
@@ -1446,7 +1557,12 @@ export interface CronJobRun {
  * The Jobs of a CronJob that overlap [from, to). Job names carry the scheduled time in minutes since the epoch, as
  * the CronJob controller names them, so each run has its own pod prefix in the flow logs.
  */
-export function cronJobRuns(workload: WorkloadSpec, nodes: readonly NodeSpec[], from: number, to: number): CronJobRun[] {
+export function cronJobRuns(
+  workload: WorkloadSpec,
+  nodes: readonly NodeSpec[],
+  from: number,
+  to: number,
+): CronJobRun[] {
   const schedule = workload.schedule;
   if (workload.kind !== 'CronJob' || schedule === undefined) return [];
   const period = schedule.everyMinutes * 60;
@@ -1490,7 +1606,8 @@ function resolveExternal(id: string): ExternalPeerSpec {
 function resolveNetworkSet(name: string, ip: string): EdgePeer {
   const set = NETWORK_SETS.find((candidate) => candidate.name === name);
   if (set === undefined) throw new Error(`demo topology: unknown network set ${name}`);
-  if (!set.nets.some((cidr) => ipInCidr(ip, cidr))) throw new Error(`demo topology: ${ip} is not in network set ${name}`);
+  if (!set.nets.some((cidr) => ipInCidr(ip, cidr)))
+    throw new Error(`demo topology: ${ip} is not in network set ${name}`);
   return { kind: 'networkSet', set, ip };
 }
 
@@ -1522,8 +1639,12 @@ function resolveEdge(spec: CallEdgeSpec, byKey: ReadonlyMap<string, WorkloadSpec
     const [namespace, name] = to.service.split('/');
     const serviceSpec = SERVICES.find((candidate) => candidate.namespace === namespace && candidate.name === name);
     const port = serviceSpec?.ports.find((candidate) => candidate.name === to.port);
-    if (serviceSpec === undefined || port === undefined) throw new Error(`demo topology: unknown service port ${to.service}:${to.port}`);
-    destination = { kind: 'workload', workload: resolveWorkload(`${serviceSpec.namespace}/${serviceSpec.workload}`, byKey) };
+    if (serviceSpec === undefined || port === undefined)
+      throw new Error(`demo topology: unknown service port ${to.service}:${to.port}`);
+    destination = {
+      kind: 'workload',
+      workload: resolveWorkload(`${serviceSpec.namespace}/${serviceSpec.workload}`, byKey),
+    };
     service = { namespace: serviceSpec.namespace, name: serviceSpec.name, portName: port.name, port: port.port };
     destPort = port.targetPort;
     protocol = port.protocol;
@@ -1541,7 +1662,9 @@ function resolveEdge(spec: CallEdgeSpec, byKey: ReadonlyMap<string, WorkloadSpec
     protocol = to.protocol ?? 'tcp';
   }
   if ((protocol === 'icmp') !== (destPort === undefined)) {
-    throw new Error(`demo topology: edge ${peerId(source)} -> ${peerId(destination)} needs a port exactly when not ICMP`);
+    throw new Error(
+      `demo topology: edge ${peerId(source)} -> ${peerId(destination)} needs a port exactly when not ICMP`,
+    );
   }
   return {
     // Scrapes and service calls can share a port (Prometheus -> alertmanager:9093), so the service is part of the id.
@@ -1575,7 +1698,9 @@ function derivedEdges(workloads: readonly WorkloadSpec[], nodes: readonly NodeSp
       });
     }
   }
-  const prometheus = workloads.find((workload) => workload.namespace === 'monitoring' && workload.name === 'prometheus');
+  const prometheus = workloads.find(
+    (workload) => workload.namespace === 'monitoring' && workload.name === 'prometheus',
+  );
   const scrapers = prometheus?.replicas ?? 0;
   for (const workload of workloads) {
     if (workload.metricsPort === undefined || workload.kind === 'CronJob') continue;
@@ -1593,13 +1718,18 @@ function derivedEdges(workloads: readonly WorkloadSpec[], nodes: readonly NodeSp
 function validate(topology: DemoTopology): void {
   const namespaces = new Set(topology.namespaces.map((namespace) => namespace.name));
   for (const workload of topology.workloads) {
-    if (!namespaces.has(workload.namespace)) throw new Error(`demo topology: ${workloadKey(workload)} has no namespace`);
+    if (!namespaces.has(workload.namespace))
+      throw new Error(`demo topology: ${workloadKey(workload)} has no namespace`);
     if ((workload.kind === 'CronJob') !== (workload.schedule !== undefined)) {
       throw new Error(`demo topology: ${workloadKey(workload)} needs a schedule exactly when it is a CronJob`);
     }
   }
   for (const service of topology.services) {
-    if (!topology.workloads.some((workload) => workload.namespace === service.namespace && workload.name === service.workload)) {
+    if (
+      !topology.workloads.some(
+        (workload) => workload.namespace === service.namespace && workload.name === service.workload,
+      )
+    ) {
       throw new Error(`demo topology: service ${service.namespace}/${service.name} has no workload`);
     }
   }

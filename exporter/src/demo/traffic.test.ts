@@ -36,7 +36,9 @@ function decidingEntry(record: CalicoFlowLogRecord): string[] {
 
 /** Workload of a pod prefix, by the topology: what the exporter's default aggregation keys series on. */
 const workloadOfPrefix = new Map(
-  DEMO_TOPOLOGY.workloads.filter((workload) => workload.kind !== 'CronJob').map((workload) => [podNamePrefix(workload), workload.name]),
+  DEMO_TOPOLOGY.workloads
+    .filter((workload) => workload.kind !== 'CronJob')
+    .map((workload) => [podNamePrefix(workload), workload.name]),
 );
 function workloadOf(nameAggr: string): string {
   return workloadOfPrefix.get(nameAggr) ?? nameAggr.replace(/-\d{8,}-\*$/, '');
@@ -48,7 +50,10 @@ test('the same seed and window give the same lines; another seed gives others', 
   const again = new DemoCluster({ seed: 42 });
   assert.deepEqual(again.linesFor(AFTERNOON + 600, WINDOW), cluster.linesFor(AFTERNOON + 600, WINDOW));
   assert.deepEqual(again.linesFor(NIGHT, 60), cluster.linesFor(NIGHT, 60));
-  assert.notDeepEqual(new DemoCluster({ seed: 43 }).linesFor(AFTERNOON + 600, WINDOW), cluster.linesFor(AFTERNOON + 600, WINDOW));
+  assert.notDeepEqual(
+    new DemoCluster({ seed: 43 }).linesFor(AFTERNOON + 600, WINDOW),
+    cluster.linesFor(AFTERNOON + 600, WINDOW),
+  );
 });
 
 test('the topology has the namespaces, workloads, pods and services of a real cluster', () => {
@@ -56,15 +61,24 @@ test('the topology has the namespaces, workloads, pods and services of a real cl
   assert.ok(topology.namespaces.length >= 6);
   assert.ok(topology.workloads.length >= 30);
   for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob']) {
-    assert.ok(topology.workloads.some((workload) => workload.kind === kind), `no ${kind}`);
+    assert.ok(
+      topology.workloads.some((workload) => workload.kind === kind),
+      `no ${kind}`,
+    );
   }
   assert.ok(topology.services.length >= 20);
-  assert.ok(topology.services.some((service) => service.name === 'kube-dns' && service.ports.some((port) => port.protocol === 'udp')));
+  assert.ok(
+    topology.services.some(
+      (service) => service.name === 'kube-dns' && service.ports.some((port) => port.protocol === 'udp'),
+    ),
+  );
   assert.ok(new Set(topology.pods.map((pod) => pod.node)).size >= 3);
   assert.equal(new Set(topology.pods.map((pod) => pod.ip)).size, topology.pods.length, 'pod IPs are unique');
   for (const pod of topology.pods) {
     assert.ok(ipInCidr(pod.ip, '10.244.0.0/16'), pod.ip);
-    const workload = topology.workloads.find((candidate) => candidate.name === pod.workload && candidate.namespace === pod.namespace);
+    const workload = topology.workloads.find(
+      (candidate) => candidate.name === pod.workload && candidate.namespace === pod.namespace,
+    );
     assert.ok(workload !== undefined);
     const pattern =
       workload.kind === 'Deployment'
@@ -75,11 +89,24 @@ test('the topology has the namespaces, workloads, pods and services of a real cl
     assert.match(pod.name, pattern);
     assert.ok(pod.name.startsWith(`${workload.name}-`));
   }
-  const cronPrefixes = hourOfRecords.flatMap(({ records }) => records.map((record) => record.source_name_aggr)).filter((name) => /-\d{8}-\*$/.test(name));
-  assert.ok(cronPrefixes.some((name) => name.startsWith('payments-reconciler-')), 'CronJob pods appear with their Job names');
+  const cronPrefixes = hourOfRecords
+    .flatMap(({ records }) => records.map((record) => record.source_name_aggr))
+    .filter((name) => /-\d{8}-\*$/.test(name));
+  assert.ok(
+    cronPrefixes.some((name) => name.startsWith('payments-reconciler-')),
+    'CronJob pods appear with their Job names',
+  );
 });
 
-const COUNTERS = ['bytes_in', 'bytes_out', 'packets_in', 'packets_out', 'num_flows', 'num_flows_started', 'num_flows_completed'] as const;
+const COUNTERS = [
+  'bytes_in',
+  'bytes_out',
+  'packets_in',
+  'packets_out',
+  'num_flows',
+  'num_flows_started',
+  'num_flows_completed',
+] as const;
 const TCP_FIELDS = [
   'tcp_mean_send_congestion_window',
   'tcp_min_send_congestion_window',
@@ -120,9 +147,18 @@ test('every line is one JSON record with the fields and types of a Calico flow l
       const record = JSON.parse(line) as Record<string, unknown>;
       assert.equal(record['start_time'], start);
       assert.equal(record['end_time'], start + WINDOW);
-      for (const field of [...COUNTERS, 'http_requests_allowed_in', 'http_requests_denied_in', 'num_process_names', 'num_process_ids']) {
+      for (const field of [
+        ...COUNTERS,
+        'http_requests_allowed_in',
+        'http_requests_denied_in',
+        'num_process_names',
+        'num_process_ids',
+      ]) {
         const value = record[field];
-        assert.ok(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0, `${field} = ${String(value)} in ${line}`);
+        assert.ok(
+          typeof value === 'number' && Number.isSafeInteger(value) && value >= 0,
+          `${field} = ${String(value)} in ${line}`,
+        );
       }
       for (const field of STRING_FIELDS) assert.equal(typeof record[field], 'string', `${field} in ${line}`);
       // Aggregation level 2: IPs and source ports aggregated away.
@@ -137,11 +173,14 @@ test('every line is one JSON record with the fields and types of a Calico flow l
       assert.ok(['wep', 'ns', 'net'].includes(String(record['dest_type'])));
       assert.equal(record['proto'] === 'icmp', record['dest_port'] === null);
       const labels = record['source_labels'];
-      assert.ok(labels === null || (typeof labels === 'object' && Array.isArray((labels as { labels: unknown }).labels)));
+      assert.ok(
+        labels === null || (typeof labels === 'object' && Array.isArray((labels as { labels: unknown }).labels)),
+      );
       const hasService = record['dest_service_name'] !== '-';
       assert.equal(typeof record['dest_service_port_num'], hasService ? 'number' : 'object');
       for (const field of TCP_FIELDS) {
-        if (record['proto'] === 'tcp') assert.ok(Number.isSafeInteger(record[field]) && Number(record[field]) >= 0, `${field} in ${line}`);
+        if (record['proto'] === 'tcp')
+          assert.ok(Number.isSafeInteger(record[field]) && Number(record[field]) >= 0, `${field} in ${line}`);
         else assert.equal(record[field], undefined, `${field} on a ${String(record['proto'])} record`);
       }
       const policies = record['policies'] as Record<string, unknown>;
@@ -205,7 +244,9 @@ test('a volume of 150-400 lines per 5-second window, day and night', () => {
 });
 
 test('denied flows exist in steady state, decided by the policies of the topology', () => {
-  const quiet = hourOfRecords.filter(({ start }) => cluster.incidentsAt(start).length === 0 && cluster.incidentsAt(start + WINDOW - 1).length === 0);
+  const quiet = hourOfRecords.filter(
+    ({ start }) => cluster.incidentsAt(start).length === 0 && cluster.incidentsAt(start + WINDOW - 1).length === 0,
+  );
   const denied = quiet.flatMap(({ records }) => records.filter((record) => record.action === 'deny'));
   const decidedBy = new Set(denied.map((record) => decidingEntry(record).slice(1).join('|')));
   assert.ok(decidedBy.has('default|data/knp.default.default-deny|deny|-1'), [...decidedBy].join(', '));
@@ -213,7 +254,10 @@ test('denied flows exist in steady state, decided by the policies of the topolog
   // Staged policies preview denials of traffic that is allowed today.
   const stagedDenials = quiet
     .flatMap(({ records }) => records)
-    .filter((record) => record.action === 'allow' && record.policies.pending_policies.some((entry) => /staged:.*\|deny\|/.test(entry)));
+    .filter(
+      (record) =>
+        record.action === 'allow' && record.policies.pending_policies.some((entry) => /staged:.*\|deny\|/.test(entry)),
+    );
   assert.ok(stagedDenials.length > 0);
   // DNS is allowed by the platform tier before any namespace policy sees it.
   const dns = quiet[0]?.records.find((record) => record.dest_service_name === 'kube-dns' && record.proto === 'udp');
@@ -239,9 +283,13 @@ test('the port scan is a burst of denied flows from shop/recommendations during 
   const outside = hourOfRecords.filter(({ start }) => minute(start) < 10 || minute(start) >= 15);
   const deniedDuring = sum(during.map(({ records }) => deniedFlows(records))) / during.length;
   const deniedOutside = sum(outside.map(({ records }) => deniedFlows(records))) / outside.length;
-  assert.ok(deniedDuring > 10 * deniedOutside, `${deniedDuring} denied flows per window during the scan, ${deniedOutside} outside`);
+  assert.ok(
+    deniedDuring > 10 * deniedOutside,
+    `${deniedDuring} denied flows per window during the scan, ${deniedOutside} outside`,
+  );
   const scanning = (record: CalicoFlowLogRecord): boolean =>
-    record.source_name_aggr.startsWith('recommendations-') && (record.dest_namespace === 'data' || record.dest_name_aggr === 'known-bad-ips');
+    record.source_name_aggr.startsWith('recommendations-') &&
+    (record.dest_namespace === 'data' || record.dest_name_aggr === 'known-bad-ips');
   assert.ok(during.every(({ records }) => records.some(scanning)));
   assert.ok(outside.every(({ records }) => !records.some(scanning)));
 });
@@ -257,13 +305,19 @@ test('the new edge shop/frontend -> payments/ledger-db exists only during its wi
 
 test('checkout -> payments-api RTT and retransmissions spike during the degradation only', () => {
   const edge = (record: CalicoFlowLogRecord): boolean =>
-    record.source_name_aggr.startsWith('checkout-') && record.dest_service_name === 'payments-api' && record.reporter === 'src';
+    record.source_name_aggr.startsWith('checkout-') &&
+    record.dest_service_name === 'payments-api' &&
+    record.reporter === 'src';
   const rtt = (windows: typeof hourOfRecords): number => {
     const records = windows.flatMap(({ records }) => records.filter(edge));
-    return sum(records.map((record) => (record.tcp_mean_smooth_rtt ?? 0) * record.num_flows)) / sum(records.map((record) => record.num_flows));
+    return (
+      sum(records.map((record) => (record.tcp_mean_smooth_rtt ?? 0) * record.num_flows)) /
+      sum(records.map((record) => record.num_flows))
+    );
   };
   const retransmissions = (windows: typeof hourOfRecords): number =>
-    sum(windows.flatMap(({ records }) => records.filter(edge).map((record) => record.tcp_total_retransmissions ?? 0))) / windows.length;
+    sum(windows.flatMap(({ records }) => records.filter(edge).map((record) => record.tcp_total_retransmissions ?? 0))) /
+    windows.length;
   const during = hourOfRecords.filter(({ start }) => minute(start) >= 45 && minute(start) < 50);
   const outside = hourOfRecords.filter(({ start }) => minute(start) < 44 || minute(start) >= 51);
   assert.ok(rtt(during) > 5 * rtt(outside), `RTT ${rtt(during)} us during, ${rtt(outside)} us outside`);
@@ -277,7 +331,11 @@ test('checkout -> payments-api RTT and retransmissions spike during the degradat
 
 test('traffic follows the day: afternoon volume well above night volume, never zero', () => {
   const volume = (from: number): number =>
-    sum(windowsOf(from, from + HOUR, 300).flatMap((start) => cluster.recordsFor(start, WINDOW).map((record) => record.bytes_in + record.bytes_out)));
+    sum(
+      windowsOf(from, from + HOUR, 300).flatMap((start) =>
+        cluster.recordsFor(start, WINDOW).map((record) => record.bytes_in + record.bytes_out),
+      ),
+    );
   assert.ok(volume(AFTERNOON) > 2 * volume(NIGHT), `${volume(AFTERNOON)} bytes vs ${volume(NIGHT)}`);
   assert.ok(Math.abs(diurnalMultiplier(AFTERNOON) - 1) < 1e-9);
   for (let hour = 0; hour < 24; hour++) assert.ok(diurnalMultiplier(DAY + hour * HOUR) >= 0.15);

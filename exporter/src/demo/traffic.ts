@@ -8,7 +8,7 @@
  * destination's node what it received (`reporter: dst`), so both ends agree on the totals as they do in Calico.
  * Everything random comes from a mulberry32 stream seeded by (seed, window, edge): same seed and window, same lines.
  */
-import { evaluatePolicies, formatTrace, type PolicyEndpoint, type PolicyOutcome } from './policy';
+import { evaluatePolicies, formatTrace, type PolicyEndpoint } from './policy';
 import { SeededRandom, hashString, mixSeeds } from './random';
 import {
   DEMO_TOPOLOGY,
@@ -43,7 +43,8 @@ export const INCIDENTS: readonly IncidentSpec[] = [
     name: 'recommendations-port-scan',
     startFraction: 10 / 60,
     endFraction: 15 / 60,
-    description: 'shop/recommendations is compromised: it scans data/* (denied by default-deny) and calls a known-bad IP',
+    description:
+      'shop/recommendations is compromised: it scans data/* (denied by default-deny) and calls a known-bad IP',
   },
   {
     name: 'frontend-to-ledger-db',
@@ -141,6 +142,13 @@ export function diurnalMultiplier(unixSeconds: number): number {
 interface NodeGroup {
   node: string;
   podNames: string[];
+  /** Calico's `process_id`: the pod's process id, or `*` when the record aggregates several pods. */
+  processId: string;
+}
+
+function nodeGroup(node: string, podNames: string[]): NodeGroup {
+  const onlyPod = podNames.length === 1 ? podNames[0] : undefined;
+  return { node, podNames, processId: onlyPod === undefined ? '*' : String(1000 + (hashString(onlyPod) % 60000)) };
 }
 
 /** How one end of an edge appears in a flow log line. */
@@ -158,9 +166,11 @@ interface EndpointView {
   mss: number;
 }
 
+/** An end's policy verdict and its traces, formatted once per edge: they do not change between windows. */
 interface PolicyTraces {
-  enforced: PolicyOutcome;
-  pending: PolicyOutcome;
+  action: 'allow' | 'deny';
+  enforced: string[];
+  pending: string[];
 }
 
 interface EdgePlan {
@@ -172,6 +182,8 @@ interface EdgePlan {
   /** Egress policy at the source (pods only) and ingress policy at the destination (pods only). */
   egress: PolicyTraces | undefined;
   ingress: PolicyTraces | undefined;
+  /** The DNS name the client resolved, for destinations outside the cluster that have one. */
+  destinationDomains: string[] | null;
 }
 
 const POD_NETWORK_MSS = 1398;
@@ -203,7 +215,7 @@ function podGroups(topology: DemoTopology, workload: WorkloadSpec): NodeGroup[] 
     names.push(pod.name);
     groups.set(pod.node, names);
   }
-  return [...groups.entries()].map(([node, podNames]) => ({ node, podNames }));
+  return [...groups.entries()].map(([node, podNames]) => nodeGroup(node, podNames));
 }
 
 function workloadView(workload: WorkloadSpec, groups: NodeGroup[], jobName?: string): EndpointView {
@@ -222,7 +234,9 @@ function workloadView(workload: WorkloadSpec, groups: NodeGroup[], jobName?: str
 function peerView(topology: DemoTopology, peer: EdgePeer): EndpointView | undefined {
   switch (peer.kind) {
     case 'workload':
-      return peer.workload.kind === 'CronJob' ? undefined : workloadView(peer.workload, podGroups(topology, peer.workload));
+      return peer.workload.kind === 'CronJob'
+        ? undefined
+        : workloadView(peer.workload, podGroups(topology, peer.workload));
     case 'external':
       return {
         type: 'net',
@@ -251,9 +265,16 @@ function peerView(topology: DemoTopology, peer: EdgePeer): EndpointView | undefi
 function policyEndpoint(topology: DemoTopology, peer: EdgePeer): PolicyEndpoint {
   switch (peer.kind) {
     case 'workload': {
-      const pod = topology.pods.find((candidate) => candidate.namespace === peer.workload.namespace && candidate.workload === peer.workload.name);
+      const pod = topology.pods.find(
+        (candidate) => candidate.namespace === peer.workload.namespace && candidate.workload === peer.workload.name,
+      );
       // CronJob pods have no fixed IP; any address in the pod network matches the same rules.
-      return { kind: 'pod', namespace: peer.workload.namespace, labels: peer.workload.labels, ip: pod?.ip ?? '10.244.0.250' };
+      return {
+        kind: 'pod',
+        namespace: peer.workload.namespace,
+        labels: peer.workload.labels,
+        ip: pod?.ip ?? '10.244.0.250',
+      };
     }
     case 'external':
       return { kind: 'external', namespace: '', labels: {}, ip: peer.peer.ip };
@@ -264,7 +285,8 @@ function policyEndpoint(topology: DemoTopology, peer: EdgePeer): PolicyEndpoint 
 
 function planEdge(topology: DemoTopology, edge: CallEdge): EdgePlan {
   const destinationView = peerView(topology, edge.destination);
-  if (destinationView === undefined) throw new Error(`demo traffic: edge ${edge.id} targets a CronJob, which serves nothing`);
+  if (destinationView === undefined)
+    throw new Error(`demo traffic: edge ${edge.id} targets a CronJob, which serves nothing`);
   const source = policyEndpoint(topology, edge.source);
   const destination = policyEndpoint(topology, edge.destination);
   const traces = (direction: 'ingress' | 'egress'): PolicyTraces => {
@@ -277,10 +299,9 @@ function planEdge(topology: DemoTopology, edge: CallEdge): EdgePlan {
       protocol: edge.protocol,
       port: edge.destPort,
     };
-    return {
-      enforced: evaluatePolicies({ ...query, includeStaged: false }),
-      pending: evaluatePolicies({ ...query, includeStaged: true }),
-    };
+    const enforced = evaluatePolicies({ ...query, includeStaged: false });
+    const pending = evaluatePolicies({ ...query, includeStaged: true });
+    return { action: enforced.action, enforced: formatTrace(enforced.entries), pending: formatTrace(pending.entries) };
   };
   return {
     edge,
@@ -289,6 +310,10 @@ function planEdge(topology: DemoTopology, edge: CallEdge): EdgePlan {
     destinationView,
     egress: edge.source.kind === 'workload' ? traces('egress') : undefined,
     ingress: edge.destination.kind === 'workload' ? traces('ingress') : undefined,
+    destinationDomains:
+      edge.destination.kind === 'external' && edge.destination.peer.domain !== undefined
+        ? [edge.destination.peer.domain]
+        : null,
   };
 }
 
@@ -331,14 +356,20 @@ interface EdgeWindow {
   random: SeededRandom;
 }
 
-/** Deterministic proportional split (largest remainder): pooled connections stay where they are between windows. */
-function proportionalSplit(total: number, weights: readonly number[]): number[] {
+/**
+ * Deterministic proportional split (largest remainder), so pooled connections stay where they are between windows.
+ * Ties go to the bucket after `firstChoice` in turn, so one-connection clients on different nodes pick different backends.
+ */
+function proportionalSplit(total: number, weights: readonly number[], firstChoice: number): number[] {
   const sum = weights.reduce((accumulator, weight) => accumulator + weight, 0);
   if (sum <= 0) return weights.map(() => 0);
   const exact = weights.map((weight) => (total * weight) / sum);
   const parts = exact.map(Math.floor);
   let missing = total - parts.reduce((accumulator, part) => accumulator + part, 0);
-  const byRemainder = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((left, right) => right.remainder - left.remainder || left.index - right.index);
+  const turn = (index: number): number => (index - firstChoice + weights.length) % weights.length;
+  const byRemainder = exact
+    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
+    .sort((left, right) => right.remainder - left.remainder || turn(left.index) - turn(right.index));
   for (const { index } of byRemainder) {
     if (missing <= 0) break;
     parts[index] = (parts[index] ?? 0) + 1;
@@ -364,14 +395,26 @@ function emptyCell(): Cell {
   };
 }
 
-function baseRttMicros(sourceNode: string | undefined, destinationNode: string | undefined, window: EdgeWindow): number {
+function baseRttMicros(
+  sourceNode: string | undefined,
+  destinationNode: string | undefined,
+  window: EdgeWindow,
+): number {
   const external = window.sourceView.externalRttMicros ?? window.plan.destinationView.externalRttMicros;
   if (external !== undefined) return external;
   return sourceNode === destinationNode ? SAME_NODE_RTT_MICROS : CROSS_NODE_RTT_MICROS;
 }
 
 /** Counts flows of one cell; `share` is the cell's part of the edge's traffic, `connections` its pooled connections. */
-function fillCell(cell: Cell, window: EdgeWindow, context: WindowContext, share: number, connections: number, rttMicros: number, established: boolean): void {
+function fillCell(
+  cell: Cell,
+  window: EdgeWindow,
+  context: WindowContext,
+  share: number,
+  connections: number,
+  rttMicros: number,
+  established: boolean,
+): void {
   const { plan, random, activity, degradation } = window;
   const load = plan.edge.load;
   const protocol = plan.edge.protocol;
@@ -397,16 +440,17 @@ function fillCell(cell: Cell, window: EdgeWindow, context: WindowContext, share:
     return;
   }
 
-  let requests: number;
+  const requests = random.poisson(requestRate * seconds);
   if (load.connections.kind === 'pooled') {
-    requests = random.poisson(requestRate * seconds);
     const recycleRate = seconds / POOLED_CONNECTION_LIFETIME_SECONDS;
     cell.started = random.poisson(connections * (recycleRate + degradation * 0.8));
     // A degraded backend leaves connections hanging: fewer of them complete.
-    cell.completed = degradation > 0 ? random.binomial(cell.started, 1 - 0.5 * degradation) : random.poisson(connections * recycleRate);
+    cell.completed =
+      degradation > 0
+        ? random.binomial(cell.started, 1 - 0.5 * degradation)
+        : random.poisson(connections * recycleRate);
     cell.flows = connections + cell.started;
   } else {
-    requests = random.poisson(requestRate * seconds);
     cell.flows = requests;
     // A few flows straddle the window's edges: started before it, or still open at its end.
     cell.started = requests - random.binomial(requests, 0.05);
@@ -432,8 +476,10 @@ function fillCell(cell: Cell, window: EdgeWindow, context: WindowContext, share:
   }
   const segmentSize = Math.min(window.sourceView.mss, plan.destinationView.mss) - 100;
   const dataForward = requests > 0 ? Math.max(requests, Math.ceil(payloadForward / segmentSize)) : 0;
-  const dataReverse = requests > 0 && payloadReverse > 0 ? Math.max(requests, Math.ceil(payloadReverse / segmentSize)) : 0;
-  const baseRetransmissionRate = window.sourceView.type === 'wep' && plan.destinationView.type === 'wep' ? 0.0003 : 0.002;
+  const dataReverse =
+    requests > 0 && payloadReverse > 0 ? Math.max(requests, Math.ceil(payloadReverse / segmentSize)) : 0;
+  const baseRetransmissionRate =
+    window.sourceView.type === 'wep' && plan.destinationView.type === 'wep' ? 0.0003 : 0.002;
   const retransmissionRate = baseRetransmissionRate + 0.05 * degradation;
   cell.sourceRetransmissions = random.poisson(dataForward * retransmissionRate);
   cell.destinationRetransmissions = random.poisson(dataReverse * retransmissionRate);
@@ -445,8 +491,10 @@ function fillCell(cell: Cell, window: EdgeWindow, context: WindowContext, share:
   cell.packetsForward = dataForward + Math.ceil(dataReverse / 2) + controlForward + cell.sourceRetransmissions;
   cell.packetsReverse = dataReverse + Math.ceil(dataForward / 2) + controlReverse + cell.destinationRetransmissions;
   const retransmittedBytes = (count: number): number => count * Math.round(segmentSize / 2);
-  cell.bytesForward = payloadForward + cell.packetsForward * TCP_HEADER_BYTES + retransmittedBytes(cell.sourceRetransmissions);
-  cell.bytesReverse = payloadReverse + cell.packetsReverse * TCP_HEADER_BYTES + retransmittedBytes(cell.destinationRetransmissions);
+  cell.bytesForward =
+    payloadForward + cell.packetsForward * TCP_HEADER_BYTES + retransmittedBytes(cell.sourceRetransmissions);
+  cell.bytesReverse =
+    payloadReverse + cell.packetsReverse * TCP_HEADER_BYTES + retransmittedBytes(cell.destinationRetransmissions);
   const serverLoad = 1 + 0.4 * (load.shape === 'diurnal' ? context.userActivity : 0.3);
   cell.smoothRttMicros = rttMicros * serverLoad * (1 + 9 * degradation) * random.noise(0.15);
 }
@@ -454,7 +502,8 @@ function fillCell(cell: Cell, window: EdgeWindow, context: WindowContext, share:
 function addCell(total: Cell, cell: Cell): void {
   // RTT is averaged over flows, everything else summed.
   const flows = total.flows + cell.flows;
-  total.smoothRttMicros = flows > 0 ? (total.smoothRttMicros * total.flows + cell.smoothRttMicros * cell.flows) / flows : 0;
+  total.smoothRttMicros =
+    flows > 0 ? (total.smoothRttMicros * total.flows + cell.smoothRttMicros * cell.flows) / flows : 0;
   total.flows = flows;
   total.started += cell.started;
   total.completed += cell.completed;
@@ -468,37 +517,37 @@ function addCell(total: Cell, cell: Cell): void {
   total.unrecoveredTimeouts += cell.unrecoveredTimeouts;
 }
 
-type TcpStats = Pick<
-  CalicoFlowLogRecord,
-  | 'tcp_mean_send_congestion_window'
-  | 'tcp_min_send_congestion_window'
-  | 'tcp_mean_smooth_rtt'
-  | 'tcp_max_smooth_rtt'
-  | 'tcp_mean_min_rtt'
-  | 'tcp_max_min_rtt'
-  | 'tcp_mean_mss'
-  | 'tcp_min_mss'
-  | 'tcp_total_retransmissions'
-  | 'tcp_lost_packets'
-  | 'tcp_unrecovered_to'
->;
+/** Calico's TCP socket statistics for one record; times in microseconds as Calico writes them. */
+interface TcpStatistics {
+  meanSendCongestionWindow: number;
+  minSendCongestionWindow: number;
+  meanSmoothRtt: number;
+  maxSmoothRtt: number;
+  meanMinRtt: number;
+  maxMinRtt: number;
+  meanMss: number;
+  minMss: number;
+  retransmissions: number;
+  lostPackets: number;
+  unrecoveredTimeouts: number;
+}
 
-function tcpStats(total: Cell, reporter: 'src' | 'dst', window: EdgeWindow, established: boolean): TcpStats {
+function tcpStats(total: Cell, reporter: 'src' | 'dst', window: EdgeWindow, established: boolean): TcpStatistics {
   const retransmissions = reporter === 'src' ? total.sourceRetransmissions : total.destinationRetransmissions;
   if (!established || total.smoothRttMicros <= 0) {
     // No handshake completed: no RTT or MSS; only the client's SYN retransmissions.
     return {
-      tcp_mean_send_congestion_window: 0,
-      tcp_min_send_congestion_window: 0,
-      tcp_mean_smooth_rtt: 0,
-      tcp_max_smooth_rtt: 0,
-      tcp_mean_min_rtt: 0,
-      tcp_max_min_rtt: 0,
-      tcp_mean_mss: 0,
-      tcp_min_mss: 0,
-      tcp_total_retransmissions: retransmissions,
-      tcp_lost_packets: 0,
-      tcp_unrecovered_to: 0,
+      meanSendCongestionWindow: 0,
+      minSendCongestionWindow: 0,
+      meanSmoothRtt: 0,
+      maxSmoothRtt: 0,
+      meanMinRtt: 0,
+      maxMinRtt: 0,
+      meanMss: 0,
+      minMss: 0,
+      retransmissions,
+      lostPackets: 0,
+      unrecoveredTimeouts: 0,
     };
   }
   const { random, degradation } = window;
@@ -510,34 +559,24 @@ function tcpStats(total: Cell, reporter: 'src' | 'dst', window: EdgeWindow, esta
   const meanWindow = Math.max(2, Math.round((pooled ? random.between(24, 64) : random.between(10, 16)) / congestion));
   const mss = Math.min(window.sourceView.mss, window.plan.destinationView.mss);
   return {
-    tcp_mean_send_congestion_window: meanWindow,
-    tcp_min_send_congestion_window: Math.min(meanWindow, retransmissions > 0 ? 2 : 10),
-    tcp_mean_smooth_rtt: meanRtt,
-    tcp_max_smooth_rtt: Math.round(meanRtt * random.between(1.4, 2.8) * (1 + degradation)),
-    tcp_mean_min_rtt: meanMinRtt,
-    tcp_max_min_rtt: Math.round(meanMinRtt * random.between(1.1, 1.6)),
-    tcp_mean_mss: mss,
-    tcp_min_mss: mss === INTERNET_MSS ? 1340 : mss,
-    tcp_total_retransmissions: retransmissions,
-    tcp_lost_packets: total.lostPackets,
-    tcp_unrecovered_to: total.unrecoveredTimeouts,
+    meanSendCongestionWindow: meanWindow,
+    minSendCongestionWindow: Math.min(meanWindow, retransmissions > 0 ? 2 : 10),
+    meanSmoothRtt: meanRtt,
+    maxSmoothRtt: Math.round(meanRtt * random.between(1.4, 2.8) * (1 + degradation)),
+    meanMinRtt: meanMinRtt,
+    maxMinRtt: Math.round(meanMinRtt * random.between(1.1, 1.6)),
+    meanMss: mss,
+    minMss: mss === INTERNET_MSS ? 1340 : mss,
+    retransmissions,
+    lostPackets: total.lostPackets,
+    unrecoveredTimeouts: total.unrecoveredTimeouts,
   };
 }
 
-/** Process identifiers are per pod; Calico shows `*` when a record aggregates several. */
-function processFields(view: EndpointView, group: NodeGroup): Pick<CalicoFlowLogRecord, 'process_name' | 'num_process_names' | 'process_id' | 'num_process_ids' | 'process_args' | 'num_process_args'> {
-  const onlyPod = group.podNames.length === 1 ? group.podNames[0] : undefined;
-  return {
-    process_name: view.processPath ?? '-',
-    num_process_names: view.processPath === undefined ? 0 : 1,
-    process_id: onlyPod === undefined ? '*' : String(1000 + (hashString(onlyPod) % 60000)),
-    num_process_ids: group.podNames.length,
-    // Felix collects process arguments only when asked to; by default it writes "-".
-    process_args: ['-'],
-    num_process_args: 0,
-  };
-}
-
+/**
+ * One record as a single object literal with every key in Felix's order: a stable object shape keeps generation
+ * and JSON.stringify fast. Non-TCP records leave the TCP fields undefined, which JSON.stringify omits.
+ */
 function buildRecord(
   window: EdgeWindow,
   context: WindowContext,
@@ -551,9 +590,9 @@ function buildRecord(
   const { edge, destinationView } = plan;
   const service = edge.service;
   const sending = reporter === 'src';
-  const enforced = formatTrace(traces.enforced.entries);
   const local = sending ? sourceView : destinationView;
-  const base = {
+  const tcp = edge.protocol === 'tcp' ? tcpStats(total, reporter, window, established) : undefined;
+  return {
     start_time: context.start,
     end_time: context.start + context.seconds,
     source_ip: null,
@@ -575,11 +614,11 @@ function buildRecord(
     dest_service_name: service?.name ?? '-',
     dest_service_port: service?.portName ?? '-',
     dest_service_port_num: service?.port ?? null,
-    dest_domains: edge.destination.kind === 'external' && edge.destination.peer.domain !== undefined ? [edge.destination.peer.domain] : null,
+    dest_domains: plan.destinationDomains,
     proto: edge.protocol,
-    action: traces.enforced.action,
+    action: traces.action,
     reporter,
-    policies: { all_policies: enforced, enforced_policies: enforced, pending_policies: formatTrace(traces.pending.entries) },
+    policies: { all_policies: traces.enforced, enforced_policies: traces.enforced, pending_policies: traces.pending },
     // From the reporter's point of view: the source sends the forward direction, the destination receives it.
     bytes_in: sending ? total.bytesReverse : total.bytesForward,
     bytes_out: sending ? total.bytesForward : total.bytesReverse,
@@ -590,24 +629,41 @@ function buildRecord(
     packets_out: sending ? total.packetsForward : total.packetsReverse,
     http_requests_allowed_in: 0,
     http_requests_denied_in: 0,
-    ...processFields(local, group),
+    process_name: local.processPath ?? '-',
+    num_process_names: local.processPath === undefined ? 0 : 1,
+    process_id: group.processId,
+    num_process_ids: group.podNames.length,
+    // Felix collects process arguments only when asked to; by default it writes "-".
+    process_args: ['-'],
+    num_process_args: 0,
     original_source_ips: null,
     num_original_source_ips: 0,
-  } satisfies Omit<CalicoFlowLogRecord, 'host'>;
-  const tcp = edge.protocol === 'tcp' ? tcpStats(total, reporter, window, established) : {};
-  return { ...base, ...tcp, host: group.node };
+    tcp_mean_send_congestion_window: tcp?.meanSendCongestionWindow,
+    tcp_min_send_congestion_window: tcp?.minSendCongestionWindow,
+    tcp_mean_smooth_rtt: tcp?.meanSmoothRtt,
+    tcp_max_smooth_rtt: tcp?.maxSmoothRtt,
+    tcp_mean_min_rtt: tcp?.meanMinRtt,
+    tcp_max_min_rtt: tcp?.maxMinRtt,
+    tcp_mean_mss: tcp?.meanMss,
+    tcp_min_mss: tcp?.minMss,
+    tcp_total_retransmissions: tcp?.retransmissions,
+    tcp_lost_packets: tcp?.lostPackets,
+    tcp_unrecovered_to: tcp?.unrecoveredTimeouts,
+    host: group.node,
+  };
 }
 
 /** All records of one edge for one source view in one window. */
 function edgeRecords(window: EdgeWindow, context: WindowContext): CalicoFlowLogRecord[] {
   const { plan, sourceView } = window;
   const destinationView = plan.destinationView;
-  const egressAllows = plan.egress === undefined || plan.egress.enforced.action === 'allow';
-  const ingressAllows = plan.ingress === undefined || plan.ingress.enforced.action === 'allow';
+  const egressAllows = plan.egress === undefined || plan.egress.action === 'allow';
+  const ingressAllows = plan.ingress === undefined || plan.ingress.action === 'allow';
   const established = egressAllows && ingressAllows;
   // Peers outside the pod network are one virtual group with no node: they exist but report nothing.
   const sourceGroups: (NodeGroup | undefined)[] = sourceView.groups.length > 0 ? sourceView.groups : [undefined];
-  const destinationGroups: (NodeGroup | undefined)[] = destinationView.groups.length > 0 ? destinationView.groups : [undefined];
+  const destinationGroups: (NodeGroup | undefined)[] =
+    destinationView.groups.length > 0 ? destinationView.groups : [undefined];
   const sourcePods = sourceGroups.map((group) => group?.podNames.length ?? 1);
   const destinationPods = destinationGroups.map((group) => group?.podNames.length ?? 1);
   const totalSourcePods = sourcePods.reduce((sum, pods) => sum + pods, 0);
@@ -619,9 +675,17 @@ function edgeRecords(window: EdgeWindow, context: WindowContext): CalicoFlowLogR
   sourceGroups.forEach((sourceGroup, sourceIndex) => {
     const sourceShare = (sourcePods[sourceIndex] ?? 0) / totalSourcePods;
     // Each source pod's pool spreads over the destination's pods, as a client-side balancer would.
-    const connections = proportionalSplit((sourcePods[sourceIndex] ?? 0) * pool, destinationPods);
+    const connections = proportionalSplit(
+      (sourcePods[sourceIndex] ?? 0) * pool,
+      destinationPods,
+      sourceIndex % destinationPods.length,
+    );
     destinationGroups.forEach((destinationGroup, destinationIndex) => {
-      const share = sourceShare * ((destinationPods[destinationIndex] ?? 0) / totalDestinationPods);
+      // Pooled clients send their requests over their connections; the others spread them over the pods.
+      const share =
+        pool > 0
+          ? (connections[destinationIndex] ?? 0) / (totalSourcePods * pool)
+          : sourceShare * ((destinationPods[destinationIndex] ?? 0) / totalDestinationPods);
       const cell = emptyCell();
       const rtt = baseRttMicros(sourceGroup?.node, destinationGroup?.node, window);
       fillCell(cell, window, context, share, connections[destinationIndex] ?? 0, rtt, established);
@@ -664,7 +728,8 @@ export class DemoCluster {
   private readonly plans: readonly EdgePlan[];
 
   constructor(options: DemoClusterOptions) {
-    if (!Number.isSafeInteger(options.seed)) throw new Error(`demo cluster: seed must be an integer, got ${options.seed}`);
+    if (!Number.isSafeInteger(options.seed))
+      throw new Error(`demo cluster: seed must be an integer, got ${options.seed}`);
     const period = options.incidentPeriodSeconds ?? DEFAULT_INCIDENT_PERIOD_SECONDS;
     // Below a minute the 5-minute-in-an-hour incidents would last under 5 seconds, shorter than a window.
     if (!Number.isFinite(period) || period < 60) {
@@ -678,8 +743,12 @@ export class DemoCluster {
 
   /** The incidents active at unix time `t` (seconds). */
   incidentsAt(t: number): string[] {
-    const phase = (((t % this.incidentPeriodSeconds) + this.incidentPeriodSeconds) % this.incidentPeriodSeconds) / this.incidentPeriodSeconds;
-    return INCIDENTS.filter((incident) => phase >= incident.startFraction && phase < incident.endFraction).map((incident) => incident.name);
+    const phase =
+      (((t % this.incidentPeriodSeconds) + this.incidentPeriodSeconds) % this.incidentPeriodSeconds) /
+      this.incidentPeriodSeconds;
+    return INCIDENTS.filter((incident) => phase >= incident.startFraction && phase < incident.endFraction).map(
+      (incident) => incident.name,
+    );
   }
 
   /** Fraction of [from, to) during which the incident is active (0 when it does not overlap). */
@@ -720,19 +789,25 @@ export class DemoCluster {
       const degradation = edge.degradedDuring === undefined ? 0 : this.incidentOverlap(edge.degradedDuring, start, end);
       for (const { view, fraction, seedSalt } of this.sourceViews(plan, start, end)) {
         const random = new SeededRandom(mixSeeds(windowSeed, plan.edgeSeed, seedSalt));
-        records.push(...edgeRecords({ plan, sourceView: view, activity: activity * fraction, degradation, random }, context));
+        records.push(
+          ...edgeRecords({ plan, sourceView: view, activity: activity * fraction, degradation, random }, context),
+        );
       }
     }
     return records;
   }
 
   /** A CronJob source is a different pod (and pod prefix) per Job run; everything else has one fixed view. */
-  private sourceViews(plan: EdgePlan, start: number, end: number): { view: EndpointView; fraction: number; seedSalt: number }[] {
+  private sourceViews(
+    plan: EdgePlan,
+    start: number,
+    end: number,
+  ): { view: EndpointView; fraction: number; seedSalt: number }[] {
     if (plan.sourceView !== undefined) return [{ view: plan.sourceView, fraction: 1, seedSalt: 0 }];
     const source = plan.edge.source;
     if (source.kind !== 'workload') return [];
     return cronJobRuns(source.workload, this.topology.nodes, start, end).map((run) => ({
-      view: workloadView(source.workload, [{ node: run.node, podNames: [run.podName] }], run.jobName),
+      view: workloadView(source.workload, [nodeGroup(run.node, [run.podName])], run.jobName),
       fraction: (Math.min(run.endTime, end) - Math.max(run.startTime, start)) / (end - start),
       seedSalt: hashString(run.jobName),
     }));

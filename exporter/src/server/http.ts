@@ -70,12 +70,26 @@ async function serveMetrics(
   const format = negotiateFormat(request.headers.accept);
   const body = registry.render(format);
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'accept, accept-encoding' };
-  const acceptsGzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+  const acceptsGzip = acceptsEncoding(request.headers['accept-encoding'], 'gzip');
   const payload = acceptsGzip ? await gzipAsync(body) : Buffer.from(body, 'utf8');
   if (acceptsGzip) headers['content-encoding'] = 'gzip';
   headers['content-length'] = String(payload.length);
   response.writeHead(200, headers);
   response.end(request.method === 'HEAD' ? undefined : payload);
+}
+
+/** Whether an Accept-Encoding header allows `encoding` (named, or by `*`) with a non-zero quality. */
+export function acceptsEncoding(header: string | undefined, encoding: string): boolean {
+  if (header === undefined) return false;
+  let wildcard = false;
+  for (const part of header.split(',')) {
+    const [name, ...parameters] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    const allowed = quality === undefined || Number(quality.slice(2)) > 0;
+    if (name === encoding) return allowed;
+    if (name === '*') wildcard = allowed;
+  }
+  return wildcard;
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {
