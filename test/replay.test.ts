@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CALICO_FIXTURE,
+  FIXTURES,
   HUBBLE_FIXTURE,
   Processes,
   findSamples,
@@ -202,6 +203,81 @@ describe('flowlens replay output and inputs', () => {
     assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'calico-flows-2' }), 6);
     assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'calico-flows-2' }), 6);
     assert.equal(sumSamples(samples, 'flowlens_flows_total'), 44);
+  });
+});
+
+describe('flowlens replay under a cardinality attack, and with cluster context', () => {
+  test('20,000 distinct workloads stay within the configured budget and the totals stay right', async () => {
+    const [template] = validCalicoLines();
+    const base = JSON.parse(template) as Record<string, unknown>;
+    const lines: string[] = [];
+    let expectedBytes = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytesIn = i % 97;
+      const bytesOut = i % 89;
+      expectedBytes += bytesIn + bytesOut;
+      lines.push(
+        JSON.stringify({
+          ...base,
+          source_name_aggr: `scanner-${i}-*`,
+          dest_port: 1024 + (i % 50000),
+          action: i % 2 === 0 ? 'allow' : 'deny',
+          bytes_in: bytesIn,
+          bytes_out: bytesOut,
+          num_flows: 1,
+        }),
+      );
+    }
+    const file = join(tempDir, 'attack.ndjson');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const config = join(tempDir, 'budget.yaml');
+    await writeFile(config, 'metrics:\n  budget: 500\n');
+    const { samples } = await replay(['--source', `calico-flows:${file}`, '--config', config]);
+    const flowSeries = findSamples(samples, 'flowlens_flows_total');
+    assert.ok(flowSeries.length <= 502, `budget 500 plus one overflow series per action, got ${flowSeries.length}`);
+    assert.equal(sumSamples(samples, 'flowlens_flows_total'), 20_000);
+    assert.equal(sumSamples(samples, 'flowlens_flow_bytes_total'), expectedBytes);
+    const overflow = flowSeries.filter((sample) => sample.labels['source_workload'] === '__overflow__');
+    assert.deepEqual(overflow.map((sample) => sample.labels['action']).sort(), ['allow', 'deny']);
+    assert.equal(
+      sampleValue(samples, 'flowlens_series_overflowed_samples_total', { family: 'flowlens_flows_total' }),
+      20_000 - 500,
+    );
+    assert.equal(sampleValue(samples, 'flowlens_series_active', { family: 'flowlens_flows_total' }), 502);
+  });
+
+  test('--resources resolves Hubble pods to the workloads that own them', async () => {
+    const { samples } = await replay([
+      '--source',
+      `hubble:${HUBBLE_FIXTURE}`,
+      '--resources',
+      join(FIXTURES, 'resources.yaml'),
+    ]);
+    const workloads = findSamples(samples, 'flowlens_flows_total').map((sample) => sample.labels['source_workload']);
+    assert.ok(workloads.includes('frontend'), 'Hubble names the Deployment itself');
+    assert.ok(workloads.includes('web-frontend'), 'the resources file names the owner of a pod Hubble did not resolve');
+    const toCart = findSamples(samples, 'flowlens_flows_total').find(
+      (sample) => sample.labels['dest_service'] === 'cart',
+    );
+    assert.equal(
+      toCart?.labels['dest_workload'],
+      'cart',
+      'derived from the ReplicaSet name when the ReplicaSet is not in the file',
+    );
+  });
+
+  test('an unreadable resources file fails with one line naming it', async () => {
+    const missing = join(tempDir, 'no-resources.yaml');
+    const result = await runFlowlens(processes, [
+      'replay',
+      '--source',
+      `hubble:${HUBBLE_FIXTURE}`,
+      '--resources',
+      missing,
+    ]);
+    assert.notEqual(result.code, 0);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.match(result.stderr, /no-resources\.yaml cannot be read/);
   });
 });
 

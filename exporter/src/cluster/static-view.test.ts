@@ -65,3 +65,9 @@ test('bad resource files get an error that names the file and the document', () 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a pod whose ReplicaSet is missing from the file still resolves to its Deployment', () => {
+  const cart = view.podByIp('10.244.2.20');
+  assert.ok(cart);
+  assert.deepEqual(view.workloadOf(cart), { workload: 'cart', kind: 'Deployment' });
+});

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { workloadFromPodName } from '../model/workload';
 
 export interface OwnerRef {
   kind: string;
@@ -159,8 +160,16 @@ export class StaticClusterView {
 
   private resolveOwner(namespace: string, owner: OwnerRef): WorkloadRef {
     if (owner.kind === 'ReplicaSet' || owner.kind === 'Job') {
-      const next = this.intermediateOwners.get(`${owner.kind}/${namespace}/${owner.name}`);
-      if (next !== undefined) return { workload: next.name, kind: next.kind };
+      const key = `${owner.kind}/${namespace}/${owner.name}`;
+      if (this.intermediateOwners.has(key)) {
+        const next = this.intermediateOwners.get(key);
+        return next === undefined
+          ? { workload: owner.name, kind: owner.kind }
+          : { workload: next.name, kind: next.kind };
+      }
+      // The file lacks the ReplicaSet or Job: its name still tells (`cart-5f6d7c8b9d` is Deployment `cart`).
+      const derived = workloadFromPodName(`${owner.name}-*`);
+      if (derived.kind !== '') return derived;
     }
     return { workload: owner.name, kind: owner.kind };
   }
