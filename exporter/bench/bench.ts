@@ -30,10 +30,13 @@ async function main(): Promise<void> {
   if (only !== undefined && !['ingest', 'scrape', 'heap'].includes(only))
     throw new Error('--only takes ingest, scrape or heap');
   const runs = (part: string): boolean => only === undefined || only === part;
-  progress(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`);
+  const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
+  progress(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), 1-minute load average ${load()}`,
+  );
 
   // Memory first, while the heap holds nothing else.
-  const heap = runs('heap') ? benchHeap() : [];
+  const heap = runs('heap') ? await benchHeap() : [];
   const scrape = runs('scrape') ? await benchScrape() : [];
   if (!runs('ingest')) {
     for (const result of [...scrape, ...heap]) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
         `${log.workloads} workloads, ${log.edgesUsed} of ${log.edges} edges used`,
     );
     const ingest = await benchIngest(log, warmup);
+    progress(`done; 1-minute load average ${load()} (other processes on the machine make the timings noisy)`);
     const results: BenchResult[] = [ingest, ...scrape, ...heap];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

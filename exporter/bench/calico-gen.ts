@@ -128,8 +128,9 @@ interface Edge {
 
 function makeWorkload(random: Random, namespace: string, name: string, kind: WorkloadKind, policed: boolean): Workload {
   const aggregates: string[] = [];
+  const templateHash = safeString(random, between(random, 8, 10));
   if (kind === 'Deployment') {
-    aggregates.push(`${name}-${safeString(random, between(random, 8, 10))}-*`);
+    aggregates.push(`${name}-${templateHash}-*`);
     if (random() < 0.15) aggregates.push(`${name}-${safeString(random, between(random, 8, 10))}-*`);
   } else if (kind === 'StatefulSet') {
     const replicas = between(random, 1, 3);
@@ -151,7 +152,7 @@ function makeWorkload(random: Random, namespace: string, name: string, kind: Wor
     labels: [
       `app=${name}`,
       `app.kubernetes.io/part-of=${namespace}`,
-      ...(kind === 'Deployment' ? [`pod-template-hash=${safeString(random, 9)}`] : []),
+      ...(kind === 'Deployment' ? [`pod-template-hash=${templateHash}`] : []),
     ],
     policed,
     stagedLockdown: policed && random() < 0.3,
@@ -320,6 +321,16 @@ function endpointFields(prefix: 'source_' | 'dest_', peer: Peer, random: Random)
   };
 }
 
+const PORT_NAMES: Readonly<Record<number, string>> = {
+  53: 'dns',
+  5432: 'postgres',
+  6379: 'redis',
+  9092: 'kafka',
+  9090: 'metrics',
+  50051: 'grpc',
+  8443: 'https',
+};
+
 function lineOf(edge: Edge, window: number, host: string, random: Random): { text: string; bytes: number } {
   const flows = Math.max(1, Math.round(edge.heat * (1 + random() * 30)));
   const started = Math.min(flows, Math.round(flows * random()));
@@ -363,7 +374,7 @@ function lineOf(edge: Edge, window: number, host: string, random: Random): { tex
     dest_service_name: edge.dest.workload?.service ?? '-',
     dest_service_namespace: edge.dest.workload?.service === '-' ? '-' : (edge.dest.workload?.namespace ?? '-'),
     dest_service_port:
-      edge.dest.workload === undefined || edge.dest.workload.service === '-' ? '-' : edge.port === 53 ? 'dns' : 'http',
+      edge.dest.workload === undefined || edge.dest.workload.service === '-' ? '-' : (PORT_NAMES[edge.port] ?? 'http'),
     policies: { enforced_policies: edge.enforced, pending_policies: edge.pending },
     process_name: '-',
     tcp_mean_smooth_rtt: tcp ? between(random, 50, 20_000) : 0,

@@ -7,7 +7,7 @@ import { FLOW_LABEL_VALUES, RECORD_FAMILIES, type RecordFamilyDefinition } from 
 import { FlowAggregator, familyLabels, type FamilyOptions } from '../src/metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from '../src/metrics/registry';
 import { emptyEndpoint, type Endpoint, type FlowRecord } from '../src/model/flow';
-import { bestMs, collectGarbage, countLinesStartingWith, problem, progress, round, type BenchResult } from './util';
+import { collectGarbage, countLinesStartingWith, problem, progress, round, timeMs, type BenchResult } from './util';
 
 export const SERIES = 100_000;
 const NOW = 1_732_000_000;
@@ -128,20 +128,22 @@ export function buildPromClient(series: number): { registry: Registry; counter: 
   return { registry, counter };
 }
 
-/** Keeps what is being measured reachable across the second GC. */
-let retained: unknown;
-
-/** heapUsed growth per series of what `build` returns, between two full GCs. */
-function heapPerSeries(label: string, build: () => unknown): number {
+/**
+ * heapUsed growth per series of what `build` returns, between two full GCs. `check` looks at the result after the
+ * second GC, which also keeps it reachable until then.
+ */
+async function heapPerSeries<T>(
+  label: string,
+  build: () => T,
+  check: (built: T) => number | Promise<number>,
+): Promise<number> {
   collectGarbage();
   const before = process.memoryUsage();
-  retained = build();
+  const built = build();
   collectGarbage();
   const after = process.memoryUsage();
-  const stats = label === 'flowlens' ? (retained as FlowAggregator).stats()[0] : undefined;
-  if (stats !== undefined && stats.activeSeries !== SERIES)
-    problem(`aggregator holds ${stats.activeSeries} series, expected ${SERIES}`);
-  retained = undefined;
+  const series = await check(built);
+  if (series !== SERIES) problem(`${label} holds ${series} series, expected ${SERIES}`);
   const heap = (after.heapUsed - before.heapUsed) / SERIES;
   const external = (after.arrayBuffers - before.arrayBuffers) / SERIES;
   progress(
@@ -150,13 +152,21 @@ function heapPerSeries(label: string, build: () => unknown): number {
   return heap;
 }
 
-export function benchHeap(): BenchResult[] {
+export async function benchHeap(): Promise<BenchResult[]> {
   progress(`heap: ${SERIES} series, fresh state`);
   // Small builds first, so compiled code and lazily created internals are not charged to the series.
   buildAggregator(2000);
   buildPromClient(2000);
-  const ours = heapPerSeries('flowlens', () => buildAggregator(SERIES));
-  const theirs = heapPerSeries('prom-client', () => buildPromClient(SERIES));
+  const ours = await heapPerSeries(
+    'flowlens',
+    () => buildAggregator(SERIES),
+    (aggregator) => aggregator.stats()[0]?.activeSeries ?? 0,
+  );
+  const theirs = await heapPerSeries(
+    'prom-client',
+    () => buildPromClient(SERIES),
+    async (prom) => (await prom.counter.get()).values.length,
+  );
   return [
     { name: 'heap_bytes_per_series', value: Math.round(ours), unit: 'bytes/series' },
     { name: 'prom_client_heap_bytes_per_series', value: Math.round(theirs), unit: 'bytes/series' },
@@ -181,8 +191,16 @@ export async function benchScrape(): Promise<BenchResult[]> {
   const bytes = Buffer.byteLength(ours);
   progress(`  exposition size: flowlens ${bytes} bytes, prom-client ${Buffer.byteLength(theirs)} bytes`);
 
-  const oursMs = await bestMs(5, () => (ours = registry.render('prometheus')), 'flowlens render');
-  const theirsMs = await bestMs(5, async () => (theirs = await prom.registry.metrics()), 'prom-client metrics()');
+  // Best of five each, interleaved so a change in machine load hits both.
+  let oursMs = Infinity;
+  let theirsMs = Infinity;
+  for (let run = 1; run <= 5; run++) {
+    const our = await timeMs(() => (ours = registry.render('prometheus')));
+    const their = await timeMs(async () => (theirs = await prom.registry.metrics()));
+    progress(`  run ${run}/5: flowlens render ${our.toFixed(1)} ms, prom-client metrics() ${their.toFixed(1)} ms`);
+    oursMs = Math.min(oursMs, our);
+    theirsMs = Math.min(theirsMs, their);
+  }
   return [
     {
       name: 'scrape_100k_series_ms',

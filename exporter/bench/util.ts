@@ -38,17 +38,6 @@ export async function timeMs(task: () => unknown): Promise<number> {
   return performance.now() - start;
 }
 
-/** The fastest of `runs` timings. */
-export async function bestMs(runs: number, task: () => unknown, label: string): Promise<number> {
-  let best = Infinity;
-  for (let run = 1; run <= runs; run++) {
-    const ms = await timeMs(task);
-    progress(`  ${label} run ${run}/${runs}: ${ms.toFixed(1)} ms`);
-    best = Math.min(best, ms);
-  }
-  return best;
-}
-
 export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
