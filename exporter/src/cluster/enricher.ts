@@ -4,6 +4,7 @@
  * fallback, which only fills what the cluster did not know.
  */
 import type { Enricher } from '../pipeline/enrich';
+import { LabelSet } from '../model/labels';
 import type { Endpoint, FlowRecord } from '../model/flow';
 import type { StaticClusterView } from './static-view';
 
@@ -27,7 +28,7 @@ export class ClusterViewEnricher implements Enricher {
           pod: pod.name,
           workload: owner.workload,
           workloadKind: owner.kind,
-          labels: endpoint.labels ?? pod.labels,
+          labels: endpoint.labels ?? LabelSet.fromRecord(pod.labels),
         });
         return;
       }

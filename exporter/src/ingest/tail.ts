@@ -384,6 +384,25 @@ export class FileTailer {
 
     let lineStart = 0;
     while (lineStart < chunk.length) {
+      if (
+        this.partialBytes === 0 &&
+        this.oversizedBytes === undefined &&
+        chunk.length - lineStart <= this.maxLineBytes
+      ) {
+        // Fast path: no line here can exceed the limit, so every complete line left in the chunk is decoded in
+        // one call and split as text; decoding line by line costs more than parsing short lines.
+        const lastNewline = chunk.lastIndexOf(NEWLINE);
+        if (lastNewline >= lineStart) {
+          const lines = chunk.toString('utf8', lineStart, lastNewline).split('\n');
+          for (const line of lines) {
+            batch.push(line.charCodeAt(line.length - 1) === CARRIAGE_RETURN ? line.slice(0, -1) : line);
+          }
+          this.completedLines += lines.length;
+          this.committedOffset = chunkStart + lastNewline + 1;
+          lineStart = lastNewline + 1;
+          continue;
+        }
+      }
       const newline = chunk.indexOf(NEWLINE, lineStart);
       const segmentBytes = (newline === -1 ? chunk.length : newline) - lineStart;
       if (this.oversizedBytes === undefined && this.partialBytes + segmentBytes > this.maxLineBytes) {

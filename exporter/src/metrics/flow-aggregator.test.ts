@@ -44,10 +44,12 @@ function record(overrides: Partial<FlowRecord> = {}, sourceWorkload = 'frontend'
 }
 
 function samples(aggregator: FlowAggregator, family: string): Map<string, number> {
-  const out: string[] = [];
-  aggregator.renderSamples(family, out);
+  const lines = aggregator
+    .renderSamples(family)
+    .split('\n')
+    .filter((line) => line !== '');
   return new Map(
-    out.map((line) => {
+    lines.map((line) => {
       const space = line.lastIndexOf(' ');
       return [line.slice(0, space), Number(line.slice(space + 1))];
     }),

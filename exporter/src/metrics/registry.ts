@@ -102,7 +102,7 @@ export class MetricsRegistry {
     const out: string[] = [];
     for (const family of RECORD_FAMILIES) {
       out.push(familyHeader(family, format));
-      this.aggregator.renderSamples(family.name, out);
+      out.push(this.aggregator.renderSamples(family.name));
     }
     for (const values of this.self.all()) {
       out.push(familyHeader(values.family, format));

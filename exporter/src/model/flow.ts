@@ -4,6 +4,8 @@
  * nothing about input formats. This type is the contract between them.
  */
 
+import type { LabelSet } from './labels';
+
 /** What kind of peer an endpoint is. Pods are workload endpoints; the rest are peers outside the pod network. */
 export type EndpointKind = 'pod' | 'host' | 'networkset' | 'world' | 'private' | 'unknown';
 
@@ -24,7 +26,7 @@ export interface Endpoint {
   /** Empty when the source aggregated IPs away. */
   ip: string;
   /** Pod or network-set labels, when the source has them. */
-  labels: Readonly<Record<string, string>> | undefined;
+  labels: LabelSet | undefined;
   /** The Kubernetes service this endpoint was reached through (destination) or belongs to; empty if none. */
   service: string;
   serviceNamespace: string;
@@ -48,6 +50,8 @@ export interface PolicyHit {
   action: PolicyAction;
   /** Rule index; -1 is the tier's end-of-tier default action, -2 unknown. */
   ruleIndex: number;
+  /** The `policy` and `policy_tier` labels of a flow this hit decides, built once per distinct hit. */
+  verdict: PolicyVerdict;
 }
 
 export type PolicyKind =

@@ -32,6 +32,19 @@ export class Pipeline {
     return tap;
   }
 
+  /** Set while a batch of lines is decoded: one clock reading serves the batch's records. */
+  private batchTime: number | undefined;
+
+  /** Runs `work` with the clock read once for all records it produces. */
+  inBatch(work: () => void): void {
+    this.batchTime = this.clock();
+    try {
+      work();
+    } finally {
+      this.batchTime = undefined;
+    }
+  }
+
   /** Enriches and aggregates a record; false when it was dropped by the namespace exclusion list. */
   accept(record: FlowRecord): boolean {
     for (const enricher of this.enrichers) enricher.enrich(record);
@@ -42,7 +55,7 @@ export class Pipeline {
     ) {
       return false;
     }
-    this.aggregator.add(record, this.clock());
+    this.aggregator.add(record, this.batchTime ?? this.clock());
     return true;
   }
 
@@ -87,6 +100,10 @@ export class SourceTap implements RecordSink {
    * half-counts a record.
    */
   decodeLines(decoder: LineDecoder, lines: readonly string[], firstLineNumber: number, file: string): void {
+    this.pipeline.inBatch(() => this.decodeBatch(decoder, lines, firstLineNumber, file));
+  }
+
+  private decodeBatch(decoder: LineDecoder, lines: readonly string[], firstLineNumber: number, file: string): void {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       if (line.length === 0 || line.trim().length === 0) continue;

@@ -21,7 +21,7 @@ test('a source-reported pod-to-service flow maps counters to forward/reverse and
   assert.equal(record.source.kind, 'pod');
   assert.equal(record.source.namespace, 'shop');
   assert.equal(record.source.pod, 'frontend-7d4b9c8f5-*');
-  assert.deepEqual(record.source.labels, { app: 'frontend', 'pod-template-hash': '7d4b9c8f5' });
+  assert.deepEqual(record.source.labels?.toRecord(), { app: 'frontend', 'pod-template-hash': '7d4b9c8f5' });
   assert.equal(record.destination.service, 'cart');
   assert.equal(record.destPort, 8080);
   assert.deepEqual(record.verdict, { policy: 'shop/allow-frontend', tier: 'default' });

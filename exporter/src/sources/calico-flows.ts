@@ -6,7 +6,6 @@
 import { decidingPolicy, PolicyEntryParser } from './calico-policy';
 import {
   isObject,
-  labelsFromPairs,
   optionalCount,
   optionalNumber,
   optionalObject,
@@ -19,6 +18,7 @@ import {
   type JsonObject,
 } from './json-fields';
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
+import { LabelSet } from '../model/labels';
 import type { Endpoint, EndpointKind, FlowRecord, PolicyHit, TcpStats } from '../model/flow';
 
 const REPORTERS = ['src', 'dst'] as const;
@@ -44,8 +44,8 @@ class CalicoFlowDecoder implements LineDecoder {
       startTime: optionalNumber(raw, 'start_time') ?? 0,
       endTime: optionalNumber(raw, 'end_time') ?? 0,
       node: optionalString(raw, 'host'),
-      source: readEndpoint(raw, 'source_'),
-      destination: readEndpoint(raw, 'dest_'),
+      source: readEndpoint(raw, 'source'),
+      destination: readEndpoint(raw, 'destination'),
       destPort: readPort(raw, 'dest_port'),
       protocol: requiredString(raw, 'proto').toLowerCase(),
       action: requiredEnum(raw, 'action', ACTIONS),
@@ -84,35 +84,54 @@ class CalicoFlowDecoder implements LineDecoder {
   }
 }
 
-function readEndpoint(raw: JsonObject, prefix: 'source_' | 'dest_'): Endpoint {
-  const type = optionalString(raw, `${prefix}type`);
-  const name = optionalString(raw, `${prefix}name`);
-  const aggregatedName = optionalString(raw, `${prefix}name_aggr`);
-  const ip = optionalString(raw, `${prefix}ip`);
-  let kind: EndpointKind = ENDPOINT_TYPES[type] ?? 'unknown';
+/** Field names per end, spelled out once: building them per record (`${prefix}type`) costs a lookup each. */
+const ENDPOINT_FIELDS = {
+  source: {
+    type: 'source_type',
+    name: 'source_name',
+    aggregatedName: 'source_name_aggr',
+    ip: 'source_ip',
+    namespace: 'source_namespace',
+    labels: 'source_labels',
+  },
+  destination: {
+    type: 'dest_type',
+    name: 'dest_name',
+    aggregatedName: 'dest_name_aggr',
+    ip: 'dest_ip',
+    namespace: 'dest_namespace',
+    labels: 'dest_labels',
+  },
+} as const;
+
+function readEndpoint(raw: JsonObject, end: 'source' | 'destination'): Endpoint {
+  const fields = ENDPOINT_FIELDS[end];
+  const name = optionalString(raw, fields.name);
+  const aggregatedName = optionalString(raw, fields.aggregatedName);
+  let kind: EndpointKind = ENDPOINT_TYPES[optionalString(raw, fields.type)] ?? 'unknown';
   if (kind === 'world' && aggregatedName === 'pvt') kind = 'private';
   const isPod = kind === 'pod';
-  const peerName = name !== '' ? name : aggregatedName;
+  const isDestination = end === 'destination';
   return {
     kind,
-    namespace: isPod ? optionalString(raw, `${prefix}namespace`) : '',
+    namespace: isPod ? optionalString(raw, fields.namespace) : '',
     workload: isPod || kind === 'world' || kind === 'private' ? '' : aggregatedName !== '' ? aggregatedName : name,
     workloadKind: kind === 'networkset' ? 'NetworkSet' : kind === 'host' ? 'HostEndpoint' : '',
-    pod: isPod ? peerName : '',
-    ip,
-    labels: readLabels(raw, `${prefix}labels`),
-    service: prefix === 'dest_' ? optionalString(raw, 'dest_service_name') : '',
-    serviceNamespace: prefix === 'dest_' ? optionalString(raw, 'dest_service_namespace') : '',
+    pod: isPod ? (name !== '' ? name : aggregatedName) : '',
+    ip: optionalString(raw, fields.ip),
+    labels: readLabels(raw, fields.labels),
+    service: isDestination ? optionalString(raw, 'dest_service_name') : '',
+    serviceNamespace: isDestination ? optionalString(raw, 'dest_service_namespace') : '',
   };
 }
 
 /** Calico writes `{"labels": ["k=v", ...]}`; some pipelines flatten it to the array or to a map. */
-function readLabels(raw: JsonObject, field: string): Record<string, string> | undefined {
+function readLabels(raw: JsonObject, field: string): LabelSet | undefined {
   const value = raw[field];
   if (value === undefined || value === null || value === '-') return undefined;
-  if (Array.isArray(value)) return labelsFromPairs(optionalStringArray(raw, field));
+  if (Array.isArray(value)) return LabelSet.fromPairs(optionalStringArray(raw, field));
   if (isObject(value)) {
-    if (Array.isArray(value['labels'])) return labelsFromPairs(optionalStringArray(value, 'labels'));
+    if (Array.isArray(value['labels'])) return LabelSet.fromPairs(optionalStringArray(value, 'labels'));
     const labels: Record<string, string> = {};
     for (const [key, labelValue] of Object.entries(value)) {
       if (typeof labelValue !== 'string') {
@@ -120,7 +139,7 @@ function readLabels(raw: JsonObject, field: string): Record<string, string> | un
       }
       labels[key] = labelValue;
     }
-    return labels;
+    return LabelSet.fromRecord(labels);
   }
   throw new DecodeError('wrong_type', `field "${field}" must be an object or an array of "key=value" strings`);
 }

@@ -12,6 +12,7 @@ test('policy entries of every name form', () => {
     staged: false,
     action: 'pass',
     ruleIndex: 0,
+    verdict: { policy: 'allow-dns', tier: 'platform' },
   });
   const calico = parsePolicyEntry('1|default|shop/default.allow-frontend|allow|2');
   assert.equal(calico.namespace, 'shop');

@@ -39,6 +39,8 @@ export function parsePolicyEntry(entry: string): PolicyHit {
       staged: false,
       action,
       ruleIndex,
+      // A profile deciding means no policy selected the endpoint.
+      verdict: NO_POLICY,
     };
   }
 
@@ -62,7 +64,17 @@ export function parsePolicyEntry(entry: string): PolicyHit {
     kind = namespace === '' ? 'global' : 'calico';
     if (name.startsWith(`${tier}.`)) name = name.slice(tier.length + 1);
   }
-  return { index, tier, namespace, name, kind, staged, action, ruleIndex };
+  return {
+    index,
+    tier,
+    namespace,
+    name,
+    kind,
+    staged,
+    action,
+    ruleIndex,
+    verdict: { policy: policyLabel({ namespace, name }), tier },
+  };
 }
 
 /**
@@ -74,8 +86,7 @@ export function decidingPolicy(enforced: readonly PolicyHit[]): PolicyVerdict {
     const hit = enforced[i];
     // Staged policies never enforce: older Calico lists them among all_policies.
     if (hit === undefined || hit.staged || (hit.action !== 'allow' && hit.action !== 'deny')) continue;
-    if (hit.kind === 'profile') return NO_POLICY;
-    return { policy: policyLabel(hit), tier: hit.tier };
+    return hit.verdict;
   }
   return NO_POLICY;
 }

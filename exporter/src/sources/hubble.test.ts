@@ -23,7 +23,7 @@ test('an egress flow between pods with the policy that allowed it', () => {
   assert.equal(record.destPort, 8080);
   assert.equal(record.source.workload, 'frontend');
   assert.equal(record.source.workloadKind, 'Deployment');
-  assert.deepEqual(record.source.labels, { app: 'frontend', 'io.kubernetes.pod.namespace': 'shop' });
+  assert.deepEqual(record.source.labels?.toRecord(), { app: 'frontend', 'io.kubernetes.pod.namespace': 'shop' });
   assert.equal(record.destination.pod, 'cart-5f6d7c8b9d-q4w8z');
   assert.equal(record.destination.workload, '', 'left to the enrich stage');
   assert.equal(record.destination.service, 'cart');

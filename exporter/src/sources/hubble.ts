@@ -6,7 +6,6 @@
 import {
   describeType,
   isObject,
-  labelsFromPairs,
   optionalNumber,
   optionalObject,
   optionalString,
@@ -17,6 +16,7 @@ import {
 import { policyLabel } from './calico-policy';
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
 import { isPrivateAddress } from '../model/workload';
+import { LabelSet } from '../model/labels';
 import {
   UNKNOWN_POLICY,
   type Action,
@@ -145,7 +145,7 @@ function readLayer4(flow: JsonObject): {
 
 function readEndpoint(flow: JsonObject, side: 'source' | 'destination', ip: string): Endpoint {
   const endpoint = optionalObject(flow, side) ?? {};
-  const labels = labelsFromPairs(optionalStringArray(endpoint, 'labels'), 'k8s:');
+  const labels = LabelSet.fromPairs(optionalStringArray(endpoint, 'labels'), 'k8s:');
   const service = optionalObject(flow, `${side}_service`);
   const namespace = optionalString(endpoint, 'namespace');
   const pod = optionalString(endpoint, 'pod_name');
@@ -169,12 +169,12 @@ function readEndpoint(flow: JsonObject, side: 'source' | 'destination', ip: stri
   }
   // Cilium marks peers outside the pod network with reserved labels rather than a namespace.
   const external = { ...base, namespace: '', pod: '', workloadKind: '' };
-  if ('reserved:host' in labels || 'reserved:remote-node' in labels) {
+  if (labels.has('reserved:host') || labels.has('reserved:remote-node')) {
     return { ...external, kind: 'host', workload: 'host', workloadKind: 'Node' };
   }
-  if ('reserved:kube-apiserver' in labels) return { ...external, kind: 'host', workload: 'kube-apiserver' };
+  if (labels.has('reserved:kube-apiserver')) return { ...external, kind: 'host', workload: 'kube-apiserver' };
   if (ip !== '' && isPrivateAddress(ip)) return { ...external, kind: 'private', workload: 'private' };
-  if (ip !== '' || 'reserved:world' in labels) return { ...external, kind: 'world', workload: 'world' };
+  if (ip !== '' || labels.has('reserved:world')) return { ...external, kind: 'world', workload: 'world' };
   return { ...external, kind: 'unknown', workload: '' };
 }
 
@@ -186,15 +186,18 @@ function readPolicies(flow: JsonObject, egress: boolean, action: Action): Policy
   if (!Array.isArray(entries)) throw new DecodeError('wrong_type', `field "flow.${field}" must be an array`);
   return entries.map((entry, index): PolicyHit => {
     if (!isObject(entry)) throw new DecodeError('wrong_type', `field "flow.${field}[${index}]" must be an object`);
+    const namespace = optionalString(entry, 'namespace');
+    const name = optionalString(entry, 'name');
     return {
       index,
       tier: HUBBLE_POLICY_TIER,
-      namespace: optionalString(entry, 'namespace'),
-      name: optionalString(entry, 'name'),
+      namespace,
+      name,
       kind: POLICY_KINDS[optionalString(entry, 'kind')] ?? 'unknown',
       staged: false,
       action,
       ruleIndex: -2,
+      verdict: { policy: policyLabel({ namespace, name }), tier: HUBBLE_POLICY_TIER },
     };
   });
 }
@@ -202,7 +205,7 @@ function readPolicies(flow: JsonObject, egress: boolean, action: Action): Policy
 /** Hubble names the policies that allowed or denied the flow; without them (older Cilium) the policy is unknown. */
 function decidingHubblePolicy(policies: readonly PolicyHit[], action: Action): PolicyVerdict {
   const decider = policies.find((hit) => hit.action === action && hit.name !== '');
-  return decider ? { policy: policyLabel(decider), tier: decider.tier } : UNKNOWN_POLICY;
+  return decider ? decider.verdict : UNKNOWN_POLICY;
 }
 
 export const hubbleSource: LineSourceKind = {

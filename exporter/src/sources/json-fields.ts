@@ -112,15 +112,3 @@ export function optionalStringArray(object: JsonObject, field: string): string[]
   }
   return value;
 }
-
-/** `["app=x", "tier=web"]` to `{app: "x", tier: "web"}`; `prefix` strips a source marker such as Cilium's `k8s:`. */
-export function labelsFromPairs(pairs: readonly string[], prefix = ''): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of pairs) {
-    const text = prefix !== '' && pair.startsWith(prefix) ? pair.slice(prefix.length) : pair;
-    const equals = text.indexOf('=');
-    if (equals > 0) labels[text.slice(0, equals)] = text.slice(equals + 1);
-    else if (text !== '') labels[text] = '';
-  }
-  return labels;
-}
