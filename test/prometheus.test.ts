@@ -3,23 +3,14 @@
  * return the exporter's series with their workload labels. Both processes listen on free loopback ports,
  * never on Prometheus's default :9090 (where a packaged Prometheus service may be running).
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Processes, fetchText, freePort, makeTempDir, removeDir, tail, waitFor, type Spawned } from './support';
+import { fetchText, freePort, tail, waitFor, type Spawned, testWorkspace } from './support';
 
-const processes = new Processes();
-let tempDir = '';
-
-before(async () => {
-  tempDir = await makeTempDir('flowlens-prometheus-');
-});
-
-after(async () => {
-  await processes.stopAll();
-  await removeDir(tempDir);
-});
+const workspace = testWorkspace('flowlens-prometheus-');
+const { processes } = workspace;
 
 interface VectorSample {
   metric: Record<string, string>;
@@ -56,7 +47,7 @@ describe('Prometheus scraping flowlens serve --demo', () => {
       '--listen',
       `127.0.0.1:${exporterPort}`,
       '--state-dir',
-      join(tempDir, 'state'),
+      join(workspace.dir(), 'state'),
     ]);
     await waitFor(async () => (await fetchText(`http://127.0.0.1:${exporterPort}/readyz`)).status === 200, 30_000, {
       description: 'the exporter to be ready',
@@ -65,8 +56,8 @@ describe('Prometheus scraping flowlens serve --demo', () => {
 
     const prometheusPort = await freePort();
     prometheusBase = `http://127.0.0.1:${prometheusPort}`;
-    const configFile = join(tempDir, 'prometheus.yml');
-    await mkdir(join(tempDir, 'data'));
+    const configFile = join(workspace.dir(), 'prometheus.yml');
+    await mkdir(join(workspace.dir(), 'data'));
     await writeFile(
       configFile,
       [
@@ -83,7 +74,7 @@ describe('Prometheus scraping flowlens serve --demo', () => {
     );
     prometheus = processes.start('prometheus', [
       `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(tempDir, 'data')}`,
+      `--storage.tsdb.path=${join(workspace.dir(), 'data')}`,
       `--web.listen-address=127.0.0.1:${prometheusPort}`,
     ]);
   });

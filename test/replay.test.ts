@@ -2,7 +2,7 @@
  * `flowlens replay`: files read to their end through the real pipeline, exposition on stdout. Covers the
  * counting of good and bad lines, the logging of bad ones, both output formats, and the command's errors.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -11,29 +11,18 @@ import {
   CALICO_FIXTURE,
   FIXTURES,
   HUBBLE_FIXTURE,
-  Processes,
   findSamples,
-  makeTempDir,
   parseExposition,
-  removeDir,
   runFlowlens,
   sampleValue,
   sumSamples,
   type RunResult,
   type Sample,
+  testWorkspace,
 } from './support';
 
-const processes = new Processes();
-let tempDir = '';
-
-before(async () => {
-  tempDir = await makeTempDir('flowlens-replay-');
-});
-
-after(async () => {
-  await processes.stopAll();
-  await removeDir(tempDir);
-});
+const workspace = testWorkspace('flowlens-replay-');
+const { processes } = workspace;
 
 /** A successful replay: exit 0 and the parsed exposition. */
 async function replay(args: readonly string[]): Promise<{ result: RunResult; samples: Sample[] }> {
@@ -160,7 +149,7 @@ describe('flowlens replay output and inputs', () => {
 
   test('a line over 1 MiB is counted as oversized and the lines around it are read', async () => {
     const [first, last] = validCalicoLines();
-    const file = join(tempDir, 'oversized.ndjson');
+    const file = join(workspace.dir(), 'oversized.ndjson');
     const huge = `{"padding":"${'x'.repeat(1.5 * 1024 * 1024)}"}`;
     await writeFile(file, `${first}\n${huge}\n${last}\n`);
     const { samples } = await replay(['--source', `calico-flows:${file}`]);
@@ -176,7 +165,7 @@ describe('flowlens replay output and inputs', () => {
   });
 
   test('rejected lines are logged at most ten times per minute, and all are counted', async () => {
-    const file = join(tempDir, 'many-bad.ndjson');
+    const file = join(workspace.dir(), 'many-bad.ndjson');
     const [first] = validCalicoLines();
     await writeFile(file, `${first}\n${'not json\n'.repeat(25)}`);
     const { result, samples } = await replay(['--source', `calico-flows:${file}`]);
@@ -228,9 +217,9 @@ describe('flowlens replay under a cardinality attack, and with cluster context',
         }),
       );
     }
-    const file = join(tempDir, 'attack.ndjson');
+    const file = join(workspace.dir(), 'attack.ndjson');
     await writeFile(file, `${lines.join('\n')}\n`);
-    const config = join(tempDir, 'budget.yaml');
+    const config = join(workspace.dir(), 'budget.yaml');
     await writeFile(config, 'metrics:\n  budget: 500\n');
     const { samples } = await replay(['--source', `calico-flows:${file}`, '--config', config]);
     const flowSeries = findSamples(samples, 'flowlens_flows_total');
@@ -267,7 +256,7 @@ describe('flowlens replay under a cardinality attack, and with cluster context',
   });
 
   test('an unreadable resources file fails with one line naming it', async () => {
-    const missing = join(tempDir, 'no-resources.yaml');
+    const missing = join(workspace.dir(), 'no-resources.yaml');
     const result = await runFlowlens(processes, [
       'replay',
       '--source',
@@ -283,7 +272,7 @@ describe('flowlens replay under a cardinality attack, and with cluster context',
 
 describe('flowlens replay errors and help', () => {
   test('a missing file exits non-zero with one stderr line naming the path', async () => {
-    const missing = join(tempDir, 'does-not-exist.ndjson');
+    const missing = join(workspace.dir(), 'does-not-exist.ndjson');
     const result = await runFlowlens(processes, ['replay', '--source', `calico-flows:${missing}`]);
     assert.notEqual(result.code, 0);
     assert.equal(result.signal, null);

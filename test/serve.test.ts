@@ -2,7 +2,7 @@
  * `flowlens serve`: the HTTP endpoints of a running exporter, following a file across a graceful restart
  * without losing or repeating lines, and configuration errors that must stop it before it serves.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
@@ -10,32 +10,21 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   CALICO_FIXTURE,
-  Processes,
   childEnvironment,
   fetchText,
   findSamples,
   freePort,
-  makeTempDir,
   parseExposition,
-  removeDir,
   runFlowlens,
   sampleValue,
   sumSamples,
   waitFor,
   type Spawned,
+  testWorkspace,
 } from './support';
 
-const processes = new Processes();
-let tempDir = '';
-
-before(async () => {
-  tempDir = await makeTempDir('flowlens-serve-');
-});
-
-after(async () => {
-  await processes.stopAll();
-  await removeDir(tempDir);
-});
+const workspace = testWorkspace('flowlens-serve-');
+const { processes } = workspace;
 
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text;version=1.0.0';
 
@@ -75,7 +64,7 @@ describe('flowlens serve --demo', () => {
   let exporter: Spawned;
 
   before(async () => {
-    const stateDir = join(tempDir, 'demo-state');
+    const stateDir = join(workspace.dir(), 'demo-state');
     ({ exporter, base } = await startServe(['--demo', '--state-dir', stateDir]));
     // The demo produces flows once it runs; wait for the first ones.
     await waitFor(
@@ -137,8 +126,8 @@ describe('flowlens serve following a file across a restart', () => {
     const fixtureLines = (await readFile(CALICO_FIXTURE, 'utf8')).split('\n');
     const first = fixtureLines[0]!;
     const last = fixtureLines[12]!;
-    const file = join(tempDir, 'followed.ndjson');
-    const stateDir = join(tempDir, 'follow-state');
+    const file = join(workspace.dir(), 'followed.ndjson');
+    const stateDir = join(workspace.dir(), 'follow-state');
     await writeFile(file, `${first}\n${last}\n`);
     const sourceArgs = ['--source', `calico-flows:${file}`, '--state-dir', stateDir];
     const records = async (base: string): Promise<number> =>
@@ -200,7 +189,7 @@ describe('flowlens serve configuration errors', () => {
   });
 
   test('a bad aggregation in the config file exits 2 naming the key', async () => {
-    const config = join(tempDir, 'bad-aggregation.yaml');
+    const config = join(workspace.dir(), 'bad-aggregation.yaml');
     await writeFile(config, 'metrics:\n  families:\n    flowlens_flows_total:\n      aggregation: pods\n');
     const port = await freePort();
     const result = await runFlowlens(

@@ -4,6 +4,7 @@
  * small parser of the Prometheus text exposition.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -330,4 +331,21 @@ export function sampleValue(samples: readonly Sample[], name: string, labels: Re
     throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
   }
   return found[0]!.value;
+}
+
+/**
+ * A test file's workspace: a temporary directory and the processes its tests start, made before the file's
+ * tests and cleaned up after them (processes stopped first, then the directory removed).
+ */
+export function testWorkspace(prefix: string): { processes: Processes; dir: () => string } {
+  const processes = new Processes();
+  let dir = '';
+  before(async () => {
+    dir = await makeTempDir(prefix);
+  });
+  after(async () => {
+    await processes.stopAll();
+    await removeDir(dir);
+  });
+  return { processes, dir: () => dir };
 }

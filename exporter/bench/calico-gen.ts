@@ -6,18 +6,7 @@
  * same seed gives the same bytes on every run and machine.
  */
 import * as fs from 'node:fs';
-
-/** mulberry32: floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/demo/random';
 
 type Random = () => number;
 
@@ -32,7 +21,7 @@ function safeString(random: Random, length: number): string {
   return text;
 }
 
-const NAMESPACES = [
+export const NAMESPACES = [
   'shop',
   'payments',
   'catalog',
@@ -61,7 +50,7 @@ const NAMESPACES = [
   'cert-manager',
   'argocd',
 ] as const;
-const WORKLOAD_WORDS = [
+export const WORKLOAD_WORDS = [
   'api',
   'web',
   'worker',
@@ -400,7 +389,7 @@ export interface GeneratedLog {
 
 /** Writes `lines` lines to `path`, one 5-minute window after another, each holding the edges active in it. */
 export function generateCalicoLog(path: string, lines: number, seed: number): GeneratedLog {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const { workloads, edges } = buildTopology(random);
   const fd = fs.openSync(path, 'w');
   let written = 0;

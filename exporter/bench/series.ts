@@ -7,6 +7,7 @@ import { FLOW_LABEL_VALUES, RECORD_FAMILIES, type RecordFamilyDefinition } from 
 import { FlowAggregator, familyLabels, type FamilyOptions } from '../src/metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from '../src/metrics/registry';
 import { emptyEndpoint, type Endpoint, type FlowRecord } from '../src/model/flow';
+import { NAMESPACES as BENCH_NAMESPACES, WORKLOAD_WORDS } from './calico-gen';
 import { collectGarbage, countLinesStartingWith, problem, progress, round, timeMs, type BenchResult } from './util';
 
 export const SERIES = 100_000;
@@ -15,41 +16,8 @@ const FLOWS: RecordFamilyDefinition = RECORD_FAMILIES.find((family) => family.na
 const OPTIONS: FamilyOptions = { level: 'workload', ports: true, budget: 2 * SERIES, ttlSeconds: 3600 };
 const LABELS = familyLabels(FLOWS, OPTIONS);
 
-const NAMESPACES = [
-  'shop',
-  'payments',
-  'catalog',
-  'search',
-  'identity',
-  'notifications',
-  'analytics',
-  'ml-serving',
-  'orders',
-  'inventory',
-  'shipping',
-  'reviews',
-  'recommendations',
-  'gateway',
-  'billing',
-  'monitoring',
-  'kube-system',
-];
-const WORDS = [
-  'api',
-  'web',
-  'worker',
-  'consumer',
-  'scheduler',
-  'cache',
-  'indexer',
-  'gateway',
-  'sync',
-  'frontend',
-  'backend',
-  'grpc',
-  'events',
-  'processor',
-];
+const NAMESPACES = BENCH_NAMESPACES.slice(0, 17);
+const WORDS = WORKLOAD_WORDS;
 const PORTS_PER_WORKLOAD = 50;
 
 function endpoint(namespace: string, workload: string, service: string): Endpoint {

@@ -228,7 +228,8 @@ export class SeriesStore {
   }
 
   private grow(): void {
-    const capacity = this.capacity * 2;
+    // 1.5x rather than 2x: less idle room in the typed arrays, for a few more copies while growing.
+    const capacity = Math.ceil(this.capacity * 1.5);
     this.rows = resized(this.rows, capacity * this.labelCount);
     this.live = resized(this.live, capacity);
     this.values = resized(this.values, capacity * this.columnCount);
