@@ -76,3 +76,21 @@ test('bad lines are rejected with a reason that names the field', () => {
     assert.match(error?.message ?? '', message, `line ${number}`);
   }
 });
+
+test('malformed, truncated and non-object lines are rejected by reason', () => {
+  const decoder = hubbleSource.createDecoder();
+  const firstLine = fixtureLines[0]!;
+  const cases: [string, string][] = [
+    [firstLine.slice(0, 200), 'truncated'],
+    ['{"flow": {"verdict": FORWARDED}}', 'malformed'],
+    ['"just a string"', 'malformed'],
+    ['null', 'malformed'],
+    [firstLine.replace('"source_port":41234', '"source_port":41234,,'), 'malformed'],
+  ];
+  for (const [line, reason] of cases) {
+    const { sink, error } = decodeOne(decoder, line);
+    assert.equal(sink.flows.length, 0, line.slice(0, 40));
+    assert.equal(error?.reason, reason, line.slice(0, 40));
+  }
+  assert.equal(decodeOne(decoder, firstLine).sink.flows.length, 1, 'the decoder still works after bad lines');
+});
