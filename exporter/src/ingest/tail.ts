@@ -4,7 +4,6 @@
  * Polls with stat/fstat rather than fs.watch, which loses track of files that are renamed or replaced.
  * With a CheckpointStore, a restarted tailer continues exactly after the last line it delivered.
  */
-import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -394,7 +393,7 @@ export class FileTailer {
         // one call and split as text; decoding line by line costs more than parsing short lines.
         const lastNewline = chunk.lastIndexOf(NEWLINE);
         if (lastNewline >= lineStart) {
-          const lines = decodeText(chunk, lineStart, lastNewline).split('\n');
+          const lines = chunk.toString('utf8', lineStart, lastNewline).split('\n');
           for (const line of lines) {
             batch.push(line.charCodeAt(line.length - 1) === CARRIAGE_RETURN ? line.slice(0, -1) : line);
           }
@@ -567,12 +566,4 @@ export class FileTailer {
       // onError has nowhere further to report to; letting it throw would break the poll loop.
     }
   }
-}
-
-/**
- * UTF-8 text of `chunk[start, end)`. Flow logs are almost always pure ASCII, which latin1 decodes byte for
- * byte at a fraction of UTF-8's cost; isAscii (SIMD) makes checking cheaper than the difference.
- */
-function decodeText(chunk: Buffer, start: number, end: number): string {
-  return chunk.toString(isAscii(chunk.subarray(start, end)) ? 'latin1' : 'utf8', start, end);
 }

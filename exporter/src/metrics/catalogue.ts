@@ -44,13 +44,20 @@ export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) 
   dest_workload: (record) => record.destination.workload,
   dest_pod: (record) => record.destination.pod,
   dest_service: (record) => record.destination.service,
-  dest_port: (record) => (record.destPort === undefined ? '' : String(record.destPort)),
+  dest_port: (record) => (record.destPort === undefined ? '' : portText(record.destPort)),
   protocol: (record) => record.protocol,
   action: (record) => record.action,
   policy: (record) => record.verdict.policy,
   policy_tier: (record) => record.verdict.tier,
   reporter: (record) => record.reporter,
 };
+
+const PORT_TEXTS: string[] = [];
+
+/** Port numbers as label text, made once per port: the same string each time hashes once. */
+function portText(port: number): string {
+  return (PORT_TEXTS[port] ??= String(port));
+}
 
 /**
  * Labels whose values come from a small fixed set. On budget overflow they keep their values, so the

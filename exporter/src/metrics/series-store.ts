@@ -20,16 +20,25 @@ class LabelDictionary {
   private readonly references: number[] = [];
   private readonly freeIds: number[] = [];
 
+  /** The last value found: consecutive records often share it, and comparing is cheaper than hashing. */
+  private lastValue = '';
+  private lastId = -1;
+
   constructor(private readonly fragmentOpener: string) {}
 
   find(value: string): number {
-    return this.idByValue.get(value) ?? -1;
+    if (value === this.lastValue && this.lastId >= 0) return this.lastId;
+    const id = this.idByValue.get(value) ?? -1;
+    this.lastValue = value;
+    this.lastId = id;
+    return id;
   }
 
   /** The id of `value`, interning it if new; the caller then holds one reference. */
   acquire(value: string): number {
     let id = this.idByValue.get(value);
     if (id === undefined) {
+      if (this.lastValue === value) this.lastId = -1;
       id = this.freeIds.pop() ?? this.fragments.length;
       this.idByValue.set(value, id);
       this.valueById[id] = value;
@@ -47,6 +56,7 @@ class LabelDictionary {
     const value = this.valueById[id];
     if (value === undefined) return;
     this.idByValue.delete(value);
+    if (this.lastId === id) this.lastId = -1;
     this.valueById[id] = undefined;
     this.fragments[id] = undefined;
     this.freeIds.push(id);
