@@ -64,6 +64,7 @@ export class Pipeline {
     const now = this.clock();
     for (const tap of this.taps.values()) {
       this.metrics.ingestRecords.set([tap.sourceId], tap.acceptedRecords);
+      for (const [reason, count] of tap.skippedByReason) this.metrics.ingestSkipped.set([tap.sourceId, reason], count);
       if (tap.newestRecordEnd > 0) this.metrics.sourceLag.set([tap.sourceId], Math.max(0, now - tap.newestRecordEnd));
     }
   }
@@ -72,6 +73,8 @@ export class Pipeline {
 /** Where one source's input enters the pipeline. */
 export class SourceTap implements RecordSink {
   acceptedRecords = 0;
+  /** Counted here and published at scrape time: replies can be half of a Hubble stream. */
+  readonly skippedByReason = new Map<string, number>();
   newestRecordEnd = 0;
   private readonly problems: RateLimitedLog;
 
@@ -91,7 +94,7 @@ export class SourceTap implements RecordSink {
   }
 
   skipped(reason: string): void {
-    this.pipeline.metrics.ingestSkipped.add([this.sourceId, reason]);
+    this.skippedByReason.set(reason, (this.skippedByReason.get(reason) ?? 0) + 1);
   }
 
   /**
