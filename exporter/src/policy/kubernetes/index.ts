@@ -1,0 +1,6 @@
+/** The Kubernetes policy engine: NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy evaluation. */
+export * from './model';
+export * from './evaluate';
+export { PolicyParseError } from './fields';
+export { type LabelSelector, selectorMatches } from './selector';
+export { type Cidr, type IpAddress, cidrContains, parseCidr, parseIp } from './cidr';
