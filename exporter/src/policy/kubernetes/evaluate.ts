@@ -29,7 +29,7 @@ import type {
   PortList,
   Protocol,
 } from './model';
-import { selectorMatches } from './selector';
+import { selectorMatches } from './label-selector';
 
 export type Direction = 'ingress' | 'egress';
 export type Verdict = 'allow' | 'deny';

@@ -2,5 +2,5 @@
 export * from './model';
 export * from './evaluate';
 export { PolicyParseError } from './fields';
-export { type LabelSelector, selectorMatches } from './selector';
+export { type LabelSelector, selectorMatches } from './label-selector';
 export { type Cidr, type IpAddress, cidrContains, parseCidr, parseIp } from './cidr';

@@ -8,7 +8,7 @@ import {
   parseNetworkPolicy,
   parsePodInfo,
 } from './model';
-import { MATCH_ALL } from './selector';
+import { MATCH_ALL } from './label-selector';
 
 function networkPolicy(spec: unknown, name = 'allow-web'): unknown {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'shop' }, spec };

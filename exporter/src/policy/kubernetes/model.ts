@@ -22,9 +22,9 @@ import {
   requireObject,
   requireString,
 } from './fields';
-import { type LabelSelector, type Labels, MATCH_ALL, parseLabelSelector } from './selector';
+import { type LabelSelector, type Labels, MATCH_ALL, parseLabelSelector } from './label-selector';
 
-export type { LabelSelector, Labels } from './selector';
+export type { LabelSelector, Labels } from './label-selector';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FieldContext } from './fields';
-import { MATCH_ALL, parseLabelSelector, selectorMatches } from './selector';
+import { MATCH_ALL, parseLabelSelector, selectorMatches } from './label-selector';
 
 const context = new FieldContext('test');
 const selector = (value: unknown) => parseLabelSelector(value, 'selector', context);
