@@ -1,0 +1,141 @@
+/**
+ * From Kubernetes objects (as kubectl or calicoctl print them) to what the policy engine evaluates: the
+ * namespaces, pods, service accounts and every policy kind it knows. An object that does not parse is
+ * skipped and reported with its own error, so one bad policy does not hide the rest.
+ */
+import {
+  parseAdminNetworkPolicy,
+  parseBaselineAdminNetworkPolicy,
+  parseNamespaceInfo,
+  parseNetworkPolicy,
+  parsePodInfo,
+  type AdminNetworkPolicy,
+  type BaselineAdminNetworkPolicy,
+  type NamespaceInfo,
+  type NetworkPolicy,
+  type PodInfo,
+} from './kubernetes';
+import {
+  parseCalicoObject,
+  type CalicoPolicy,
+  type NetworkSet,
+  type StagedKubernetesNetworkPolicy,
+  type Tier,
+} from './calico';
+import type { EngineSnapshot, ServiceAccountInfo } from './engine';
+
+export interface PolicySnapshot {
+  readonly engine: EngineSnapshot;
+  readonly pods: readonly PodInfo[];
+  /** One line per object that was skipped, naming it and the field at fault. */
+  readonly problems: readonly string[];
+}
+
+const CALICO_KINDS = new Set([
+  'Tier',
+  'NetworkPolicy',
+  'GlobalNetworkPolicy',
+  'StagedNetworkPolicy',
+  'StagedGlobalNetworkPolicy',
+  'StagedKubernetesNetworkPolicy',
+  'NetworkSet',
+  'GlobalNetworkSet',
+]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Calico's NetworkPolicy shares its kind name with Kubernetes'; the API group tells them apart. */
+function isCalicoObject(object: Record<string, unknown>): boolean {
+  const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';
+  return CALICO_KINDS.has(String(object['kind'])) && apiVersion.includes('projectcalico.org');
+}
+
+export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot {
+  const namespaces: NamespaceInfo[] = [];
+  const pods: PodInfo[] = [];
+  const serviceAccounts: ServiceAccountInfo[] = [];
+  const networkPolicies: NetworkPolicy[] = [];
+  const adminNetworkPolicies: AdminNetworkPolicy[] = [];
+  const baselineAdminNetworkPolicies: BaselineAdminNetworkPolicy[] = [];
+  const tiers: Tier[] = [];
+  const calicoPolicies: CalicoPolicy[] = [];
+  const stagedKubernetesPolicies: StagedKubernetesNetworkPolicy[] = [];
+  const networkSets: NetworkSet[] = [];
+  const problems: string[] = [];
+
+  const add = (object: unknown): void => {
+    if (!isRecord(object)) return;
+    const kind = String(object['kind']);
+    if (kind.endsWith('List') && Array.isArray(object['items'])) {
+      for (const item of object['items']) add(item);
+      return;
+    }
+    try {
+      if (isCalicoObject(object)) {
+        const parsed = parseCalicoObject(object);
+        if (parsed.kind === 'Tier') tiers.push(parsed);
+        else if (parsed.kind === 'StagedKubernetesNetworkPolicy') stagedKubernetesPolicies.push(parsed);
+        else if ('nets' in parsed) networkSets.push(parsed);
+        else calicoPolicies.push(parsed);
+        return;
+      }
+      switch (kind) {
+        case 'Namespace':
+          namespaces.push(parseNamespaceInfo(object));
+          break;
+        case 'Pod':
+          pods.push(parsePodInfo(object));
+          break;
+        case 'ServiceAccount': {
+          const metadata = isRecord(object['metadata']) ? object['metadata'] : {};
+          const labels = isRecord(metadata['labels']) ? metadata['labels'] : {};
+          serviceAccounts.push({
+            namespace: String(metadata['namespace'] ?? 'default'),
+            name: String(metadata['name'] ?? ''),
+            labels: Object.fromEntries(
+              Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+            ),
+          });
+          break;
+        }
+        case 'NetworkPolicy':
+          networkPolicies.push(parseNetworkPolicy(object));
+          break;
+        case 'AdminNetworkPolicy':
+          adminNetworkPolicies.push(parseAdminNetworkPolicy(object));
+          break;
+        case 'BaselineAdminNetworkPolicy':
+          baselineAdminNetworkPolicies.push(parseBaselineAdminNetworkPolicy(object));
+          break;
+      }
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  };
+  for (const object of objects) add(object);
+
+  // Pods in namespaces the file does not list still need their namespace (with its name label) to be evaluated.
+  const known = new Set(namespaces.map((namespace) => namespace.name));
+  for (const pod of pods) {
+    if (known.has(pod.namespace)) continue;
+    known.add(pod.namespace);
+    namespaces.push({ name: pod.namespace, labels: { 'kubernetes.io/metadata.name': pod.namespace } });
+  }
+  return {
+    engine: {
+      namespaces,
+      serviceAccounts,
+      tiers,
+      calicoPolicies,
+      stagedKubernetesPolicies,
+      networkSets,
+      networkPolicies,
+      adminNetworkPolicies,
+      baselineAdminNetworkPolicies,
+    },
+    pods,
+    problems,
+  };
+}
