@@ -65,6 +65,11 @@ export interface PolicyVerdict {
   tier: string;
 }
 
+/** The outcome a flow would have if the staged policies were enforced. */
+export interface StagedVerdict extends PolicyVerdict {
+  action: Action;
+}
+
 /** TCP statistics of the flows a record aggregates, in base units (seconds, packets, bytes). */
 export interface TcpStats {
   meanSmoothRttSeconds: number | undefined;
@@ -97,6 +102,8 @@ export interface FlowRecord {
   pendingPolicies: PolicyHit[];
   /** The enforced policy that decided the verdict. */
   verdict: PolicyVerdict;
+  /** What the staged policies would decide, when that differs from the enforced outcome; set by the policy stage. */
+  staged?: StagedVerdict;
   /** Bytes and packets from source to destination (`forward`) and back (`reverse`), whatever the reporter. */
   bytesForward: number;
   bytesReverse: number;

@@ -78,17 +78,22 @@ export function parsePolicyEntry(entry: string): PolicyHit {
 }
 
 /**
- * The enforced policy that decided a verdict: the last allow or deny entry of the trace. A trace that
- * ends in a profile, or has no deciding entry, means no policy selected the endpoint.
+ * The entry that decided a trace: its last allow or deny entry. Staged entries never enforce (older Calico
+ * lists them among all_policies), so they count only in a pending trace (`includeStaged`).
  */
-export function decidingPolicy(enforced: readonly PolicyHit[]): PolicyVerdict {
-  for (let i = enforced.length - 1; i >= 0; i--) {
-    const hit = enforced[i];
-    // Staged policies never enforce: older Calico lists them among all_policies.
-    if (hit === undefined || hit.staged || (hit.action !== 'allow' && hit.action !== 'deny')) continue;
-    return hit.verdict;
+export function decidingHit(trace: readonly PolicyHit[], includeStaged = false): PolicyHit | undefined {
+  for (let i = trace.length - 1; i >= 0; i--) {
+    const hit = trace[i];
+    if (hit === undefined || (hit.staged && !includeStaged) || (hit.action !== 'allow' && hit.action !== 'deny'))
+      continue;
+    return hit;
   }
-  return NO_POLICY;
+  return undefined;
+}
+
+/** The enforced policy that decided a verdict; a profile, or no deciding entry, means no policy selected the endpoint. */
+export function decidingPolicy(enforced: readonly PolicyHit[]): PolicyVerdict {
+  return decidingHit(enforced)?.verdict ?? NO_POLICY;
 }
 
 /** `<namespace>/<name>`, or `<name>` for cluster-wide policies: the `policy` label's value. */
