@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { ConfigError, DEFAULT_PORT, loadConfig, overridesFromEnvironment, type ConfigOverrides } from './config';
 import { buildExporter } from './exporter';
+import type { LiveClusterView } from './cluster/live-view';
 import { createExporterServer } from './server/http';
 import { JsonLogger } from './log';
 import { SOURCE_KINDS } from './sources/registry';
@@ -22,12 +23,14 @@ const SOURCE_HELP = SOURCE_KINDS.map((kind) => `    ${kind.kind.padEnd(14)} ${ki
 const COMMANDS = {
   serve: {
     summary: 'run the exporter: follow the sources and serve /metrics',
-    usage: 'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--state-dir DIR]',
+    usage:
+      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR]',
     options: {
       config: { type: 'string' },
       listen: { type: 'string' },
       source: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -36,6 +39,8 @@ const COMMANDS = {
   --listen HOST:PORT     where to serve /metrics, /healthz, /readyz (default 0.0.0.0:${DEFAULT_PORT}); env FLOWLENS_LISTEN
   --source KIND:PATH     a source to follow, repeatable; env FLOWLENS_SOURCES (comma-separated)
   --demo                 add the embedded demo cluster as a source; env FLOWLENS_DEMO=true
+  --kubernetes           watch the Kubernetes API for workload context (KUBECONFIG, ~/.kube/config or in-cluster);
+                         /readyz answers 503 until every watched kind is listed; env FLOWLENS_KUBERNETES=true
   --state-dir DIR        where read offsets are checkpointed, so a restart neither loses nor repeats lines
   --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL`,
   },
@@ -122,6 +127,7 @@ function flagOverrides(flags: Record<string, string | boolean | string[] | undef
   if (typeof flags['resources'] === 'string') overrides.resources = flags['resources'];
   if (Array.isArray(flags['source'])) overrides.sources = flags['source'];
   if (flags['demo'] === true) overrides.demo = true;
+  if (flags['kubernetes'] === true) overrides.kubernetes = true;
   if (typeof flags['log-level'] === 'string') overrides.logLevel = flags['log-level'];
   return overrides;
 }
@@ -194,12 +200,18 @@ async function replay(flags: Record<string, string | boolean | string[] | undefi
   const config = configFrom(flags, { logLevel: 'warn' });
   const logger = new JsonLogger(config.logLevel);
   const exporter = await buildExporter(config, 'replay', logger);
-  for (const source of exporter.sources) {
-    try {
-      await source.start();
-    } finally {
-      await source.stop();
+  try {
+    // `kubernetes: true` in the config file: read the files against a synced view.
+    if (exporter.liveView !== undefined) await waitUntilSynced(exporter.liveView, REPLAY_SYNC_TIMEOUT_MS);
+    for (const source of exporter.sources) {
+      try {
+        await source.start();
+      } finally {
+        await source.stop();
+      }
     }
+  } finally {
+    await exporter.liveView?.stop();
   }
   process.stdout.write(exporter.registry.render(format));
   return 0;
@@ -217,11 +229,18 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     registry: exporter.registry,
     logger,
     notReadyReason: () =>
-      startedSources < exporter.sources.length
+      exporter.liveView?.notSyncedReason() ??
+      (startedSources < exporter.sources.length
         ? `${exporter.sources.length - startedSources} source(s) starting`
-        : undefined,
+        : undefined),
   });
-  await listen(server, config.listenHost, config.listenPort);
+  try {
+    await listen(server, config.listenHost, config.listenPort);
+  } catch (error) {
+    // Its open watches would keep the process alive.
+    await exporter.liveView?.stop();
+    throw error;
+  }
   logger.log('info', 'serving', {
     listen: `${config.listenHost}:${config.listenPort}`,
     sources: config.sources
@@ -229,26 +248,38 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       .join(','),
     version: VERSION,
   });
-  for (const source of exporter.sources) {
-    source.start().then(
-      () => startedSources++,
-      (error: unknown) =>
-        logger.log('error', 'source failed to start', { source: source.spec.id, error: String(error) }),
-    );
+  let stopping = false;
+  const startSources = (): void => {
+    if (stopping) return;
+    for (const source of exporter.sources) {
+      source.start().then(
+        () => startedSources++,
+        (error: unknown) =>
+          logger.log('error', 'source failed to start', { source: source.spec.id, error: String(error) }),
+      );
+    }
+  };
+  if (exporter.liveView === undefined) {
+    startSources();
+  } else {
+    // Records read before the view is listed would be attributed by pod names alone: wait for it, a while.
+    waitUntilSynced(exporter.liveView, SERVE_SYNC_WAIT_MS, () => stopping).then(startSources, (error: unknown) => {
+      logger.log('warn', 'starting sources before the Kubernetes view synced', { error: String(error) });
+      startSources();
+    });
   }
   // Expire idle series even when nobody scrapes, so memory stays bounded.
   const sweeper = setInterval(() => exporter.registry.aggregator.sweep(Date.now() / 1000), 30_000);
   sweeper.unref();
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       logger.log('info', 'shutting down', { signal });
       clearInterval(sweeper);
       void (async () => {
-        await Promise.allSettled(exporter.sources.map((source) => source.stop()));
+        await Promise.allSettled([...exporter.sources.map((source) => source.stop()), exporter.liveView?.stop()]);
         await exporter.checkpoints?.flush();
         await new Promise<void>((closed) => {
           server.close(() => closed());
@@ -261,6 +292,19 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+const REPLAY_SYNC_TIMEOUT_MS = 60_000;
+const SERVE_SYNC_WAIT_MS = 60_000;
+
+/** Resolves when the view has synced (or `cancelled()` holds); rejects after `timeoutMs`. */
+async function waitUntilSynced(view: LiveClusterView, timeoutMs: number, cancelled = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!view.synced() && !cancelled()) {
+    if (Date.now() >= deadline)
+      throw new Error(`the Kubernetes API did not sync in ${timeoutMs / 1000}s: ${view.notSyncedReason()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -17,6 +17,7 @@ import { LOG_LEVELS, type LogLevel } from './log';
 import { SOURCE_KINDS, sourceKind } from './sources/registry';
 
 export const DEFAULT_PORT = 9470;
+export const DEFAULT_KUBERNETES_WATCHDOG_SECONDS = 600;
 
 export interface SourceSpec {
   kind: string;
@@ -35,6 +36,10 @@ export interface FlowlensConfig {
   families: Map<string, FamilyOptions>;
   /** Kubernetes objects for workload context (`--resources`), read once at start. */
   resourcesFile: string | undefined;
+  /** Watch the Kubernetes API (kubeconfig from KUBECONFIG, ~/.kube/config or in-cluster) for workload context. */
+  kubernetes: boolean;
+  /** A Kubernetes watch silent (not even a bookmark) this long is restarted. */
+  kubernetesWatchdogSeconds: number;
   /** Namespaces whose flows are dropped before aggregation (either end), e.g. noisy system namespaces. */
   excludeNamespaces: string[];
 }
@@ -53,6 +58,7 @@ export interface ConfigOverrides {
   resources?: string;
   sources?: string[];
   demo?: boolean;
+  kubernetes?: boolean;
   logLevel?: string;
 }
 
@@ -62,6 +68,7 @@ const ENVIRONMENT_KEYS: Record<string, keyof ConfigOverrides | 'config'> = {
   FLOWLENS_STATE_DIR: 'stateDir',
   FLOWLENS_SOURCES: 'sources',
   FLOWLENS_DEMO: 'demo',
+  FLOWLENS_KUBERNETES: 'kubernetes',
   FLOWLENS_LOG_LEVEL: 'logLevel',
 };
 
@@ -88,10 +95,10 @@ export function overridesFromEnvironment(environment: NodeJS.ProcessEnv): {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
-    } else if (key === 'demo') {
+    } else if (key === 'demo' || key === 'kubernetes') {
       if (value !== 'true' && value !== 'false')
         problems.push(`environment variable ${name}: "${value}" must be true or false`);
-      else overrides.demo = value === 'true';
+      else overrides[key] = value === 'true';
     } else {
       overrides[key] = value;
     }
@@ -122,6 +129,10 @@ export function loadConfig(options: {
   const sources = parseSources(sourceTexts, problems);
   const families = file.metrics ? parseMetrics(file.metrics, where, problems) : defaultOptionsByFamily();
   const excludeNamespaces = file.excludeNamespaces ?? [];
+  const kubernetesWatchdogSeconds =
+    file.kubernetesWatchdog === undefined
+      ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
+      : parseDuration(file.kubernetesWatchdog, where('kubernetesWatchdog'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -132,6 +143,8 @@ export function loadConfig(options: {
     sources,
     logLevel: logLevel as LogLevel,
     families,
+    kubernetes: merged.kubernetes === true,
+    kubernetesWatchdogSeconds,
     excludeNamespaces,
   };
 }
@@ -140,9 +153,21 @@ interface FileConfig {
   overrides?: ConfigOverrides;
   metrics?: Record<string, unknown>;
   excludeNamespaces?: string[];
+  kubernetesWatchdog?: unknown;
 }
 
-const FILE_KEYS = ['listen', 'stateDir', 'resources', 'sources', 'demo', 'logLevel', 'metrics', 'excludeNamespaces'];
+const FILE_KEYS = [
+  'listen',
+  'stateDir',
+  'resources',
+  'kubernetes',
+  'kubernetesWatchdog',
+  'sources',
+  'demo',
+  'logLevel',
+  'metrics',
+  'excludeNamespaces',
+];
 
 function readConfigFile(path: string, problems: string[]): FileConfig {
   let text: string;
@@ -179,7 +204,8 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
         else problems.push(`${at(key)}: ${show(value)} must be a string`);
         break;
       case 'demo':
-        if (typeof value === 'boolean') overrides.demo = value;
+      case 'kubernetes':
+        if (typeof value === 'boolean') overrides[key] = value;
         else problems.push(`${at(key)}: ${show(value)} must be true or false`);
         break;
       case 'sources':
@@ -187,6 +213,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
         break;
       case 'metrics':
       case 'excludeNamespaces':
+      case 'kubernetesWatchdog':
         break;
       default:
         problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
@@ -203,7 +230,12 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       problems.push(`${at('excludeNamespaces')}: must be a list of namespace names`);
     }
   }
-  return { overrides, metrics: isRecord(metrics) ? metrics : undefined, excludeNamespaces };
+  return {
+    overrides,
+    metrics: isRecord(metrics) ? metrics : undefined,
+    excludeNamespaces,
+    kubernetesWatchdog: document['kubernetesWatchdog'],
+  };
 }
 
 /** `sources:` entries are `KIND:PATH` strings or `{kind, path}` mappings. */

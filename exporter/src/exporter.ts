@@ -8,6 +8,7 @@ import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
 import { ClusterViewEnricher } from './cluster/enricher';
 import { StaticClusterView } from './cluster/static-view';
+import type { LiveClusterView } from './cluster/live-view';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { FlowlensConfig } from './config';
@@ -19,6 +20,8 @@ export interface Exporter {
   readonly pipeline: Pipeline;
   readonly sources: SourceRuntime[];
   readonly checkpoints: CheckpointStore | undefined;
+  /** The live cluster view (`--kubernetes`), started; stop it on shutdown. */
+  readonly liveView: LiveClusterView | undefined;
 }
 
 export const wallClockSeconds = (): number => Date.now() / 1000;
@@ -32,8 +35,15 @@ export async function buildExporter(
   const aggregator = new FlowAggregator(config.families);
   const self = new SelfMetrics();
   const registry = new MetricsRegistry(aggregator, self, clock);
-  // The cluster view fills what it knows first; pod-name rules fill the rest.
+  // The cluster views fill what they know first, the live one before a file; pod-name rules fill the rest.
   const enrichers: Enricher[] = [];
+  let liveView: LiveClusterView | undefined;
+  if (config.kubernetes) {
+    // Loaded only when asked for: the client library is large.
+    const { LiveClusterView } = await import('./cluster/live-view');
+    liveView = LiveClusterView.fromDefaultKubeconfig({ logger, watchdogMs: config.kubernetesWatchdogSeconds * 1000 });
+    enrichers.push(new ClusterViewEnricher(liveView));
+  }
   if (config.resourcesFile !== undefined) {
     enrichers.push(new ClusterViewEnricher(StaticClusterView.fromFile(config.resourcesFile)));
   }
@@ -54,6 +64,16 @@ export async function buildExporter(
     metrics.processCpu.set([], (cpu.user + cpu.system) / 1e6);
     metrics.processMemory.set([], process.memoryUsage.rss());
     metrics.heapUsed.set([], process.memoryUsage().heapUsed);
+    if (liveView !== undefined) {
+      metrics.k8sCacheSynced.clear();
+      metrics.k8sObjects.clear();
+      for (const stats of liveView.stats()) {
+        metrics.k8sCacheSynced.set([stats.resource], stats.synced ? 1 : 0);
+        metrics.k8sObjects.set([stats.resource], stats.objects);
+        for (const [reason, count] of stats.errors) metrics.k8sWatchErrors.set([stats.resource, reason], count);
+      }
+    }
   });
-  return { registry, pipeline, sources, checkpoints };
+  liveView?.start();
+  return { registry, pipeline, sources, checkpoints, liveView };
 }

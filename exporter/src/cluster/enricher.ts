@@ -6,10 +6,10 @@
 import type { Enricher } from '../pipeline/enrich';
 import { LabelSet } from '../model/labels';
 import type { Endpoint, FlowRecord } from '../model/flow';
-import type { StaticClusterView } from './static-view';
+import type { ClusterView } from './view';
 
 export class ClusterViewEnricher implements Enricher {
-  constructor(private readonly view: StaticClusterView) {}
+  constructor(private readonly view: ClusterView) {}
 
   enrich(record: FlowRecord): void {
     this.complete(record.source, false);

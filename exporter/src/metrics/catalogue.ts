@@ -253,6 +253,24 @@ export const SELF_FAMILIES = {
     type: 'counter',
     labels: ['family'],
   },
+  k8sCacheSynced: {
+    name: 'flowlens_k8s_cache_synced',
+    help: 'Whether the live cluster view has listed a Kubernetes resource at least once (1) or not yet (0); absent APIs are not reported.',
+    type: 'gauge',
+    labels: ['resource'],
+  },
+  k8sWatchErrors: {
+    name: 'flowlens_k8s_watch_errors_total',
+    help: 'Failed or restarted lists and watches of the live cluster view, per resource and reason (connection, expired, stalled, unauthorized, server_error, client_error, other).',
+    type: 'counter',
+    labels: ['resource', 'reason'],
+  },
+  k8sObjects: {
+    name: 'flowlens_k8s_objects',
+    help: 'Objects the live cluster view holds, per Kubernetes resource.',
+    type: 'gauge',
+    labels: ['resource'],
+  },
   buildInfo: {
     name: 'flowlens_build_info',
     help: 'Build information; the value is always 1.',

@@ -54,6 +54,9 @@ export class SelfMetrics {
   readonly seriesBudget = new LabelledValues(SELF_FAMILIES.seriesBudget);
   readonly seriesOverflow = new LabelledValues(SELF_FAMILIES.seriesOverflow);
   readonly seriesEvicted = new LabelledValues(SELF_FAMILIES.seriesEvicted);
+  readonly k8sCacheSynced = new LabelledValues(SELF_FAMILIES.k8sCacheSynced);
+  readonly k8sWatchErrors = new LabelledValues(SELF_FAMILIES.k8sWatchErrors);
+  readonly k8sObjects = new LabelledValues(SELF_FAMILIES.k8sObjects);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
@@ -71,6 +74,9 @@ export class SelfMetrics {
       this.seriesBudget,
       this.seriesOverflow,
       this.seriesEvicted,
+      this.k8sCacheSynced,
+      this.k8sWatchErrors,
+      this.k8sObjects,
       this.buildInfo,
       this.processCpu,
       this.processMemory,

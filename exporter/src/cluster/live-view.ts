@@ -1,0 +1,518 @@
+/**
+ * The live cluster view: informers (the client library's ListWatch) on pods, ReplicaSets, Jobs,
+ * services, nodes and namespaces keep a ClusterIndex current. The library relists on 410 Gone and
+ * re-watches when the server ends a watch, but gives up on any other error; here each kind is restarted
+ * with exponential backoff, and a watchdog restarts a watch that has been silent (not even a BOOKMARK)
+ * for too long. While the API server is away the view keeps serving its last state.
+ *
+ * `@kubernetes/client-node` 1.x is an ES module; this CommonJS build loads it with `require`, which
+ * Node supports for ES modules without top-level await from 20.19 on (hence `engines`). The exporter
+ * loads this file only when `--kubernetes` is on, so other runs never pay for the library.
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../log';
+import { ClusterIndex } from './cluster-index';
+import {
+  identityOf,
+  isRecord,
+  projectNamespace,
+  projectNode,
+  projectOwner,
+  projectPod,
+  projectService,
+  type PodProjection,
+  type ServiceRef,
+  type WorkloadRef,
+} from './projections';
+import type { ClusterView } from './view';
+
+export interface LiveViewOptions {
+  logger: Logger;
+  /** A watch that delivers nothing, not even a BOOKMARK, for this long is restarted. */
+  watchdogMs?: number;
+  /** How long the server keeps each watch open before ending it (and the informer watching again). */
+  watchTimeoutSeconds?: number;
+  /** First and longest wait before restarting a failed list or watch; doubles in between. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+export const DEFAULT_WATCHDOG_MS = 10 * 60_000;
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 5 * 60;
+
+/** The `reason` label of flowlens_k8s_watch_errors_total: a small fixed set. */
+export type WatchErrorReason =
+  'connection' | 'expired' | 'stalled' | 'unauthorized' | 'server_error' | 'client_error' | 'other';
+
+export interface ResourceStats {
+  resource: string;
+  /** Listed at least once. Kinds whose API is absent are not reported. */
+  synced: boolean;
+  objects: number;
+  errors: ReadonlyMap<WatchErrorReason, number>;
+}
+
+type ListFunction = () => Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>;
+
+/**
+ * What an informer's cache holds in place of the object: its identity and resourceVersion (all ListWatch
+ * reads) and its projection. The library keeps every object it has seen; slim ones keep that cheap.
+ */
+class SlimObject<P> implements k8s.KubernetesObject {
+  readonly metadata: k8s.V1ObjectMeta;
+
+  constructor(
+    identity: { namespace: string; name: string },
+    resourceVersion: string,
+    readonly projection: P,
+  ) {
+    this.metadata = { name: identity.name, namespace: identity.namespace, resourceVersion };
+  }
+}
+
+/** One watched kind: where it lives and how its objects enter and leave the index. */
+interface WatchedKind {
+  resource: string;
+  path: string;
+  list(config: k8s.KubeConfig): ListFunction;
+  /** The object as the informer should cache it. */
+  slim(object: unknown): k8s.KubernetesObject;
+  upsert(index: ClusterIndex, object: k8s.KubernetesObject): void;
+  remove(index: ClusterIndex, object: k8s.KubernetesObject): void;
+  /** Keys (`namespace/name`, or the name of cluster-scoped objects) of what the index holds. */
+  keys(index: ClusterIndex): string[];
+  removeKey(index: ClusterIndex, key: string): void;
+}
+
+interface KindSpec<P> extends Pick<WatchedKind, 'resource' | 'path' | 'list' | 'keys' | 'removeKey'> {
+  project(object: unknown): P;
+  upsert(index: ClusterIndex, projection: P): void;
+  remove(index: ClusterIndex, projection: P): void;
+}
+
+function watchedKind<P>(spec: KindSpec<P>): WatchedKind {
+  // The informer of this kind only ever holds SlimObjects this kind made, so their projections are P.
+  const projectionOf = (object: k8s.KubernetesObject): P =>
+    object instanceof SlimObject ? (object.projection as P) : spec.project(object);
+  return {
+    resource: spec.resource,
+    path: spec.path,
+    list: spec.list,
+    keys: spec.keys,
+    removeKey: spec.removeKey,
+    slim: (object) => new SlimObject(identityOf(object), resourceVersionOf(object), spec.project(object)),
+    upsert: (index, object) => spec.upsert(index, projectionOf(object)),
+    remove: (index, object) => spec.remove(index, projectionOf(object)),
+  };
+}
+
+function resourceVersionOf(object: unknown): string {
+  const metadata = isRecord(object) ? object['metadata'] : undefined;
+  const version = isRecord(metadata) ? metadata['resourceVersion'] : undefined;
+  return typeof version === 'string' ? version : '';
+}
+
+const splitKey = (key: string): [string, string] => {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+};
+const keyOf = (object: unknown): string => {
+  const { namespace, name } = identityOf(object);
+  return namespace === '' ? name : `${namespace}/${name}`;
+};
+
+function ownerKind(kind: 'ReplicaSet' | 'Job', resource: string, path: string, list: WatchedKind['list']): WatchedKind {
+  return watchedKind({
+    resource,
+    path,
+    list,
+    project: (object) => projectOwner(kind, object),
+    upsert: (index, owner) => index.upsertOwner(owner),
+    remove: (index, owner) => index.removeOwner(kind, owner.namespace, owner.name),
+    keys: (index) => index.ownerKeys(kind),
+    removeKey: (index, key) => index.removeOwner(kind, ...splitKey(key)),
+  });
+}
+
+export const WATCHED_KINDS: readonly WatchedKind[] = [
+  watchedKind({
+    resource: 'pods',
+    path: '/api/v1/pods',
+    list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces(),
+    project: projectPod,
+    upsert: (index, pod) => index.upsertPod(pod),
+    remove: (index, pod) => index.removePod(pod.namespace, pod.name, pod.uid),
+    keys: (index) => index.podKeys(),
+    removeKey: (index, key) => index.removePod(...splitKey(key)),
+  }),
+  ownerKind(
+    'ReplicaSet',
+    'replicasets',
+    '/apis/apps/v1/replicasets',
+    (config) => () => config.makeApiClient(k8s.AppsV1Api).listReplicaSetForAllNamespaces(),
+  ),
+  ownerKind(
+    'Job',
+    'jobs',
+    '/apis/batch/v1/jobs',
+    (config) => () => config.makeApiClient(k8s.BatchV1Api).listJobForAllNamespaces(),
+  ),
+  watchedKind({
+    resource: 'services',
+    path: '/api/v1/services',
+    list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listServiceForAllNamespaces(),
+    project: projectService,
+    upsert: (index, service) => index.upsertService(service),
+    remove: (index, service) => index.removeService(service.namespace, service.name),
+    keys: (index) => index.serviceKeys(),
+    removeKey: (index, key) => index.removeService(...splitKey(key)),
+  }),
+  watchedKind({
+    resource: 'nodes',
+    path: '/api/v1/nodes',
+    list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listNode(),
+    project: projectNode,
+    upsert: (index, node) => index.upsertNode(node),
+    remove: (index, node) => index.removeNode(node.name),
+    keys: (index) => index.nodeNames(),
+    removeKey: (index, key) => index.removeNode(key),
+  }),
+  watchedKind({
+    resource: 'namespaces',
+    path: '/api/v1/namespaces',
+    list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listNamespace(),
+    project: projectNamespace,
+    upsert: (index, namespace) => index.upsertNamespace(namespace),
+    remove: (index, namespace) => index.removeNamespace(namespace.name),
+    keys: (index) => index.namespaceNames(),
+    removeKey: (index, key) => index.removeNamespace(key),
+  }),
+];
+
+/** What the view knows about one kind's informer. */
+interface ResourceState {
+  readonly kind: WatchedKind;
+  /** Each (re)start is a new generation; callbacks of older ones are ignored. */
+  generation: number;
+  informer: k8s.ListWatch<k8s.KubernetesObject> | undefined;
+  synced: boolean;
+  absent: boolean;
+  lastActivity: number;
+  backoffMs: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  /** Failed since its last successful list: repeats are logged at debug, so an outage is not a flood. */
+  failing: boolean;
+  readonly errors: Map<WatchErrorReason, number>;
+}
+
+export class LiveClusterView implements ClusterView {
+  private readonly index = new ClusterIndex();
+  private readonly states: ResourceState[];
+  private readonly watchdogMs: number;
+  private readonly watchTimeoutSeconds: number;
+  private readonly backoffMinMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly logger: Logger;
+  private watchdog: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly config: k8s.KubeConfig,
+    options: LiveViewOptions,
+    kinds: readonly WatchedKind[] = WATCHED_KINDS,
+  ) {
+    this.logger = options.logger;
+    this.watchdogMs = options.watchdogMs ?? DEFAULT_WATCHDOG_MS;
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
+    this.backoffMinMs = options.backoffMinMs ?? 500;
+    this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.states = kinds.map((kind) => ({
+      kind,
+      generation: 0,
+      informer: undefined,
+      synced: false,
+      absent: false,
+      lastActivity: 0,
+      backoffMs: this.backoffMinMs,
+      restartTimer: undefined,
+      failing: false,
+      errors: new Map(),
+    }));
+  }
+
+  /** A view of the cluster that KUBECONFIG, ~/.kube/config or the pod's service account names. */
+  static fromDefaultKubeconfig(options: LiveViewOptions): LiveClusterView {
+    const config = new k8s.KubeConfig();
+    config.loadFromDefault();
+    return new LiveClusterView(config, options);
+  }
+
+  /** Starts every informer; returns at once (see synced()). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    for (const state of this.states) this.startInformer(state);
+    this.watchdog = setInterval(() => this.checkWatches(), Math.max(10, Math.min(1000, this.watchdogMs / 4)));
+    this.watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    await Promise.all(this.states.map((state) => this.retire(state)));
+  }
+
+  synced(): boolean {
+    return this.states.every((state) => state.synced || state.absent);
+  }
+
+  /** Why the view is not synced yet, for /readyz; undefined once it is. */
+  notSyncedReason(): string | undefined {
+    const waiting = this.states.filter((state) => !state.synced && !state.absent).map((state) => state.kind.resource);
+    return waiting.length === 0 ? undefined : `kubernetes ${waiting.join(', ')} not listed yet`;
+  }
+
+  stats(): ResourceStats[] {
+    return this.states
+      .filter((state) => !state.absent)
+      .map((state) => ({
+        resource: state.kind.resource,
+        synced: state.synced,
+        objects: state.kind.keys(this.index).length,
+        errors: state.errors,
+      }));
+  }
+
+  podByIp(ip: string): PodProjection | undefined {
+    return this.index.podByIp(ip);
+  }
+
+  podByName(namespace: string, name: string): PodProjection | undefined {
+    return this.index.podByName(namespace, name);
+  }
+
+  workloadOf(pod: PodProjection): WorkloadRef {
+    return this.index.workloadOf(pod);
+  }
+
+  workloadOfPrefix(namespace: string, prefix: string): WorkloadRef | undefined {
+    return this.index.workloadOfPrefix(namespace, prefix);
+  }
+
+  serviceByClusterIp(ip: string): ServiceRef | undefined {
+    return this.index.serviceByClusterIp(ip);
+  }
+
+  nodeByIp(ip: string): string | undefined {
+    return this.index.nodeByIp(ip);
+  }
+
+  namespaceLabels(name: string): Readonly<Record<string, string>> | undefined {
+    return this.index.namespaceLabels(name);
+  }
+
+  private startInformer(state: ResourceState): void {
+    const generation = ++state.generation;
+    const current = (): boolean => !this.stopped && state.generation === generation;
+    const touch = (): void => {
+      if (current()) state.lastActivity = Date.now();
+    };
+    const { kind } = state;
+    const list = kind.list(this.config);
+    const listAndReconcile: ListFunction = async () => {
+      const listed = await list();
+      if (!current()) throw new SupersededError();
+      const result = { metadata: listed.metadata, items: listed.items.map((item) => kind.slim(item)) };
+      this.reconcile(state, result.items);
+      state.synced = true;
+      state.backoffMs = this.backoffMinMs;
+      if (state.failing) this.logger.log('info', 'kubernetes list succeeded again', { resource: kind.resource });
+      state.failing = false;
+      touch();
+      return result;
+    };
+    const watch = new ObservedWatch(this.config, {
+      timeoutSeconds: this.watchTimeoutSeconds,
+      current,
+      slim: (object) => kind.slim(object),
+      onActivity: touch,
+      onExpired: () => {
+        if (current()) this.countError(state, 'expired');
+      },
+    });
+    const informer = new k8s.ListWatch<k8s.KubernetesObject>(kind.path, watch, listAndReconcile, false);
+    const apply = (object: k8s.KubernetesObject): void => {
+      if (current()) kind.upsert(this.index, object);
+    };
+    informer.on(k8s.ADD, apply);
+    informer.on(k8s.UPDATE, apply);
+    informer.on(k8s.DELETE, (object) => {
+      if (current()) kind.remove(this.index, object);
+    });
+    informer.on(k8s.CONNECT, touch);
+    informer.on(k8s.ERROR, (error: unknown) => {
+      if (current()) this.failed(state, error);
+    });
+    state.informer = informer;
+    state.lastActivity = Date.now();
+    informer.start().catch((error: unknown) => {
+      if (current()) this.failed(state, error);
+    });
+  }
+
+  /** A (re)list replaces what the index holds for the kind: objects deleted meanwhile go too. */
+  private reconcile(state: ResourceState, items: readonly k8s.KubernetesObject[]): void {
+    const listed = new Set(items.map(keyOf));
+    for (const key of state.kind.keys(this.index)) if (!listed.has(key)) state.kind.removeKey(this.index, key);
+    for (const item of items) state.kind.upsert(this.index, item);
+  }
+
+  private failed(state: ResourceState, error: unknown): void {
+    const status = statusOf(error);
+    void this.retire(state);
+    if (status === 404 && !state.synced) {
+      state.absent = true;
+      this.logger.log('warn', 'kubernetes API absent; not watching it', {
+        resource: state.kind.resource,
+        path: state.kind.path,
+      });
+      return;
+    }
+    const reason = reasonOf(error, status);
+    this.countError(state, reason);
+    this.logger.log(state.failing ? 'debug' : 'warn', 'kubernetes list or watch failed; restarting', {
+      resource: state.kind.resource,
+      reason,
+      error: messageOf(error),
+      retryInMs: state.backoffMs,
+    });
+    state.failing = true;
+    this.scheduleRestart(state);
+  }
+
+  private scheduleRestart(state: ResourceState): void {
+    if (this.stopped) return;
+    clearTimeout(state.restartTimer);
+    const wait = state.backoffMs;
+    state.backoffMs = Math.min(this.backoffMaxMs, state.backoffMs * 2);
+    state.restartTimer = setTimeout(() => {
+      state.restartTimer = undefined;
+      if (!this.stopped) this.startInformer(state);
+    }, wait);
+    state.restartTimer.unref();
+  }
+
+  private checkWatches(): void {
+    const now = Date.now();
+    for (const state of this.states) {
+      if (state.informer === undefined || state.absent || now - state.lastActivity <= this.watchdogMs) continue;
+      this.countError(state, 'stalled');
+      this.logger.log('warn', 'kubernetes watch silent for too long; restarting', {
+        resource: state.kind.resource,
+        silentMs: now - state.lastActivity,
+      });
+      void this.retire(state);
+      this.scheduleRestart(state);
+    }
+  }
+
+  /** Stops a kind's informer; its late callbacks are ignored from here on. */
+  private async retire(state: ResourceState): Promise<void> {
+    state.generation++;
+    clearTimeout(state.restartTimer);
+    state.restartTimer = undefined;
+    const informer = state.informer;
+    state.informer = undefined;
+    await informer?.stop();
+  }
+
+  private countError(state: ResourceState, reason: WatchErrorReason): void {
+    state.errors.set(reason, (state.errors.get(reason) ?? 0) + 1);
+  }
+}
+
+class SupersededError extends Error {
+  constructor() {
+    super('superseded by a newer list and watch');
+  }
+}
+
+interface WatchHooks {
+  timeoutSeconds: number;
+  current(): boolean;
+  slim(object: unknown): k8s.KubernetesObject;
+  onActivity(): void;
+  onExpired(): void;
+}
+
+/**
+ * The library's Watch, handing the informer slim objects, asking for bookmarks and a server-side timeout (so a quiet kind still hears
+ * from the server), and telling the view about every event for its watchdog. A superseded informer
+ * gets no new watch.
+ */
+class ObservedWatch extends k8s.Watch {
+  constructor(
+    config: k8s.KubeConfig,
+    private readonly hooks: WatchHooks,
+  ) {
+    super(config);
+  }
+
+  override async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    if (!this.hooks.current()) {
+      const controller = new AbortController();
+      controller.abort();
+      done(null);
+      return controller;
+    }
+    this.hooks.onActivity();
+    const query = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.hooks.timeoutSeconds };
+    return super.watch(
+      path,
+      query,
+      (phase, object, event) => {
+        this.hooks.onActivity();
+        if (phase === 'ERROR' && statusOf(object) === 410) this.hooks.onExpired();
+        const isObjectEvent = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+        callback(phase, isObjectEvent ? this.hooks.slim(object) : object, event);
+      },
+      (error: unknown) => {
+        if (statusOf(error) === 410) this.hooks.onExpired();
+        done(error);
+      },
+    );
+  }
+}
+
+/** The HTTP status in an error of the client (ApiException `code`, Watch `statusCode`) or a Status object. */
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const record = error as Record<string, unknown>;
+  for (const key of ['statusCode', 'code']) {
+    const value = record[key];
+    if (typeof value === 'number') return value;
+  }
+  return undefined;
+}
+
+function reasonOf(error: unknown, status: number | undefined): WatchErrorReason {
+  if (status === undefined) {
+    return error instanceof Error && (error.name === 'FetchError' || 'errno' in error || 'code' in error)
+      ? 'connection'
+      : 'other';
+  }
+  if (status === 410) return 'expired';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status >= 500) return 'server_error';
+  if (status >= 400) return 'client_error';
+  return 'other';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}

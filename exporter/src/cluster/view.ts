@@ -1,0 +1,18 @@
+/**
+ * The questions the enrich stage asks about the cluster, answered by the static view (a resources file)
+ * and the live view (informers on the API server) alike.
+ */
+import type { PodProjection, ServiceRef, WorkloadRef } from './projections';
+
+export interface ClusterView {
+  podByIp(ip: string): PodProjection | undefined;
+  podByName(namespace: string, name: string): PodProjection | undefined;
+  /** The top controller of a pod: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob. */
+  workloadOf(pod: PodProjection): WorkloadRef;
+  /** The workload behind Calico's aggregated pod prefix (`frontend-7d4b9c8f5-*`), when the view knows it. */
+  workloadOfPrefix(namespace: string, prefix: string): WorkloadRef | undefined;
+  serviceByClusterIp(ip: string): ServiceRef | undefined;
+  nodeByIp(ip: string): string | undefined;
+  /** Whether the view has been filled once (a file read, or every watched kind listed). */
+  synced(): boolean;
+}

@@ -1,0 +1,377 @@
+/**
+ * A fake Kubernetes API server on 127.0.0.1 (HTTPS, bearer token) that speaks the list and watch protocol the way the real one
+ * does, for driving the real client library in tests:
+ *
+ * - one global revision counter, like etcd's: every write bumps it and stamps the object's
+ *   `metadata.resourceVersion`; lists carry the current revision in `metadata.resourceVersion`;
+ * - `?watch=true&resourceVersion=N` answers 200 with a chunked stream of newline-delimited
+ *   `{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}` events: first every event after N
+ *   still in the history, then live ones; without N (or with 0), synthetic ADDED events for every object;
+ * - a resourceVersion older than the compacted history gets `410 Gone`: an ERROR event carrying a
+ *   `Status` (reason Expired, code 410) and the end of the stream, as the real server does, or an
+ *   HTTP 410 with the Status as body (`goneAs`);
+ * - `timeoutSeconds` ends the stream; `allowWatchBookmarks=true` lets `bookmark()` send BOOKMARK events
+ *   whose object holds only kind, apiVersion and the current resourceVersion;
+ * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status.
+ *
+ * On demand it drops every watch connection, stalls watches (streams stay open, nothing is written),
+ * stops listening (an outage; objects and history are kept) and listens again on the same port.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FIXTURES } from './support';
+
+// A self-signed certificate for 127.0.0.1, valid until 2126, made for these tests only: the client verifies
+// the server against it as the cluster's certificate authority, as it would a real API server.
+const TLS_CERTIFICATE = readFileSync(join(FIXTURES, 'kube-api-server.crt'));
+const TLS_KEY = readFileSync(join(FIXTURES, 'kube-api-server.key'));
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+interface HistoryEvent {
+  revision: number;
+  type: EventType;
+  object: KubeObject;
+}
+
+/** One resource collection: `/api/v1/pods`, `/apis/apps/v1/replicasets`, ... */
+interface Collection {
+  readonly path: string;
+  readonly listKind: string;
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly objects: Map<string, KubeObject>;
+  readonly history: HistoryEvent[];
+}
+
+interface Watcher {
+  collection: Collection;
+  response: ServerResponse;
+  bookmarks: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface WatchRequest {
+  path: string;
+  resourceVersion: string;
+  bookmarks: boolean;
+}
+
+const COLLECTIONS: readonly [string, string, string][] = [
+  ['/api/v1/pods', 'Pod', 'v1'],
+  ['/api/v1/services', 'Service', 'v1'],
+  ['/api/v1/nodes', 'Node', 'v1'],
+  ['/api/v1/namespaces', 'Namespace', 'v1'],
+  ['/apis/apps/v1/replicasets', 'ReplicaSet', 'apps/v1'],
+  ['/apis/batch/v1/jobs', 'Job', 'batch/v1'],
+];
+
+export class FakeKubeApiServer {
+  private readonly collections = new Map<string, Collection>();
+  private readonly watchers = new Set<Watcher>();
+  private readonly sockets = new Set<Socket>();
+  private readonly absentGroups = new Set<string>();
+  private server: Server | undefined;
+  private revision = 1000;
+  /** Events at or before this revision are gone: watches from older versions get 410. */
+  private compactedRevision = 0;
+  private uids = 0;
+  private stalled = false;
+  port = 0;
+  goneAs: 'event' | 'http' = 'event';
+  /** Every list (path) and watch (path and parameters) request, in order. */
+  readonly lists: string[] = [];
+  readonly watches: WatchRequest[] = [];
+
+  constructor() {
+    for (const [path, kind, apiVersion] of COLLECTIONS) {
+      this.collections.set(path, {
+        path,
+        kind,
+        apiVersion,
+        listKind: `${kind}List`,
+        objects: new Map(),
+        history: [],
+      });
+    }
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  /** Listens on `port` (0: any free one; again the same one after stop()). */
+  async start(port = this.port): Promise<void> {
+    const server = createServer({ cert: TLS_CERTIFICATE, key: TLS_KEY }, (request, response) =>
+      this.handle(request, response),
+    );
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (address !== null && typeof address === 'object') this.port = address.port;
+    this.server = server;
+  }
+
+  /** An outage: stops listening and cuts every connection. Objects and history stay. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server === undefined) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const watcher of this.watchers) clearTimeout(watcher.timer);
+    this.watchers.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Writes a kubeconfig that points at this server, as `kubectl config view --raw` would show it. */
+  async writeKubeconfig(file: string): Promise<void> {
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'fake',
+          cluster: { server: this.url, 'certificate-authority-data': TLS_CERTIFICATE.toString('base64') },
+        },
+      ],
+      users: [{ name: 'tester', user: { token: 'fake-token' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'tester' } }],
+      'current-context': 'fake',
+    };
+    await writeFile(file, JSON.stringify(kubeconfig, null, 2));
+  }
+
+  /** Makes an API group (`batch/v1`, `apps/v1`) answer 404, as if it were not installed. */
+  removeApiGroup(groupVersion: string): void {
+    this.absentGroups.add(groupVersion);
+  }
+
+  /** Creates or replaces an object in the collection at `path`: ADDED or MODIFIED. */
+  apply(path: string, object: KubeObject): KubeObject {
+    const collection = this.collection(path);
+    const key = keyOf(object);
+    const existing = collection.objects.get(key);
+    const stored: KubeObject = structuredClone(object);
+    stored.apiVersion = collection.apiVersion;
+    stored.kind = collection.kind;
+    stored.metadata.uid ??= existing?.metadata.uid ?? `uid-${++this.uids}`;
+    stored.metadata.creationTimestamp ??= existing?.metadata.creationTimestamp ?? new Date().toISOString();
+    stored.metadata.resourceVersion = String(++this.revision);
+    collection.objects.set(key, stored);
+    this.record(collection, existing === undefined ? 'ADDED' : 'MODIFIED', stored);
+    return stored;
+  }
+
+  /** Deletes an object: DELETED, carrying the object at a new resourceVersion. */
+  delete(path: string, namespace: string, name: string): void {
+    const collection = this.collection(path);
+    const key = namespace === '' ? name : `${namespace}/${name}`;
+    const existing = collection.objects.get(key);
+    if (existing === undefined) throw new Error(`${path}: no ${key} to delete`);
+    collection.objects.delete(key);
+    const deleted: KubeObject = structuredClone(existing);
+    deleted.metadata.resourceVersion = String(++this.revision);
+    this.record(collection, 'DELETED', deleted);
+  }
+
+  get(path: string, namespace: string, name: string): KubeObject | undefined {
+    return this.collection(path).objects.get(namespace === '' ? name : `${namespace}/${name}`);
+  }
+
+  /** Forgets the history up to now: a watch from any earlier resourceVersion is answered 410 Gone. */
+  compact(): void {
+    this.compactedRevision = this.revision;
+    for (const collection of this.collections.values()) collection.history.length = 0;
+  }
+
+  /** Cuts every open watch stream (the TCP connection, without a final chunk). */
+  dropWatches(): void {
+    for (const watcher of this.watchers) {
+      clearTimeout(watcher.timer);
+      watcher.response.socket?.destroy();
+    }
+    this.watchers.clear();
+  }
+
+  /** Ends every open watch stream cleanly, as the server does when a watch's timeoutSeconds is up. */
+  endWatches(): void {
+    for (const watcher of [...this.watchers]) this.endWatch(watcher);
+  }
+
+  /**
+   * Ends every open watch with an ERROR event of 410 Gone, as the real server does when a watcher falls
+   * behind its watch cache.
+   */
+  expireWatches(): void {
+    for (const watcher of [...this.watchers]) {
+      this.writeEvent(watcher, { type: 'ERROR', object: goneStatus('watcher fell too far behind') });
+      this.endWatch(watcher);
+    }
+  }
+
+  /** While stalled, watch streams stay open and silent (lists still answer). */
+  stall(stalled = true): void {
+    this.stalled = stalled;
+  }
+
+  /** Sends a BOOKMARK to every watcher that allowed them. */
+  bookmark(): void {
+    for (const watcher of this.watchers) {
+      if (!watcher.bookmarks) continue;
+      const { kind, apiVersion } = watcher.collection;
+      this.writeEvent(watcher, {
+        type: 'BOOKMARK',
+        object: { kind, apiVersion, metadata: { resourceVersion: String(this.revision) } },
+      });
+    }
+  }
+
+  openWatches(path?: string): number {
+    return [...this.watchers].filter((watcher) => path === undefined || watcher.collection.path === path).length;
+  }
+
+  private collection(path: string): Collection {
+    const collection = this.collections.get(path);
+    if (collection === undefined) throw new Error(`the fake API server has no collection ${path}`);
+    return collection;
+  }
+
+  private record(collection: Collection, type: EventType, object: KubeObject): void {
+    const event: HistoryEvent = { revision: this.revision, type, object };
+    collection.history.push(event);
+    for (const watcher of this.watchers) {
+      if (watcher.collection === collection) this.writeEvent(watcher, { type, object });
+    }
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    if (request.headers.authorization !== 'Bearer fake-token') {
+      sendStatus(response, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    const groupVersion = /^\/apis?\/(.+)\/[^/]+$/.exec(url.pathname)?.[1] ?? '';
+    const collection = this.collections.get(url.pathname);
+    if (request.method !== 'GET' || collection === undefined || this.absentGroups.has(groupVersion)) {
+      sendStatus(response, 404, 'NotFound', 'the server could not find the requested resource');
+      return;
+    }
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+      this.watch(collection, url.searchParams, response);
+      return;
+    }
+    this.lists.push(collection.path);
+    const body = {
+      kind: collection.listKind,
+      apiVersion: collection.apiVersion,
+      metadata: { resourceVersion: String(this.revision) },
+      // Items of a list carry no kind or apiVersion, as the real server sends them.
+      items: [...collection.objects.values()].map(({ metadata, spec, status }) => ({ metadata, spec, status })),
+    };
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  }
+
+  private watch(collection: Collection, parameters: URLSearchParams, response: ServerResponse): void {
+    const resourceVersion = parameters.get('resourceVersion') ?? '';
+    const bookmarks = parameters.get('allowWatchBookmarks') === 'true';
+    this.watches.push({ path: collection.path, resourceVersion, bookmarks });
+    const since = Number(resourceVersion || '0');
+    const expired = since !== 0 && since < this.compactedRevision;
+    if (expired && this.goneAs === 'http') {
+      sendStatus(response, 410, 'Expired', `too old resource version: ${since} (${this.compactedRevision})`, 'Gone');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    response.flushHeaders();
+    const watcher: Watcher = { collection, response, bookmarks, timer: undefined };
+    if (expired) {
+      this.writeEvent(watcher, {
+        type: 'ERROR',
+        object: goneStatus(`too old resource version: ${since} (${this.compactedRevision})`),
+      });
+      response.end();
+      return;
+    }
+    this.watchers.add(watcher);
+    response.once('close', () => {
+      clearTimeout(watcher.timer);
+      this.watchers.delete(watcher);
+    });
+    const timeoutSeconds = Number(parameters.get('timeoutSeconds') ?? '0');
+    if (timeoutSeconds > 0) {
+      watcher.timer = setTimeout(() => this.endWatch(watcher), timeoutSeconds * 1000);
+      watcher.timer.unref();
+    }
+    if (since === 0) {
+      for (const object of collection.objects.values()) this.writeEvent(watcher, { type: 'ADDED', object });
+    } else {
+      for (const event of collection.history) {
+        if (event.revision > since) this.writeEvent(watcher, { type: event.type, object: event.object });
+      }
+    }
+  }
+
+  private writeEvent(watcher: Watcher, event: { type: string; object: unknown }): void {
+    if (this.stalled || watcher.response.writableEnded) return;
+    watcher.response.write(`${JSON.stringify(event)}\n`);
+  }
+
+  private endWatch(watcher: Watcher): void {
+    clearTimeout(watcher.timer);
+    this.watchers.delete(watcher);
+    watcher.response.end();
+  }
+}
+
+function keyOf(object: KubeObject): string {
+  const namespace = object.metadata.namespace ?? '';
+  return namespace === '' ? object.metadata.name : `${namespace}/${object.metadata.name}`;
+}
+
+function goneStatus(message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 };
+}
+
+function sendStatus(
+  response: ServerResponse,
+  code: number,
+  reason: string,
+  message: string,
+  statusText?: string,
+): void {
+  const body = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  response.writeHead(code, statusText ?? STATUS_CODES[code] ?? '', { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
