@@ -255,6 +255,30 @@ describe('flowlens replay under a cardinality attack, and with cluster context',
     );
   });
 
+  test('--resources with policies: flows without a policy take the engine’s answer; disagreements are counted', async () => {
+    const { samples } = await replay([
+      '--source',
+      `hubble:${HUBBLE_FIXTURE}`,
+      '--resources',
+      join(FIXTURES, 'policies.yaml'),
+    ]);
+    const toWorld = findSamples(samples, 'flowlens_flows_total', { dest_workload: 'world' });
+    assert.equal(toWorld.length, 1);
+    assert.equal(toWorld[0]?.labels['policy'], 'none', 'the engine found no policy selecting frontend for egress');
+    assert.equal(sampleValue(samples, 'flowlens_policy_attributed_total'), 1);
+    assert.equal(sampleValue(samples, 'flowlens_policy_mismatch_total'), 1, 'the Cilium policy is not in the file');
+  });
+
+  test('the demo’s staged policy shows in the staged preview and rule hits name their rules', async () => {
+    const { samples } = await replay(['--source', 'demo']);
+    const staged = findSamples(samples, 'flowlens_staged_policy_flows_total');
+    assert.ok(staged.length > 0);
+    assert.ok(staged.every((sample) => sample.labels['action'] === 'allow' || sample.labels['action'] === 'deny'));
+    assert.ok(staged.some((sample) => sample.labels['policy'] === 'shop/frontend-egress'));
+    const endOfTier = findSamples(samples, 'flowlens_policy_rule_hits_total', { rule: '-1', action: 'deny' });
+    assert.ok(endOfTier.length > 0, 'the demo has end-of-tier denials');
+  });
+
   test('an unreadable resources file fails with one line naming it', async () => {
     const missing = join(workspace.dir(), 'no-resources.yaml');
     const result = await runFlowlens(processes, [

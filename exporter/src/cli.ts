@@ -11,6 +11,9 @@ import { createExporterServer } from './server/http';
 import { JsonLogger } from './log';
 import { SOURCE_KINDS } from './sources/registry';
 import { catalogueMarkdown } from './metrics/catalogue-doc';
+import { readResourcesFile } from './cluster/resources-file';
+import { buildPolicySnapshot } from './policy/snapshot';
+import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
 import { VERSION } from './version';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
@@ -64,6 +67,22 @@ const COMMANDS = {
   --format FORMAT        prometheus (text 0.0.4, default) or openmetrics
   --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
   },
+  'policy check': {
+    summary: 'would a connection be allowed, by which policy, and what would staged policies change (JSON)',
+    usage: 'flowlens policy check --resources FILE --from A --to B --port N [--protocol TCP|UDP|SCTP]',
+    options: {
+      resources: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      port: { type: 'string' },
+      protocol: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --resources FILE       namespaces, pods and policies (Kubernetes, Admin, Calico, staged; YAML or JSON)
+  --from A, --to B       namespace/pod, or an IP address (a pod that has it, else an address outside the cluster)
+  --port N               destination port
+  --protocol PROTOCOL    TCP (default), UDP or SCTP`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -76,7 +95,7 @@ type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
   const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(10)} ${COMMANDS[name].summary}`)
+    .map((name) => `  ${name.padEnd(13)} ${COMMANDS[name].summary}`)
     .join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
@@ -84,7 +103,7 @@ Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version    print the version
+  version       print the version
 
 Run flowlens <command> --help for a command's flags.
 
@@ -96,7 +115,7 @@ ${SOURCE_HELP}
 function commandHelp(name: CommandName): string {
   const command = COMMANDS[name];
   return `${command.summary}\n\nUsage: ${command.usage}\n${command.flags ? `\nFlags:\n${command.flags}\n  --help                 show this help\n` : ''}${
-    name === 'catalogue' ? '' : `\nSource kinds:\n${SOURCE_HELP}\n`
+    name === 'catalogue' || name === 'policy check' ? '' : `\nSource kinds:\n${SOURCE_HELP}\n`
   }`;
 }
 
@@ -170,10 +189,17 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
     return 0;
   }
-  if (!(command in COMMANDS))
+  // `policy` has subcommands; `policy check` is the one so far.
+  const [commandName, commandArgs] =
+    command === 'policy' && rest[0] === 'check' ? ['policy check', rest.slice(1)] : [command, rest];
+  if (command === 'policy' && commandName === 'policy') {
+    throw new UsageError(`flowlens policy needs a subcommand: check (got ${rest[0] ?? 'none'})`);
+  }
+  if (!(commandName in COMMANDS)) {
     throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
-  const name = command as CommandName;
-  const flags = parseFlags(name, rest);
+  }
+  const name = commandName as CommandName;
+  const flags = parseFlags(name, commandArgs);
   if (flags['help'] === true) {
     process.stdout.write(commandHelp(name));
     return 0;
@@ -183,10 +209,42 @@ async function run(args: string[]): Promise<number> {
       return serve(flags);
     case 'replay':
       return replay(flags);
+    case 'policy check':
+      return policyCheck(flags);
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
   }
+}
+
+function policyCheck(flags: Record<string, string | boolean | string[] | undefined>): number {
+  const required = (flag: 'resources' | 'from' | 'to' | 'port'): string => {
+    const value = flags[flag];
+    if (typeof value !== 'string' || value === '') throw new UsageError(`policy check needs --${flag}`);
+    return value;
+  };
+  const resources = required('resources');
+  const from = required('from');
+  const to = required('to');
+  const portText = required('port');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+    throw new UsageError(`--port "${portText}" must be a port number from 1 to 65535`);
+  }
+  const protocolText = typeof flags['protocol'] === 'string' ? flags['protocol'].toUpperCase() : 'TCP';
+  const protocol = CHECK_PROTOCOLS.find((candidate) => candidate === protocolText);
+  if (protocol === undefined) {
+    throw new UsageError(`--protocol "${String(flags['protocol'])}" must be one of ${CHECK_PROTOCOLS.join(', ')}`);
+  }
+  const snapshot = buildPolicySnapshot(readResourcesFile(resources).map((document) => document.object));
+  for (const problem of snapshot.problems) process.stderr.write(`flowlens: skipped: ${problem}\n`);
+  try {
+    process.stdout.write(`${JSON.stringify(checkConnection(snapshot, from, to, port, protocol), null, 2)}\n`);
+  } catch (error) {
+    if (error instanceof CheckInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return 0;
 }
 
 async function replay(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {

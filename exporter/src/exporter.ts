@@ -8,6 +8,11 @@ import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
 import { ClusterViewEnricher } from './cluster/enricher';
 import { StaticClusterView } from './cluster/static-view';
+import { readResourcesFile } from './cluster/resources-file';
+import { PolicyAttribution, type PolicyContext } from './policy/attribution';
+import { buildPolicySnapshot } from './policy/snapshot';
+import { PodDirectory } from './policy/pod-directory';
+import { UnifiedPolicyEngine } from './policy/engine';
 import type { LiveClusterView } from './cluster/live-view';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
@@ -44,10 +49,22 @@ export async function buildExporter(
     liveView = LiveClusterView.fromDefaultKubeconfig({ logger, watchdogMs: config.kubernetesWatchdogSeconds * 1000 });
     enrichers.push(new ClusterViewEnricher(liveView));
   }
+  let policyContext: PolicyContext | undefined;
   if (config.resourcesFile !== undefined) {
-    enrichers.push(new ClusterViewEnricher(StaticClusterView.fromFile(config.resourcesFile)));
+    const documents = readResourcesFile(config.resourcesFile);
+    enrichers.push(new ClusterViewEnricher(StaticClusterView.fromDocuments(documents)));
+    const snapshot = buildPolicySnapshot(documents.map((document) => document.object));
+    for (const problem of snapshot.problems) logger.log('warn', 'policy object skipped', { error: problem });
+    const directory = new PodDirectory(snapshot.pods);
+    policyContext = {
+      engine: new UnifiedPolicyEngine(snapshot.engine),
+      podFor: (endpoint) => directory.podFor(endpoint),
+    };
   }
   enrichers.push(new PodNameWorkloads());
+  // Policy comes after workloads, so it sees each endpoint's pod; without a view it still reads staged traces.
+  const attribution = new PolicyAttribution(() => policyContext);
+  enrichers.push(attribution);
   const pipeline = new Pipeline(enrichers, aggregator, self, logger, clock, new Set(config.excludeNamespaces));
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);
@@ -64,6 +81,8 @@ export async function buildExporter(
     metrics.processCpu.set([], (cpu.user + cpu.system) / 1e6);
     metrics.processMemory.set([], process.memoryUsage.rss());
     metrics.heapUsed.set([], process.memoryUsage().heapUsed);
+    metrics.policyMismatch.set([], attribution.counters.mismatches);
+    metrics.policyAttributed.set([], attribution.counters.attributed);
     if (liveView !== undefined) {
       metrics.k8sCacheSynced.clear();
       metrics.k8sObjects.clear();

@@ -18,31 +18,7 @@ export class ClusterViewEnricher implements Enricher {
 
   private complete(endpoint: Endpoint, isDestination: boolean): void {
     if (endpoint.workload !== '') return;
-    if (endpoint.ip !== '') {
-      const pod = this.view.podByIp(endpoint.ip);
-      if (pod !== undefined) {
-        const owner = this.view.workloadOf(pod);
-        Object.assign(endpoint, {
-          kind: 'pod',
-          namespace: pod.namespace,
-          pod: pod.name,
-          workload: owner.workload,
-          workloadKind: owner.kind,
-          labels: endpoint.labels ?? LabelSet.fromRecord(pod.labels),
-        });
-        return;
-      }
-      const service = isDestination ? this.view.serviceByClusterIp(endpoint.ip) : undefined;
-      if (service !== undefined && endpoint.service === '') {
-        endpoint.service = service.name;
-        endpoint.serviceNamespace = service.namespace;
-      }
-      const node = this.view.nodeByIp(endpoint.ip);
-      if (node !== undefined && endpoint.namespace === '') {
-        Object.assign(endpoint, { kind: 'host', workload: 'host', workloadKind: 'Node', pod: '' });
-        return;
-      }
-    }
+    // A source that names the pod knows better than an IP lookup, which a reused IP can mislead.
     if (endpoint.kind === 'pod' && endpoint.pod !== '') {
       const pod = this.view.podByName(endpoint.namespace, endpoint.pod);
       const owner = pod ? this.view.workloadOf(pod) : this.view.workloadOfPrefix(endpoint.namespace, endpoint.pod);
@@ -50,6 +26,30 @@ export class ClusterViewEnricher implements Enricher {
         endpoint.workload = owner.workload;
         endpoint.workloadKind = owner.kind;
       }
+      return;
+    }
+    if (endpoint.ip === '') return;
+    const pod = this.view.podByIp(endpoint.ip);
+    if (pod !== undefined) {
+      const owner = this.view.workloadOf(pod);
+      Object.assign(endpoint, {
+        kind: 'pod',
+        namespace: pod.namespace,
+        pod: pod.name,
+        workload: owner.workload,
+        workloadKind: owner.kind,
+        labels: endpoint.labels ?? LabelSet.fromRecord(pod.labels),
+      });
+      return;
+    }
+    const service = isDestination ? this.view.serviceByClusterIp(endpoint.ip) : undefined;
+    if (service !== undefined && endpoint.service === '') {
+      endpoint.service = service.name;
+      endpoint.serviceNamespace = service.namespace;
+    }
+    const node = this.view.nodeByIp(endpoint.ip);
+    if (node !== undefined && endpoint.namespace === '') {
+      Object.assign(endpoint, { kind: 'host', workload: 'host', workloadKind: 'Node', pod: '' });
     }
   }
 }

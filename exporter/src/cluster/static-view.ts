@@ -4,8 +4,6 @@
  * not whole objects, and answers the questions the enrich stage asks: which pod has this IP, which
  * workload owns this pod, which service has this cluster IP.
  */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import { ClusterIndex } from './cluster-index';
 import {
   isRecord,
@@ -19,35 +17,26 @@ import {
   type WorkloadRef,
 } from './projections';
 import type { ClusterView } from './view';
+import { readResourcesFile, ResourcesFileError, type ResourceDocument } from './resources-file';
+
+export { ResourcesFileError } from './resources-file';
 
 export type { OwnerRef, PodProjection, WorkloadRef } from './projections';
 
 /** Kinds whose objects the view keeps; everything else in the file is ignored. */
 const KEPT_KINDS = new Set(['Pod', 'ReplicaSet', 'Job', 'Service', 'Node']);
 
-export class ResourcesFileError extends Error {}
-
 export class StaticClusterView implements ClusterView {
   private readonly index = new ClusterIndex();
 
   static fromFile(path: string): StaticClusterView {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new ResourcesFileError(
-        `resources file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
-    }
+    return StaticClusterView.fromDocuments(readResourcesFile(path));
+  }
+
+  /** From documents already read (the policy engine reads the same file's policies). */
+  static fromDocuments(documents: readonly ResourceDocument[]): StaticClusterView {
     const view = new StaticClusterView();
-    parseAllDocuments(text).forEach((document, index) => {
-      if (document.errors.length > 0) {
-        throw new ResourcesFileError(
-          `resources file ${path}: document ${index + 1} is not valid YAML or JSON: ${document.errors[0]?.message.split('\n')[0]}`,
-        );
-      }
-      view.addObject(document.toJS() as unknown, `${path}: document ${index + 1}`);
-    });
+    for (const document of documents) view.addObject(document.object, document.where);
     return view;
   }
 

@@ -4,6 +4,7 @@
  * dashboards and alerts cannot drift from what the exporter emits.
  */
 import type { FlowRecord } from '../model/flow';
+import { decidingHit } from '../sources/calico-policy';
 
 export type MetricType = 'counter' | 'gauge' | 'summary' | 'info';
 
@@ -34,7 +35,9 @@ export type FlowLabel =
   | 'action'
   | 'policy'
   | 'policy_tier'
-  | 'reporter';
+  | 'reporter'
+  | 'rule'
+  | 'direction';
 
 export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) => string>> = {
   source_namespace: (record) => record.source.namespace,
@@ -50,6 +53,9 @@ export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) 
   policy: (record) => record.verdict.policy,
   policy_tier: (record) => record.verdict.tier,
   reporter: (record) => record.reporter,
+  rule: (record) => String(decidingHit(record.enforcedPolicies)?.ruleIndex ?? ''),
+  // The direction the reporting end's policies govern: egress at the source, ingress at the destination.
+  direction: (record) => (record.reporter === 'src' ? 'egress' : 'ingress'),
 };
 
 const PORT_TEXTS: string[] = [];
@@ -76,7 +82,9 @@ export interface SplitLabel {
 export interface RecordFamilyDefinition extends FamilyDefinition {
   readonly labels: readonly FlowLabel[];
   /** Families that share a group can share one series store when their aggregation options agree. */
-  readonly group: 'flows' | 'tcp';
+  readonly group: 'flows' | 'tcp' | 'staged' | 'rules';
+  /** Labels whose values this family takes from elsewhere than FLOW_LABEL_VALUES (e.g. the staged verdict). */
+  readonly labelValues?: Partial<Readonly<Record<FlowLabel, (record: FlowRecord) => string>>>;
   /** Whether `dest_port` is a label by default (`ports: true`). */
   readonly portsByDefault: boolean;
   readonly split?: SplitLabel;
@@ -193,6 +201,30 @@ export const RECORD_FAMILIES: readonly RecordFamilyDefinition[] = [
       add(1, weight);
     },
   },
+  {
+    name: 'flowlens_staged_policy_flows_total',
+    help: 'Flows a staged policy would decide if it were enforced: policy is the staged policy, action what it would do.',
+    type: 'counter',
+    labels: ['policy', 'action', 'source_namespace', 'source_workload', 'dest_namespace', 'dest_workload'],
+    group: 'staged',
+    portsByDefault: false,
+    labelValues: {
+      policy: (record) => record.staged?.policy ?? '',
+      action: (record) => record.staged?.action ?? '',
+    },
+    appliesTo: (record) => record.staged !== undefined,
+    accumulate: (record, add) => add(0, record.flows),
+  },
+  {
+    name: 'flowlens_policy_rule_hits_total',
+    help: 'Flows decided by each policy rule; rule -1 is the end-of-tier default action of a tier that selected the endpoint.',
+    type: 'counter',
+    labels: ['policy', 'policy_tier', 'rule', 'action', 'direction'],
+    group: 'rules',
+    portsByDefault: false,
+    appliesTo: (record) => decidingHit(record.enforcedPolicies) !== undefined,
+    accumulate: (record, add) => add(0, record.flows),
+  },
 ];
 
 /** Self-metrics: the exporter's own health. */
@@ -208,6 +240,18 @@ export const SELF_FAMILIES = {
     help: 'Input lines rejected, per source and reason (malformed, truncated, oversized, wrong_type, missing_field).',
     type: 'counter',
     labels: ['source', 'reason'],
+  },
+  policyMismatch: {
+    name: 'flowlens_policy_mismatch_total',
+    help: "Flows whose dataplane-reported deciding policy differs from the policy engine's: a stale view or an engine error.",
+    type: 'counter',
+    labels: [],
+  },
+  policyAttributed: {
+    name: 'flowlens_policy_attributed_total',
+    help: 'Flows whose input named no deciding policy and that took the policy engine’s answer.',
+    type: 'counter',
+    labels: [],
   },
   ingestSkipped: {
     name: 'flowlens_ingest_skipped_total',

@@ -85,7 +85,9 @@ class StoreBinding {
       columns += columnCount(definition);
     }
     this.store = new SeriesStore(labels, columns);
-    this.valueOf = labels.map((label) => FLOW_LABEL_VALUES[label]);
+    // Families share a store only within a group, so the first family speaks for the group's label sources.
+    const overrides = definitions[0]?.labelValues ?? {};
+    this.valueOf = labels.map((label) => overrides[label] ?? FLOW_LABEL_VALUES[label]);
     this.keepsValueOnOverflow = labels.map((label) => BOUNDED_LABELS.has(label));
   }
 

@@ -57,6 +57,8 @@ export class SelfMetrics {
   readonly k8sCacheSynced = new LabelledValues(SELF_FAMILIES.k8sCacheSynced);
   readonly k8sWatchErrors = new LabelledValues(SELF_FAMILIES.k8sWatchErrors);
   readonly k8sObjects = new LabelledValues(SELF_FAMILIES.k8sObjects);
+  readonly policyMismatch = new LabelledValues(SELF_FAMILIES.policyMismatch);
+  readonly policyAttributed = new LabelledValues(SELF_FAMILIES.policyAttributed);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
@@ -77,6 +79,8 @@ export class SelfMetrics {
       this.k8sCacheSynced,
       this.k8sWatchErrors,
       this.k8sObjects,
+      this.policyMismatch,
+      this.policyAttributed,
       this.buildInfo,
       this.processCpu,
       this.processMemory,

@@ -40,6 +40,7 @@ export class PolicyAttribution implements Enricher {
     if (outcome !== undefined) {
       if (record.verdict.policy === 'unknown') {
         record.verdict = { policy: outcome.enforced.policy, tier: outcome.enforced.tier };
+        record.enforcedPolicies = [...outcome.enforced.trace];
         this.counters.attributed++;
       } else if (record.enforcedPolicies.length > 0 && outcome.enforced.policy !== record.verdict.policy) {
         this.counters.mismatches++;
