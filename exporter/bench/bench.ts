@@ -4,13 +4,15 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log; --keep keeps it (path on stderr);
- * --only ingest|scrape|heap runs one part (for profiling with --cpu-prof).
+ * --only ingest|scrape|heap|policy|cluster runs one part (for profiling with --cpu-prof).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateCalicoLog } from './calico-gen';
+import { benchCluster } from './cluster';
 import { benchIngest } from './ingest';
+import { benchPolicy } from './policy';
 import { benchHeap, benchScrape } from './series';
 import { hasGc, problem, progress, type BenchResult } from './util';
 
@@ -27,8 +29,8 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  if (only !== undefined && !['ingest', 'scrape', 'heap'].includes(only))
-    throw new Error('--only takes ingest, scrape or heap');
+  if (only !== undefined && !['ingest', 'scrape', 'heap', 'policy', 'cluster'].includes(only))
+    throw new Error('--only takes ingest, scrape, heap, policy or cluster');
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
   progress(
@@ -37,9 +39,12 @@ async function main(): Promise<void> {
 
   // Memory first, while the heap holds nothing else.
   const heap = runs('heap') ? await benchHeap() : [];
+  const cluster = runs('cluster') ? await benchCluster(SEED) : [];
   const scrape = runs('scrape') ? await benchScrape() : [];
+  const policy = runs('policy') ? await benchPolicy(SEED) : [];
   if (!runs('ingest')) {
-    for (const result of [...scrape, ...heap]) process.stdout.write(`${JSON.stringify(result)}\n`);
+    for (const result of [...scrape, ...heap, ...policy, ...cluster])
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
 
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
     );
     const ingest = await benchIngest(log, warmup);
     progress(`done; 1-minute load average ${load()} (other processes on the machine make the timings noisy)`);
-    const results: BenchResult[] = [ingest, ...scrape, ...heap];
+    const results: BenchResult[] = [ingest, ...scrape, ...heap, ...policy, ...cluster];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (keep) progress(`kept ${directory}`);

@@ -204,6 +204,8 @@ function parseEndpointIp(text: string): IpAddress | undefined {
   return ip;
 }
 
+const NO_ADDRESSES: readonly IpAddress[] = Object.freeze([]);
+
 function sortedLabelsKey(labels: Labels): string {
   return JSON.stringify(
     Object.keys(labels)
@@ -653,6 +655,7 @@ export const DEFAULT_VERDICT_CACHE_SIZE = 10_000;
 export class UnifiedPolicyEngine {
   private state: CompiledState;
   private readonly cache = new Map<string, UnifiedVerdict>();
+  private readonly podKeys = new WeakMap<PodInfo, { labels: string; ports: string }>();
   private readonly cacheSize: number;
 
   constructor(snapshot: EngineSnapshot, options: UnifiedPolicyEngineOptions = {}) {
@@ -682,8 +685,11 @@ export class UnifiedPolicyEngine {
       return LOOPBACK;
     }
     const state = this.state;
-    const sourceIps = this.addresses(source);
-    const destinationIps = this.addresses(destination);
+    // Addresses enter the key only when some rule or network set can tell them apart: parsing them is most
+    // of the cost of a cache hit otherwise.
+    const needsAddresses = state.matchesAddresses || state.networkSets.length > 0;
+    const sourceIps = needsAddresses ? this.addresses(source) : NO_ADDRESSES;
+    const destinationIps = needsAddresses ? this.addresses(destination) : NO_ADDRESSES;
     const key = [
       this.identity(source, sourceIps, false),
       this.identity(destination, destinationIps, true),
@@ -694,8 +700,8 @@ export class UnifiedPolicyEngine {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
 
-    const sourceEnd = this.resolve(source, sourceIps);
-    const destinationEnd = this.resolve(destination, destinationIps);
+    const sourceEnd = this.resolve(source, needsAddresses ? sourceIps : this.addresses(source));
+    const destinationEnd = this.resolve(destination, needsAddresses ? destinationIps : this.addresses(destination));
     const protocol = protocolNumber(connection.protocol);
     const traffic: Traffic = {
       protocolNumber: protocol,
@@ -744,10 +750,21 @@ export class UnifiedPolicyEngine {
           .map((set) => `${set.namespace}/${set.name}`)
           .join(',');
     if (endpoint.kind === 'external') return `e|${addressPart}`;
-    const ports = isDestination
-      ? endpoint.pod.containerPorts.map((port) => `${port.name}:${port.port}/${port.protocol}`).join(',')
-      : '';
-    return `p|${endpoint.pod.namespace}|${sortedLabelsKey(endpoint.pod.labels)}|${endpoint.serviceAccount ?? ''}|${addressPart}|${ports}`;
+    const pod = this.podKey(endpoint.pod);
+    return `p|${pod.labels}|${endpoint.serviceAccount ?? ''}|${addressPart}|${isDestination ? pod.ports : ''}`;
+  }
+
+  /** A pod's namespace-and-labels and ports keys, made once per PodInfo (a relabelled pod is a new object). */
+  private podKey(pod: PodInfo): { labels: string; ports: string } {
+    let key = this.podKeys.get(pod);
+    if (key === undefined) {
+      key = {
+        labels: `${pod.namespace}|${sortedLabelsKey(pod.labels)}`,
+        ports: pod.containerPorts.map((port) => `${port.name}:${port.port}/${port.protocol}`).join(','),
+      };
+      this.podKeys.set(pod, key);
+    }
+    return key;
   }
 
   /** The IP the connection used, or all of the pod's IPs when the endpoint does not say. */
