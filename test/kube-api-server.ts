@@ -12,7 +12,10 @@
  *   HTTP 410 with the Status as body (`goneAs`);
  * - `timeoutSeconds` ends the stream; `allowWatchBookmarks=true` lets `bookmark()` send BOOKMARK events
  *   whose object holds only kind, apiVersion and the current resourceVersion;
- * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status.
+ * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status, forbidden ones 403.
+ *
+ * It serves the core kinds the live view watches and every policy kind: Kubernetes' NetworkPolicy, the
+ * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1.
  *
  * On demand it drops every watch connection, stalls watches (streams stay open, nothing is written),
  * stops listening (an outage; objects and history are kept) and listens again on the same port.
@@ -85,13 +88,44 @@ const COLLECTIONS: readonly [string, string, string][] = [
   ['/api/v1/namespaces', 'Namespace', 'v1'],
   ['/apis/apps/v1/replicasets', 'ReplicaSet', 'apps/v1'],
   ['/apis/batch/v1/jobs', 'Job', 'batch/v1'],
+  ['/apis/networking.k8s.io/v1/networkpolicies', 'NetworkPolicy', 'networking.k8s.io/v1'],
+  [
+    '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
+    'AdminNetworkPolicy',
+    'policy.networking.k8s.io/v1alpha1',
+  ],
+  [
+    '/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies',
+    'BaselineAdminNetworkPolicy',
+    'policy.networking.k8s.io/v1alpha1',
+  ],
+  ...(
+    [
+      ['tiers', 'Tier'],
+      ['networkpolicies', 'NetworkPolicy'],
+      ['globalnetworkpolicies', 'GlobalNetworkPolicy'],
+      ['stagednetworkpolicies', 'StagedNetworkPolicy'],
+      ['stagedglobalnetworkpolicies', 'StagedGlobalNetworkPolicy'],
+      ['stagedkubernetesnetworkpolicies', 'StagedKubernetesNetworkPolicy'],
+      ['networksets', 'NetworkSet'],
+      ['globalnetworksets', 'GlobalNetworkSet'],
+    ] as const
+  ).map(([plural, kind]): [string, string, string] => [
+    `/apis/crd.projectcalico.org/v1/${plural}`,
+    kind,
+    'crd.projectcalico.org/v1',
+  ]),
 ];
+
+/** The number of collections, each watched by the live view. */
+export const COLLECTION_COUNT = COLLECTIONS.length;
 
 export class FakeKubeApiServer {
   private readonly collections = new Map<string, Collection>();
   private readonly watchers = new Set<Watcher>();
   private readonly sockets = new Set<Socket>();
   private readonly absentGroups = new Set<string>();
+  private readonly forbiddenGroups = new Set<string>();
   private server: Server | undefined;
   private revision = 1000;
   /** Events at or before this revision are gone: watches from older versions get 410. */
@@ -175,6 +209,11 @@ export class FakeKubeApiServer {
   /** Makes an API group (`batch/v1`, `apps/v1`) answer 404, as if it were not installed. */
   removeApiGroup(groupVersion: string): void {
     this.absentGroups.add(groupVersion);
+  }
+
+  /** Makes an API group answer 403, as RBAC does to a service account whose role does not grant it. */
+  forbidApiGroup(groupVersion: string): void {
+    this.forbiddenGroups.add(groupVersion);
   }
 
   /** Creates or replaces an object in the collection at `path`: ADDED or MODIFIED. */
@@ -285,6 +324,17 @@ export class FakeKubeApiServer {
     const collection = this.collections.get(url.pathname);
     if (request.method !== 'GET' || collection === undefined || this.absentGroups.has(groupVersion)) {
       sendStatus(response, 404, 'NotFound', 'the server could not find the requested resource');
+      return;
+    }
+    if (this.forbiddenGroups.has(groupVersion)) {
+      const plural = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+      const group = groupVersion.split('/')[0] ?? '';
+      sendStatus(
+        response,
+        403,
+        'Forbidden',
+        `${plural}.${group} is forbidden: User "system:serviceaccount:flowlens:flowlens" cannot list resource "${plural}" in API group "${group}" at the cluster scope`,
+      );
       return;
     }
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {

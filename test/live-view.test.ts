@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as k8s from '@kubernetes/client-node';
-import { LiveClusterView, type WatchErrorReason } from '@flowlens/exporter/dist/src/cluster/live-view';
+import { CLUSTER_KINDS, LiveClusterView, type WatchErrorReason } from '@flowlens/exporter/dist/src/cluster/live-view';
 import { MemoryLogger } from '@flowlens/exporter/dist/src/log';
-import { FakeKubeApiServer, type KubeObject } from './kube-api-server';
+import { COLLECTION_COUNT, FakeKubeApiServer, type KubeObject } from './kube-api-server';
 import { makeTempDir, removeDir, waitFor } from './support';
 
 const PODS = '/api/v1/pods';
@@ -57,7 +57,12 @@ after(() => removeDir(dir));
 
 /** A fresh fake server with a few objects, and a live view over it; both stopped after each test. */
 async function setUp(
-  options: { watchdogMs?: number; prepare?: (server: FakeKubeApiServer) => void; beforeStart?: () => void } = {},
+  options: {
+    watchdogMs?: number;
+    prepare?: (server: FakeKubeApiServer) => void;
+    beforeStart?: () => void;
+    kinds?: typeof CLUSTER_KINDS;
+  } = {},
 ) {
   const server = new FakeKubeApiServer();
   server.apply(REPLICASETS, replicaSet('frontend-7d4b9c8f5', 'web-frontend'));
@@ -75,12 +80,11 @@ async function setUp(
   const config = new k8s.KubeConfig();
   config.loadFromFile(kubeconfig);
   const logger = new MemoryLogger();
-  const view = new LiveClusterView(config, {
-    logger,
-    watchdogMs: options.watchdogMs ?? 60_000,
-    backoffMinMs: 20,
-    backoffMaxMs: 200,
-  });
+  const view = new LiveClusterView(
+    config,
+    { logger, watchdogMs: options.watchdogMs ?? 60_000, backoffMinMs: 20, backoffMaxMs: 200 },
+    options.kinds,
+  );
   cleanups.push(async () => {
     await view.stop();
     await server.stop();
@@ -119,7 +123,7 @@ describe('the live cluster view', () => {
     assert.equal(stats.get('pods')?.synced, true);
     assert.equal(stats.get('pods')?.objects, 1);
     assert.equal(stats.get('replicasets')?.objects, 1);
-    await waitFor(() => server.openWatches() === 6, 10_000, { description: 'a watch on every kind' });
+    await waitFor(() => server.openWatches() === COLLECTION_COUNT, 10_000, { description: 'a watch on every kind' });
     assert.ok(server.watches.every((watch) => watch.bookmarks && watch.resourceVersion !== ''));
   });
 
@@ -173,7 +177,7 @@ describe('the live cluster view', () => {
 
   test('an outage keeps the last state, counts errors, and the view catches up when the server is back', async () => {
     const { view, server } = await setUp();
-    await waitFor(() => server.openWatches() === 6, 10_000, { description: 'every watch open' });
+    await waitFor(() => server.openWatches() === COLLECTION_COUNT, 10_000, { description: 'every watch open' });
     await server.stop();
     await waitFor(() => errorCount(view, 'pods', 'connection') > 0, 10_000, { description: 'a connection error' });
     assert.equal(view.podByIp('10.244.1.10')?.name, 'frontend-7d4b9c8f5-x2x7k', 'the last state is kept');
@@ -240,7 +244,7 @@ describe('the live cluster view', () => {
 
   test('a stalled watch is restarted by the watchdog', async () => {
     const { view, server } = await setUp({ watchdogMs: 400 });
-    await waitFor(() => server.openWatches() === 6, 10_000, { description: 'every watch open' });
+    await waitFor(() => server.openWatches() === COLLECTION_COUNT, 10_000, { description: 'every watch open' });
     server.stall();
     server.apply(PODS, pod('frontend-7d4b9c8f5-stall', '10.244.1.14', { owner: ['ReplicaSet', 'frontend-7d4b9c8f5'] }));
     await waitFor(() => errorCount(view, 'pods', 'stalled') > 0, 10_000, { description: 'the watchdog to fire' });
@@ -273,9 +277,14 @@ describe('the live cluster view', () => {
             owner: ['ReplicaSet', 'bulk-7d4b9c8f5'],
           });
           big.metadata.annotations = { 'example.com/blob': `${annotation}${i}` };
+          // Ports are kept for named ports in policies; the pods of a ReplicaSet share them.
+          big.spec = { ...big.spec, containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] };
           fake.apply(PODS, big);
         }
       },
+      // Only the kinds that hold pods: the policy kinds' informers (each a connection and a cache of no pods) are
+      // a fixed cost, which spread over the pods would hide what each pod costs.
+      kinds: CLUSTER_KINDS,
       beforeStart: () => {
         gc();
         baseline = process.memoryUsage().heapUsed;

@@ -63,7 +63,8 @@ export async function buildExporter(
   }
   enrichers.push(new PodNameWorkloads());
   // Policy comes after workloads, so it sees each endpoint's pod; without a view it still reads staged traces.
-  const attribution = new PolicyAttribution(() => policyContext);
+  // With --kubernetes the live context (once listed) wins over a --resources file, which replay keeps using.
+  const attribution = new PolicyAttribution(() => liveView?.livePolicyContext() ?? policyContext);
   enrichers.push(attribution);
   const pipeline = new Pipeline(enrichers, aggregator, self, logger, clock, new Set(config.excludeNamespaces));
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
@@ -90,6 +91,9 @@ export async function buildExporter(
         metrics.k8sCacheSynced.set([stats.resource], stats.synced ? 1 : 0);
         metrics.k8sObjects.set([stats.resource], stats.objects);
         for (const [reason, count] of stats.errors) metrics.k8sWatchErrors.set([stats.resource, reason], count);
+      }
+      for (const { kind, namespace, change, count } of liveView.policyChanges()) {
+        metrics.policyChanges.set([kind, namespace, change], count);
       }
     }
   });

@@ -1,7 +1,8 @@
 /**
  * Enrichment from a cluster view: pod IPs to pods, pods (or Calico's aggregated pod prefixes) to their
  * owning workload, service cluster IPs to services, node IPs to hosts. Runs before the pod-name
- * fallback, which only fills what the cluster did not know.
+ * fallback, which only fills what the cluster did not know. IP lookups ask about the record's time, so a
+ * reused IP does not credit an older flow to the pod that has the IP now.
  */
 import type { Enricher } from '../pipeline/enrich';
 import { LabelSet } from '../model/labels';
@@ -12,11 +13,12 @@ export class ClusterViewEnricher implements Enricher {
   constructor(private readonly view: ClusterView) {}
 
   enrich(record: FlowRecord): void {
-    this.complete(record.source, false);
-    this.complete(record.destination, true);
+    const at = recordTime(record);
+    this.complete(record.source, false, at);
+    this.complete(record.destination, true, at);
   }
 
-  private complete(endpoint: Endpoint, isDestination: boolean): void {
+  private complete(endpoint: Endpoint, isDestination: boolean, at: number): void {
     if (endpoint.workload !== '') return;
     // A source that names the pod knows better than an IP lookup, which a reused IP can mislead.
     if (endpoint.kind === 'pod' && endpoint.pod !== '') {
@@ -29,7 +31,7 @@ export class ClusterViewEnricher implements Enricher {
       return;
     }
     if (endpoint.ip === '') return;
-    const pod = this.view.podByIp(endpoint.ip);
+    const pod = this.view.podByIp(endpoint.ip, at);
     if (pod !== undefined) {
       const owner = this.view.workloadOf(pod);
       Object.assign(endpoint, {
@@ -52,4 +54,15 @@ export class ClusterViewEnricher implements Enricher {
       Object.assign(endpoint, { kind: 'host', workload: 'host', workloadKind: 'Node', pod: '' });
     }
   }
+}
+
+/**
+ * The moment an IP lookup asks about: the record's end, its start when the end is unknown, 0 (now) when
+ * both are. The end, because a record is there to be attributed at its end: its flows were live then, so
+ * its endpoints held their IPs then, and a record that ended before an IP changed hands goes to the old
+ * pod whatever its start. The start of an aggregated record (Calico's window start) need not be the
+ * start of any flow; and the end is the most recent time, the one the bounded history is likeliest to cover.
+ */
+export function recordTime(record: Pick<FlowRecord, 'startTime' | 'endTime'>): number {
+  return record.endTime > 0 ? record.endTime : record.startTime > 0 ? record.startTime : 0;
 }

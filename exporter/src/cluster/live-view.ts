@@ -1,9 +1,12 @@
 /**
  * The live cluster view: informers (the client library's ListWatch) on pods, ReplicaSets, Jobs,
- * services, nodes and namespaces keep a ClusterIndex current. The library relists on 410 Gone and
- * re-watches when the server ends a watch, but gives up on any other error; here each kind is restarted
- * with exponential backoff, and a watchdog restarts a watch that has been silent (not even a BOOKMARK)
- * for too long. While the API server is away the view keeps serving its last state.
+ * services, nodes and namespaces keep a ClusterIndex current; informers on every policy kind (Kubernetes'
+ * NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy, Calico's tiers, policies and network
+ * sets) keep a LivePolicyStore of parsed policies, from which a LivePolicyContext builds the policy engine.
+ * The library relists on 410 Gone and re-watches when the server ends a watch, but gives up on any other
+ * error; here each kind is restarted with exponential backoff, and a watchdog restarts a watch that has
+ * been silent (not even a BOOKMARK) for too long. While the API server is away the view keeps serving its
+ * last state. A policy object that does not parse is skipped, counted (reason `invalid_object`) and logged once.
  *
  * `@kubernetes/client-node` 1.x is an ES module; this CommonJS build loads it with `require`, which
  * Node supports for ES modules without top-level await from 20.19 on (hence `engines`). The exporter
@@ -12,6 +15,18 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log';
 import { ClusterIndex } from './cluster-index';
+import { PodsByPrefix } from './pod-prefixes';
+import { LivePolicyStore, type LivePolicyObject } from '../policy/live/policy-store';
+import { DEFAULT_POLICY_DEBOUNCE_MS, LivePolicyContext } from '../policy/live/live-policy-context';
+import type { PolicyContext } from '../policy/attribution';
+import { parseAdminNetworkPolicy, parseBaselineAdminNetworkPolicy, parseNetworkPolicy } from '../policy/kubernetes';
+import {
+  CALICO_CRD_V1,
+  parseCalicoPolicy,
+  parseNetworkSet,
+  parseStagedKubernetesNetworkPolicy,
+  parseTier,
+} from '../policy/calico';
 import {
   identityOf,
   isRecord,
@@ -35,6 +50,8 @@ export interface LiveViewOptions {
   /** First and longest wait before restarting a failed list or watch; doubles in between. */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** Shortest time between two rebuilds of the policy engine. */
+  policyDebounceMs?: number;
 }
 
 export const DEFAULT_WATCHDOG_MS = 10 * 60_000;
@@ -42,7 +59,18 @@ export const DEFAULT_WATCH_TIMEOUT_SECONDS = 5 * 60;
 
 /** The `reason` label of flowlens_k8s_watch_errors_total: a small fixed set. */
 export type WatchErrorReason =
-  'connection' | 'expired' | 'stalled' | 'unauthorized' | 'server_error' | 'client_error' | 'other';
+  'connection' | 'expired' | 'stalled' | 'unauthorized' | 'server_error' | 'client_error' | 'invalid_object' | 'other';
+
+export type PolicyChange = 'created' | 'updated' | 'deleted';
+
+/** How often the policy objects of one kind and namespace changed since the view started (lists excluded). */
+export interface PolicyChangeCount {
+  kind: string;
+  /** Empty for cluster-wide kinds. */
+  namespace: string;
+  change: PolicyChange;
+  count: number;
+}
 
 export interface ResourceStats {
   resource: string;
@@ -70,39 +98,54 @@ class SlimObject<P> implements k8s.KubernetesObject {
   }
 }
 
-/** One watched kind: where it lives and how its objects enter and leave the index. */
+/** Where the informers' objects go: the cluster index, pods by name prefix, and the parsed policies. */
+export interface LiveStores {
+  readonly index: ClusterIndex;
+  readonly podPrefixes: PodsByPrefix;
+  readonly policies: LivePolicyStore;
+}
+
+/** One watched kind: where it lives and how its objects enter and leave the stores. */
 interface WatchedKind {
   resource: string;
   path: string;
   list(config: k8s.KubeConfig): ListFunction;
   /** The object as the informer should cache it. */
   slim(object: unknown): k8s.KubernetesObject;
-  upsert(index: ClusterIndex, object: k8s.KubernetesObject): void;
-  remove(index: ClusterIndex, object: k8s.KubernetesObject): void;
-  /** Keys (`namespace/name`, or the name of cluster-scoped objects) of what the index holds. */
-  keys(index: ClusterIndex): string[];
-  removeKey(index: ClusterIndex, key: string): void;
+  upsert(stores: LiveStores, object: k8s.KubernetesObject): void;
+  remove(stores: LiveStores, object: k8s.KubernetesObject): void;
+  /** Keys (`namespace/name`, or the name of cluster-scoped objects) of what the stores hold. */
+  keys(stores: LiveStores): string[];
+  removeKey(stores: LiveStores, key: string): void;
+  /** Policy kinds: the `kind` label of flowlens_policy_changes_total. */
+  changeKind?: string;
+  /** Why the object was not taken (it does not parse); undefined when it was. */
+  problemOf?(object: k8s.KubernetesObject): string | undefined;
 }
 
-interface KindSpec<P> extends Pick<WatchedKind, 'resource' | 'path' | 'list' | 'keys' | 'removeKey'> {
+interface KindSpec<P> extends Pick<WatchedKind, 'resource' | 'path' | 'list' | 'keys' | 'removeKey' | 'changeKind'> {
   project(object: unknown): P;
-  upsert(index: ClusterIndex, projection: P): void;
-  remove(index: ClusterIndex, projection: P): void;
+  upsert(stores: LiveStores, projection: P): void;
+  remove(stores: LiveStores, projection: P): void;
+  problem?(projection: P): string | undefined;
 }
 
 function watchedKind<P>(spec: KindSpec<P>): WatchedKind {
   // The informer of this kind only ever holds SlimObjects this kind made, so their projections are P.
   const projectionOf = (object: k8s.KubernetesObject): P =>
     object instanceof SlimObject ? (object.projection as P) : spec.project(object);
+  const problem = spec.problem;
   return {
     resource: spec.resource,
     path: spec.path,
     list: spec.list,
     keys: spec.keys,
     removeKey: spec.removeKey,
+    changeKind: spec.changeKind,
     slim: (object) => new SlimObject(identityOf(object), resourceVersionOf(object), spec.project(object)),
-    upsert: (index, object) => spec.upsert(index, projectionOf(object)),
-    remove: (index, object) => spec.remove(index, projectionOf(object)),
+    upsert: (stores, object) => spec.upsert(stores, projectionOf(object)),
+    remove: (stores, object) => spec.remove(stores, projectionOf(object)),
+    problemOf: problem === undefined ? undefined : (object) => problem(projectionOf(object)),
   };
 }
 
@@ -127,23 +170,144 @@ function ownerKind(kind: 'ReplicaSet' | 'Job', resource: string, path: string, l
     path,
     list,
     project: (object) => projectOwner(kind, object),
-    upsert: (index, owner) => index.upsertOwner(owner),
-    remove: (index, owner) => index.removeOwner(kind, owner.namespace, owner.name),
-    keys: (index) => index.ownerKeys(kind),
-    removeKey: (index, key) => index.removeOwner(kind, ...splitKey(key)),
+    upsert: ({ index }, owner) => index.upsertOwner(owner),
+    remove: ({ index }, owner) => index.removeOwner(kind, owner.namespace, owner.name),
+    keys: ({ index }) => index.ownerKeys(kind),
+    removeKey: ({ index }, key) => index.removeOwner(kind, ...splitKey(key)),
   });
 }
 
-export const WATCHED_KINDS: readonly WatchedKind[] = [
+/** A policy object as the informer caches it: parsed, or why it could not be. */
+type ParsedPolicy = { key: string; policy: LivePolicyObject; problem?: undefined } | { key: string; problem: string };
+
+interface PolicyKindSpec {
+  resource: string;
+  /** The object's kind, the `kind` label of flowlens_policy_changes_total. */
+  kind: string;
+  changeKind?: string;
+  group: string;
+  version: string;
+  plural: string;
+  parse(object: unknown): LivePolicyObject;
+}
+
+/**
+ * A policy kind, listed as plain JSON (as the watch delivers it) through the custom-objects API, which serves any
+ * group's path. Items of a list carry no kind or apiVersion: both are put back before parsing, since the Calico
+ * parsers tell the kinds apart by them.
+ */
+function policyKind(spec: PolicyKindSpec): WatchedKind {
+  const apiVersion = `${spec.group}/${spec.version}`;
+  return watchedKind<ParsedPolicy>({
+    resource: spec.resource,
+    path: `/apis/${apiVersion}/${spec.plural}`,
+    changeKind: spec.changeKind ?? spec.kind,
+    list: (config) => async () => {
+      const api = config.makeApiClient(k8s.CustomObjectsApi);
+      const listed: unknown = await api.listClusterCustomObject({
+        group: spec.group,
+        version: spec.version,
+        plural: spec.plural,
+      });
+      return asList(listed);
+    },
+    project: (object) => {
+      const key = keyOf(object);
+      try {
+        const typed = isRecord(object) ? { ...object, kind: spec.kind, apiVersion } : object;
+        return { key, policy: spec.parse(typed) };
+      } catch (error) {
+        return { key, problem: messageOf(error) };
+      }
+    },
+    upsert: ({ policies }, parsed) => {
+      // An object that no longer parses no longer applies: what it said before is dropped too.
+      if (parsed.problem === undefined) policies.upsert(spec.resource, parsed.key, parsed.policy);
+      else policies.remove(spec.resource, parsed.key);
+    },
+    remove: ({ policies }, parsed) => policies.remove(spec.resource, parsed.key),
+    keys: ({ policies }) => policies.keys(spec.resource),
+    removeKey: ({ policies }, key) => policies.remove(spec.resource, key),
+    problem: (parsed) => parsed.problem,
+  });
+}
+
+function asList(listed: unknown): k8s.KubernetesListObject<k8s.KubernetesObject> {
+  const items = isRecord(listed) && Array.isArray(listed['items']) ? listed['items'] : [];
+  const metadata = isRecord(listed) && isRecord(listed['metadata']) ? listed['metadata'] : {};
+  return {
+    metadata: { resourceVersion: typeof metadata['resourceVersion'] === 'string' ? metadata['resourceVersion'] : '' },
+    items: items.filter(isRecord),
+  };
+}
+
+const CALICO_GROUP = CALICO_CRD_V1.split('/')[0]!;
+const calicoKind = (kind: string, plural: string, parse: (object: unknown) => LivePolicyObject): WatchedKind =>
+  policyKind({
+    resource: `${plural}.${CALICO_GROUP}`,
+    kind,
+    changeKind: `projectcalico.org/${kind}`,
+    group: CALICO_GROUP,
+    version: 'v1',
+    plural,
+    parse,
+  });
+
+/** Every policy kind the engine evaluates. Absent APIs (no Calico, no admin policies) are skipped. */
+export const POLICY_KINDS: readonly WatchedKind[] = [
+  policyKind({
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    group: 'networking.k8s.io',
+    version: 'v1',
+    plural: 'networkpolicies',
+    parse: parseNetworkPolicy,
+  }),
+  policyKind({
+    resource: 'adminnetworkpolicies',
+    kind: 'AdminNetworkPolicy',
+    group: 'policy.networking.k8s.io',
+    version: 'v1alpha1',
+    plural: 'adminnetworkpolicies',
+    parse: parseAdminNetworkPolicy,
+  }),
+  policyKind({
+    resource: 'baselineadminnetworkpolicies',
+    kind: 'BaselineAdminNetworkPolicy',
+    group: 'policy.networking.k8s.io',
+    version: 'v1alpha1',
+    plural: 'baselineadminnetworkpolicies',
+    parse: parseBaselineAdminNetworkPolicy,
+  }),
+  calicoKind('Tier', 'tiers', parseTier),
+  calicoKind('NetworkPolicy', 'networkpolicies', parseCalicoPolicy),
+  calicoKind('GlobalNetworkPolicy', 'globalnetworkpolicies', parseCalicoPolicy),
+  calicoKind('StagedNetworkPolicy', 'stagednetworkpolicies', parseCalicoPolicy),
+  calicoKind('StagedGlobalNetworkPolicy', 'stagedglobalnetworkpolicies', parseCalicoPolicy),
+  calicoKind('StagedKubernetesNetworkPolicy', 'stagedkubernetesnetworkpolicies', parseStagedKubernetesNetworkPolicy),
+  calicoKind('NetworkSet', 'networksets', parseNetworkSet),
+  calicoKind('GlobalNetworkSet', 'globalnetworksets', parseNetworkSet),
+];
+
+export const CLUSTER_KINDS: readonly WatchedKind[] = [
   watchedKind({
     resource: 'pods',
     path: '/api/v1/pods',
     list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces(),
     project: projectPod,
-    upsert: (index, pod) => index.upsertPod(pod),
-    remove: (index, pod) => index.removePod(pod.namespace, pod.name, pod.uid),
-    keys: (index) => index.podKeys(),
-    removeKey: (index, key) => index.removePod(...splitKey(key)),
+    upsert: ({ index, podPrefixes }, pod) => {
+      index.upsertPod(pod);
+      podPrefixes.upsert(pod);
+    },
+    remove: ({ index, podPrefixes }, pod) => {
+      index.removePod(pod.namespace, pod.name, pod.uid);
+      podPrefixes.remove(pod.namespace, pod.name, pod.uid);
+    },
+    keys: ({ index }) => index.podKeys(),
+    removeKey: ({ index, podPrefixes }, key) => {
+      index.removePod(...splitKey(key));
+      podPrefixes.remove(...splitKey(key));
+    },
   }),
   ownerKind(
     'ReplicaSet',
@@ -162,32 +326,43 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     path: '/api/v1/services',
     list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listServiceForAllNamespaces(),
     project: projectService,
-    upsert: (index, service) => index.upsertService(service),
-    remove: (index, service) => index.removeService(service.namespace, service.name),
-    keys: (index) => index.serviceKeys(),
-    removeKey: (index, key) => index.removeService(...splitKey(key)),
+    upsert: ({ index }, service) => index.upsertService(service),
+    remove: ({ index }, service) => index.removeService(service.namespace, service.name),
+    keys: ({ index }) => index.serviceKeys(),
+    removeKey: ({ index }, key) => index.removeService(...splitKey(key)),
   }),
   watchedKind({
     resource: 'nodes',
     path: '/api/v1/nodes',
     list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listNode(),
     project: projectNode,
-    upsert: (index, node) => index.upsertNode(node),
-    remove: (index, node) => index.removeNode(node.name),
-    keys: (index) => index.nodeNames(),
-    removeKey: (index, key) => index.removeNode(key),
+    upsert: ({ index }, node) => index.upsertNode(node),
+    remove: ({ index }, node) => index.removeNode(node.name),
+    keys: ({ index }) => index.nodeNames(),
+    removeKey: ({ index }, key) => index.removeNode(key),
   }),
   watchedKind({
     resource: 'namespaces',
     path: '/api/v1/namespaces',
     list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listNamespace(),
     project: projectNamespace,
-    upsert: (index, namespace) => index.upsertNamespace(namespace),
-    remove: (index, namespace) => index.removeNamespace(namespace.name),
-    keys: (index) => index.namespaceNames(),
-    removeKey: (index, key) => index.removeNamespace(key),
+    upsert: ({ index, policies }, namespace) => {
+      index.upsertNamespace(namespace);
+      policies.upsertNamespace(namespace.name, namespace.labels);
+    },
+    remove: ({ index, policies }, namespace) => {
+      index.removeNamespace(namespace.name);
+      policies.removeNamespace(namespace.name);
+    },
+    keys: ({ index }) => index.namespaceNames(),
+    removeKey: ({ index, policies }, key) => {
+      index.removeNamespace(key);
+      policies.removeNamespace(key);
+    },
   }),
 ];
+
+export const WATCHED_KINDS: readonly WatchedKind[] = [...CLUSTER_KINDS, ...POLICY_KINDS];
 
 /** What the view knows about one kind's informer. */
 interface ResourceState {
@@ -197,16 +372,26 @@ interface ResourceState {
   informer: k8s.ListWatch<k8s.KubernetesObject> | undefined;
   synced: boolean;
   absent: boolean;
+  /** A policy kind the view may not list: not watched, and no live policy context (it would be wrong). */
+  forbidden: boolean;
   lastActivity: number;
   backoffMs: number;
   restartTimer: NodeJS.Timeout | undefined;
   /** Failed since its last successful list: repeats are logged at debug, so an outage is not a flood. */
   failing: boolean;
   readonly errors: Map<WatchErrorReason, number>;
+  /** Policy kinds: the resourceVersion of every object seen, valid or not, to tell created from updated. */
+  readonly versions: Map<string, string>;
+  /** Objects that did not parse, by key, at the version last counted: each is logged once. */
+  readonly invalid: Map<string, string>;
 }
 
 export class LiveClusterView implements ClusterView {
   private readonly index = new ClusterIndex();
+  private readonly stores: LiveStores;
+  private readonly policyContext: LivePolicyContext;
+  /** `kind`, `namespace` and `change`, joined by NUL, to a count. */
+  private readonly policyChangeCounts = new Map<string, number>();
   private readonly states: ResourceState[];
   private readonly watchdogMs: number;
   private readonly watchTimeoutSeconds: number;
@@ -232,12 +417,29 @@ export class LiveClusterView implements ClusterView {
       informer: undefined,
       synced: false,
       absent: false,
+      forbidden: false,
       lastActivity: 0,
       backoffMs: this.backoffMinMs,
       restartTimer: undefined,
       failing: false,
       errors: new Map(),
+      versions: new Map(),
+      invalid: new Map(),
     }));
+    this.stores = { index: this.index, podPrefixes: new PodsByPrefix(), policies: new LivePolicyStore() };
+    this.policyContext = new LivePolicyContext(
+      this.stores.policies,
+      {
+        podByIp: (ip) => this.index.podByIp(ip),
+        podByName: (namespace, name) => this.index.podByName(namespace, name),
+        podByPrefix: (namespace, prefix) => this.stores.podPrefixes.podFor(namespace, prefix),
+      },
+      {
+        logger: this.logger,
+        debounceMs: options.policyDebounceMs ?? DEFAULT_POLICY_DEBOUNCE_MS,
+        ready: () => this.synced() && !this.states.some((state) => state.forbidden),
+      },
+    );
   }
 
   /** A view of the cluster that KUBECONFIG, ~/.kube/config or the pod's service account names. */
@@ -259,16 +461,19 @@ export class LiveClusterView implements ClusterView {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.watchdog);
+    this.policyContext.stop();
     await Promise.all(this.states.map((state) => this.retire(state)));
   }
 
   synced(): boolean {
-    return this.states.every((state) => state.synced || state.absent);
+    return this.states.every((state) => state.synced || state.absent || state.forbidden);
   }
 
   /** Why the view is not synced yet, for /readyz; undefined once it is. */
   notSyncedReason(): string | undefined {
-    const waiting = this.states.filter((state) => !state.synced && !state.absent).map((state) => state.kind.resource);
+    const waiting = this.states
+      .filter((state) => !state.synced && !state.absent && !state.forbidden)
+      .map((state) => state.kind.resource);
     return waiting.length === 0 ? undefined : `kubernetes ${waiting.join(', ')} not listed yet`;
   }
 
@@ -278,13 +483,33 @@ export class LiveClusterView implements ClusterView {
       .map((state) => ({
         resource: state.kind.resource,
         synced: state.synced,
-        objects: state.kind.keys(this.index).length,
+        objects: state.kind.keys(this.stores).length,
         errors: state.errors,
       }));
   }
 
-  podByIp(ip: string): PodProjection | undefined {
-    return this.index.podByIp(ip);
+  /**
+   * The policy engine over the live policies and the pods behind flow endpoints; undefined until every kind is
+   * listed. Read it per flow: the engine behind it is rebuilt when policies or namespaces' labels change.
+   */
+  livePolicyContext(): PolicyContext | undefined {
+    return this.policyContext.current();
+  }
+
+  /** Engines built so far (the first included). */
+  get policyEngineBuilds(): number {
+    return this.policyContext.builds;
+  }
+
+  policyChanges(): PolicyChangeCount[] {
+    return [...this.policyChangeCounts].map(([key, count]) => {
+      const [kind, namespace, change] = key.split('\u0000') as [string, string, PolicyChange];
+      return { kind, namespace, change, count };
+    });
+  }
+
+  podByIp(ip: string, atSeconds?: number): PodProjection | undefined {
+    return this.index.podByIp(ip, atSeconds);
   }
 
   podByName(namespace: string, name: string): PodProjection | undefined {
@@ -342,12 +567,14 @@ export class LiveClusterView implements ClusterView {
     });
     const informer = new k8s.ListWatch<k8s.KubernetesObject>(kind.path, watch, listAndReconcile, false);
     const apply = (object: k8s.KubernetesObject): void => {
-      if (current()) kind.upsert(this.index, object);
+      if (current()) this.applyObject(state, object);
     };
     informer.on(k8s.ADD, apply);
     informer.on(k8s.UPDATE, apply);
     informer.on(k8s.DELETE, (object) => {
-      if (current()) kind.remove(this.index, object);
+      if (!current()) return;
+      kind.remove(this.stores, object);
+      this.forget(state, keyOf(object));
     });
     informer.on(k8s.CONNECT, touch);
     informer.on(k8s.ERROR, (error: unknown) => {
@@ -360,11 +587,58 @@ export class LiveClusterView implements ClusterView {
     });
   }
 
-  /** A (re)list replaces what the index holds for the kind: objects deleted meanwhile go too. */
+  /** A (re)list replaces what the stores hold for the kind: objects deleted meanwhile go too. */
   private reconcile(state: ResourceState, items: readonly k8s.KubernetesObject[]): void {
     const listed = new Set(items.map(keyOf));
-    for (const key of state.kind.keys(this.index)) if (!listed.has(key)) state.kind.removeKey(this.index, key);
-    for (const item of items) state.kind.upsert(this.index, item);
+    for (const key of state.kind.keys(this.stores)) if (!listed.has(key)) state.kind.removeKey(this.stores, key);
+    for (const key of [...state.versions.keys()]) if (!listed.has(key)) this.forget(state, key);
+    for (const item of items) this.applyObject(state, item);
+  }
+
+  private applyObject(state: ResourceState, object: k8s.KubernetesObject): void {
+    const { kind } = state;
+    kind.upsert(this.stores, object);
+    if (kind.changeKind === undefined) return;
+    const key = keyOf(object);
+    const version = object.metadata?.resourceVersion ?? '';
+    const known = state.versions.get(key);
+    state.versions.set(key, version);
+    // The first list is the state the view starts from, not a change; relists after it count what changed meanwhile.
+    if (state.synced && known !== version) {
+      const namespace = object.metadata?.namespace ?? '';
+      this.countPolicyChange(kind.changeKind, namespace, known === undefined ? 'created' : 'updated');
+    }
+    const problem = kind.problemOf?.(object);
+    if (problem === undefined) {
+      state.invalid.delete(key);
+      return;
+    }
+    // Each version of an invalid object is counted once (a relist sees it again); the object is logged once, until
+    // it parses or goes.
+    const counted = state.invalid.get(key);
+    if (counted === version) return;
+    state.invalid.set(key, version);
+    this.countError(state, 'invalid_object');
+    if (counted === undefined) {
+      this.logger.log('warn', 'kubernetes policy object skipped', {
+        resource: kind.resource,
+        object: key,
+        error: problem,
+      });
+    }
+  }
+
+  /** An object is gone (deleted, or missing from a relist). */
+  private forget(state: ResourceState, key: string): void {
+    state.invalid.delete(key);
+    if (state.kind.changeKind === undefined || !state.versions.delete(key)) return;
+    const namespace = key.includes('/') ? splitKey(key)[0] : '';
+    this.countPolicyChange(state.kind.changeKind, namespace, 'deleted');
+  }
+
+  private countPolicyChange(kind: string, namespace: string, change: PolicyChange): void {
+    const key = `${kind}\u0000${namespace}\u0000${change}`;
+    this.policyChangeCounts.set(key, (this.policyChangeCounts.get(key) ?? 0) + 1);
   }
 
   private failed(state: ResourceState, error: unknown): void {
@@ -376,6 +650,22 @@ export class LiveClusterView implements ClusterView {
         resource: state.kind.resource,
         path: state.kind.path,
       });
+      return;
+    }
+    // Clusters whose role for the exporter predates policy support: the view serves without policy rather than
+    // never becoming ready. Without every policy kind the engine's answers would be wrong, so there are none.
+    if (status === 403 && !state.synced && state.kind.changeKind !== undefined) {
+      state.forbidden = true;
+      this.countError(state, 'unauthorized');
+      this.logger.log(
+        'warn',
+        'kubernetes policy API forbidden; not watching it, and no policy attribution from the cluster',
+        {
+          resource: state.kind.resource,
+          path: state.kind.path,
+          error: messageOf(error),
+        },
+      );
       return;
     }
     const reason = reasonOf(error, status);

@@ -28,6 +28,8 @@ export interface PodProjection {
   /** Shared between pods with equal labels: never mutate. */
   labels: Readonly<Record<string, string>>;
   ips: string[];
+  /** For named ports in policies. Shared between pods with equal ports: never mutate. */
+  containerPorts: readonly ContainerPortProjection[];
   hostNetwork: boolean;
   /** Running or Pending: its IPs are its own. Succeeded and Failed pods keep an IP the network may reuse. */
   active: boolean;
@@ -36,6 +38,13 @@ export interface PodProjection {
   /** etcd's revision at the pod's last change, as a number (0 when not numeric): resource versions are opaque. */
   resourceVersion: number;
   owner: OwnerRef | undefined;
+}
+
+export interface ContainerPortProjection {
+  /** Empty when the port is not named. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
 }
 
 export interface OwnerProjection {
@@ -109,6 +118,8 @@ class InternTable<T> {
 const NAMESPACES = new InternTable<string>();
 const LABEL_SETS = new InternTable<Readonly<Record<string, string>>>();
 const OWNERS = new InternTable<OwnerRef>();
+const PORT_LISTS = new InternTable<readonly ContainerPortProjection[]>();
+const NO_PORTS: readonly ContainerPortProjection[] = Object.freeze([]);
 
 function intern(text: string): string {
   return NAMESPACES.get(text, text);
@@ -133,6 +144,7 @@ export function projectPod(object: unknown): PodProjection {
     uid: stringField(metadata, 'uid'),
     labels: internLabels(stringMap(metadata['labels'])),
     ips: podIps(status),
+    containerPorts: containerPorts(spec),
     hostNetwork: spec['hostNetwork'] === true,
     active: phase !== 'Succeeded' && phase !== 'Failed',
     createdAt: timestamp(metadata['creationTimestamp']),
@@ -172,6 +184,29 @@ function podIps(status: Record<string, unknown>): string[] {
     for (const entry of status['podIPs']) if (isRecord(entry) && typeof entry['ip'] === 'string') ips.add(entry['ip']);
   }
   return [...ips];
+}
+
+/** The ports of every container and init container; entries that are not valid ports are left out. */
+function containerPorts(spec: Record<string, unknown>): readonly ContainerPortProjection[] {
+  const ports: ContainerPortProjection[] = [];
+  for (const field of ['initContainers', 'containers']) {
+    const containers = spec[field];
+    if (!Array.isArray(containers)) continue;
+    for (const container of containers) {
+      const entries = isRecord(container) ? container['ports'] : undefined;
+      if (!Array.isArray(entries)) continue;
+      for (const entry of entries) {
+        if (!isRecord(entry)) continue;
+        const port = entry['containerPort'];
+        const protocol = entry['protocol'] ?? 'TCP';
+        if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) continue;
+        if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') continue;
+        ports.push({ name: stringField(entry, 'name'), port, protocol });
+      }
+    }
+  }
+  if (ports.length === 0) return NO_PORTS;
+  return PORT_LISTS.get(JSON.stringify(ports), Object.freeze(ports));
 }
 
 function revision(resourceVersion: string): number {

@@ -27,7 +27,8 @@ export type { OwnerRef, PodProjection, WorkloadRef } from './projections';
 const KEPT_KINDS = new Set(['Pod', 'ReplicaSet', 'Job', 'Service', 'Node']);
 
 export class StaticClusterView implements ClusterView {
-  private readonly index = new ClusterIndex();
+  // A file is one instant: it cannot tell when an IP changed hands, so it keeps no history of IPs.
+  private readonly index = new ClusterIndex({ ipHistory: false });
 
   static fromFile(path: string): StaticClusterView {
     return StaticClusterView.fromDocuments(readResourcesFile(path));
@@ -81,8 +82,8 @@ export class StaticClusterView implements ClusterView {
     return true;
   }
 
-  podByIp(ip: string): PodProjection | undefined {
-    return this.index.podByIp(ip);
+  podByIp(ip: string, atSeconds?: number): PodProjection | undefined {
+    return this.index.podByIp(ip, atSeconds);
   }
 
   podByName(namespace: string, name: string): PodProjection | undefined {

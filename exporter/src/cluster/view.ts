@@ -5,7 +5,12 @@
 import type { PodProjection, ServiceRef, WorkloadRef } from './projections';
 
 export interface ClusterView {
-  podByIp(ip: string): PodProjection | undefined;
+  /**
+   * The pod with an IP: now, or with a time (unix seconds; 0 or none means now) the pod that held it then,
+   * so that a flow older than an IP's reuse is not credited to the pod that has the IP today. A view
+   * without history answers for now at every time.
+   */
+  podByIp(ip: string, atSeconds?: number): PodProjection | undefined;
   podByName(namespace: string, name: string): PodProjection | undefined;
   /** The top controller of a pod: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob. */
   workloadOf(pod: PodProjection): WorkloadRef;

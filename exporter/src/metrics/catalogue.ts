@@ -247,6 +247,12 @@ export const SELF_FAMILIES = {
     type: 'counter',
     labels: [],
   },
+  policyChanges: {
+    name: 'flowlens_policy_changes_total',
+    help: 'Policy objects created, updated or deleted in the cluster since the live view started (its first list excluded), per kind (Calico kinds prefixed projectcalico.org/), namespace (empty for cluster-wide kinds) and change.',
+    type: 'counter',
+    labels: ['kind', 'namespace', 'change'],
+  },
   policyAttributed: {
     name: 'flowlens_policy_attributed_total',
     help: 'Flows whose input named no deciding policy and that took the policy engine’s answer.',
@@ -305,7 +311,7 @@ export const SELF_FAMILIES = {
   },
   k8sWatchErrors: {
     name: 'flowlens_k8s_watch_errors_total',
-    help: 'Failed or restarted lists and watches of the live cluster view, per resource and reason (connection, expired, stalled, unauthorized, server_error, client_error, other).',
+    help: 'Failed or restarted lists and watches of the live cluster view, and objects it skipped, per resource and reason (connection, expired, stalled, unauthorized, server_error, client_error, invalid_object, other).',
     type: 'counter',
     labels: ['resource', 'reason'],
   },

@@ -59,6 +59,7 @@ export class SelfMetrics {
   readonly k8sObjects = new LabelledValues(SELF_FAMILIES.k8sObjects);
   readonly policyMismatch = new LabelledValues(SELF_FAMILIES.policyMismatch);
   readonly policyAttributed = new LabelledValues(SELF_FAMILIES.policyAttributed);
+  readonly policyChanges = new LabelledValues(SELF_FAMILIES.policyChanges);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
@@ -81,6 +82,7 @@ export class SelfMetrics {
       this.k8sObjects,
       this.policyMismatch,
       this.policyAttributed,
+      this.policyChanges,
       this.buildInfo,
       this.processCpu,
       this.processMemory,
