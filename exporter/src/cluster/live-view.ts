@@ -430,7 +430,7 @@ export class LiveClusterView implements ClusterView {
     this.policyContext = new LivePolicyContext(
       this.stores.policies,
       {
-        podByIp: (ip) => this.index.podByIp(ip),
+        podByIp: (ip, atSeconds) => this.index.podByIp(ip, atSeconds),
         podByName: (namespace, name) => this.index.podByName(namespace, name),
         podByPrefix: (namespace, prefix) => this.stores.podPrefixes.podFor(namespace, prefix),
       },

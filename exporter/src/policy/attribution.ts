@@ -11,14 +11,18 @@
 import { decidingHit } from '../sources/calico-policy';
 import type { Endpoint, FlowRecord } from '../model/flow';
 import type { Enricher } from '../pipeline/enrich';
+import { recordTime } from '../cluster/enricher';
 import type { DirectionOutcome, EngineEndpoint, UnifiedPolicyEngine } from './engine';
 import type { PodInfo } from './kubernetes';
 
 /** What the stage needs of the cluster: the engine over the current policies and a way to find pods. */
 export interface PolicyContext {
   readonly engine: UnifiedPolicyEngine;
-  /** The pod behind a flow endpoint (by pod name, Calico's aggregated pod prefix, or IP), if the view knows it. */
-  podFor(endpoint: Endpoint): PodInfo | undefined;
+  /**
+   * The pod behind a flow endpoint (by pod name, Calico's aggregated pod prefix, or IP), if the view knows it;
+   * `atSeconds` is the flow's time, for views that remember which pod held a reused IP when.
+   */
+  podFor(endpoint: Endpoint, atSeconds?: number): PodInfo | undefined;
 }
 
 export interface AttributionCounters {
@@ -58,8 +62,9 @@ export class PolicyAttribution implements Enricher {
   }
 
   private evaluate(record: FlowRecord, context: PolicyContext): DirectionOutcome | undefined {
-    const source = engineEndpoint(record.source, context);
-    const destination = engineEndpoint(record.destination, context);
+    const atSeconds = recordTime(record);
+    const source = engineEndpoint(record.source, context, atSeconds);
+    const destination = engineEndpoint(record.destination, context, atSeconds);
     if (source === undefined || destination === undefined) return undefined;
     const verdict = context.engine.evaluate({
       source,
@@ -71,9 +76,9 @@ export class PolicyAttribution implements Enricher {
   }
 }
 
-function engineEndpoint(endpoint: Endpoint, context: PolicyContext): EngineEndpoint | undefined {
+function engineEndpoint(endpoint: Endpoint, context: PolicyContext, atSeconds: number): EngineEndpoint | undefined {
   if (endpoint.kind === 'pod' || (endpoint.kind === 'unknown' && endpoint.ip !== '')) {
-    const pod = context.podFor(endpoint);
+    const pod = context.podFor(endpoint, atSeconds);
     if (pod !== undefined) return endpoint.ip === '' ? { kind: 'pod', pod } : { kind: 'pod', pod, ip: endpoint.ip };
     return undefined;
   }

@@ -20,13 +20,13 @@ export class PodDirectory {
     }
   }
 
+  /** By name when the source named the pod (an IP can mislead once reused), else by IP. A file has no history. */
   podFor(endpoint: Endpoint): PodInfo | undefined {
-    if (endpoint.ip !== '') {
-      const pod = this.byIp.get(endpoint.ip);
-      if (pod !== undefined) return pod;
+    if (endpoint.pod !== '') {
+      const key = `${endpoint.namespace}/${endpoint.pod}`;
+      const named = endpoint.pod.endsWith('-*') ? this.byPrefix.get(key) : this.byName.get(key);
+      if (named !== undefined) return named;
     }
-    if (endpoint.pod === '') return undefined;
-    const key = `${endpoint.namespace}/${endpoint.pod}`;
-    return endpoint.pod.endsWith('-*') ? this.byPrefix.get(key) : this.byName.get(key);
+    return endpoint.ip === '' ? undefined : this.byIp.get(endpoint.ip);
   }
 }

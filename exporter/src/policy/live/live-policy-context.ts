@@ -14,7 +14,8 @@ import type { LivePolicyStore } from './policy-store';
 
 /** Where the live pods are found: by IP, by namespace and name, by Calico's aggregated prefix (`web-5f6d7c8b9d-*`). */
 export interface LivePods {
-  podByIp(ip: string): PodInfo | undefined;
+  /** `atSeconds`: the pod that held the IP then (a reused IP must not move old flows to a new pod). */
+  podByIp(ip: string, atSeconds?: number): PodInfo | undefined;
   podByName(namespace: string, name: string): PodInfo | undefined;
   podByPrefix(namespace: string, prefix: string): PodInfo | undefined;
 }
@@ -52,7 +53,7 @@ export class LivePolicyContext {
     const engine = new UnifiedPolicyEngine(this.store.engineSnapshot());
     this.builds++;
     this.engine = engine;
-    this.context = { engine, podFor: (endpoint) => this.podFor(endpoint) };
+    this.context = { engine, podFor: (endpoint, atSeconds) => this.podFor(endpoint, atSeconds) };
     return this.context;
   }
 
@@ -62,15 +63,15 @@ export class LivePolicyContext {
     this.timer = undefined;
   }
 
-  private podFor(endpoint: Endpoint): PodInfo | undefined {
-    if (endpoint.ip !== '') {
-      const pod = this.pods.podByIp(endpoint.ip);
-      if (pod !== undefined) return pod;
+  /** By name when the source named the pod (an IP can mislead once reused), else by IP at the flow's time. */
+  private podFor(endpoint: Endpoint, atSeconds?: number): PodInfo | undefined {
+    if (endpoint.pod !== '') {
+      const named = endpoint.pod.endsWith('-*')
+        ? this.pods.podByPrefix(endpoint.namespace, endpoint.pod)
+        : this.pods.podByName(endpoint.namespace, endpoint.pod);
+      if (named !== undefined) return named;
     }
-    if (endpoint.pod === '') return undefined;
-    return endpoint.pod.endsWith('-*')
-      ? this.pods.podByPrefix(endpoint.namespace, endpoint.pod)
-      : this.pods.podByName(endpoint.namespace, endpoint.pod);
+    return endpoint.ip === '' ? undefined : this.pods.podByIp(endpoint.ip, atSeconds);
   }
 
   /** Before the first engine there is nothing to rebuild: it is built from the state of the moment it is asked for. */
