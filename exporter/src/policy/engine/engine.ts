@@ -19,6 +19,7 @@ import type {
 } from '../calico/model';
 import { type IpAddress, cidrContains, parseIp } from '../kubernetes/cidr';
 import { selectorMatches } from '../kubernetes/label-selector';
+import { peerMatchesEndpoint, portsMatchConnection } from '../kubernetes/evaluate';
 import type {
   AdminNetworkPolicy,
   AdminRule,
@@ -363,39 +364,16 @@ function calicoRuleMatches(rule: CalicoRule, traffic: Traffic, policyNamespace: 
 }
 
 function kubernetesPeerMatches(peer: Peer, end: ResolvedEndpoint): boolean {
-  switch (peer.kind) {
-    case 'pods': {
-      const { pod } = end;
-      return (
-        pod !== undefined &&
-        (peer.namespace === undefined || peer.namespace === pod.namespace) &&
-        selectorMatches(peer.namespaces, end.kubernetesNamespaceLabels) &&
-        selectorMatches(peer.pods, pod.labels)
-      );
-    }
-    case 'ip':
-      return end.ips.some((ip) =>
-        peer.blocks.some(
-          (block) => cidrContains(block.cidr, ip) && !block.except.some((excluded) => cidrContains(excluded, ip)),
-        ),
-      );
-    case 'unmatched':
-      return false;
-  }
+  return peerMatchesEndpoint(peer, end.pod, end.kubernetesNamespaceLabels, end.ips);
 }
 
 function kubernetesPortsMatch(ports: PortList, traffic: Traffic): boolean {
-  if (ports === undefined) return true;
-  const { destinationPort: port, kubernetesProtocol: protocol } = traffic;
-  if (port === undefined || protocol === undefined) return false;
-  return ports.some((matcher) => {
-    if (matcher.kind === 'range') return matcher.protocol === protocol && port >= matcher.start && port <= matcher.end;
-    if (matcher.protocol !== undefined && matcher.protocol !== protocol) return false;
-    return traffic.destination.containerPorts.some(
-      (containerPort) =>
-        containerPort.name === matcher.name && containerPort.port === port && containerPort.protocol === protocol,
-    );
-  });
+  return portsMatchConnection(
+    ports,
+    traffic.destinationPort,
+    traffic.kubernetesProtocol,
+    traffic.destination.containerPorts,
+  );
 }
 
 function kubernetesRule(

@@ -352,18 +352,29 @@ function ruleMatches(rule: CompiledRule, peer: ResolvedEndpoint, traffic: Traffi
 }
 
 function peerMatches(peer: Peer, endpoint: ResolvedEndpoint): boolean {
+  return peerMatchesEndpoint(peer, endpoint.pod, endpoint.namespaceLabels, endpoint.ips);
+}
+
+/**
+ * Whether a NetworkPolicy peer matches an endpoint: a pod (with its namespace's labels) or only addresses.
+ * Shared with the unified engine, so both evaluate Kubernetes peers the same way.
+ */
+export function peerMatchesEndpoint(
+  peer: Peer,
+  pod: PodInfo | undefined,
+  namespaceLabels: Labels,
+  ips: readonly IpAddress[],
+): boolean {
   switch (peer.kind) {
-    case 'pods': {
-      const { pod } = endpoint;
+    case 'pods':
       return (
         pod !== undefined &&
         (peer.namespace === undefined || peer.namespace === pod.namespace) &&
-        selectorMatches(peer.namespaces, endpoint.namespaceLabels) &&
+        selectorMatches(peer.namespaces, namespaceLabels) &&
         selectorMatches(peer.pods, pod.labels)
       );
-    }
     case 'ip':
-      return endpoint.ips.some((ip) =>
+      return ips.some((ip) =>
         peer.blocks.some(
           (block) => cidrContains(block.cidr, ip) && !block.except.some((excluded) => cidrContains(excluded, ip)),
         ),
@@ -374,15 +385,26 @@ function peerMatches(peer: Peer, endpoint: ResolvedEndpoint): boolean {
 }
 
 function portsMatch(ports: PortList, traffic: Traffic): boolean {
+  return portsMatchConnection(ports, traffic.port, traffic.protocol, traffic.destinationPorts);
+}
+
+/**
+ * Whether a rule's port list admits a connection; a named port means the destination pod's container port
+ * of that name, in both directions. Shared with the unified engine.
+ */
+export function portsMatchConnection(
+  ports: PortList,
+  port: number | undefined,
+  protocol: Protocol | undefined,
+  destinationPorts: readonly ContainerPort[],
+): boolean {
   if (ports === undefined) return true;
-  const { port, protocol } = traffic;
   if (port === undefined || protocol === undefined) return false;
   for (const matcher of ports) {
     if (matcher.kind === 'range') {
       if (matcher.protocol === protocol && port >= matcher.start && port <= matcher.end) return true;
     } else if (matcher.protocol === undefined || matcher.protocol === protocol) {
-      // A named port means the destination pod's container port of that name, in both directions.
-      for (const containerPort of traffic.destinationPorts) {
+      for (const containerPort of destinationPorts) {
         if (containerPort.name === matcher.name && containerPort.port === port && containerPort.protocol === protocol) {
           return true;
         }
