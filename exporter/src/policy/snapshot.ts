@@ -17,12 +17,66 @@ import {
 } from './kubernetes';
 import {
   parseCalicoObject,
+  type CalicoObject,
   type CalicoPolicy,
   type NetworkSet,
   type StagedKubernetesNetworkPolicy,
   type Tier,
 } from './calico';
 import type { EngineSnapshot, ServiceAccountInfo } from './engine';
+
+/** One parsed policy object: a Kubernetes policy kind or any Calico kind. */
+export type PolicyObject = NetworkPolicy | AdminNetworkPolicy | BaselineAdminNetworkPolicy | CalicoObject;
+
+/** Sorts parsed policy objects into the engine's snapshot, for the static file and the live view alike. */
+export function engineSnapshotOf(
+  namespaces: readonly NamespaceInfo[],
+  policies: Iterable<PolicyObject>,
+  serviceAccounts: readonly ServiceAccountInfo[] = [],
+): EngineSnapshot {
+  const tiers: Tier[] = [];
+  const calicoPolicies: CalicoPolicy[] = [];
+  const stagedKubernetesPolicies: StagedKubernetesNetworkPolicy[] = [];
+  const networkSets: NetworkSet[] = [];
+  const networkPolicies: NetworkPolicy[] = [];
+  const adminNetworkPolicies: AdminNetworkPolicy[] = [];
+  const baselineAdminNetworkPolicies: BaselineAdminNetworkPolicy[] = [];
+  for (const policy of policies) {
+    switch (policy.kind) {
+      case 'Tier':
+        tiers.push(policy);
+        break;
+      case 'StagedKubernetesNetworkPolicy':
+        stagedKubernetesPolicies.push(policy);
+        break;
+      case 'NetworkSet':
+      case 'GlobalNetworkSet':
+        networkSets.push(policy);
+        break;
+      case 'AdminNetworkPolicy':
+        adminNetworkPolicies.push(policy);
+        break;
+      case 'BaselineAdminNetworkPolicy':
+        baselineAdminNetworkPolicies.push(policy);
+        break;
+      default:
+        // Kubernetes' NetworkPolicy and Calico's share the kind name; only Calico's has a tier.
+        if ('tier' in policy) calicoPolicies.push(policy);
+        else networkPolicies.push(policy);
+    }
+  }
+  return {
+    namespaces,
+    serviceAccounts,
+    tiers,
+    calicoPolicies,
+    stagedKubernetesPolicies,
+    networkSets,
+    networkPolicies,
+    adminNetworkPolicies,
+    baselineAdminNetworkPolicies,
+  };
+}
 
 export interface PolicySnapshot {
   readonly engine: EngineSnapshot;
@@ -56,13 +110,7 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
   const namespaces: NamespaceInfo[] = [];
   const pods: PodInfo[] = [];
   const serviceAccounts: ServiceAccountInfo[] = [];
-  const networkPolicies: NetworkPolicy[] = [];
-  const adminNetworkPolicies: AdminNetworkPolicy[] = [];
-  const baselineAdminNetworkPolicies: BaselineAdminNetworkPolicy[] = [];
-  const tiers: Tier[] = [];
-  const calicoPolicies: CalicoPolicy[] = [];
-  const stagedKubernetesPolicies: StagedKubernetesNetworkPolicy[] = [];
-  const networkSets: NetworkSet[] = [];
+  const policies: PolicyObject[] = [];
   const problems: string[] = [];
 
   const add = (object: unknown): void => {
@@ -74,11 +122,7 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
     }
     try {
       if (isCalicoObject(object)) {
-        const parsed = parseCalicoObject(object);
-        if (parsed.kind === 'Tier') tiers.push(parsed);
-        else if (parsed.kind === 'StagedKubernetesNetworkPolicy') stagedKubernetesPolicies.push(parsed);
-        else if ('nets' in parsed) networkSets.push(parsed);
-        else calicoPolicies.push(parsed);
+        policies.push(parseCalicoObject(object));
         return;
       }
       switch (kind) {
@@ -101,13 +145,13 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
           break;
         }
         case 'NetworkPolicy':
-          networkPolicies.push(parseNetworkPolicy(object));
+          policies.push(parseNetworkPolicy(object));
           break;
         case 'AdminNetworkPolicy':
-          adminNetworkPolicies.push(parseAdminNetworkPolicy(object));
+          policies.push(parseAdminNetworkPolicy(object));
           break;
         case 'BaselineAdminNetworkPolicy':
-          baselineAdminNetworkPolicies.push(parseBaselineAdminNetworkPolicy(object));
+          policies.push(parseBaselineAdminNetworkPolicy(object));
           break;
       }
     } catch (error) {
@@ -123,19 +167,5 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
     known.add(pod.namespace);
     namespaces.push({ name: pod.namespace, labels: { 'kubernetes.io/metadata.name': pod.namespace } });
   }
-  return {
-    engine: {
-      namespaces,
-      serviceAccounts,
-      tiers,
-      calicoPolicies,
-      stagedKubernetesPolicies,
-      networkSets,
-      networkPolicies,
-      adminNetworkPolicies,
-      baselineAdminNetworkPolicies,
-    },
-    pods,
-    problems,
-  };
+  return { engine: engineSnapshotOf(namespaces, policies, serviceAccounts), pods, problems };
 }

@@ -3,18 +3,12 @@
  * resource and `namespace/name`, and the namespaces' labels (namespace selectors read them). It tells a
  * listener when something the engine's snapshot is built from has changed, and builds that snapshot.
  */
-import type { CalicoObject, CalicoPolicy, NetworkSet, StagedKubernetesNetworkPolicy, Tier } from '../calico';
 import type { EngineSnapshot } from '../engine';
-import type {
-  AdminNetworkPolicy,
-  BaselineAdminNetworkPolicy,
-  Labels,
-  NamespaceInfo,
-  NetworkPolicy,
-} from '../kubernetes';
+import type { Labels, NamespaceInfo } from '../kubernetes';
+import { engineSnapshotOf, type PolicyObject } from '../snapshot';
 
 /** One parsed policy object: a Kubernetes policy kind or any Calico kind. */
-export type LivePolicyObject = NetworkPolicy | AdminNetworkPolicy | BaselineAdminNetworkPolicy | CalicoObject;
+export type LivePolicyObject = PolicyObject;
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -66,49 +60,11 @@ export class LivePolicyStore {
     for (const [name, labels] of this.namespaces) {
       namespaces.push({ name, labels: { [NAMESPACE_NAME_LABEL]: name, ...labels } });
     }
-    const tiers: Tier[] = [];
-    const calicoPolicies: CalicoPolicy[] = [];
-    const stagedKubernetesPolicies: StagedKubernetesNetworkPolicy[] = [];
-    const networkSets: NetworkSet[] = [];
-    const networkPolicies: NetworkPolicy[] = [];
-    const adminNetworkPolicies: AdminNetworkPolicy[] = [];
-    const baselineAdminNetworkPolicies: BaselineAdminNetworkPolicy[] = [];
-    for (const objects of this.resources.values()) {
-      for (const policy of objects.values()) {
-        switch (policy.kind) {
-          case 'Tier':
-            tiers.push(policy);
-            break;
-          case 'StagedKubernetesNetworkPolicy':
-            stagedKubernetesPolicies.push(policy);
-            break;
-          case 'NetworkSet':
-          case 'GlobalNetworkSet':
-            networkSets.push(policy);
-            break;
-          case 'AdminNetworkPolicy':
-            adminNetworkPolicies.push(policy);
-            break;
-          case 'BaselineAdminNetworkPolicy':
-            baselineAdminNetworkPolicies.push(policy);
-            break;
-          default:
-            // Kubernetes' NetworkPolicy and Calico's share the kind name; only Calico's has a tier.
-            if ('tier' in policy) calicoPolicies.push(policy);
-            else networkPolicies.push(policy);
-        }
-      }
-    }
-    return {
-      namespaces,
-      tiers,
-      calicoPolicies,
-      stagedKubernetesPolicies,
-      networkSets,
-      networkPolicies,
-      adminNetworkPolicies,
-      baselineAdminNetworkPolicies,
-    };
+    return engineSnapshotOf(namespaces, this.allPolicies());
+  }
+
+  private *allPolicies(): Iterable<LivePolicyObject> {
+    for (const objects of this.resources.values()) yield* objects.values();
   }
 
   private changed(): void {
