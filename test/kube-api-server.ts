@@ -48,6 +48,8 @@ export interface KubeObject {
   };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
+  /** EndpointSlices keep their endpoints at the top level. */
+  endpoints?: Record<string, unknown>[];
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -86,8 +88,10 @@ const COLLECTIONS: readonly [string, string, string][] = [
   ['/api/v1/services', 'Service', 'v1'],
   ['/api/v1/nodes', 'Node', 'v1'],
   ['/api/v1/namespaces', 'Namespace', 'v1'],
+  ['/api/v1/serviceaccounts', 'ServiceAccount', 'v1'],
   ['/apis/apps/v1/replicasets', 'ReplicaSet', 'apps/v1'],
   ['/apis/batch/v1/jobs', 'Job', 'batch/v1'],
+  ['/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSlice', 'discovery.k8s.io/v1'],
   ['/apis/networking.k8s.io/v1/networkpolicies', 'NetworkPolicy', 'networking.k8s.io/v1'],
   [
     '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
@@ -347,7 +351,12 @@ export class FakeKubeApiServer {
       apiVersion: collection.apiVersion,
       metadata: { resourceVersion: String(this.revision) },
       // Items of a list carry no kind or apiVersion, as the real server sends them.
-      items: [...collection.objects.values()].map(({ metadata, spec, status }) => ({ metadata, spec, status })),
+      items: [...collection.objects.values()].map(({ metadata, spec, status, endpoints }) => ({
+        metadata,
+        spec,
+        status,
+        endpoints,
+      })),
     };
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body));

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { LiveClusterView, type PolicyChangeCount } from '@flowlens/exporter/dist/src/cluster/live-view';
-import { emptyEndpoint } from '@flowlens/exporter/dist/src/model/flow';
+import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '@flowlens/exporter/dist/src/model/flow';
+import { PolicyAttribution } from '@flowlens/exporter/dist/src/policy/attribution';
 import { MemoryLogger } from '@flowlens/exporter/dist/src/log';
 import { FakeKubeApiServer, type KubeObject } from './kube-api-server';
 import { makeTempDir, removeDir, waitFor } from './support';
@@ -187,6 +188,66 @@ describe('the live policy context', () => {
       { namespace: '', change: 'created', count: 1 },
     ]);
     assert.deepEqual(changes(view, 'projectcalico.org/Tier'), [{ namespace: '', change: 'created', count: 1 }]);
+  });
+
+  test("a Calico rule on service accounts reads the pod's account and the account's watched labels", async () => {
+    const ACCOUNTS = '/api/v1/serviceaccounts';
+    const { server, view } = await setUp((fake) => {
+      fake.apply(PODS, {
+        ...pod('web-6b8d9f7c5-qwrtz', WEB_IP, { app: 'web' }),
+        spec: { serviceAccountName: 'web-sa' },
+      });
+      fake.apply(ACCOUNTS, { metadata: { name: 'web-sa', namespace: 'shop', labels: { role: 'frontend' } } });
+      fake.apply(`${CALICO}/tiers`, { metadata: { name: 'security' }, spec: { order: 100 } });
+      fake.apply(`${CALICO}/globalnetworkpolicies`, {
+        metadata: { name: 'security.db-from-frontends' },
+        spec: {
+          tier: 'security',
+          selector: "app == 'db'",
+          types: ['Ingress'],
+          ingress: [
+            { action: 'Allow', source: { serviceAccounts: { selector: "role == 'frontend'" } } },
+            { action: 'Pass' },
+          ],
+        },
+      });
+      fake.apply(`${CALICO}/globalnetworkpolicies`, {
+        metadata: { name: 'db-default-deny' },
+        spec: { selector: "app == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny' }] },
+      });
+    });
+    const attribution = new PolicyAttribution(() => view.livePolicyContext());
+    const decidingPolicy = (): string => {
+      const record: FlowRecord = {
+        startTime: 0,
+        endTime: 0,
+        node: 'node-a',
+        source: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', pod: 'web-6b8d9f7c5-qwrtz', ip: WEB_IP },
+        destination: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', pod: 'db-0', ip: DB_IP },
+        destPort: 5432,
+        protocol: 'tcp',
+        action: 'allow',
+        reporter: 'dst',
+        enforcedPolicies: [],
+        pendingPolicies: [],
+        verdict: UNKNOWN_POLICY,
+        bytesForward: 0,
+        bytesReverse: 0,
+        packetsForward: 1,
+        packetsReverse: 0,
+        flows: 1,
+        flowsStarted: 1,
+        flowsCompleted: 1,
+        tcp: undefined,
+      };
+      attribution.enrich(record);
+      return `${record.verdict.policy} ${record.verdict.tier}`;
+    };
+    assert.equal(decidingPolicy(), 'db-from-frontends security');
+    server.apply(ACCOUNTS, { metadata: { name: 'web-sa', namespace: 'shop', labels: { role: 'batch' } } });
+    await waitFor(() => decidingPolicy() === 'db-default-deny default', 10_000, {
+      description: 'the relabelled account to pass to the default tier',
+    });
   });
 
   test('staged Calico policies reach the pending verdict, not the enforced one', async () => {

@@ -11,6 +11,8 @@ import { runInNewContext } from 'node:vm';
 import * as k8s from '@kubernetes/client-node';
 import { CLUSTER_KINDS, LiveClusterView, type WatchErrorReason } from '@flowlens/exporter/dist/src/cluster/live-view';
 import { MemoryLogger } from '@flowlens/exporter/dist/src/log';
+import { ClusterViewEnricher } from '@flowlens/exporter/dist/src/cluster/enricher';
+import { emptyEndpoint, type FlowRecord } from '@flowlens/exporter/dist/src/model/flow';
 import { COLLECTION_COUNT, FakeKubeApiServer, type KubeObject } from './kube-api-server';
 import { makeTempDir, removeDir, waitFor } from './support';
 
@@ -278,7 +280,11 @@ describe('the live cluster view', () => {
           });
           big.metadata.annotations = { 'example.com/blob': `${annotation}${i}` };
           // Ports are kept for named ports in policies; the pods of a ReplicaSet share them.
-          big.spec = { ...big.spec, containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] };
+          big.spec = {
+            ...big.spec,
+            serviceAccountName: 'bulk-worker',
+            containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }],
+          };
           fake.apply(PODS, big);
         }
       },
@@ -294,6 +300,87 @@ describe('the live cluster view', () => {
     gc();
     const perPod = (process.memoryUsage().heapUsed - baseline) / count;
     assert.ok(perPod < 2048, `${Math.round(perPod)} bytes per 4 KiB pod`);
+  });
+
+  test('Calico network sets are watched: an outside IP belongs to the set with the longest prefix', async () => {
+    const SETS = '/apis/crd.projectcalico.org/v1/globalnetworksets';
+    const { view, server } = await setUp({
+      prepare: (fake) =>
+        fake.apply(SETS, { metadata: { name: 'partners' }, spec: { nets: ['203.0.113.0/24', '2001:db8::/32'] } }),
+    });
+    assert.deepEqual(view.networkSetForIp('203.0.113.7'), { namespace: '', name: 'partners' });
+    assert.deepEqual(view.networkSetForIp('2001:db8::1'), { namespace: '', name: 'partners' });
+    assert.equal(view.networkSetForIp('198.51.100.1'), undefined);
+    server.apply(SETS, { metadata: { name: 'partner-billing' }, spec: { nets: ['203.0.113.0/28'] } });
+    await waitFor(() => view.networkSetForIp('203.0.113.7')?.name === 'partner-billing', 10_000, {
+      description: 'the narrower set',
+    });
+    const enriched = {
+      source: { ...emptyEndpoint(), ip: '10.244.1.10' },
+      destination: { ...emptyEndpoint(), ip: '203.0.113.7' },
+      startTime: 0,
+      endTime: 0,
+    } as FlowRecord;
+    new ClusterViewEnricher(view).enrich(enriched);
+    assert.deepEqual(
+      [enriched.destination.kind, enriched.destination.namespace, enriched.destination.workload],
+      ['networkset', '', 'partner-billing'],
+    );
+    server.delete(SETS, '', 'partner-billing');
+    await waitFor(() => view.networkSetForIp('203.0.113.7')?.name === 'partners', 10_000, {
+      description: 'the deleted set to go',
+    });
+  });
+
+  test('EndpointSlices are watched: a pod addressed by its IP gets the service behind which it runs', async () => {
+    const SLICES = '/apis/discovery.k8s.io/v1/endpointslices';
+    const slice = (name: string, service: string, pods: [string, string][]): KubeObject => ({
+      metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': service } },
+      endpoints: pods.map(([podName, ip]) => ({
+        addresses: [ip],
+        targetRef: { kind: 'Pod', namespace: 'shop', name: podName },
+      })),
+    });
+    const { view, server } = await setUp({
+      prepare: (fake) =>
+        fake.apply(SLICES, slice('web-frontend-8xk2p', 'web-frontend', [['frontend-7d4b9c8f5-x2x7k', '10.244.1.10']])),
+    });
+    assert.deepEqual(view.serviceOfPod('shop', 'frontend-7d4b9c8f5-x2x7k'), {
+      namespace: 'shop',
+      name: 'web-frontend',
+    });
+    const toPod = (): FlowRecord =>
+      ({
+        source: { ...emptyEndpoint(), ip: '10.244.9.9' },
+        destination: { ...emptyEndpoint(), ip: '10.244.1.10' },
+        startTime: 0,
+        endTime: 0,
+      }) as FlowRecord;
+    const record = toPod();
+    new ClusterViewEnricher(view).enrich(record);
+    assert.deepEqual(
+      [record.destination.pod, record.destination.service],
+      ['frontend-7d4b9c8f5-x2x7k', 'web-frontend'],
+    );
+    server.delete(SLICES, 'shop', 'web-frontend-8xk2p');
+    await waitFor(() => view.serviceOfPod('shop', 'frontend-7d4b9c8f5-x2x7k') === undefined, 10_000, {
+      description: 'the deleted slice to go',
+    });
+    const after = toPod();
+    new ClusterViewEnricher(view).enrich(after);
+    assert.equal(after.destination.service, '');
+  });
+
+  test('an EndpointSlice API the exporter may not list is skipped with one log line; the view is ready', async () => {
+    const { view, logger } = await setUp({ prepare: (server) => server.forbidApiGroup('discovery.k8s.io/v1') });
+    assert.equal(view.synced(), true);
+    const forbidden = logger.entries.filter((entry) => entry.message.includes('forbidden'));
+    assert.deepEqual(
+      forbidden.map((entry) => [entry.fields['resource'], entry.message]),
+      [['endpointslices', 'kubernetes API forbidden; not watching it']],
+    );
+    assert.ok(view.livePolicyContext() !== undefined, 'policy attribution does not need EndpointSlices');
+    assert.equal(view.podByIp('10.244.1.10')?.name, 'frontend-7d4b9c8f5-x2x7k');
   });
 
   test('jobs lead to their CronJob', async () => {

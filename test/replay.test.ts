@@ -255,6 +255,141 @@ describe('flowlens replay under a cardinality attack, and with cluster context',
     );
   });
 
+  test('--resources with network sets: an outside peer in a set is named by the set with the longest prefix', async () => {
+    const flows = join(workspace.dir(), 'to-partners.ndjson');
+    const hubbleFlow = (uuid: string, destination: string): string =>
+      JSON.stringify({
+        flow: {
+          time: '2024-11-19T10:00:00Z',
+          uuid,
+          verdict: 'FORWARDED',
+          IP: { source: '10.244.1.10', destination, ipVersion: 'IPv4' },
+          l4: { TCP: { source_port: 40000, destination_port: 443 } },
+          source: { namespace: 'shop', labels: ['k8s:app=frontend'], pod_name: 'frontend-7d4b9c8f5-x2x7k' },
+          destination: { labels: ['reserved:world'] },
+          Type: 'L3_L4',
+          node_name: 'node-a',
+          traffic_direction: 'EGRESS',
+          is_reply: false,
+        },
+        node_name: 'node-a',
+      });
+    await writeFile(flows, [hubbleFlow('1', '203.0.113.7'), hubbleFlow('2', '198.51.100.9')].join('\n') + '\n');
+    const resources = join(workspace.dir(), 'network-sets.yaml');
+    await writeFile(
+      resources,
+      [
+        'apiVersion: crd.projectcalico.org/v1',
+        'kind: GlobalNetworkSet',
+        'metadata: {name: partner-api}',
+        'spec: {nets: [203.0.113.0/24]}',
+        '---',
+        'apiVersion: crd.projectcalico.org/v1',
+        'kind: GlobalNetworkSet',
+        'metadata: {name: documentation-ranges}',
+        'spec: {nets: [203.0.0.0/8]}',
+      ].join('\n'),
+    );
+    const { samples } = await replay(['--source', `hubble:${flows}`, '--resources', resources]);
+    const partner = findSamples(samples, 'flowlens_flows_total', { dest_workload: 'partner-api' });
+    assert.equal(partner.length, 1, 'the /24 wins over the /8');
+    assert.equal(partner[0]?.labels['dest_namespace'], '');
+    assert.equal(
+      findSamples(samples, 'flowlens_flows_total', { dest_workload: 'world' }).length,
+      1,
+      'outside every set',
+    );
+  });
+
+  test('--resources with service accounts: a Calico rule on the source pod’s service account decides', async () => {
+    const resources = join(workspace.dir(), 'service-accounts.yaml');
+    await writeFile(
+      resources,
+      [
+        'apiVersion: v1',
+        'kind: Namespace',
+        'metadata: {name: shop}',
+        '---',
+        'apiVersion: v1',
+        'kind: ServiceAccount',
+        'metadata: {name: web-sa, namespace: shop, labels: {role: frontend}}',
+        '---',
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: web-6b8d9f7c5-qwrtz, namespace: shop, labels: {app: web}}',
+        'spec: {serviceAccountName: web-sa}',
+        'status: {phase: Running, podIP: 10.244.1.10, podIPs: [{ip: 10.244.1.10}]}',
+        '---',
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: batch-x7k2p, namespace: shop, labels: {app: web}}',
+        'spec: {serviceAccountName: default}',
+        'status: {phase: Running, podIP: 10.244.1.11, podIPs: [{ip: 10.244.1.11}]}',
+        '---',
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: db-0, namespace: shop, labels: {app: db}}',
+        'spec: {serviceAccountName: default}',
+        'status: {phase: Running, podIP: 10.244.2.20, podIPs: [{ip: 10.244.2.20}]}',
+        '---',
+        'apiVersion: crd.projectcalico.org/v1',
+        'kind: Tier',
+        'metadata: {name: security}',
+        'spec: {order: 100}',
+        '---',
+        'apiVersion: crd.projectcalico.org/v1',
+        'kind: GlobalNetworkPolicy',
+        'metadata: {name: security.db-from-web-sa}',
+        'spec:',
+        '  tier: security',
+        "  selector: app == 'db'",
+        '  types: [Ingress]',
+        '  ingress:',
+        '    - action: Allow',
+        '      source: {serviceAccounts: {names: [web-sa]}}',
+        '    - action: Pass',
+        '---',
+        'apiVersion: crd.projectcalico.org/v1',
+        'kind: GlobalNetworkPolicy',
+        'metadata: {name: db-default-deny}',
+        'spec:',
+        "  selector: app == 'db'",
+        '  types: [Ingress]',
+        '  ingress:',
+        '    - action: Deny',
+      ].join('\n'),
+    );
+    const flows = join(workspace.dir(), 'to-db.ndjson');
+    const hubbleFlow = (uuid: string, sourceIp: string, sourcePod: string): string =>
+      JSON.stringify({
+        flow: {
+          time: '2024-11-19T10:00:00Z',
+          uuid,
+          verdict: 'FORWARDED',
+          IP: { source: sourceIp, destination: '10.244.2.20', ipVersion: 'IPv4' },
+          l4: { TCP: { source_port: 40000, destination_port: 5432 } },
+          source: { namespace: 'shop', labels: ['k8s:app=web'], pod_name: sourcePod },
+          destination: { namespace: 'shop', labels: ['k8s:app=db'], pod_name: 'db-0' },
+          Type: 'L3_L4',
+          node_name: 'node-a',
+          traffic_direction: 'INGRESS',
+          is_reply: false,
+        },
+        node_name: 'node-a',
+      });
+    await writeFile(
+      flows,
+      [hubbleFlow('1', '10.244.1.10', 'web-6b8d9f7c5-qwrtz'), hubbleFlow('2', '10.244.1.11', 'batch-x7k2p'), ''].join(
+        '\n',
+      ),
+    );
+    const { samples } = await replay(['--source', `hubble:${flows}`, '--resources', resources]);
+    const policyOf = (workload: string): string =>
+      `${findSamples(samples, 'flowlens_flows_total', { source_workload: workload })[0]?.labels['policy']}`;
+    assert.equal(policyOf('web-6b8d9f7c5-qwrtz'), 'db-from-web-sa', 'the pod runs as web-sa: allowed in tier security');
+    assert.equal(policyOf('batch-x7k2p'), 'db-default-deny', 'another account passes to the default tier');
+  });
+
   test('--resources with policies: flows without a policy take the engine’s answer; disagreements are counted', async () => {
     const { samples } = await replay([
       '--source',

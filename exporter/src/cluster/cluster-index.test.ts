@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ClusterIndex, DEFAULT_IP_HISTORY_LIMITS, type ClusterIndexOptions } from './cluster-index';
-import { projectPod } from './projections';
+import { projectEndpointSlice, projectPod } from './projections';
 
 interface PodFields {
   created?: string;
@@ -25,6 +25,8 @@ function pod(name: string, ip: string, fields: PodFields = {}) {
       labels: { app: 'web', 'pod-template-hash': '7d4b9c8f5' },
       ownerReferences: [{ kind: 'ReplicaSet', name: fields.replicaSet ?? 'web-7d4b9c8f5', controller: true }],
     },
+    // Calico's policies match on the account: projected, interned, within the per-pod budget below.
+    spec: { serviceAccountName: 'web-runner' },
     status: { phase: fields.phase ?? 'Running', podIP: ip, podIPs: [{ ip }] },
   });
 }
@@ -80,6 +82,7 @@ test('a pod costs under 1 KiB in the index', () => {
   gc();
   const perPod = (process.memoryUsage().heapUsed - before) / count;
   assert.equal(index.podCount, count);
+  assert.equal(index.podByName('shop', 'web-7d4b9c8f5-00007')?.serviceAccount, 'web-runner');
   assert.ok(perPod < 1024, `${Math.round(perPod)} bytes per pod`);
 });
 
@@ -269,4 +272,39 @@ test('an index without IP history answers for now at every time', () => {
   index.upsertPod(pod('cart-5f6d7c8b9d-bbbbb', IP, { created: iso(T), replicaSet: 'cart-5f6d7c8b9d' }));
   assert.equal(index.podByIp(IP, T - 10)?.name, 'cart-5f6d7c8b9d-bbbbb');
   assert.equal(index.ipHistorySize, 0);
+});
+
+function endpointSlice(name: string, service: string, pods: string[]) {
+  return projectEndpointSlice({
+    metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': service } },
+    endpoints: pods.map((podName, i) => ({
+      addresses: [`10.244.9.${i + 1}`],
+      targetRef: { kind: 'Pod', namespace: 'shop', name: podName },
+    })),
+  });
+}
+
+test('EndpointSlices put pods behind their services; with several, the first by name', () => {
+  const index = new ClusterIndex();
+  const slice = endpointSlice('cart-abcde', 'cart', ['cart-1', 'cart-2']);
+  assert.deepEqual(slice.addresses, ['10.244.9.1', '10.244.9.2']);
+  index.upsertEndpointSlice(slice);
+  // A second slice of one service (dual stack) and a headless twin listing the same pod.
+  index.upsertEndpointSlice(endpointSlice('cart-v6', 'cart', ['cart-1']));
+  index.upsertEndpointSlice(endpointSlice('zz-headless-x', 'cart-headless', ['cart-2']));
+  index.upsertEndpointSlice(endpointSlice('aa-headless-y', 'a-cart', ['cart-2']));
+  assert.deepEqual(index.serviceOfPod('shop', 'cart-1'), { namespace: 'shop', name: 'cart' });
+  assert.deepEqual(index.serviceOfPod('shop', 'cart-2'), { namespace: 'shop', name: 'a-cart' });
+  assert.equal(index.serviceOfPod('other', 'cart-1'), undefined);
+
+  index.removeEndpointSlice('shop', 'cart-v6');
+  assert.deepEqual(index.serviceOfPod('shop', 'cart-1'), { namespace: 'shop', name: 'cart' }, 'the other slice');
+  index.upsertEndpointSlice(endpointSlice('cart-abcde', 'cart', ['cart-2']));
+  assert.equal(index.serviceOfPod('shop', 'cart-1'), undefined, 'no slice lists the pod any more');
+  index.removeEndpointSlice('shop', 'aa-headless-y');
+  assert.deepEqual(index.serviceOfPod('shop', 'cart-2'), { namespace: 'shop', name: 'cart' });
+  assert.deepEqual(index.endpointSliceKeys().sort(), ['shop/cart-abcde', 'shop/zz-headless-x']);
+  // A slice no service owns puts nobody behind anything.
+  index.upsertEndpointSlice(endpointSlice('orphan', '', ['cart-9']));
+  assert.equal(index.serviceOfPod('shop', 'cart-9'), undefined);
 });

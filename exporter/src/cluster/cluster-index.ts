@@ -1,7 +1,8 @@
 /**
  * The indexes behind both cluster views: pods by IP and by name, the middle links of owner chains,
- * services by cluster IP, nodes by internal IP. Objects come and go one at a time (watch events) or in
- * bulk (a file, a relist), and the indexes stay consistent either way.
+ * services by cluster IP and (through EndpointSlices) by the pods behind them, nodes by internal IP, Calico's
+ * network sets by prefix. Objects come and go one at a time (watch events) or in bulk (a file, a relist), and
+ * the indexes stay consistent either way.
  *
  * Pod IPs are reused: when a pod goes, the network hands its IP to a later pod. A flow record that ended
  * before the change belongs to the earlier pod, so the index also keeps a short, bounded history of who
@@ -9,6 +10,7 @@
  */
 import { workloadFromPodName } from '../model/workload';
 import type {
+  EndpointSliceProjection,
   NamespaceProjection,
   NodeProjection,
   OwnerProjection,
@@ -19,6 +21,7 @@ import type {
   WorkloadRef,
 } from './projections';
 import type { ClusterView } from './view';
+import { NetworkSetIndex, type NetworkSetRef } from './network-sets';
 
 /**
  * How much of who held which IP the index remembers. With the defaults the history costs one map entry per
@@ -82,6 +85,11 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
   private readonly nodes = new Map<string, NodeProjection>();
   private readonly nodesByIp = new Map<string, string>();
   private readonly namespaces = new Map<string, Record<string, string>>();
+  private readonly endpointSlices = new Map<string, EndpointSliceProjection>();
+  /** `namespace/pod` to the services whose slices list the pod, each with the number of slices that do. */
+  private readonly servicesByPod = new Map<string, Map<string, number>>();
+  /** Calico's (Global)NetworkSets, keyed by whoever feeds them (the file, or the informer's resource and key). */
+  readonly networkSets = new NetworkSetIndex();
 
   constructor(options: ClusterIndexOptions = {}) {
     this.nowSeconds = options.nowSeconds ?? (() => Date.now() / 1000);
@@ -153,6 +161,54 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
       const holder = this.servicesByClusterIp.get(ip);
       if (holder?.namespace === namespace && holder.name === name) this.servicesByClusterIp.delete(ip);
     }
+  }
+
+  upsertEndpointSlice(slice: EndpointSliceProjection): void {
+    this.removeEndpointSlice(slice.namespace, slice.name);
+    this.endpointSlices.set(`${slice.namespace}/${slice.name}`, slice);
+    if (slice.service === '') return;
+    for (const pod of slice.pods) {
+      const key = `${slice.namespace}/${pod}`;
+      let services = this.servicesByPod.get(key);
+      if (services === undefined) {
+        services = new Map();
+        this.servicesByPod.set(key, services);
+      }
+      services.set(slice.service, (services.get(slice.service) ?? 0) + 1);
+    }
+  }
+
+  removeEndpointSlice(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const slice = this.endpointSlices.get(key);
+    if (slice === undefined) return;
+    this.endpointSlices.delete(key);
+    if (slice.service === '') return;
+    for (const pod of slice.pods) {
+      const podKey = `${namespace}/${pod}`;
+      const services = this.servicesByPod.get(podKey);
+      const count = services?.get(slice.service);
+      if (services === undefined || count === undefined) continue;
+      if (count > 1) services.set(slice.service, count - 1);
+      else services.delete(slice.service);
+      if (services.size === 0) this.servicesByPod.delete(podKey);
+    }
+  }
+
+  endpointSliceKeys(): string[] {
+    return [...this.endpointSlices.keys()];
+  }
+
+  /**
+   * The service an EndpointSlice puts a pod behind; with several, the first by name (a stable choice: a pod
+   * behind `api` and `api-headless` is always `api`).
+   */
+  serviceOfPod(namespace: string, name: string): ServiceRef | undefined {
+    const services = this.servicesByPod.get(`${namespace}/${name}`);
+    if (services === undefined) return undefined;
+    let first: string | undefined;
+    for (const service of services.keys()) if (first === undefined || service < first) first = service;
+    return first === undefined ? undefined : { namespace, name: first };
   }
 
   upsertNode(node: NodeProjection): void {
@@ -235,6 +291,10 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
 
   serviceByClusterIp(ip: string): ServiceRef | undefined {
     return this.servicesByClusterIp.get(ip);
+  }
+
+  networkSetForIp(ip: string): NetworkSetRef | undefined {
+    return this.networkSets.networkSetForIp(ip);
   }
 
   workloadOf(pod: PodProjection): WorkloadRef {

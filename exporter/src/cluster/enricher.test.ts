@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from './cluster-index';
 import { ClusterViewEnricher, recordTime } from './enricher';
-import { projectPod } from './projections';
+import { projectEndpointSlice, projectPod } from './projections';
 import type { ClusterView } from './view';
 import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '../model/flow';
+import { parseCidr } from '../policy/kubernetes/cidr';
 
 /** The index behind the live view, on a clock the test moves (unix seconds). */
 class ClockedView extends ClusterIndex implements ClusterView {
@@ -122,4 +123,59 @@ test('the record time is the end, else the start, else none', () => {
   assert.equal(recordTime({ startTime: 100, endTime: 160 }), 160);
   assert.equal(recordTime({ startTime: 100, endTime: 0 }), 100);
   assert.equal(recordTime({ startTime: 0, endTime: 0 }), 0);
+});
+
+test('peers outside the pod network in a network set become the set with the longest prefix', () => {
+  const view = reusedIpView();
+  view.networkSets.upsert('corp', { namespace: '', name: 'corp', nets: [parseCidr('10.0.0.0/8')!] });
+  view.networkSets.upsert('shop/db', { namespace: 'shop', name: 'databases', nets: [parseCidr('10.1.0.0/16')!] });
+  const enricher = new ClusterViewEnricher(view);
+  const unknownPeer = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '10.1.2.3');
+  enricher.enrich(unknownPeer);
+  assert.deepEqual(
+    [unknownPeer.destination.kind, unknownPeer.destination.namespace, unknownPeer.destination.workload],
+    ['networkset', '', 'databases'],
+  );
+  // Hubble's `private` placeholder and Calico's `net` record with an IP alike.
+  const hubble = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '10.200.0.1');
+  Object.assign(hubble.destination, { kind: 'private', workload: 'private' });
+  const calicoNet = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '10.1.9.9');
+  Object.assign(calicoNet.destination, { kind: 'world' });
+  enricher.enrich(hubble);
+  enricher.enrich(calicoNet);
+  assert.deepEqual([hubble.destination.kind, hubble.destination.workload], ['networkset', 'corp']);
+  assert.deepEqual([calicoNet.destination.kind, calicoNet.destination.workload], ['networkset', 'databases']);
+  // Pods keep their pod, addresses in no set their kind.
+  const outside = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '192.0.2.1');
+  Object.assign(outside.destination, { kind: 'world', workload: 'world' });
+  enricher.enrich(outside);
+  assert.equal(outside.source.kind, 'pod');
+  assert.deepEqual([outside.destination.kind, outside.destination.workload], ['world', 'world']);
+});
+
+test('a destination pod addressed by its IP gets the service whose EndpointSlices list it', () => {
+  const view = reusedIpView();
+  view.upsertEndpointSlice(
+    projectEndpointSlice({
+      metadata: { name: 'web-x1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
+      endpoints: [{ addresses: [REUSED_IP], targetRef: { kind: 'Pod', name: 'web-6c9f8d7b5-h7j9k' } }],
+    }),
+  );
+  const enricher = new ClusterViewEnricher(view);
+  const record = flow({ startTime: T - 70, endTime: T - 10 }, FRONTEND_IP, REUSED_IP);
+  enricher.enrich(record);
+  assert.deepEqual(
+    [record.destination.pod, record.destination.service, record.destination.serviceNamespace],
+    ['web-6c9f8d7b5-h7j9k', 'web', 'shop'],
+  );
+  assert.equal(record.source.service, '', 'sources are not given services');
+  // A source that named the pod and its workload still gets the service; one it named stays.
+  const named = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '');
+  Object.assign(named.destination, { kind: 'pod', namespace: 'shop', pod: 'web-6c9f8d7b5-h7j9k', workload: 'web' });
+  const withService = flow({ startTime: 0, endTime: 0 }, FRONTEND_IP, '');
+  Object.assign(withService.destination, { kind: 'pod', namespace: 'shop', pod: 'web-6c9f8d7b5-h7j9k', service: 'x' });
+  enricher.enrich(named);
+  enricher.enrich(withService);
+  assert.equal(named.destination.service, 'web');
+  assert.equal(withService.destination.service, 'x');
 });

@@ -1,7 +1,9 @@
 /**
  * Enrichment from a cluster view: pod IPs to pods, pods (or Calico's aggregated pod prefixes) to their
- * owning workload, service cluster IPs to services, node IPs to hosts. Runs before the pod-name
- * fallback, which only fills what the cluster did not know. IP lookups ask about the record's time, so a
+ * owning workload, service cluster IPs to services, destination pods to the service whose EndpointSlices
+ * list them, node IPs to hosts, other addresses to the Calico network set with the longest prefix that
+ * contains them (as `networkset`, workload the set's name). Runs before the pod-name fallback, which only
+ * fills what the cluster did not know. IP lookups ask about the record's time, so a
  * reused IP does not credit an older flow to the pod that has the IP now.
  */
 import type { Enricher } from '../pipeline/enrich';
@@ -19,7 +21,23 @@ export class ClusterViewEnricher implements Enricher {
   }
 
   private complete(endpoint: Endpoint, isDestination: boolean, at: number): void {
-    if (endpoint.workload !== '') return;
+    // Sources that mark a peer `world` or `private` (Hubble) only say that nobody in the pod network has the IP.
+    if (isOutsidePlaceholder(endpoint)) {
+      this.completeNetworkSet(endpoint);
+      return;
+    }
+    if (endpoint.workload === '') this.resolve(endpoint, isDestination, at);
+    // A pod addressed directly (not through its service's cluster IP) still belongs to the service.
+    if (isDestination && endpoint.kind === 'pod' && endpoint.service === '' && endpoint.pod !== '') {
+      const service = this.view.serviceOfPod(endpoint.namespace, endpoint.pod);
+      if (service !== undefined) {
+        endpoint.service = service.name;
+        endpoint.serviceNamespace = service.namespace;
+      }
+    }
+  }
+
+  private resolve(endpoint: Endpoint, isDestination: boolean, at: number): void {
     // A source that names the pod knows better than an IP lookup, which a reused IP can mislead.
     if (endpoint.kind === 'pod' && endpoint.pod !== '') {
       const pod = this.view.podByName(endpoint.namespace, endpoint.pod);
@@ -52,8 +70,33 @@ export class ClusterViewEnricher implements Enricher {
     const node = this.view.nodeByIp(endpoint.ip);
     if (node !== undefined && endpoint.namespace === '') {
       Object.assign(endpoint, { kind: 'host', workload: 'host', workloadKind: 'Node', pod: '' });
+      return;
     }
+    this.completeNetworkSet(endpoint);
   }
+
+  /** A peer outside the pod network whose IP is in a Calico network set is that set (the longest prefix wins). */
+  private completeNetworkSet(endpoint: Endpoint): void {
+    const outside =
+      endpoint.kind === 'world' ||
+      endpoint.kind === 'private' ||
+      (endpoint.kind === 'unknown' && endpoint.namespace === '');
+    if (!outside || endpoint.ip === '') return;
+    const set = this.view.networkSetForIp(endpoint.ip);
+    if (set === undefined) return;
+    // Namespace stays empty: a namespaced set's namespace is not the peer's (it has none).
+    Object.assign(endpoint, {
+      kind: 'networkset',
+      namespace: '',
+      pod: '',
+      workload: set.name,
+      workloadKind: 'NetworkSet',
+    });
+  }
+}
+
+function isOutsidePlaceholder(endpoint: Endpoint): boolean {
+  return (endpoint.kind === 'world' || endpoint.kind === 'private') && endpoint.workload === endpoint.kind;
 }
 
 /**

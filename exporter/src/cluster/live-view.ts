@@ -1,8 +1,10 @@
 /**
  * The live cluster view: informers (the client library's ListWatch) on pods, ReplicaSets, Jobs,
- * services, nodes and namespaces keep a ClusterIndex current; informers on every policy kind (Kubernetes'
+ * services, EndpointSlices, nodes, namespaces and service accounts keep a ClusterIndex current (namespaces'
+ * and service accounts' labels go to the policy store too); informers on every policy kind (Kubernetes'
  * NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy, Calico's tiers, policies and network
  * sets) keep a LivePolicyStore of parsed policies, from which a LivePolicyContext builds the policy engine.
+ * Network sets also go to the index, for enrichment.
  * The library relists on 410 Gone and re-watches when the server ends a watch, but gives up on any other
  * error; here each kind is restarted with exponential backoff, and a watchdog restarts a watch that has
  * been silent (not even a BOOKMARK) for too long. While the API server is away the view keeps serving its
@@ -30,16 +32,19 @@ import {
 import {
   identityOf,
   isRecord,
+  projectEndpointSlice,
   projectNamespace,
   projectNode,
   projectOwner,
   projectPod,
   projectService,
+  projectServiceAccount,
   type PodProjection,
   type ServiceRef,
   type WorkloadRef,
 } from './projections';
 import type { ClusterView } from './view';
+import type { NetworkSetRef } from './network-sets';
 
 export interface LiveViewOptions {
   logger: Logger;
@@ -119,11 +124,19 @@ interface WatchedKind {
   removeKey(stores: LiveStores, key: string): void;
   /** Policy kinds: the `kind` label of flowlens_policy_changes_total. */
   changeKind?: string;
+  /**
+   * A kind the exporter may not list (403 before its first list): `policy-off` skips it and turns live policy
+   * attribution off (the engine would be wrong without it), `skip` skips it alone; otherwise it is retried.
+   */
+  whenForbidden?: 'policy-off' | 'skip';
   /** Why the object was not taken (it does not parse); undefined when it was. */
   problemOf?(object: k8s.KubernetesObject): string | undefined;
 }
 
-interface KindSpec<P> extends Pick<WatchedKind, 'resource' | 'path' | 'list' | 'keys' | 'removeKey' | 'changeKind'> {
+interface KindSpec<P> extends Pick<
+  WatchedKind,
+  'resource' | 'path' | 'list' | 'keys' | 'removeKey' | 'changeKind' | 'whenForbidden'
+> {
   project(object: unknown): P;
   upsert(stores: LiveStores, projection: P): void;
   remove(stores: LiveStores, projection: P): void;
@@ -142,6 +155,7 @@ function watchedKind<P>(spec: KindSpec<P>): WatchedKind {
     keys: spec.keys,
     removeKey: spec.removeKey,
     changeKind: spec.changeKind,
+    whenForbidden: spec.whenForbidden,
     slim: (object) => new SlimObject(identityOf(object), resourceVersionOf(object), spec.project(object)),
     upsert: (stores, object) => spec.upsert(stores, projectionOf(object)),
     remove: (stores, object) => spec.remove(stores, projectionOf(object)),
@@ -202,6 +216,7 @@ function policyKind(spec: PolicyKindSpec): WatchedKind {
     resource: spec.resource,
     path: `/apis/${apiVersion}/${spec.plural}`,
     changeKind: spec.changeKind ?? spec.kind,
+    whenForbidden: 'policy-off',
     list: (config) => async () => {
       const api = config.makeApiClient(k8s.CustomObjectsApi);
       const listed: unknown = await api.listClusterCustomObject({
@@ -220,14 +235,28 @@ function policyKind(spec: PolicyKindSpec): WatchedKind {
         return { key, problem: messageOf(error) };
       }
     },
-    upsert: ({ policies }, parsed) => {
+    upsert: ({ policies, index }, parsed) => {
       // An object that no longer parses no longer applies: what it said before is dropped too.
-      if (parsed.problem === undefined) policies.upsert(spec.resource, parsed.key, parsed.policy);
-      else policies.remove(spec.resource, parsed.key);
+      if (parsed.problem === undefined) {
+        policies.upsert(spec.resource, parsed.key, parsed.policy);
+        // Network sets also name the peers outside the pod network in enrichment.
+        if (parsed.policy.kind === 'NetworkSet' || parsed.policy.kind === 'GlobalNetworkSet') {
+          index.networkSets.upsert(`${spec.resource}/${parsed.key}`, parsed.policy);
+        }
+      } else {
+        policies.remove(spec.resource, parsed.key);
+        index.networkSets.remove(`${spec.resource}/${parsed.key}`);
+      }
     },
-    remove: ({ policies }, parsed) => policies.remove(spec.resource, parsed.key),
+    remove: ({ policies, index }, parsed) => {
+      policies.remove(spec.resource, parsed.key);
+      index.networkSets.remove(`${spec.resource}/${parsed.key}`);
+    },
     keys: ({ policies }) => policies.keys(spec.resource),
-    removeKey: ({ policies }, key) => policies.remove(spec.resource, key),
+    removeKey: ({ policies, index }, key) => {
+      policies.remove(spec.resource, key);
+      index.networkSets.remove(`${spec.resource}/${key}`);
+    },
     problem: (parsed) => parsed.problem,
   });
 }
@@ -332,6 +361,30 @@ export const CLUSTER_KINDS: readonly WatchedKind[] = [
     removeKey: ({ index }, key) => index.removeService(...splitKey(key)),
   }),
   watchedKind({
+    resource: 'serviceaccounts',
+    path: '/api/v1/serviceaccounts',
+    // Their labels are policy input (Calico's serviceAccountSelector): without them no policy rather than wrong policy.
+    whenForbidden: 'policy-off',
+    list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listServiceAccountForAllNamespaces(),
+    project: projectServiceAccount,
+    upsert: ({ policies }, account) => policies.upsertServiceAccount(account.namespace, account.name, account.labels),
+    remove: ({ policies }, account) => policies.removeServiceAccount(account.namespace, account.name),
+    keys: ({ policies }) => policies.serviceAccountKeys(),
+    removeKey: ({ policies }, key) => policies.removeServiceAccount(...splitKey(key)),
+  }),
+  watchedKind({
+    resource: 'endpointslices',
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    // Roles granted before the exporter read EndpointSlices: the view serves without pods' services.
+    whenForbidden: 'skip',
+    list: (config) => () => config.makeApiClient(k8s.DiscoveryV1Api).listEndpointSliceForAllNamespaces(),
+    project: projectEndpointSlice,
+    upsert: ({ index }, slice) => index.upsertEndpointSlice(slice),
+    remove: ({ index }, slice) => index.removeEndpointSlice(slice.namespace, slice.name),
+    keys: ({ index }) => index.endpointSliceKeys(),
+    removeKey: ({ index }, key) => index.removeEndpointSlice(...splitKey(key)),
+  }),
+  watchedKind({
     resource: 'nodes',
     path: '/api/v1/nodes',
     list: (config) => () => config.makeApiClient(k8s.CoreV1Api).listNode(),
@@ -372,7 +425,7 @@ interface ResourceState {
   informer: k8s.ListWatch<k8s.KubernetesObject> | undefined;
   synced: boolean;
   absent: boolean;
-  /** A policy kind the view may not list: not watched, and no live policy context (it would be wrong). */
+  /** A kind the view may not list (see WatchedKind.whenForbidden): not watched. */
   forbidden: boolean;
   lastActivity: number;
   backoffMs: number;
@@ -437,7 +490,8 @@ export class LiveClusterView implements ClusterView {
       {
         logger: this.logger,
         debounceMs: options.policyDebounceMs ?? DEFAULT_POLICY_DEBOUNCE_MS,
-        ready: () => this.synced() && !this.states.some((state) => state.forbidden),
+        ready: () =>
+          this.synced() && !this.states.some((state) => state.forbidden && state.kind.whenForbidden === 'policy-off'),
       },
     );
   }
@@ -530,6 +584,14 @@ export class LiveClusterView implements ClusterView {
 
   nodeByIp(ip: string): string | undefined {
     return this.index.nodeByIp(ip);
+  }
+
+  serviceOfPod(namespace: string, name: string): ServiceRef | undefined {
+    return this.index.serviceOfPod(namespace, name);
+  }
+
+  networkSetForIp(ip: string): NetworkSetRef | undefined {
+    return this.index.networkSetForIp(ip);
   }
 
   namespaceLabels(name: string): Readonly<Record<string, string>> | undefined {
@@ -654,12 +716,14 @@ export class LiveClusterView implements ClusterView {
     }
     // Clusters whose role for the exporter predates policy support: the view serves without policy rather than
     // never becoming ready. Without every policy kind the engine's answers would be wrong, so there are none.
-    if (status === 403 && !state.synced && state.kind.changeKind !== undefined) {
+    if (status === 403 && !state.synced && state.kind.whenForbidden !== undefined) {
       state.forbidden = true;
       this.countError(state, 'unauthorized');
       this.logger.log(
         'warn',
-        'kubernetes policy API forbidden; not watching it, and no policy attribution from the cluster',
+        state.kind.whenForbidden === 'policy-off'
+          ? 'kubernetes policy API forbidden; not watching it, and no policy attribution from the cluster'
+          : 'kubernetes API forbidden; not watching it',
         {
           resource: state.kind.resource,
           path: state.kind.path,

@@ -31,6 +31,8 @@ export interface PodProjection {
   /** For named ports in policies. Shared between pods with equal ports: never mutate. */
   containerPorts: readonly ContainerPortProjection[];
   hostNetwork: boolean;
+  /** `spec.serviceAccountName` (Calico's policies match on it); empty when unknown. Interned. */
+  serviceAccount: string;
   /** Running or Pending: its IPs are its own. Succeeded and Failed pods keep an IP the network may reuse. */
   active: boolean;
   /** Milliseconds since the epoch; 0 when unknown. */
@@ -56,6 +58,23 @@ export interface OwnerProjection {
 
 export interface ServiceProjection extends ServiceRef {
   clusterIps: string[];
+}
+
+/** An EndpointSlice: which pods (and addresses) back a service. */
+export interface EndpointSliceProjection {
+  namespace: string;
+  name: string;
+  /** From the `kubernetes.io/service-name` label; empty for slices no service owns. */
+  service: string;
+  addresses: string[];
+  /** Names of the pods the endpoints' `targetRef`s point at, in the slice's namespace. */
+  pods: string[];
+}
+
+export interface ServiceAccountProjection {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface NodeProjection {
@@ -146,6 +165,7 @@ export function projectPod(object: unknown): PodProjection {
     ips: podIps(status),
     containerPorts: containerPorts(spec),
     hostNetwork: spec['hostNetwork'] === true,
+    serviceAccount: intern(stringField(spec, 'serviceAccountName') || stringField(spec, 'serviceAccount')),
     active: phase !== 'Succeeded' && phase !== 'Failed',
     createdAt: timestamp(metadata['creationTimestamp']),
     resourceVersion: revision(stringField(metadata, 'resourceVersion')),
@@ -163,6 +183,31 @@ export function projectService(object: unknown): ServiceProjection {
   ips.delete('');
   ips.delete('None');
   return { ...identityOf(object), clusterIps: [...ips] };
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export function projectEndpointSlice(object: unknown): EndpointSliceProjection {
+  const labels = recordField(object, 'metadata')['labels'];
+  const addresses = new Set<string>();
+  const pods = new Set<string>();
+  const endpoints = isRecord(object) ? object['endpoints'] : undefined;
+  if (Array.isArray(endpoints)) {
+    for (const endpoint of endpoints) {
+      if (!isRecord(endpoint)) continue;
+      for (const address of stringList(endpoint['addresses'])) addresses.add(address);
+      const target = recordField(endpoint, 'targetRef');
+      if (stringField(target, 'kind') === 'Pod' && stringField(target, 'name') !== '') {
+        pods.add(stringField(target, 'name'));
+      }
+    }
+  }
+  return {
+    ...identityOf(object),
+    service: isRecord(labels) ? stringField(labels, SERVICE_NAME_LABEL) : '',
+    addresses: [...addresses],
+    pods: [...pods],
+  };
 }
 
 export function projectNode(object: unknown): NodeProjection {
@@ -226,6 +271,10 @@ function controllerOf(metadata: Record<string, unknown>): OwnerRef | undefined {
   const kind = stringField(controller, 'kind');
   const name = stringField(controller, 'name');
   return OWNERS.get(`${kind}/${name}`, { kind, name });
+}
+
+export function projectServiceAccount(object: unknown): ServiceAccountProjection {
+  return { ...identityOf(object), labels: stringMap(recordField(object, 'metadata')['labels']) };
 }
 
 export function projectNamespace(object: unknown): NamespaceProjection {

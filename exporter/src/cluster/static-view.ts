@@ -1,12 +1,14 @@
 /**
- * A cluster view read from a file of Kubernetes objects (`kubectl get pods,replicasets,jobs,services,nodes
- * -A -o yaml`): YAML or JSON, one or many documents, `kind: List` included. It keeps slim projections,
- * not whole objects, and answers the questions the enrich stage asks: which pod has this IP, which
- * workload owns this pod, which service has this cluster IP.
+ * A cluster view read from a file of Kubernetes objects (`kubectl get pods,replicasets,jobs,services,
+ * endpointslices,nodes -A -o yaml`, plus Calico's network sets): YAML or JSON, one or many documents,
+ * `kind: List` included. It keeps slim projections, not whole objects, and answers the questions the enrich
+ * stage asks: which pod has this IP, which workload owns this pod, which service has this cluster IP or
+ * this pod behind it, which network set has this address.
  */
 import { ClusterIndex } from './cluster-index';
 import {
   isRecord,
+  projectEndpointSlice,
   projectNode,
   projectOwner,
   projectPod,
@@ -17,6 +19,8 @@ import {
   type WorkloadRef,
 } from './projections';
 import type { ClusterView } from './view';
+import type { NetworkSetRef } from './network-sets';
+import { parseNetworkSet } from '../policy/calico';
 import { readResourcesFile, ResourcesFileError, type ResourceDocument } from './resources-file';
 
 export { ResourcesFileError } from './resources-file';
@@ -24,7 +28,16 @@ export { ResourcesFileError } from './resources-file';
 export type { OwnerRef, PodProjection, WorkloadRef } from './projections';
 
 /** Kinds whose objects the view keeps; everything else in the file is ignored. */
-const KEPT_KINDS = new Set(['Pod', 'ReplicaSet', 'Job', 'Service', 'Node']);
+const KEPT_KINDS = new Set([
+  'Pod',
+  'ReplicaSet',
+  'Job',
+  'Service',
+  'EndpointSlice',
+  'Node',
+  'NetworkSet',
+  'GlobalNetworkSet',
+]);
 
 export class StaticClusterView implements ClusterView {
   // A file is one instant: it cannot tell when an IP changed hands, so it keeps no history of IPs.
@@ -71,9 +84,31 @@ export class StaticClusterView implements ClusterView {
       case 'Service':
         this.index.upsertService(projectService(object));
         break;
+      case 'EndpointSlice':
+        this.index.upsertEndpointSlice(projectEndpointSlice(object));
+        break;
       case 'Node':
         this.index.upsertNode(projectNode(object));
         break;
+      case 'NetworkSet':
+      case 'GlobalNetworkSet':
+        this.addNetworkSet(object);
+        break;
+    }
+  }
+
+  /**
+   * Calico's sets only (Kubernetes has no kind of that name). One that does not parse is left out here: the
+   * policy snapshot of the same file reports it.
+   */
+  private addNetworkSet(object: Record<string, unknown>): void {
+    const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';
+    if (!apiVersion.includes('projectcalico.org')) return;
+    try {
+      const set = parseNetworkSet(object);
+      this.index.networkSets.upsert(`${set.kind}/${set.namespace}/${set.name}`, set);
+    } catch {
+      return;
     }
   }
 
@@ -96,6 +131,14 @@ export class StaticClusterView implements ClusterView {
 
   serviceByClusterIp(ip: string): ServiceRef | undefined {
     return this.index.serviceByClusterIp(ip);
+  }
+
+  serviceOfPod(namespace: string, name: string): ServiceRef | undefined {
+    return this.index.serviceOfPod(namespace, name);
+  }
+
+  networkSetForIp(ip: string): NetworkSetRef | undefined {
+    return this.index.networkSetForIp(ip);
   }
 
   workloadOf(pod: PodProjection): WorkloadRef {

@@ -2,6 +2,7 @@
  * The questions the enrich stage asks about the cluster, answered by the static view (a resources file)
  * and the live view (informers on the API server) alike.
  */
+import type { NetworkSetRef } from './network-sets';
 import type { PodProjection, ServiceRef, WorkloadRef } from './projections';
 
 export interface ClusterView {
@@ -17,7 +18,14 @@ export interface ClusterView {
   /** The workload behind Calico's aggregated pod prefix (`frontend-7d4b9c8f5-*`), when the view knows it. */
   workloadOfPrefix(namespace: string, prefix: string): WorkloadRef | undefined;
   serviceByClusterIp(ip: string): ServiceRef | undefined;
+  /** The service whose EndpointSlices list a pod; with several, the first by name. */
+  serviceOfPod(namespace: string, name: string): ServiceRef | undefined;
   nodeByIp(ip: string): string | undefined;
+  /**
+   * The Calico NetworkSet or GlobalNetworkSet (namespace empty) whose longest prefix contains an IP outside the
+   * pod network; see NetworkSetIndex for ties and cost.
+   */
+  networkSetForIp(ip: string): NetworkSetRef | undefined;
   /** Whether the view has been filled once (a file read, or every watched kind listed). */
   synced(): boolean;
 }

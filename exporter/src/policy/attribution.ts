@@ -79,8 +79,15 @@ export class PolicyAttribution implements Enricher {
 function engineEndpoint(endpoint: Endpoint, context: PolicyContext, atSeconds: number): EngineEndpoint | undefined {
   if (endpoint.kind === 'pod' || (endpoint.kind === 'unknown' && endpoint.ip !== '')) {
     const pod = context.podFor(endpoint, atSeconds);
-    if (pod !== undefined) return endpoint.ip === '' ? { kind: 'pod', pod } : { kind: 'pod', pod, ip: endpoint.ip };
-    return undefined;
+    if (pod === undefined) return undefined;
+    // Calico's serviceAccountSelector and serviceAccounts match on the pod's account.
+    const serviceAccount = pod.serviceAccount === '' ? undefined : pod.serviceAccount;
+    return {
+      kind: 'pod',
+      pod,
+      ...(endpoint.ip === '' ? {} : { ip: endpoint.ip }),
+      ...(serviceAccount === undefined ? {} : { serviceAccount }),
+    };
   }
   return endpoint.ip === '' ? undefined : { kind: 'external', ip: endpoint.ip };
 }

@@ -363,4 +363,8 @@ test('namespaces and pods are projected from their objects', () => {
     () => parsePodInfo({ metadata: { name: 'a' }, spec: { containers: [{ ports: [{ containerPort: '80' }] }] } }),
     'Pod default/a: spec.containers[0].ports[0].containerPort must be an integer from 1 to 65535, got string "80"',
   );
+  assert.equal(
+    parsePodInfo({ metadata: { name: 'a' }, spec: { serviceAccountName: 'robot' } }).serviceAccount,
+    'robot',
+  );
 });

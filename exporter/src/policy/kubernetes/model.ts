@@ -48,6 +48,8 @@ export interface PodInfo {
   /** All of the pod's IPs (one per family on dual-stack clusters). */
   readonly ips: readonly string[];
   readonly containerPorts: readonly ContainerPort[];
+  /** `spec.serviceAccountName`, for Calico's service-account matches; undefined or empty when unknown. */
+  readonly serviceAccount?: string;
 }
 
 /**
@@ -559,5 +561,10 @@ export function parsePodInfo(value: unknown): PodInfo {
       });
     }
   }
-  return { namespace, name, labels, ips, containerPorts };
+  // `serviceAccount` is the deprecated spelling the API server still fills in.
+  const account = spec?.['serviceAccountName'] ?? spec?.['serviceAccount'];
+  const serviceAccount = isAbsent(account) ? undefined : requireString(account, 'spec.serviceAccountName', context);
+  return serviceAccount === undefined
+    ? { namespace, name, labels, ips, containerPorts }
+    : { namespace, name, labels, ips, containerPorts, serviceAccount };
 }

@@ -1,9 +1,9 @@
 /**
  * What the live cluster view knows about policy: every parsed policy object the informers hold, by
- * resource and `namespace/name`, and the namespaces' labels (namespace selectors read them). It tells a
+ * resource and `namespace/name`, and the labels of namespaces and service accounts (selectors read them). It tells a
  * listener when something the engine's snapshot is built from has changed, and builds that snapshot.
  */
-import type { EngineSnapshot } from '../engine';
+import type { EngineSnapshot, ServiceAccountInfo } from '../engine';
 import type { Labels, NamespaceInfo } from '../kubernetes';
 import { engineSnapshotOf, type PolicyObject } from '../snapshot';
 
@@ -15,6 +15,8 @@ const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 export class LivePolicyStore {
   private readonly resources = new Map<string, Map<string, LivePolicyObject>>();
   private readonly namespaces = new Map<string, Labels>();
+  /** By `namespace/name`: Calico's serviceAccountSelector reads their labels. */
+  private readonly serviceAccounts = new Map<string, ServiceAccountInfo>();
   private listener: (() => void) | undefined;
 
   /** Called after every change that alters the engine's snapshot (one listener). */
@@ -54,13 +56,30 @@ export class LivePolicyStore {
     if (this.namespaces.delete(name)) this.changed();
   }
 
+  /** Like namespaces, an account whose labels did not change is no change (its secrets and tokens are not ours). */
+  upsertServiceAccount(namespace: string, name: string, labels: Labels): void {
+    const key = `${namespace}/${name}`;
+    const known = this.serviceAccounts.get(key);
+    if (known !== undefined && sameLabels(known.labels, labels)) return;
+    this.serviceAccounts.set(key, { namespace, name, labels });
+    this.changed();
+  }
+
+  removeServiceAccount(namespace: string, name: string): void {
+    if (this.serviceAccounts.delete(`${namespace}/${name}`)) this.changed();
+  }
+
+  serviceAccountKeys(): string[] {
+    return [...this.serviceAccounts.keys()];
+  }
+
   engineSnapshot(): EngineSnapshot {
     const namespaces: NamespaceInfo[] = [];
     // The API server labels every namespace with its name; objects from elsewhere may lack the label.
     for (const [name, labels] of this.namespaces) {
       namespaces.push({ name, labels: { [NAMESPACE_NAME_LABEL]: name, ...labels } });
     }
-    return engineSnapshotOf(namespaces, this.allPolicies());
+    return engineSnapshotOf(namespaces, this.allPolicies(), [...this.serviceAccounts.values()]);
   }
 
   private *allPolicies(): Iterable<LivePolicyObject> {
