@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { LiveClusterView, type PolicyChangeCount } from '@flowlens/exporter/dist/src/cluster/live-view';
-import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '@flowlens/exporter/dist/src/model/flow';
+import { emptyEndpoint } from '@flowlens/exporter/dist/src/model/flow';
+import { testFlowRecord } from '@flowlens/exporter/dist/src/testing/records';
 import { PolicyAttribution } from '@flowlens/exporter/dist/src/policy/attribution';
 import { MemoryLogger } from '@flowlens/exporter/dist/src/log';
 import { FakeKubeApiServer, type KubeObject } from './kube-api-server';
@@ -218,28 +219,11 @@ describe('the live policy context', () => {
     });
     const attribution = new PolicyAttribution(() => view.livePolicyContext());
     const decidingPolicy = (): string => {
-      const record: FlowRecord = {
-        startTime: 0,
-        endTime: 0,
-        node: 'node-a',
+      const record = testFlowRecord({
         source: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', pod: 'web-6b8d9f7c5-qwrtz', ip: WEB_IP },
         destination: { ...emptyEndpoint(), kind: 'pod', namespace: 'shop', pod: 'db-0', ip: DB_IP },
         destPort: 5432,
-        protocol: 'tcp',
-        action: 'allow',
-        reporter: 'dst',
-        enforcedPolicies: [],
-        pendingPolicies: [],
-        verdict: UNKNOWN_POLICY,
-        bytesForward: 0,
-        bytesReverse: 0,
-        packetsForward: 1,
-        packetsReverse: 0,
-        flows: 1,
-        flowsStarted: 1,
-        flowsCompleted: 1,
-        tcp: undefined,
-      };
+      });
       attribution.enrich(record);
       return `${record.verdict.policy} ${record.verdict.tier}`;
     };

@@ -4,8 +4,9 @@ import { ClusterIndex } from './cluster-index';
 import { ClusterViewEnricher, recordTime } from './enricher';
 import { projectEndpointSlice, projectPod } from './projections';
 import type { ClusterView } from './view';
-import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '../model/flow';
+import { emptyEndpoint, type FlowRecord } from '../model/flow';
 import { parseCidr } from '../policy/kubernetes/cidr';
+import { testFlowRecord } from '../testing/records';
 
 /** The index behind the live view, on a clock the test moves (unix seconds). */
 class ClockedView extends ClusterIndex implements ClusterView {
@@ -39,27 +40,11 @@ function pod(name: string, replicaSet: string, ip: string, createdSeconds: numbe
 }
 
 function flow(times: Pick<FlowRecord, 'startTime' | 'endTime'>, sourceIp: string, destinationIp: string): FlowRecord {
-  return {
+  return testFlowRecord({
     ...times,
-    node: 'node-a',
     source: { ...emptyEndpoint(), ip: sourceIp },
     destination: { ...emptyEndpoint(), ip: destinationIp },
-    destPort: 8080,
-    protocol: 'tcp',
-    action: 'allow',
-    reporter: 'dst',
-    enforcedPolicies: [],
-    pendingPolicies: [],
-    verdict: UNKNOWN_POLICY,
-    bytesForward: 100,
-    bytesReverse: 100,
-    packetsForward: 1,
-    packetsReverse: 1,
-    flows: 1,
-    flowsStarted: 1,
-    flowsCompleted: 1,
-    tcp: undefined,
-  };
+  });
 }
 
 const T = 1_790_000_000;

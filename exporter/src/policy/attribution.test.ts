@@ -8,6 +8,7 @@ import { UnifiedPolicyEngine } from './engine';
 import { PolicyAttribution, type PolicyContext } from './attribution';
 import { parsePolicyEntry } from '../sources/calico-policy';
 import { repoRoot } from '../testing/collect';
+import { testFlowRecord } from '../testing/records';
 import { emptyEndpoint, UNKNOWN_POLICY, type Endpoint, type FlowRecord } from '../model/flow';
 
 const snapshot = buildPolicySnapshot(
@@ -31,29 +32,7 @@ const recommendations = pod('shop', 'recommendations-6c9f8d7b5-h7j9k');
 const paymentsApi = pod('payments', 'payments-api-7b8c9d6f5-q4w8z');
 
 function flow(overrides: Partial<FlowRecord>): FlowRecord {
-  return {
-    startTime: 0,
-    endTime: 0,
-    node: '',
-    source: frontend,
-    destination: paymentsApi,
-    destPort: 8443,
-    protocol: 'tcp',
-    action: 'allow',
-    reporter: 'dst',
-    enforcedPolicies: [],
-    pendingPolicies: [],
-    verdict: UNKNOWN_POLICY,
-    bytesForward: 0,
-    bytesReverse: 0,
-    packetsForward: 0,
-    packetsReverse: 0,
-    flows: 1,
-    flowsStarted: 0,
-    flowsCompleted: 0,
-    tcp: undefined,
-    ...overrides,
-  };
+  return testFlowRecord({ source: frontend, destination: paymentsApi, destPort: 8443, ...overrides });
 }
 
 test('a flow without policy information takes the engine’s answer for the reporting end', () => {
