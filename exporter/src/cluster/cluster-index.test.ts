@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ClusterIndex, DEFAULT_IP_HISTORY_LIMITS, type ClusterIndexOptions } from './cluster-index';
-import { projectEndpointSlice, projectPod } from './projections';
+import { projectEndpointSlice, projectPod, uidTag } from './projections';
 
 interface PodFields {
   created?: string;
@@ -58,9 +58,9 @@ test('deleting a pod removes its IP entry only while it still points at that pod
 test('a delete for an earlier pod of the same name leaves the current one', () => {
   const index = new ClusterIndex();
   index.upsertPod(pod('db-0', '10.0.0.5', { uid: 'second' }));
-  index.removePod('shop', 'db-0', 'first');
-  assert.equal(index.podByName('shop', 'db-0')?.uid, 'second');
-  index.removePod('shop', 'db-0', 'second');
+  index.removePod('shop', 'db-0', uidTag('first'));
+  assert.equal(index.podByName('shop', 'db-0')?.uid, uidTag('second'));
+  index.removePod('shop', 'db-0', uidTag('second'));
   assert.equal(index.podByName('shop', 'db-0'), undefined);
 });
 

@@ -67,7 +67,7 @@ export interface ClusterIndexOptions {
 export interface IpHoldingView {
   namespace: string;
   name: string;
-  uid: string;
+  uid: number;
   from: number;
   /** Infinity while the pod still holds the IP. */
   until: number;
@@ -116,10 +116,10 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
   }
 
   /** Removes a pod; with a uid, only if the pod of that name is still that one. */
-  removePod(namespace: string, name: string, uid = ''): void {
+  removePod(namespace: string, name: string, uid = 0): void {
     const key = `${namespace}/${name}`;
     const pod = this.podsByName.get(key);
-    if (pod === undefined || (uid !== '' && pod.uid !== '' && pod.uid !== uid)) return;
+    if (pod === undefined || (uid !== 0 && pod.uid !== 0 && pod.uid !== uid)) return;
     this.podsByName.delete(key);
     for (const ip of pod.ips) this.releaseIp(ip, pod);
   }
@@ -415,7 +415,7 @@ class IpHistory {
       this.keepReleased(ip, holder, since, from);
     } else {
       // The first holder the view knows: since its creation. After a release: not before the release.
-      const created = pod.createdAt > 0 ? Math.min(Math.floor(pod.createdAt / 1000), now) : now;
+      const created = pod.createdAt > 0 ? Math.min(pod.createdAt, now) : now;
       from = Math.max(created, this.past.get(ip)?.holdings.at(-1)?.until ?? -Infinity);
     }
     this.heldSince.set(ip, from);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { projectPod } from './projections';
+import { projectPod, uidTag } from './projections';
 import { PodsByPrefix } from './pod-prefixes';
 
 const pod = (name: string, uid: string, phase = 'Running') =>
@@ -13,13 +13,13 @@ test('pods are found by their aggregated prefix, a running one first, until the 
   prefixes.upsert(pod('standalone', 'u3'));
   assert.equal(prefixes.podFor('shop', 'web-5f6d7c8b9d-*')?.name, 'web-5f6d7c8b9d-bbbbb');
   assert.equal(prefixes.podFor('other', 'web-5f6d7c8b9d-*'), undefined);
-  prefixes.remove('shop', 'web-5f6d7c8b9d-bbbbb', 'an-older-pod');
+  prefixes.remove('shop', 'web-5f6d7c8b9d-bbbbb', uidTag('an-older-pod'));
   assert.equal(
     prefixes.podFor('shop', 'web-5f6d7c8b9d-*')?.name,
     'web-5f6d7c8b9d-bbbbb',
     'a newer pod of the name stays',
   );
-  prefixes.remove('shop', 'web-5f6d7c8b9d-bbbbb', 'u2');
+  prefixes.remove('shop', 'web-5f6d7c8b9d-bbbbb', uidTag('u2'));
   assert.equal(prefixes.podFor('shop', 'web-5f6d7c8b9d-*')?.name, 'web-5f6d7c8b9d-aaaaa');
   prefixes.remove('shop', 'web-5f6d7c8b9d-aaaaa');
   assert.equal(prefixes.podFor('shop', 'web-5f6d7c8b9d-*'), undefined);

@@ -21,12 +21,12 @@ export class PodsByPrefix {
   }
 
   /** Removes a pod; with a uid, only if the pod of that name is still that one. */
-  remove(namespace: string, name: string, uid = ''): void {
+  remove(namespace: string, name: string, uid = 0): void {
     const key = prefixKey(namespace, name);
     const group = key === undefined ? undefined : this.groups.get(key);
     const pod = group?.get(name);
     if (key === undefined || group === undefined || pod === undefined) return;
-    if (uid !== '' && pod.uid !== '' && pod.uid !== uid) return;
+    if (uid !== 0 && pod.uid !== 0 && pod.uid !== uid) return;
     group.delete(name);
     if (group.size === 0) this.groups.delete(key);
   }
