@@ -183,7 +183,12 @@ describe('the live cluster view', () => {
     await server.stop();
     await waitFor(() => errorCount(view, 'pods', 'connection') > 0, 10_000, { description: 'a connection error' });
     assert.equal(view.podByIp('10.244.1.10')?.name, 'frontend-7d4b9c8f5-x2x7k', 'the last state is kept');
-    assert.equal(view.synced(), true);
+    assert.equal(view.synced(), true, 'still ready: it serves its last view');
+    assert.equal(
+      view.stats().find((stats) => stats.resource === 'pods')?.synced,
+      false,
+      'flowlens_k8s_cache_synced says the view is not in sync',
+    );
     // While away, the cluster changed: one pod gone, another added.
     server.delete(PODS, 'shop', 'frontend-7d4b9c8f5-x2x7k');
     server.apply(PODS, pod('frontend-7d4b9c8f5-zzzzz', '10.244.1.11', { owner: ['ReplicaSet', 'frontend-7d4b9c8f5'] }));
@@ -191,6 +196,7 @@ describe('the live cluster view', () => {
     await waitFor(() => view.podByIp('10.244.1.11') !== undefined, 15_000, { description: 'the view to catch up' });
     await waitFor(() => view.podByIp('10.244.1.10') === undefined, 15_000, { description: 'the deleted pod to go' });
     assert.deepEqual(view.workloadOf(view.podByIp('10.244.1.11')!), { workload: 'web-frontend', kind: 'Deployment' });
+    assert.equal(view.stats().find((stats) => stats.resource === 'pods')?.synced, true, 'in sync again');
   });
 
   for (const goneAs of ['event', 'http'] as const) {

@@ -536,7 +536,9 @@ export class LiveClusterView implements ClusterView {
       .filter((state) => !state.absent)
       .map((state) => ({
         resource: state.kind.resource,
-        synced: state.synced,
+        // In sync now: listed, and not failing since. Readiness only needs the first list (synced()), so an
+        // outage does not pull the exporter out of its Service while it serves its last view.
+        synced: state.synced && !state.failing,
         objects: state.kind.keys(this.stores).length,
         errors: state.errors,
       }));

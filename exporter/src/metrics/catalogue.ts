@@ -305,7 +305,7 @@ export const SELF_FAMILIES = {
   },
   k8sCacheSynced: {
     name: 'flowlens_k8s_cache_synced',
-    help: 'Whether the live cluster view has listed a Kubernetes resource at least once (1) or not yet (0); absent APIs are not reported.',
+    help: 'Whether the live cluster view is in sync with a Kubernetes resource (1): listed, and its watch not failing since; absent APIs are not reported.',
     type: 'gauge',
     labels: ['resource'],
   },
