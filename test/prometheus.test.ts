@@ -111,5 +111,14 @@ describe('Prometheus scraping flowlens serve --demo', () => {
       assert.ok(namespaces >= 6, `flows come from ${namespaces} source namespaces, expected at least 6`);
       // The exporter's self-metrics arrive too, labelled with the demo source.
       assert.ok((await queryScalar(prometheusBase, 'flowlens_ingest_records_total{source="demo"}')) > 0);
+      // The DNS latency histogram parses (in whichever format Prometheus negotiated) and its buckets add up.
+      assert.ok((await queryScalar(prometheusBase, 'sum(flowlens_dns_latency_seconds_count)')) > 0);
+      assert.equal(
+        await queryScalar(
+          prometheusBase,
+          'sum(flowlens_dns_latency_seconds_bucket{le="+Inf"}) - sum(flowlens_dns_latency_seconds_count)',
+        ),
+        0,
+      );
     }));
 });

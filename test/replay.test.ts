@@ -127,9 +127,9 @@ describe('flowlens replay of the Hubble fixture', () => {
     assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'hubble' }), 3);
   });
 
-  test('counts replies, L7 events and lost-events notices as skipped', () => {
+  test('counts replies, DNS request events and lost-events notices as skipped', () => {
     assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'reply' }), 1);
-    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'l7' }), 1);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'dns_request' }), 1);
     assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'lost_events' }), 1);
   });
 

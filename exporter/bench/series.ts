@@ -3,7 +3,7 @@
  * FlowAggregator, against the same label sets in one prom-client Counter.
  */
 import { Counter, Registry } from 'prom-client';
-import { FLOW_LABEL_VALUES, RECORD_FAMILIES, type RecordFamilyDefinition } from '../src/metrics/catalogue';
+import { FLOW_FAMILIES, FLOW_LABEL_VALUES, FLOW_RECORDS, type RecordFamilyDefinition } from '../src/metrics/catalogue';
 import { FlowAggregator, familyLabels, type FamilyOptions } from '../src/metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from '../src/metrics/registry';
 import { emptyEndpoint, type Endpoint, type FlowRecord } from '../src/model/flow';
@@ -12,9 +12,9 @@ import { collectGarbage, countLinesStartingWith, problem, progress, round, timeM
 
 export const SERIES = 100_000;
 const NOW = 1_732_000_000;
-const FLOWS: RecordFamilyDefinition = RECORD_FAMILIES.find((family) => family.name === 'flowlens_flows_total')!;
+const FLOWS: RecordFamilyDefinition = FLOW_FAMILIES.find((family) => family.name === 'flowlens_flows_total')!;
 const OPTIONS: FamilyOptions = { level: 'workload', ports: true, budget: 2 * SERIES, ttlSeconds: 3600 };
-const LABELS = familyLabels(FLOWS, OPTIONS);
+const LABELS = familyLabels(FLOWS, OPTIONS, FLOW_RECORDS);
 
 const NAMESPACES = BENCH_NAMESPACES.slice(0, 17);
 const WORDS = WORKLOAD_WORDS;

@@ -78,7 +78,7 @@ test('every mistake names the key, the value and the fix', () => {
       const expectations = [
         /listen address "nowhere" must be HOST:PORT/,
         /log level "loud" is not one of debug, info, warn, error/,
-        /unknown kind "bogus"; use one of calico-flows, hubble, demo/,
+        /unknown kind "bogus"; use one of calico-flows, calico-dns, hubble, coredns, demo/,
         /a calico-flows source needs a file, as calico-flows:\/path\/to\/file/,
         /colour: unknown key; known keys are/,
         /metrics.budget: -5 must be a whole number/,
@@ -133,5 +133,26 @@ test('FLOWLENS_* environment variables, and unknown ones are errors', () => {
   assert.match(
     overridesFromEnvironment({ FLOWLENS_DEMO: 'yes' }).problems[0] ?? '',
     /FLOWLENS_DEMO: "yes" must be true or false/,
+  );
+});
+
+test('DNS families are configured like flow families; topK only where the family has a top-K label', () => {
+  withConfigFile(
+    'metrics:\n  families:\n    flowlens_dns_domain_requests_total: {topK: 7, budget: 500}\n    flowlens_dns_requests_total: {aggregation: pod}\n',
+    (path) => {
+      const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+      assert.equal(config.families.get('flowlens_dns_domain_requests_total')?.topK, 7);
+      assert.equal(config.families.get('flowlens_dns_domain_requests_total')?.budget, 500);
+      assert.equal(config.families.get('flowlens_dns_requests_total')?.level, 'pod');
+      assert.equal(config.families.get('flowlens_dns_requests_total')?.topK, undefined);
+    },
+  );
+  withConfigFile(
+    'metrics:\n  families:\n    flowlens_dns_domain_requests_total: {topK: 0}\n    flowlens_flows_total: {topK: 5}\n',
+    (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} })).join('\n');
+      assert.match(problems, /flowlens_dns_domain_requests_total.topK: 0 must be a whole number between 1 and 100000/);
+      assert.match(problems, /flowlens_flows_total.topK: the family has no top-K label/);
+    },
   );
 });

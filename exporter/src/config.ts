@@ -303,7 +303,7 @@ function defaultOptionsByFamily(): Map<string, FamilyOptions> {
 
 const LEVELS: readonly AggregationLevel[] = ['workload', 'pod'];
 const METRICS_KEYS = ['budget', 'ttl', 'families'];
-const FAMILY_KEYS = ['aggregation', 'ports', 'budget', 'ttl'];
+const FAMILY_KEYS = ['aggregation', 'ports', 'budget', 'ttl', 'topK'];
 
 function parseMetrics(
   metrics: Record<string, unknown>,
@@ -359,6 +359,17 @@ function parseMetrics(
           break;
         case 'ttl':
           current.ttlSeconds = parseDuration(optionValue, optionKey, problems);
+          break;
+        case 'topK':
+          if (family.topK === undefined) problems.push(`${optionKey}: the family has no top-K label`);
+          else if (
+            typeof optionValue === 'number' &&
+            Number.isInteger(optionValue) &&
+            optionValue >= 1 &&
+            optionValue <= 100_000
+          )
+            current.topK = optionValue;
+          else problems.push(`${optionKey}: ${show(optionValue)} must be a whole number between 1 and 100000`);
           break;
         default:
           problems.push(`${optionKey}: unknown option; known options are ${FAMILY_KEYS.join(', ')}`);

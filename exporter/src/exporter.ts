@@ -2,7 +2,7 @@
  * Assembles the pipeline from a configuration: the one place that knows every stage. `serve` and
  * `replay` both build it here, so offline analysis runs exactly what production runs.
  */
-import { FlowAggregator } from './metrics/flow-aggregator';
+import { DnsAggregator, FlowAggregator } from './metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from './metrics/registry';
 import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
@@ -39,7 +39,8 @@ export async function buildExporter(
 ): Promise<Exporter> {
   const aggregator = new FlowAggregator(config.families);
   const self = new SelfMetrics();
-  const registry = new MetricsRegistry(aggregator, self, clock);
+  const dnsAggregator = new DnsAggregator(config.families);
+  const registry = new MetricsRegistry(aggregator, self, clock, dnsAggregator);
   // The cluster views fill what they know first, the live one before a file; pod-name rules fill the rest.
   const enrichers: Enricher[] = [];
   let liveView: LiveClusterView | undefined;
@@ -66,7 +67,15 @@ export async function buildExporter(
   // With --kubernetes the live context (once listed) wins over a --resources file, which replay keeps using.
   const attribution = new PolicyAttribution(() => liveView?.livePolicyContext() ?? policyContext);
   enrichers.push(attribution);
-  const pipeline = new Pipeline(enrichers, aggregator, self, logger, clock, new Set(config.excludeNamespaces));
+  const pipeline = new Pipeline(
+    enrichers,
+    aggregator,
+    self,
+    logger,
+    clock,
+    new Set(config.excludeNamespaces),
+    dnsAggregator,
+  );
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);
 

@@ -15,9 +15,12 @@ export class ClusterViewEnricher implements Enricher {
   constructor(private readonly view: ClusterView) {}
 
   enrich(record: FlowRecord): void {
-    const at = recordTime(record);
-    this.complete(record.source, false, at);
-    this.complete(record.destination, true, at);
+    this.enrichEndpoints(record.source, record.destination, recordTime(record));
+  }
+
+  enrichEndpoints(source: Endpoint, destination: Endpoint, at: number): void {
+    this.complete(source, false, at);
+    this.complete(destination, true, at);
   }
 
   private complete(endpoint: Endpoint, isDestination: boolean, at: number): void {

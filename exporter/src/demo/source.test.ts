@@ -9,8 +9,10 @@ import {
   type DemoClock,
 } from './source';
 import { calicoFlowsSource } from '../sources/calico-flows';
+import { calicoDnsSource } from '../sources/calico-dns';
 import type { GeneratorContext, RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 /** A clock the test moves by hand; scheduled callbacks run only when the test says so. */
 class ManualClock implements DemoClock {
@@ -51,16 +53,22 @@ interface FedLine {
 
 function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorContext; fed: FedLine[] } {
   const fed: FedLine[] = [];
-  const sink: RecordSink = { flow: () => undefined, skipped: () => undefined };
+  const sink: RecordSink = { flow: () => undefined, dns: () => undefined, skipped: () => undefined };
   return { fed, context: { sink, mode, feedLine: (kind, line) => fed.push({ kind, line }) } };
 }
 
-/** Distinct [start, end) windows of the fed lines, in order of first appearance. */
+/** Unix seconds: flow logs write numbers, DNS logs RFC 3339 text. */
+function seconds(time: number | string): number {
+  return typeof time === 'number' ? time : Date.parse(time) / 1000;
+}
+
+/** Distinct [start, end) windows of the fed lines (flow and DNS logs alike), in order of first appearance. */
 function windowsOf(fed: readonly FedLine[]): [number, number][] {
   const seen = new Map<string, [number, number]>();
   for (const { line } of fed) {
-    const record = JSON.parse(line) as { start_time: number; end_time: number };
-    seen.set(`${record.start_time}`, [record.start_time, record.end_time]);
+    const record = JSON.parse(line) as { start_time: number | string; end_time: number | string };
+    const start = seconds(record.start_time);
+    seen.set(`${start}`, [start, seconds(record.end_time)]);
   }
   return [...seen.values()];
 }
@@ -108,7 +116,11 @@ test('serve emits the window ending now at start, then aligned windows until sto
   const source = createDemoSource('seed=3,interval=5', context, clock);
   await source.start();
   assert.ok(fed.length > 0, 'lines at once');
-  assert.ok(fed.every(({ kind }) => kind === 'calico-flows'));
+  assert.ok(fed.every(({ kind }) => kind === 'calico-flows' || kind === 'calico-dns'));
+  assert.ok(
+    fed.some(({ kind }) => kind === 'calico-dns'),
+    'DNS log lines too',
+  );
   assert.deepEqual(windowsOf(fed), [[START_SECONDS - 5, START_SECONDS]]);
 
   fed.length = 0;
@@ -154,18 +166,27 @@ test('replay emits the last hour of windows, contiguous and aligned, and resolve
   assert.equal(clock.scheduled, 0, 'replay leaves no timer behind');
 });
 
-test('the lines decode through the calico-flows decoder into flow records', async () => {
+test('the lines decode through the calico-flows and calico-dns decoders into records', async () => {
   const clock = new ManualClock(START_MS);
   const { context, fed } = recordingContext('serve');
   // A minute-long window, so even the rarer edges (the steadily denied ones) have flows in it.
   const source = createDemoSource('interval=60', context, clock);
   await source.start();
   await source.stop();
-  const decoder = calicoFlowsSource.createDecoder();
+  const decoders = { 'calico-flows': calicoFlowsSource.createDecoder(), 'calico-dns': calicoDnsSource.createDecoder() };
   const records: FlowRecord[] = [];
-  const sink: RecordSink = { flow: (record) => records.push(record), skipped: () => undefined };
-  for (const { line } of fed) decoder.decode(line, sink);
-  assert.equal(records.length, fed.length);
+  const dnsRecords: DnsRecord[] = [];
+  const sink: RecordSink = {
+    flow: (record) => records.push(record),
+    dns: (record) => dnsRecords.push(record),
+    skipped: () => undefined,
+  };
+  for (const { kind, line } of fed) {
+    assert.ok(kind === 'calico-flows' || kind === 'calico-dns', kind);
+    decoders[kind].decode(line, sink);
+  }
+  assert.equal(records.length + dnsRecords.length, fed.length);
+  assert.ok(dnsRecords.length > 0);
   const kinds = new Set(records.flatMap((record) => [record.source.kind, record.destination.kind]));
   for (const kind of ['pod', 'world', 'private', 'networkset'])
     assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);

@@ -1,7 +1,7 @@
 /**
- * `demo`: the embedded demo cluster as a generator source. It writes Calico flow log lines into the pipeline
- * through the `calico-flows` decoder, exactly as if they had been read from a flows.log, so a demo run
- * exercises the same code as production.
+ * `demo`: the embedded demo cluster as a generator source. It writes Calico flow log lines and DNS log lines
+ * into the pipeline through the `calico-flows` and `calico-dns` decoders, exactly as if they had been read
+ * from a flows.log and a dns.log, so a demo run exercises the same code as production.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -31,6 +31,7 @@ const MAX_CATCH_UP_SECONDS = 300;
 /** Replay yields to the event loop every this many windows, so a stop or a signal gets through. */
 const REPLAY_WINDOWS_PER_YIELD = 12;
 const FLOW_LOG_KIND = 'calico-flows';
+const DNS_LOG_KIND = 'calico-dns';
 
 const USAGE = 'use seed=N, interval=S and incident-period=S, comma-separated (e.g. demo:seed=7,interval=5)';
 
@@ -185,6 +186,9 @@ class DemoRunningSource implements RunningSource {
     for (const line of this.cluster.linesFor(windowStart, windowEnd - windowStart)) {
       this.context.feedLine(FLOW_LOG_KIND, line);
     }
+    for (const line of this.cluster.dnsLinesFor(windowStart, windowEnd - windowStart)) {
+      this.context.feedLine(DNS_LOG_KIND, line);
+    }
     this.emittedUntil = windowEnd;
   }
 
@@ -204,7 +208,7 @@ export function createDemoSource(
 
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
-  description: 'embedded demo cluster: synthetic Calico flow logs with a daily shape and hourly incidents',
+  description: 'embedded demo cluster: synthetic Calico flow and DNS logs with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };

@@ -159,7 +159,8 @@ export interface TierSpec {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The scheduled incidents (see traffic.ts for when they happen). Edges can exist or degrade only during one. */
-export type IncidentName = 'recommendations-port-scan' | 'frontend-to-ledger-db' | 'checkout-payments-degraded';
+export type IncidentName =
+  'recommendations-port-scan' | 'frontend-to-ledger-db' | 'shipping-nxdomain-storm' | 'checkout-payments-degraded';
 
 /**
  * How much an edge carries at the daily peak. `pooled` clients keep `connectionsPerPod` connections open per source

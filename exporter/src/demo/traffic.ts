@@ -10,6 +10,7 @@
  */
 import { evaluatePolicies, formatTrace, type PolicyEndpoint } from './policy';
 import { SeededRandom, hashString, mixSeeds } from './random';
+import { dnsClients, dnsRecordsFor } from './dns';
 import {
   DEMO_TOPOLOGY,
   cronJobRuns,
@@ -51,6 +52,13 @@ export const INCIDENTS: readonly IncidentSpec[] = [
     startFraction: 25 / 60,
     endFraction: 35 / 60,
     description: 'a new edge: shop/frontend connects to payments/ledger-db (allowed today, denied by a staged policy)',
+  },
+  {
+    name: 'shipping-nxdomain-storm',
+    startFraction: 38 / 60,
+    endFraction: 42 / 60,
+    description:
+      'shop/shipping rolls out with a wrong carrier host name: an NXDOMAIN storm of non-existent names through kube-dns',
   },
   {
     name: 'checkout-payments-degraded',
@@ -726,6 +734,7 @@ export class DemoCluster {
   readonly seed: number;
   readonly incidentPeriodSeconds: number;
   private readonly plans: readonly EdgePlan[];
+  private readonly dnsClients: ReturnType<typeof dnsClients>;
 
   constructor(options: DemoClusterOptions) {
     if (!Number.isSafeInteger(options.seed))
@@ -739,6 +748,7 @@ export class DemoCluster {
     this.incidentPeriodSeconds = period;
     this.topology = DEMO_TOPOLOGY;
     this.plans = this.topology.edges.map((edge) => planEdge(this.topology, edge));
+    this.dnsClients = dnsClients(this.topology);
   }
 
   /** The incidents active at unix time `t` (seconds). */
@@ -768,6 +778,20 @@ export class DemoCluster {
   /** Flow log lines (JSON, no newline) for the window [windowStart, windowStart + windowSeconds), unix seconds. */
   linesFor(windowStart: number, windowSeconds: number): string[] {
     return this.recordsFor(windowStart, windowSeconds).map((record) => JSON.stringify(record));
+  }
+
+  /** Calico DNS log lines (JSON, no newline) for the same window. */
+  dnsLinesFor(windowStart: number, windowSeconds: number): string[] {
+    const start = Math.floor(windowStart);
+    const seconds = Math.max(1, Math.round(windowSeconds));
+    const records = dnsRecordsFor(this.topology, this.dnsClients, {
+      start,
+      seconds,
+      userActivity: diurnalMultiplier(start + seconds / 2),
+      stormActivity: this.incidentOverlap('shipping-nxdomain-storm', start, start + seconds),
+      seed: mixSeeds(this.seed, start, seconds, 0x53),
+    });
+    return records.map((record) => JSON.stringify(record));
   }
 
   /** The same records as `linesFor`, as objects. */

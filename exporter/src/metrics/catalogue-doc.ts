@@ -1,6 +1,18 @@
 /** docs/metrics.md, generated from the catalogue so the page cannot drift from the code. */
-import { BOUNDED_LABELS, OVERFLOW_VALUE, RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
-import { DEFAULT_BUDGET, DEFAULT_TTL_SECONDS } from './flow-aggregator';
+import {
+  BOUNDED_LABELS,
+  DEFAULT_TOP_K,
+  DNS_FAMILIES,
+  DNS_RECORDS,
+  FLOW_FAMILIES,
+  OTHER_VALUE,
+  OVERFLOW_VALUE,
+  SELF_FAMILIES,
+  TOP_K_WINDOW_SECONDS,
+  type AnyRecordFamily,
+  type FamilyDefinition,
+} from './catalogue';
+import { DEFAULT_BUDGET, DEFAULT_TTL_SECONDS, formatBucketBound } from './flow-aggregator';
 
 function row(family: FamilyDefinition, labels: string): string {
   return `| \`${family.name}\` | ${family.type} | ${family.unit ?? ''} | ${labels} | ${family.help} |`;
@@ -11,10 +23,14 @@ function code(names: readonly string[]): string {
 }
 
 export function catalogueMarkdown(): string {
-  const recordRows = RECORD_FAMILIES.map((family) => {
-    const labels = [...family.labels, ...(family.split ? [family.split.name] : [])];
+  const recordRow = (family: AnyRecordFamily): string => {
+    const labels: string[] = [...family.labels, ...(family.split ? [family.split.name] : [])];
+    if (family.type === 'histogram') labels.push('le');
     return row(family, code(labels));
-  });
+  };
+  const recordRows = FLOW_FAMILIES.map(recordRow);
+  const dnsRows = DNS_FAMILIES.map(recordRow);
+  const latencyBuckets = DNS_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const selfRows = Object.values(SELF_FAMILIES).map((family) => row(family, code(family.labels)));
   return `# Metric catalogue
 
@@ -42,19 +58,44 @@ Label values:
 - \`policy_tier\`: the tier of that policy (\`none\`/\`unknown\` to match).
 - \`direction\`: \`forward\` (source to destination) or \`reverse\` (the replies), whatever the reporter.
 
+## DNS families
+
+DNS queries per client and server workload, from the \`calico-dns\`, \`coredns\` and \`hubble\` (\`l7.dns\` RESPONSE events) sources.
+
+| name | type | unit | labels | help |
+|---|---|---|---|---|
+${dnsRows.join('\n')}
+
+Label values:
+- \`client_*\`, \`server_*\`: as \`source_*\` and \`dest_*\` of flows; the client and server IPs resolve to workloads through
+  the cluster view. CoreDNS logs name no server: it is \`kube-system\`/\`coredns\`, the logging CoreDNS itself.
+- \`qtype\`: the query type's upper-case mnemonic (\`A\`, \`AAAA\`, \`SRV\`, ...).
+- \`rcode\`: the response code's upper-case mnemonic whatever the input's spelling (\`NOERROR\`, \`NXDOMAIN\`, \`SERVFAIL\`,
+  \`REFUSED\`, \`FORMERR\`, \`NOTIMP\`, ...); unassigned codes read \`OTHER\`.
+- \`qname\`: the queried name, lower-case, without its trailing dot. At most K names (\`topK\`, default ${DEFAULT_TOP_K}) per client
+  namespace per ${TOP_K_WINDOW_SECONDS / 60}-minute window keep their own series; the rest count under \`qname="${OTHER_VALUE}"\`, so
+  totals stay right under a flood of random names. A window starts with the previous window's K busiest names.
+- \`le\` of \`flowlens_dns_latency_seconds\`: ${code(latencyBuckets.map(formatBucketBound))} and \`+Inf\`. Calico reports a mean
+  and a maximum latency per record, not each query's: the histogram observes the mean \`latency_count\` times, so its buckets
+  are an approximation (a record's queries all land in the mean's bucket) while \`_sum\` and \`_count\` are exact. CoreDNS and
+  Hubble time each query.
+- On budget overflow, ${code([...DNS_RECORDS.boundedLabels])} keep their values.
+
 ## Aggregation, budgets and TTLs
 
-Each flow family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
+Each flow and DNS family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
 - \`aggregation\`: \`workload\` (default) or \`pod\`, which adds \`source_pod\` and \`dest_pod\` labels (pod names or Calico's
   aggregated pod prefixes).
-- \`ports\`: whether \`dest_port\` is a label (default true).
+- \`ports\`: whether \`dest_port\` is a label (default true; flow families only).
 - \`budget\`: the most label sets the family keeps (default ${DEFAULT_BUDGET}). Past it, a new label set folds into one series whose
   labels other than ${code([...BOUNDED_LABELS])} read \`${OVERFLOW_VALUE}\`: totals stay right and memory stays bounded.
   \`flowlens_series_overflowed_samples_total\` counts the folded samples.
+- \`topK\`: for \`flowlens_dns_domain_requests_total\`, how many names per client namespace and window keep their own series.
 - \`ttl\`: series idle longer than this are removed (default ${DEFAULT_TTL_SECONDS / 60}m); \`flowlens_series_evicted_total\` counts them.
 
 Families of a group with the same options share one series store; \`flowlens_series_active\` and \`flowlens_series_budget\` count
-series, so a family with a \`direction\` label shows two series per label set.
+series, so a family with a \`direction\` label shows two series per label set, and a histogram one per bucket plus \`_sum\`
+and \`_count\`. At aggregation level \`pod\`, DNS families add \`client_pod\` and \`server_pod\`.
 
 ## Self-metrics
 

@@ -4,9 +4,10 @@
  * dashboards and alerts cannot drift from what the exporter emits.
  */
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 import { decidingHit } from '../sources/calico-policy';
 
-export type MetricType = 'counter' | 'gauge' | 'summary' | 'info';
+export type MetricType = 'counter' | 'gauge' | 'summary' | 'histogram' | 'info';
 
 /** How finely a record family's series are keyed; configurable per family. */
 export type AggregationLevel = 'workload' | 'pod';
@@ -78,20 +79,73 @@ export interface SplitLabel {
   readonly values: readonly string[];
 }
 
-/** A family aggregated from flow records, keyed by flow labels that the aggregation options shape. */
-export interface RecordFamilyDefinition extends FamilyDefinition {
-  readonly labels: readonly FlowLabel[];
+/**
+ * A family aggregated from records of type R (flows, DNS queries, ...), keyed by labels of type L whose
+ * values the record kind's extractors (or the family's own) take from each record.
+ */
+export interface RecordFamilyDefinition<R = FlowRecord, L extends string = FlowLabel> extends FamilyDefinition {
+  readonly labels: readonly L[];
   /** Families that share a group can share one series store when their aggregation options agree. */
-  readonly group: 'flows' | 'tcp' | 'staged' | 'rules';
-  /** Labels whose values this family takes from elsewhere than FLOW_LABEL_VALUES (e.g. the staged verdict). */
-  readonly labelValues?: Partial<Readonly<Record<FlowLabel, (record: FlowRecord) => string>>>;
-  /** Whether `dest_port` is a label by default (`ports: true`). */
+  readonly group: string;
+  /** Labels whose values this family takes from elsewhere than its record kind's extractors (e.g. the staged verdict). */
+  readonly labelValues?: Partial<Readonly<Record<L, (record: R) => string>>>;
+  /** Whether the record kind's port label is a label by default (`ports: true`). */
   readonly portsByDefault: boolean;
   readonly split?: SplitLabel;
+  /** Histograms: the buckets' upper bounds, ascending; `+Inf` is implied. */
+  readonly buckets?: readonly number[];
+  /**
+   * Bounds a free-form label per window: at most K values of `label` (option `topK`) per value of `per`
+   * keep their own series in a window; the rest fold into `__other__`.
+   */
+  readonly topK?: { readonly label: L; readonly per: L };
   /** Only records for which this holds create or update series of the family. */
-  readonly appliesTo: (record: FlowRecord) => boolean;
-  /** Adds the record to the family's value columns (one per split value; summaries: sum then count). */
-  readonly accumulate: (record: FlowRecord, add: (column: number, value: number) => void) => void;
+  readonly appliesTo: (record: R) => boolean;
+  /**
+   * Adds the record to the family's value columns: one per split value; summaries sum then count;
+   * histograms one per bucket (cumulative), then +Inf, sum and count (see observeHistogram).
+   */
+  readonly accumulate: (record: R, add: (column: number, value: number) => void) => void;
+}
+
+/** A kind of record and its families: each kind has its own aggregator, fed by the pipeline. */
+export interface RecordKind<R, L extends string> {
+  readonly name: 'flows' | 'dns';
+  readonly labelValues: Readonly<Record<L, (record: R) => string>>;
+  /** Labels that keep their values on budget overflow (see BOUNDED_LABELS). */
+  readonly boundedLabels: ReadonlySet<string>;
+  /** The label `ports: false` removes, if the kind has one. */
+  readonly portLabel: L | undefined;
+  /** At aggregation level `pod`, each of these labels is followed by its pod label. */
+  readonly podLabels: Partial<Readonly<Record<L, L>>>;
+  readonly families: readonly RecordFamilyDefinition<R, L>[];
+}
+
+/** The number of value columns a family takes in its series store. */
+export function columnCount(family: Pick<RecordFamilyDefinition<never, string>, 'split' | 'type' | 'buckets'>): number {
+  if (family.split !== undefined) return family.split.values.length;
+  if (family.type === 'histogram') return (family.buckets?.length ?? 0) + 3;
+  return family.type === 'summary' ? 2 : 1;
+}
+
+/** Series a family shows per label set: one per value column. */
+export function seriesPerLabelSet(
+  family: Pick<RecordFamilyDefinition<never, string>, 'split' | 'type' | 'buckets'>,
+): number {
+  return family.split !== undefined || family.type === 'histogram' ? columnCount(family) : 1;
+}
+
+/** Adds `times` observations of `value` to a histogram's columns: cumulative buckets, +Inf, sum, count. */
+export function observeHistogram(
+  buckets: readonly number[],
+  add: (column: number, value: number) => void,
+  value: number,
+  times: number,
+): void {
+  for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) add(i, times);
+  add(buckets.length, times);
+  add(buckets.length + 1, value * times);
+  add(buckets.length + 2, times);
 }
 
 const EDGE_LABELS: readonly FlowLabel[] = [
@@ -116,7 +170,7 @@ const DIRECTION: SplitLabel = { name: 'direction', values: ['forward', 'reverse'
 const always = (): boolean => true;
 const hasTcpStats = (record: FlowRecord): boolean => record.tcp !== undefined;
 
-export const RECORD_FAMILIES: readonly RecordFamilyDefinition[] = [
+export const FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
   {
     name: 'flowlens_flows_total',
     help: "Flows between workloads by verdict and deciding policy (Calico's num_flows; one per non-reply Hubble flow).",
@@ -226,6 +280,105 @@ export const RECORD_FAMILIES: readonly RecordFamilyDefinition[] = [
     accumulate: (record, add) => add(0, record.flows),
   },
 ];
+
+export const FLOW_RECORDS: RecordKind<FlowRecord, FlowLabel> = {
+  name: 'flows',
+  labelValues: FLOW_LABEL_VALUES,
+  boundedLabels: BOUNDED_LABELS,
+  portLabel: 'dest_port',
+  podLabels: { source_workload: 'source_pod', dest_workload: 'dest_pod' },
+  families: FLOW_FAMILIES,
+};
+
+/** A label whose value comes from a DNS record. */
+export type DnsLabel =
+  | 'client_namespace'
+  | 'client_workload'
+  | 'client_pod'
+  | 'server_namespace'
+  | 'server_workload'
+  | 'server_pod'
+  | 'qname'
+  | 'qtype'
+  | 'rcode';
+
+export const DNS_LABEL_VALUES: Readonly<Record<DnsLabel, (record: DnsRecord) => string>> = {
+  client_namespace: (record) => record.client.namespace,
+  client_workload: (record) => record.client.workload,
+  client_pod: (record) => record.client.pod,
+  server_namespace: (record) => record.server.namespace,
+  server_workload: (record) => record.server.workload,
+  server_pod: (record) => record.server.pod,
+  qname: (record) => record.qname,
+  qtype: (record) => record.qtype,
+  rcode: (record) => record.rcode,
+};
+
+/** The value of a top-K-bounded label for the names outside a window's top K. */
+export const OTHER_VALUE = '__other__';
+export const DEFAULT_TOP_K = 100;
+/** The top-K window: each client namespace's K names are chosen afresh every window. */
+export const TOP_K_WINDOW_SECONDS = 300;
+
+/** DNS latency buckets, in seconds: a cache hit is well under a millisecond, an upstream timeout seconds. */
+export const DNS_LATENCY_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+export const DNS_FAMILIES: readonly RecordFamilyDefinition<DnsRecord, DnsLabel>[] = [
+  {
+    name: 'flowlens_dns_requests_total',
+    help: 'DNS queries between client and server workloads, by query type and response code.',
+    type: 'counter',
+    labels: ['client_namespace', 'client_workload', 'server_namespace', 'server_workload', 'qtype', 'rcode'],
+    group: 'dns',
+    portsByDefault: false,
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.count),
+  },
+  {
+    name: 'flowlens_dns_latency_seconds',
+    help: 'DNS query latency by client workload and response code. Calico reports a mean and a maximum per record: its mean is observed latency_count times, so buckets are approximate and _sum/_count exact.',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: ['client_namespace', 'client_workload', 'rcode'],
+    group: 'dns_latency',
+    portsByDefault: false,
+    buckets: DNS_LATENCY_BUCKETS,
+    appliesTo: (record) => record.latency !== undefined && record.latency.count > 0,
+    accumulate: (record, add) => {
+      const latency = record.latency;
+      if (latency !== undefined) observeHistogram(DNS_LATENCY_BUCKETS, add, latency.meanSeconds, latency.count);
+    },
+  },
+  {
+    name: 'flowlens_dns_domain_requests_total',
+    help: `DNS queries per queried name, by client namespace and response code. Each window (${TOP_K_WINDOW_SECONDS / 60}m), a client namespace's first K names (option topK, default ${DEFAULT_TOP_K}; the previous window's busiest carry over) keep their own series; other names count under qname="${OTHER_VALUE}".`,
+    type: 'counter',
+    labels: ['client_namespace', 'qname', 'rcode'],
+    group: 'dns_domains',
+    portsByDefault: false,
+    topK: { label: 'qname', per: 'client_namespace' },
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.count),
+  },
+];
+
+export const DNS_RECORDS: RecordKind<DnsRecord, DnsLabel> = {
+  name: 'dns',
+  labelValues: DNS_LABEL_VALUES,
+  boundedLabels: new Set(['qtype', 'rcode']),
+  portLabel: undefined,
+  podLabels: { client_workload: 'client_pod', server_workload: 'server_pod' },
+  families: DNS_FAMILIES,
+};
+
+/** A family of any record kind. */
+export type AnyRecordFamily =
+  RecordFamilyDefinition<FlowRecord, FlowLabel> | RecordFamilyDefinition<DnsRecord, DnsLabel>;
+
+/** Every record family, flows first: the exposition's and the docs' order. */
+export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [...FLOW_FAMILIES, ...DNS_FAMILIES];
 
 /** Self-metrics: the exporter's own health. */
 export const SELF_FAMILIES = {
@@ -359,6 +512,6 @@ export const SELF_FAMILIES = {
 
 export const ALL_FAMILIES: readonly FamilyDefinition[] = [...RECORD_FAMILIES, ...Object.values(SELF_FAMILIES)];
 
-export function recordFamily(name: string): RecordFamilyDefinition | undefined {
+export function recordFamily(name: string): AnyRecordFamily | undefined {
   return RECORD_FAMILIES.find((family) => family.name === name);
 }

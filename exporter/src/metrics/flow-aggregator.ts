@@ -1,20 +1,28 @@
 /**
- * The aggregate stage: flow records into series of the record families, under each family's budget and
- * TTL. Families of a group whose aggregation options agree share one SeriesStore (one key, several value
- * columns), so a record costs one label rendering and one map lookup per store, not per family.
+ * The aggregate stage: records into series of their kind's families, under each family's budget and TTL.
+ * One aggregator per record kind (flows, DNS), generic over the record type. Families of a group whose
+ * aggregation options agree share one SeriesStore (one key, several value columns), so a record costs one
+ * label rendering and one map lookup per store, not per family.
  */
 import {
-  BOUNDED_LABELS,
-  FLOW_LABEL_VALUES,
+  columnCount,
+  DEFAULT_TOP_K,
+  DNS_RECORDS,
+  FLOW_RECORDS,
+  OTHER_VALUE,
   OVERFLOW_VALUE,
-  RECORD_FAMILIES,
+  seriesPerLabelSet,
+  TOP_K_WINDOW_SECONDS,
   type AggregationLevel,
+  type DnsLabel,
   type FlowLabel,
   type RecordFamilyDefinition,
+  type RecordKind,
 } from './catalogue';
 import { formatValue } from './exposition';
 import { SeriesStore } from './series-store';
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 export interface FamilyOptions {
   level: AggregationLevel;
@@ -24,13 +32,24 @@ export interface FamilyOptions {
   budget: number;
   /** Series idle longer than this are removed. */
   ttlSeconds: number;
+  /** For families with a top-K label: how many values per window keep their own series. */
+  topK?: number;
 }
 
 export const DEFAULT_BUDGET = 50_000;
 export const DEFAULT_TTL_SECONDS = 15 * 60;
 
-export function defaultFamilyOptions(family: RecordFamilyDefinition): FamilyOptions {
-  return { level: 'workload', ports: family.portsByDefault, budget: DEFAULT_BUDGET, ttlSeconds: DEFAULT_TTL_SECONDS };
+export function defaultFamilyOptions(
+  family: Pick<RecordFamilyDefinition<never, string>, 'portsByDefault' | 'topK'>,
+): FamilyOptions {
+  const options: FamilyOptions = {
+    level: 'workload',
+    ports: family.portsByDefault,
+    budget: DEFAULT_BUDGET,
+    ttlSeconds: DEFAULT_TTL_SECONDS,
+  };
+  if (family.topK !== undefined) options.topK = DEFAULT_TOP_K;
+  return options;
 }
 
 export interface FamilyStats {
@@ -42,29 +61,88 @@ export interface FamilyStats {
 }
 
 /** The labels a family's series carry under the given options. */
-export function familyLabels(family: RecordFamilyDefinition, options: FamilyOptions): FlowLabel[] {
-  const labels: FlowLabel[] = [];
+export function familyLabels<R, L extends string>(
+  family: RecordFamilyDefinition<R, L>,
+  options: FamilyOptions,
+  kind: Pick<RecordKind<R, L>, 'portLabel' | 'podLabels'>,
+): L[] {
+  const labels: L[] = [];
   for (const label of family.labels) {
-    if (label === 'dest_port' && !options.ports) continue;
+    if (label === kind.portLabel && !options.ports) continue;
     labels.push(label);
-    if (options.level === 'pod' && label === 'source_workload') labels.push('source_pod');
-    if (options.level === 'pod' && label === 'dest_workload') labels.push('dest_pod');
+    const podLabel = kind.podLabels[label];
+    if (options.level === 'pod' && podLabel !== undefined) labels.push(podLabel);
   }
   return labels;
 }
 
-interface FamilyBinding {
-  readonly definition: RecordFamilyDefinition;
+/**
+ * Keeps at most K values of one label per value of another (qnames per client namespace) in each window;
+ * the rest read `__other__`. A window starts with the previous window's K busiest values admitted, then
+ * admits new values first come, first served until K: a flood of random names can take the free places of
+ * one window but not the places of names that stay busy, and memory stays at K values per group.
+ */
+export class TopKFolder {
+  private windowEnd = -Infinity;
+  private readonly admitted = new Map<string, Map<string, number>>();
+
+  constructor(
+    readonly k: number,
+    private readonly windowSeconds = TOP_K_WINDOW_SECONDS,
+  ) {}
+
+  /** The label value to use: `value` if admitted in this window, else `__other__`. */
+  fold(group: string, value: string, nowSeconds: number): string {
+    if (nowSeconds >= this.windowEnd) this.roll(nowSeconds);
+    let values = this.admitted.get(group);
+    if (values === undefined) {
+      values = new Map();
+      this.admitted.set(group, values);
+    }
+    const count = values.get(value);
+    if (count !== undefined) {
+      values.set(value, count + 1);
+      return value;
+    }
+    if (values.size >= this.k) return OTHER_VALUE;
+    values.set(value, 1);
+    return value;
+  }
+
+  /** Values admitted in the current window, per group (for tests). */
+  admittedCount(group: string): number {
+    return this.admitted.get(group)?.size ?? 0;
+  }
+
+  private roll(nowSeconds: number): void {
+    this.windowEnd = nowSeconds + this.windowSeconds;
+    for (const [group, values] of this.admitted) {
+      const busiest = [...values].filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1]);
+      if (busiest.length === 0) {
+        this.admitted.delete(group);
+        continue;
+      }
+      this.admitted.set(group, new Map(busiest.slice(0, this.k).map(([value]) => [value, 0])));
+    }
+  }
+}
+
+interface FamilyBinding<R, L extends string> {
+  readonly definition: RecordFamilyDefinition<R, L>;
   readonly firstColumn: number;
   overflowedSamples: number;
 }
 
 /** One store and the families it holds. */
-class StoreBinding {
+class StoreBinding<R, L extends string> {
   readonly store: SeriesStore;
-  readonly families: FamilyBinding[] = [];
-  private readonly valueOf: ((record: FlowRecord) => string)[];
+  readonly families: FamilyBinding<R, L>[] = [];
+  private readonly valueOf: ((record: R) => string)[];
   private readonly keepsValueOnOverflow: boolean[];
+  /** The top-K label's index and the extractor of its group, when a family of the store bounds one. */
+  private readonly topKIndex: number;
+  private readonly topKGroupOf: ((record: R) => string) | undefined;
+  readonly topK: TopKFolder | undefined;
   /** Overflow series do not count against the budget; they are at most a few (bounded labels only). */
   private readonly overflowSlots = new Set<number>();
   evictedSeries = 0;
@@ -75,9 +153,10 @@ class StoreBinding {
     this.store.add(this.currentSlot, this.currentFirstColumn + column, value);
 
   constructor(
-    readonly labels: readonly FlowLabel[],
+    readonly labels: readonly L[],
     readonly options: FamilyOptions,
-    definitions: readonly RecordFamilyDefinition[],
+    definitions: readonly RecordFamilyDefinition<R, L>[],
+    kind: RecordKind<R, L>,
   ) {
     let columns = 0;
     for (const definition of definitions) {
@@ -86,15 +165,23 @@ class StoreBinding {
     }
     this.store = new SeriesStore(labels, columns);
     // Families share a store only within a group, so the first family speaks for the group's label sources.
-    const overrides = definitions[0]?.labelValues ?? {};
-    this.valueOf = labels.map((label) => overrides[label] ?? FLOW_LABEL_VALUES[label]);
-    this.keepsValueOnOverflow = labels.map((label) => BOUNDED_LABELS.has(label));
+    const overrides: Partial<Readonly<Record<L, (record: R) => string>>> = definitions[0]?.labelValues ?? {};
+    this.valueOf = labels.map((label) => overrides[label] ?? kind.labelValues[label]);
+    this.keepsValueOnOverflow = labels.map((label) => kind.boundedLabels.has(label));
+    const topK = definitions.find((definition) => definition.topK !== undefined)?.topK;
+    this.topKIndex = topK === undefined ? -1 : labels.indexOf(topK.label);
+    this.topKGroupOf = topK === undefined ? undefined : kind.labelValues[topK.per];
+    this.topK = topK === undefined ? undefined : new TopKFolder(options.topK ?? DEFAULT_TOP_K);
   }
 
-  add(record: FlowRecord, nowSeconds: number): void {
+  add(record: R, nowSeconds: number): void {
     if (!this.appliesTo(record)) return;
     const { store } = this;
-    for (let i = 0; i < this.valueOf.length; i++) store.keyValue(i, this.valueOf[i]!(record));
+    for (let i = 0; i < this.valueOf.length; i++) {
+      let value = this.valueOf[i]!(record);
+      if (i === this.topKIndex) value = this.topK!.fold(this.topKGroupOf!(record), value, nowSeconds);
+      store.keyValue(i, value);
+    }
     let slot = store.find();
     let overflowed = false;
     if (slot < 0) {
@@ -129,46 +216,72 @@ class StoreBinding {
     });
   }
 
-  private appliesTo(record: FlowRecord): boolean {
+  private appliesTo(record: R): boolean {
     for (const family of this.families) if (family.definition.appliesTo(record)) return true;
     return false;
   }
 }
 
-function columnCount(family: RecordFamilyDefinition): number {
-  if (family.split !== undefined) return family.split.values.length;
-  return family.type === 'summary' ? 2 : 1;
+/** Histogram bucket bounds as `le` label values: `0.005`, `1.0` (integers get a `.0`, as OpenMetrics canonical floats do). */
+export function formatBucketBound(bound: number): string {
+  return Number.isInteger(bound) ? bound.toFixed(1) : String(bound);
 }
 
-export class FlowAggregator {
-  private readonly bindings: StoreBinding[] = [];
-  private readonly bindingOf = new Map<string, StoreBinding>();
+/** The sample-name prefix and the label-text suffix of each value column of a family. */
+function columnLayout<R, L extends string>(
+  definition: RecordFamilyDefinition<R, L>,
+): { names: string[]; suffixes: string[] } {
+  const { name, split, type } = definition;
+  if (split !== undefined) {
+    return {
+      names: split.values.map(() => `${name}{`),
+      suffixes: split.values.map((value) => `,${split.name}="${value}"} `),
+    };
+  }
+  if (type === 'summary') return { names: [`${name}_sum{`, `${name}_count{`], suffixes: ['} ', '} '] };
+  if (type === 'histogram') {
+    const bounds = [...(definition.buckets ?? []).map(formatBucketBound), '+Inf'];
+    return {
+      names: [...bounds.map(() => `${name}_bucket{`), `${name}_sum{`, `${name}_count{`],
+      suffixes: [...bounds.map((bound) => `,le="${bound}"} `), '} ', '} '],
+    };
+  }
+  return { names: [`${name}{`], suffixes: ['} '] };
+}
+
+/** The aggregator of one record kind. */
+export class RecordAggregator<R, L extends string> {
+  private readonly bindings: StoreBinding<R, L>[] = [];
+  private readonly bindingOf = new Map<string, StoreBinding<R, L>>();
 
   constructor(
+    readonly kind: RecordKind<R, L>,
     optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map(),
-    private readonly families: readonly RecordFamilyDefinition[] = RECORD_FAMILIES,
+    private readonly families: readonly RecordFamilyDefinition<R, L>[] = kind.families,
   ) {
     // Families of one group with equal options share a store; otherwise each gets its own.
-    const groups = new Map<
-      string,
-      { labels: FlowLabel[]; options: FamilyOptions; members: RecordFamilyDefinition[] }
-    >();
+    const groups = new Map<string, { labels: L[]; options: FamilyOptions; members: RecordFamilyDefinition<R, L>[] }>();
     for (const family of families) {
       const options = optionsByFamily.get(family.name) ?? defaultFamilyOptions(family);
-      const labels = familyLabels(family, options);
+      const labels = familyLabels(family, options, kind);
       const groupKey = JSON.stringify([family.group, labels, options]);
       const group = groups.get(groupKey) ?? { labels, options, members: [] };
       group.members.push(family);
       groups.set(groupKey, group);
     }
     for (const group of groups.values()) {
-      const binding = new StoreBinding(group.labels, group.options, group.members);
+      const binding = new StoreBinding(group.labels, group.options, group.members, kind);
       this.bindings.push(binding);
       for (const member of group.members) this.bindingOf.set(member.name, binding);
     }
   }
 
-  add(record: FlowRecord, nowSeconds: number): void {
+  /** Whether this aggregator renders the family. */
+  has(familyName: string): boolean {
+    return this.bindingOf.has(familyName);
+  }
+
+  add(record: R, nowSeconds: number): void {
     for (const binding of this.bindings) binding.add(record, nowSeconds);
   }
 
@@ -184,17 +297,7 @@ export class FlowAggregator {
     if (binding === undefined || family === undefined) return '';
     const { store } = binding;
     const { definition, firstColumn } = family;
-    const split = definition.split;
-    const suffixes =
-      split !== undefined
-        ? split.values.map((value) => `,${split.name}="${value}"} `)
-        : definition.type === 'summary'
-          ? ['} ', '} ']
-          : ['} '];
-    const names =
-      definition.type === 'summary'
-        ? [`${definition.name}_sum{`, `${definition.name}_count{`]
-        : suffixes.map(() => `${definition.name}{`);
+    const { names, suffixes } = columnLayout(definition);
     // One growing string: V8 keeps it as a rope and flattens it once when written (measured faster than join()).
     let samples = '';
     for (let slot = 0; slot < store.slotLimit; slot++) {
@@ -212,12 +315,13 @@ export class FlowAggregator {
     return this.families.map((definition) => {
       const binding = this.bindingOf.get(definition.name)!;
       const family = binding.families.find((candidate) => candidate.definition === definition)!;
+      const perLabelSet = seriesPerLabelSet(definition);
       return {
         family: definition.name,
-        activeSeries: binding.store.size * (definition.split?.values.length ?? 1),
-        budget: binding.options.budget * (definition.split?.values.length ?? 1),
+        activeSeries: binding.store.size * perLabelSet,
+        budget: binding.options.budget * perLabelSet,
         overflowedSamples: family.overflowedSamples,
-        evictedSeries: binding.evictedSeries * (definition.split?.values.length ?? 1),
+        evictedSeries: binding.evictedSeries * perLabelSet,
       };
     });
   }
@@ -229,5 +333,22 @@ export class FlowAggregator {
     const keys: string[] = [];
     for (let slot = 0; slot < store.slotLimit; slot++) if (store.isLive(slot)) keys.push(store.labelText(slot));
     return keys;
+  }
+}
+
+/** The flow records' aggregator. */
+export class FlowAggregator extends RecordAggregator<FlowRecord, FlowLabel> {
+  constructor(
+    optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map(),
+    families: readonly RecordFamilyDefinition<FlowRecord, FlowLabel>[] = FLOW_RECORDS.families,
+  ) {
+    super(FLOW_RECORDS, optionsByFamily, families);
+  }
+}
+
+/** The DNS records' aggregator. */
+export class DnsAggregator extends RecordAggregator<DnsRecord, DnsLabel> {
+  constructor(optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map()) {
+    super(DNS_RECORDS, optionsByFamily);
   }
 }

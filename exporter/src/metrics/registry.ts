@@ -1,10 +1,10 @@
 /**
- * The expose stage: renders every family of the catalogue, record families from the FlowAggregator and
+ * The expose stage: renders every family of the catalogue, record families from their kind's aggregator and
  * self-metrics from small labelled counters and gauges read at scrape time.
  */
 import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
 import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
-import type { FlowAggregator } from './flow-aggregator';
+import { DnsAggregator, type FlowAggregator } from './flow-aggregator';
 
 /** A few series of a self-metric family, keyed by rendered labels. */
 export class LabelledValues {
@@ -99,6 +99,7 @@ export class MetricsRegistry {
     readonly aggregator: FlowAggregator,
     readonly self: SelfMetrics,
     private readonly clock: () => number,
+    readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
   ) {}
 
   onScrape(hook: ScrapeHook): void {
@@ -109,12 +110,14 @@ export class MetricsRegistry {
   render(format: ExpositionFormat): string {
     const now = this.clock();
     this.aggregator.sweep(now);
+    this.dnsAggregator.sweep(now);
     this.refreshSeriesStats();
     for (const hook of this.hooks) hook(this.self);
     const out: string[] = [];
     for (const family of RECORD_FAMILIES) {
       out.push(familyHeader(family, format));
-      out.push(this.aggregator.renderSamples(family.name));
+      const aggregator = this.aggregator.has(family.name) ? this.aggregator : this.dnsAggregator;
+      out.push(aggregator.renderSamples(family.name));
     }
     for (const values of this.self.all()) {
       out.push(familyHeader(values.family, format));
@@ -125,7 +128,7 @@ export class MetricsRegistry {
   }
 
   private refreshSeriesStats(): void {
-    for (const stats of this.aggregator.stats()) {
+    for (const stats of [...this.aggregator.stats(), ...this.dnsAggregator.stats()]) {
       this.self.seriesActive.set([stats.family], stats.activeSeries);
       this.self.seriesBudget.set([stats.family], stats.budget);
       this.self.seriesOverflow.set([stats.family], stats.overflowedSamples);

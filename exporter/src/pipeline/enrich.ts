@@ -8,6 +8,11 @@ import type { Endpoint, FlowRecord } from '../model/flow';
 
 export interface Enricher {
   enrich(record: FlowRecord): void;
+  /**
+   * Completes the two endpoints of a record that is not a flow (a DNS query: client and server), as if they
+   * were a flow's source and destination at time `at`. Enrichers about flows only (policy) leave it out.
+   */
+  enrichEndpoints?(source: Endpoint, destination: Endpoint, at: number): void;
 }
 
 /**
@@ -22,6 +27,11 @@ export class PodNameWorkloads implements Enricher {
   enrich(record: FlowRecord): void {
     this.complete(record.source);
     this.complete(record.destination);
+  }
+
+  enrichEndpoints(source: Endpoint, destination: Endpoint): void {
+    this.complete(source);
+    this.complete(destination);
   }
 
   private complete(endpoint: Endpoint): void {

@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pipeline } from './pipeline';
 import { PodNameWorkloads } from './enrich';
-import { FlowAggregator } from '../metrics/flow-aggregator';
+import { DnsAggregator, FlowAggregator } from '../metrics/flow-aggregator';
+import { ClusterViewEnricher } from '../cluster/enricher';
+import { StaticClusterView } from '../cluster/static-view';
+import { readResourcesFile } from '../cluster/resources-file';
+import { emptyEndpoint } from '../model/flow';
+import { testDnsRecord } from '../testing/records';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { calicoFlowsSource } from '../sources/calico-flows';
 import { MemoryLogger } from '../log';
@@ -80,4 +85,40 @@ test('rejected lines are logged at most 10 times a minute, then summarised', () 
   const bad = Array.from({ length: 500 }, () => 'not json');
   pipeline.tap('calico-flows').decodeLines(calicoFlowsSource.createDecoder(), bad, 1, 'flows.log');
   assert.equal(logger.entries.filter((entry) => entry.message === 'input line rejected').length, 10);
+});
+
+test('DNS records: client and server IPs resolve through the cluster view; only the client namespace is excluded', () => {
+  const view = StaticClusterView.fromDocuments(readResourcesFile(join(repoRoot(), 'test/fixtures/resources.yaml')));
+  const aggregator = new FlowAggregator();
+  const dns = new DnsAggregator();
+  const metrics = new SelfMetrics();
+  const pipeline = new Pipeline(
+    [new ClusterViewEnricher(view), new PodNameWorkloads()],
+    aggregator,
+    metrics,
+    new MemoryLogger(),
+    () => 1000,
+    new Set(['kube-system', 'data']),
+    dns,
+  );
+  const registry = new MetricsRegistry(aggregator, metrics, () => 1000, dns);
+  const tap = pipeline.tap('coredns');
+  // 10.244.1.10 is shop/frontend-7d4b9c8f5-x2x7k of Deployment web-frontend; 10.244.3.7 a pod of data.
+  tap.dns(
+    testDnsRecord({
+      client: { ...emptyEndpoint(), ip: '10.244.1.10' },
+      server: { ...emptyEndpoint(), ip: '10.244.2.20' },
+    }),
+  );
+  tap.dns(testDnsRecord({ client: { ...emptyEndpoint(), ip: '10.244.3.7' } }));
+  tap.dns(testDnsRecord({ client: { ...emptyEndpoint(), ip: '203.0.113.9' }, count: 2 }));
+  const exposition = registry.render('prometheus');
+  assert.match(
+    exposition,
+    /flowlens_dns_requests_total\{client_namespace="shop",client_workload="web-frontend",server_namespace="shop",server_workload="cart",qtype="A",rcode="NOERROR"\} 1/,
+  );
+  assert.match(exposition, /flowlens_dns_requests_total\{client_namespace="",client_workload="world",[^}]*\} 2/);
+  assert.doesNotMatch(exposition, /client_namespace="data"/);
+  assert.equal(tap.acceptedRecords, 2);
+  assert.equal(tap.skippedByReason.get('excluded_namespace'), 1);
 });

@@ -6,9 +6,11 @@
 import { DecodeError, INGEST_ERROR_REASONS, type LineDecoder, type RecordSink } from '../sources/types';
 import { RateLimitedLog, type Logger } from '../log';
 import type { Enricher } from './enrich';
-import type { FlowAggregator } from '../metrics/flow-aggregator';
+import { DnsAggregator, type FlowAggregator } from '../metrics/flow-aggregator';
+import { recordTime } from '../cluster/enricher';
 import type { SelfMetrics } from '../metrics/registry';
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
@@ -20,6 +22,7 @@ export class Pipeline {
     readonly logger: Logger,
     readonly clock: () => number,
     private readonly excludedNamespaces: ReadonlySet<string> = new Set(),
+    readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
   ) {}
 
   /** The entry point for one source instance; `sourceId` is the `source` label of its self-metrics. */
@@ -59,6 +62,18 @@ export class Pipeline {
     return true;
   }
 
+  /**
+   * Enriches a DNS record's client and server as a flow's ends, and aggregates it; false when excluded. Only the
+   * client's namespace counts for the exclusion list: excluding kube-system must not hide every query to kube-dns.
+   */
+  acceptDns(record: DnsRecord): boolean {
+    const at = recordTime(record);
+    for (const enricher of this.enrichers) enricher.enrichEndpoints?.(record.client, record.server, at);
+    if (this.excludedNamespaces.has(record.client.namespace)) return false;
+    this.dnsAggregator.add(record, this.batchTime ?? this.clock());
+    return true;
+  }
+
   /** Per-source records and lag, refreshed at scrape time (counting per record in a labelled map costs too much). */
   refreshSourceMetrics(): void {
     const now = this.clock();
@@ -90,6 +105,12 @@ export class SourceTap implements RecordSink {
   flow(record: FlowRecord): void {
     if (record.endTime > this.newestRecordEnd) this.newestRecordEnd = record.endTime;
     if (this.pipeline.accept(record)) this.acceptedRecords++;
+    else this.skipped('excluded_namespace');
+  }
+
+  dns(record: DnsRecord): void {
+    if (record.endTime > this.newestRecordEnd) this.newestRecordEnd = record.endTime;
+    if (this.pipeline.acceptDns(record)) this.acceptedRecords++;
     else this.skipped('excluded_namespace');
   }
 

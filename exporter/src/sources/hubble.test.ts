@@ -54,8 +54,9 @@ test('world peers and flows without policy information', () => {
   assert.deepEqual(record?.verdict, { policy: 'unknown', tier: 'unknown' });
 });
 
-test('L7 events and lost-events notices are skipped with their reason', () => {
-  assert.deepEqual(decode(5).sink.skips, ['l7']);
+test('DNS requests and lost-events notices are skipped with their reason', () => {
+  // A DNS query is counted at its RESPONSE event, so its REQUEST event is skipped.
+  assert.deepEqual(decode(5).sink.skips, ['dns_request']);
   assert.deepEqual(decode(6).sink.skips, ['lost_events']);
 });
 
@@ -93,4 +94,49 @@ test('malformed, truncated and non-object lines are rejected by reason', () => {
     assert.equal(error?.reason, reason, line.slice(0, 40));
   }
   assert.equal(decodeOne(decoder, firstLine).sink.flows.length, 1, 'the decoder still works after bad lines');
+});
+
+const dnsLines = readFileSync(join(repoRoot(), 'test/fixtures/hubble-dns.ndjson'), 'utf8').split('\n');
+const decodeDns = (number: number): ReturnType<typeof decodeOne> =>
+  decodeOne(hubbleSource.createDecoder(), dnsLines[number - 1]!);
+
+test('DNS RESPONSE events are DNS records from the client (destination) to the server (source)', () => {
+  const { sink, error } = decodeDns(2);
+  assert.equal(error, undefined);
+  const [record] = sink.dnsRecords;
+  assert.ok(record);
+  assert.equal(sink.flows.length, 0, 'not a flow');
+  assert.equal(record.client.namespace, 'shop');
+  assert.equal(record.client.pod, 'frontend-7d4b9c8f5-x2x7k');
+  assert.equal(record.server.namespace, 'kube-system');
+  assert.equal(record.server.pod, 'coredns-5d78c9869d-bx7kq');
+  assert.equal(record.qname, 'cart.shop.svc.cluster.local');
+  assert.equal(record.qtype, 'A');
+  assert.equal(record.rcode, 'NOERROR', 'proto3 leaves rcode 0 out');
+  assert.equal(record.count, 1);
+  assert.equal(record.latency?.meanSeconds, 0.00035);
+  const nx = decodeDns(3).sink.dnsRecords[0];
+  assert.equal(nx?.rcode, 'NXDOMAIN');
+  assert.equal(nx?.qtype, 'AAAA');
+  assert.equal(nx?.latency?.meanSeconds, 0.0012);
+});
+
+test('DNS REQUEST events are skipped so each query counts once; other L7 events stay skipped', () => {
+  assert.deepEqual(decodeDns(1).sink.skips, ['dns_request']);
+  assert.equal(decodeDns(1).sink.dnsRecords.length, 0);
+  assert.deepEqual(decodeDns(6).sink.skips, ['l7']);
+});
+
+test('bad DNS events are rejected by reason', () => {
+  assert.equal(decodeDns(4).error?.reason, 'wrong_type');
+  assert.equal(decodeDns(5).error?.reason, 'missing_field');
+  assert.equal(decodeDns(7).error?.reason, 'wrong_type');
+  const response = JSON.parse(dnsLines[1]!) as { flow: { l7: Record<string, unknown> } };
+  response.flow.l7['dns'] = 'cart';
+  assert.equal(decodeOne(hubbleSource.createDecoder(), JSON.stringify(response)).error?.reason, 'wrong_type');
+  response.flow.l7['dns'] = { query: 'x.', qtypes: 'A' };
+  assert.equal(decodeOne(hubbleSource.createDecoder(), JSON.stringify(response)).error?.reason, 'wrong_type');
+  response.flow.l7['type'] = 'ANSWER';
+  response.flow.l7['dns'] = { query: 'x.', qtypes: ['A'] };
+  assert.equal(decodeOne(hubbleSource.createDecoder(), JSON.stringify(response)).error?.reason, 'wrong_type');
 });

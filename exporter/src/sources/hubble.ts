@@ -2,6 +2,8 @@
  * `hubble`: Cilium Hubble flows as JSON lines, as `hubble observe -o jsonpb` and the Hubble exporter write
  * them: `{"flow": {...}, "node_name": ..., "time": ...}`. Hubble flows are events without byte counters;
  * a reply (`is_reply: true`) belongs to a flow already counted, so it is skipped, not counted again.
+ * L7 DNS events become DNS records: a query yields a REQUEST and a RESPONSE event, and only the RESPONSE
+ * (which carries the response code and latency) is counted, so each answered query counts once.
  */
 import {
   describeType,
@@ -16,6 +18,7 @@ import {
 import { policyLabel } from './calico-policy';
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
 import { isPrivateAddress } from '../model/workload';
+import { normalizeQname, normalizeQtype, normalizeRcode, type DnsRecord } from '../model/dns';
 import { LabelSet } from '../model/labels';
 import {
   UNKNOWN_POLICY,
@@ -64,13 +67,16 @@ class HubbleDecoder implements LineDecoder {
     if (!isObject(flow))
       throw new DecodeError('wrong_type', `field "flow" must be an object, got ${describeType(flow)}`);
 
+    const type = optionalString(flow, 'Type');
+    const l7 = type === 'L7' ? optionalObject(flow, 'l7') : undefined;
+    if (l7 !== undefined && l7['dns'] !== undefined) return decodeDns(envelope, flow, l7, sink);
+
     const isReply = flow['is_reply'];
     if (isReply !== undefined && typeof isReply !== 'boolean') {
       throw new DecodeError('wrong_type', `field "flow.is_reply" must be a boolean, got ${describeType(isReply)}`);
     }
     if (isReply === true) return sink.skipped('reply');
-    const type = optionalString(flow, 'Type');
-    // L7 events (DNS, HTTP, Kafka) describe requests on flows already seen at L3/L4.
+    // Other L7 events (HTTP, Kafka) describe requests on flows already seen at L3/L4.
     if (type === 'L7') return sink.skipped('l7');
 
     const verdictText = optionalString(flow, 'verdict');
@@ -108,6 +114,62 @@ class HubbleDecoder implements LineDecoder {
     };
     sink.flow(record);
   }
+}
+
+/** A DNS L7 event: the RESPONSE goes from the server (source) back to the client (destination). */
+function decodeDns(envelope: JsonObject, flow: JsonObject, l7: JsonObject, sink: RecordSink): void {
+  const dns = optionalObject(l7, 'dns');
+  if (dns === undefined) throw new DecodeError('wrong_type', 'field "flow.l7.dns" must be an object');
+  const eventType = optionalString(l7, 'type');
+  if (eventType === 'REQUEST') return sink.skipped('dns_request');
+  if (eventType !== 'RESPONSE') {
+    if (eventType === '' || eventType === 'SAMPLE') return sink.skipped('dns_sample');
+    throw new DecodeError('wrong_type', `field "flow.l7.type" has unknown value "${eventType}"`);
+  }
+  const query = optionalString(dns, 'query');
+  if (query === '') throw new DecodeError('missing_field', 'field "flow.l7.dns.query" is missing');
+  const qtypes = optionalStringArray(dns, 'qtypes');
+  const qtype = normalizeQtype(qtypes[0] ?? 'UNKNOWN');
+  if (qtype === undefined) throw new DecodeError('wrong_type', `field "flow.l7.dns.qtypes" has "${qtypes[0]}"`);
+  const rcodeValue = dns['rcode'] ?? 0; // proto3 leaves a zero (NOERROR) out
+  const rcode =
+    typeof rcodeValue === 'number' || typeof rcodeValue === 'string' ? normalizeRcode(rcodeValue) : undefined;
+  if (rcode === undefined) {
+    throw new DecodeError(
+      'wrong_type',
+      `field "flow.l7.dns.rcode" is not a response code: ${describeType(rcodeValue)}`,
+    );
+  }
+  const latencyNs = readLatencyNs(l7['latency_ns']);
+  const ip = optionalObject(flow, 'IP');
+  const timeSeconds = readTime(flow['time'] ?? envelope['time']);
+  const record: DnsRecord = {
+    startTime: timeSeconds,
+    endTime: timeSeconds,
+    node: optionalString(flow, 'node_name') || optionalString(envelope, 'node_name'),
+    client: readEndpoint(flow, 'destination', ip ? optionalString(ip, 'destination') : ''),
+    server: readEndpoint(flow, 'source', ip ? optionalString(ip, 'source') : ''),
+    qname: normalizeQname(query),
+    qtype,
+    rcode,
+    count: 1,
+    latency:
+      latencyNs === undefined ? undefined : { count: 1, meanSeconds: latencyNs / 1e9, maxSeconds: latencyNs / 1e9 },
+  };
+  sink.dns(record);
+}
+
+/** jsonpb writes uint64 as a decimal string; some writers use a number. Zero means not measured. */
+function readLatencyNs(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
+    throw new DecodeError(
+      'wrong_type',
+      `field "flow.l7.latency_ns" must be a non-negative integer, got ${describeType(value)}`,
+    );
+  }
+  return number === 0 ? undefined : number;
 }
 
 function readTime(value: unknown): number {
@@ -210,7 +272,8 @@ function decidingHubblePolicy(policies: readonly PolicyHit[], action: Action): P
 
 export const hubbleSource: LineSourceKind = {
   kind: 'hubble',
-  description: 'Cilium Hubble flows as JSON lines (hubble observe -o jsonpb, or the Hubble exporter file)',
+  description:
+    'Cilium Hubble flows as JSON lines (hubble observe -o jsonpb, or the Hubble exporter file); l7.dns events as DNS queries',
   input: 'lines',
   createDecoder: () => new HubbleDecoder(),
 };

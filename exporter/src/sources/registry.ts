@@ -1,10 +1,18 @@
 /** Source kinds by name: the one place a new source is registered. */
 import { calicoFlowsSource } from './calico-flows';
 import { hubbleSource } from './hubble';
+import { calicoDnsSource } from './calico-dns';
+import { corednsSource } from './coredns';
 import { demoSource } from '../demo/source';
 import type { SourceKind } from './types';
 
-export const SOURCE_KINDS: readonly SourceKind[] = [calicoFlowsSource, hubbleSource, demoSource];
+export const SOURCE_KINDS: readonly SourceKind[] = [
+  calicoFlowsSource,
+  calicoDnsSource,
+  hubbleSource,
+  corednsSource,
+  demoSource,
+];
 
 export function sourceKind(kind: string): SourceKind | undefined {
   return SOURCE_KINDS.find((candidate) => candidate.kind === kind);

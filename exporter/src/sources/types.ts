@@ -4,6 +4,7 @@
  * by kind, counts their records and errors, and owns everything downstream.
  */
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 /** Why an input line was rejected; the `reason` label of `flowlens_ingest_errors_total`. */
 export type IngestErrorReason =
@@ -35,6 +36,8 @@ export class DecodeError extends Error {
 /** Where decoded records go. Later sources add record types (DNS, HTTP, ...) as further methods. */
 export interface RecordSink {
   flow(record: FlowRecord): void;
+  /** One or more DNS queries of a client for a name. */
+  dns(record: DnsRecord): void;
   /** An input line that was valid but is not a record of interest (a reply, a lost-events notice, ...). */
   skipped(reason: string): void;
 }

@@ -2,13 +2,19 @@
 import { resolve } from 'node:path';
 import { DecodeError, type LineDecoder, type RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 export class CollectingSink implements RecordSink {
   readonly flows: FlowRecord[] = [];
+  readonly dnsRecords: DnsRecord[] = [];
   readonly skips: string[] = [];
 
   flow(record: FlowRecord): void {
     this.flows.push(record);
+  }
+
+  dns(record: DnsRecord): void {
+    this.dnsRecords.push(record);
   }
 
   skipped(reason: string): void {

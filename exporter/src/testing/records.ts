@@ -1,5 +1,6 @@
-/** Test support: a neutral flow record (unknown endpoints, one allowed TCP flow, no counters) to override per test. */
+/** Test support: neutral flow and DNS records to override per test. */
 import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '../model/flow';
+import type { DnsRecord } from '../model/dns';
 
 export function testFlowRecord(overrides: Partial<FlowRecord> = {}): FlowRecord {
   return {
@@ -23,6 +24,23 @@ export function testFlowRecord(overrides: Partial<FlowRecord> = {}): FlowRecord 
     flowsStarted: 0,
     flowsCompleted: 0,
     tcp: undefined,
+    ...overrides,
+  };
+}
+
+/** A neutral DNS record: one NOERROR A query of an unknown client, to override per test. */
+export function testDnsRecord(overrides: Partial<DnsRecord> = {}): DnsRecord {
+  return {
+    startTime: 0,
+    endTime: 0,
+    node: 'node-a',
+    client: emptyEndpoint(),
+    server: emptyEndpoint(),
+    qname: 'cart.shop.svc.cluster.local',
+    qtype: 'A',
+    rcode: 'NOERROR',
+    count: 1,
+    latency: undefined,
     ...overrides,
   };
 }
