@@ -163,7 +163,10 @@ describe('flowlens replay of Hubble DNS events', () => {
     const { stdout, samples } = await replay(['--source', `hubble:${HUBBLE_DNS_FIXTURE}`]);
     assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'hubble' }), 2);
     assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'dns_request' }), 1);
-    assert.equal(sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'l7' }), 1);
+    assert.equal(
+      sampleValue(samples, 'flowlens_ingest_skipped_total', { source: 'hubble', reason: 'http_request' }),
+      1,
+    );
     assert.deepEqual(errorsByReason(samples, 'hubble'), {
       malformed: 0,
       truncated: 0,

@@ -278,14 +278,17 @@ async function replay(flags: Record<string, string | boolean | string[] | undefi
 async function serve(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
   const config = configFrom(flags);
   const logger = new JsonLogger(config.logLevel);
-  if (config.sources.length === 0) {
-    throw new UsageError('serve needs a source: --source KIND:PATH, --demo, or sources in the config file');
+  if (config.sources.length === 0 && config.auditWebhook === undefined) {
+    throw new UsageError(
+      'serve needs a source: --source KIND:PATH, --demo, sources or audit.webhook in the config file',
+    );
   }
   const exporter = await buildExporter(config, 'serve', logger);
   let startedSources = 0;
   const server = createExporterServer({
     registry: exporter.registry,
     logger,
+    auditWebhook: exporter.auditWebhook,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length
@@ -327,7 +330,7 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     });
   }
   // Expire idle series even when nobody scrapes, so memory stays bounded.
-  const sweeper = setInterval(() => exporter.registry.aggregator.sweep(Date.now() / 1000), 30_000);
+  const sweeper = setInterval(() => exporter.registry.sweep(Date.now() / 1000), 30_000);
   sweeper.unref();
 
   return new Promise<number>((resolve) => {

@@ -78,7 +78,7 @@ test('every mistake names the key, the value and the fix', () => {
       const expectations = [
         /listen address "nowhere" must be HOST:PORT/,
         /log level "loud" is not one of debug, info, warn, error/,
-        /unknown kind "bogus"; use one of calico-flows, calico-dns, hubble, coredns, demo/,
+        /unknown kind "bogus"; use one of calico-flows, calico-dns, hubble, coredns, envoy, calico-l7, audit, demo/,
         /a calico-flows source needs a file, as calico-flows:\/path\/to\/file/,
         /colour: unknown key; known keys are/,
         /metrics.budget: -5 must be a whole number/,
@@ -155,4 +155,22 @@ test('DNS families are configured like flow families; topK only where the family
       assert.match(problems, /flowlens_flows_total.topK: the family has no top-K label/);
     },
   );
+});
+
+test('audit.webhook takes a token file; client certificates are refused as not supported yet', () => {
+  withConfigFile('audit:\n  webhook:\n    tokenFile: ./token\n', (path) => {
+    const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+    assert.match(config.auditWebhook?.tokenFile ?? '', /\/token$/);
+  });
+  assert.equal(loadConfig({ configFile: undefined, environment: {}, flags: {} }).auditWebhook, undefined);
+  withConfigFile('audit:\n  webhook:\n    allowedCommonNames: [kube-apiserver]\n  colour: red\n', (path) => {
+    const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+    assert.ok(
+      problems.some((problem) =>
+        /audit\.webhook\.allowedCommonNames: client-certificate authentication is not supported yet/.test(problem),
+      ),
+    );
+    assert.ok(problems.some((problem) => /audit\.colour: unknown key/.test(problem)));
+    assert.ok(problems.some((problem) => /audit\.webhook\.tokenFile: .* must be the path/.test(problem)));
+  });
 });

@@ -42,6 +42,13 @@ export interface FlowlensConfig {
   kubernetesWatchdogSeconds: number;
   /** Namespaces whose flows are dropped before aggregation (either end), e.g. noisy system namespaces. */
   excludeNamespaces: string[];
+  /** The audit webhook endpoint (`POST /audit/webhook`), when `audit.webhook` is configured. */
+  auditWebhook: AuditWebhookConfig | undefined;
+}
+
+export interface AuditWebhookConfig {
+  /** The file holding the bearer token the API server's webhook kubeconfig presents (read again when it changes). */
+  tokenFile: string;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +136,7 @@ export function loadConfig(options: {
   const sources = parseSources(sourceTexts, problems);
   const families = file.metrics ? parseMetrics(file.metrics, where, problems) : defaultOptionsByFamily();
   const excludeNamespaces = file.excludeNamespaces ?? [];
+  const auditWebhook = file.audit === undefined ? undefined : parseAudit(file.audit, where, problems);
   const kubernetesWatchdogSeconds =
     file.kubernetesWatchdog === undefined
       ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
@@ -146,6 +154,7 @@ export function loadConfig(options: {
     kubernetes: merged.kubernetes === true,
     kubernetesWatchdogSeconds,
     excludeNamespaces,
+    auditWebhook,
   };
 }
 
@@ -154,6 +163,7 @@ interface FileConfig {
   metrics?: Record<string, unknown>;
   excludeNamespaces?: string[];
   kubernetesWatchdog?: unknown;
+  audit?: unknown;
 }
 
 const FILE_KEYS = [
@@ -167,6 +177,7 @@ const FILE_KEYS = [
   'logLevel',
   'metrics',
   'excludeNamespaces',
+  'audit',
 ];
 
 function readConfigFile(path: string, problems: string[]): FileConfig {
@@ -214,6 +225,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       case 'metrics':
       case 'excludeNamespaces':
       case 'kubernetesWatchdog':
+      case 'audit':
         break;
       default:
         problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
@@ -235,6 +247,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
     metrics: isRecord(metrics) ? metrics : undefined,
     excludeNamespaces,
     kubernetesWatchdog: document['kubernetesWatchdog'],
+    audit: document['audit'],
   };
 }
 
@@ -295,6 +308,51 @@ export function parseSources(texts: readonly string[], problems: string[]): Sour
     });
   }
   return specs;
+}
+
+const AUDIT_KEYS = ['webhook'];
+const AUDIT_WEBHOOK_KEYS = ['tokenFile'];
+
+/**
+ * `audit: {webhook: {tokenFile: PATH}}`. Only bearer-token authentication is supported: client certificates need a
+ * TLS listener, which the exporter does not have yet.
+ */
+function parseAudit(
+  value: unknown,
+  where: (key: string) => string,
+  problems: string[],
+): AuditWebhookConfig | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where('audit')}: must be a mapping with ${AUDIT_KEYS.join(', ')}`);
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!AUDIT_KEYS.includes(key))
+      problems.push(`${where(`audit.${key}`)}: unknown key; known keys are ${AUDIT_KEYS.join(', ')}`);
+  }
+  const webhook = value['webhook'];
+  if (webhook === undefined) return undefined;
+  if (!isRecord(webhook)) {
+    problems.push(`${where('audit.webhook')}: must be a mapping with tokenFile`);
+    return undefined;
+  }
+  for (const key of Object.keys(webhook)) {
+    if (key === 'clientCertificate' || key === 'allowedCommonNames' || key === 'allowedOrganizations') {
+      problems.push(
+        `${where(`audit.webhook.${key}`)}: client-certificate authentication is not supported yet (it needs a TLS listener); use tokenFile`,
+      );
+    } else if (!AUDIT_WEBHOOK_KEYS.includes(key)) {
+      problems.push(`${where(`audit.webhook.${key}`)}: unknown key; known keys are ${AUDIT_WEBHOOK_KEYS.join(', ')}`);
+    }
+  }
+  const tokenFile = webhook['tokenFile'];
+  if (typeof tokenFile !== 'string' || tokenFile === '') {
+    problems.push(
+      `${where('audit.webhook.tokenFile')}: ${show(tokenFile)} must be the path of a file holding the bearer token`,
+    );
+    return undefined;
+  }
+  return { tokenFile: resolve(tokenFile) };
 }
 
 function defaultOptionsByFamily(): Map<string, FamilyOptions> {

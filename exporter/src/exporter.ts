@@ -2,7 +2,7 @@
  * Assembles the pipeline from a configuration: the one place that knows every stage. `serve` and
  * `replay` both build it here, so offline analysis runs exactly what production runs.
  */
-import { DnsAggregator, FlowAggregator } from './metrics/flow-aggregator';
+import { AuditAggregator, DnsAggregator, FlowAggregator, HttpAggregator } from './metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from './metrics/registry';
 import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
@@ -19,6 +19,8 @@ import { CheckpointStore } from './ingest/checkpoint';
 import type { FlowlensConfig } from './config';
 import type { Logger } from './log';
 import { VERSION } from './version';
+import { AuditDecoder } from './sources/audit/decode';
+import { createAuditWebhookHandler, type AuditWebhookHandler } from './sources/audit/webhook';
 
 export interface Exporter {
   readonly registry: MetricsRegistry;
@@ -27,6 +29,26 @@ export interface Exporter {
   readonly checkpoints: CheckpointStore | undefined;
   /** The live cluster view (`--kubernetes`), started; stop it on shutdown. */
   readonly liveView: LiveClusterView | undefined;
+  /** The `POST /audit/webhook` handler, when `audit.webhook` is configured. */
+  readonly auditWebhook: AuditWebhookHandler | undefined;
+}
+
+/** The `source` label of the audit webhook's self-metrics. */
+export const AUDIT_WEBHOOK_SOURCE = 'audit-webhook';
+
+/**
+ * The audit webhook: each accepted EventList's events go through one AuditDecoder (so a request is counted once
+ * across batches) into the pipeline as a source of its own; a bad event is counted by reason, the others still count.
+ */
+function auditWebhookHandler(tokenFile: string, pipeline: Pipeline, logger: Logger): AuditWebhookHandler {
+  const tap = pipeline.tap(AUDIT_WEBHOOK_SOURCE);
+  const decoder = new AuditDecoder();
+  return createAuditWebhookHandler({
+    auth: { kind: 'bearer-token', tokenFile },
+    onEvents: (events) =>
+      pipeline.inBatch(() => decoder.decodeEvents(events, tap, (error) => tap.rejected(error, '/audit/webhook', 0))),
+    onRejected: (status, reason) => logger.log('warn', 'audit webhook request rejected', { status, reason }),
+  });
 }
 
 export const wallClockSeconds = (): number => Date.now() / 1000;
@@ -40,7 +62,9 @@ export async function buildExporter(
   const aggregator = new FlowAggregator(config.families);
   const self = new SelfMetrics();
   const dnsAggregator = new DnsAggregator(config.families);
-  const registry = new MetricsRegistry(aggregator, self, clock, dnsAggregator);
+  const httpAggregator = new HttpAggregator(config.families);
+  const auditAggregator = new AuditAggregator(config.families);
+  const registry = new MetricsRegistry(aggregator, self, clock, dnsAggregator, httpAggregator, auditAggregator);
   // The cluster views fill what they know first, the live one before a file; pod-name rules fill the rest.
   const enrichers: Enricher[] = [];
   let liveView: LiveClusterView | undefined;
@@ -75,6 +99,8 @@ export async function buildExporter(
     clock,
     new Set(config.excludeNamespaces),
     dnsAggregator,
+    httpAggregator,
+    auditAggregator,
   );
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);
@@ -107,5 +133,9 @@ export async function buildExporter(
     }
   });
   liveView?.start();
-  return { registry, pipeline, sources, checkpoints, liveView };
+  const auditWebhook =
+    config.auditWebhook === undefined
+      ? undefined
+      : auditWebhookHandler(config.auditWebhook.tokenFile, pipeline, logger);
+  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook };
 }

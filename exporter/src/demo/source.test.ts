@@ -10,9 +10,11 @@ import {
 } from './source';
 import { calicoFlowsSource } from '../sources/calico-flows';
 import { calicoDnsSource } from '../sources/calico-dns';
+import { calicoL7Source } from '../sources/envoy/sources';
 import type { GeneratorContext, RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import type { HttpRecord } from '../model/http';
 
 /** A clock the test moves by hand; scheduled callbacks run only when the test says so. */
 class ManualClock implements DemoClock {
@@ -53,7 +55,13 @@ interface FedLine {
 
 function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorContext; fed: FedLine[] } {
   const fed: FedLine[] = [];
-  const sink: RecordSink = { flow: () => undefined, dns: () => undefined, skipped: () => undefined };
+  const sink: RecordSink = {
+    flow: () => undefined,
+    dns: () => undefined,
+    http: () => undefined,
+    audit: () => undefined,
+    skipped: () => undefined,
+  };
   return { fed, context: { sink, mode, feedLine: (kind, line) => fed.push({ kind, line }) } };
 }
 
@@ -116,10 +124,14 @@ test('serve emits the window ending now at start, then aligned windows until sto
   const source = createDemoSource('seed=3,interval=5', context, clock);
   await source.start();
   assert.ok(fed.length > 0, 'lines at once');
-  assert.ok(fed.every(({ kind }) => kind === 'calico-flows' || kind === 'calico-dns'));
+  assert.ok(fed.every(({ kind }) => kind === 'calico-flows' || kind === 'calico-dns' || kind === 'calico-l7'));
   assert.ok(
     fed.some(({ kind }) => kind === 'calico-dns'),
     'DNS log lines too',
+  );
+  assert.ok(
+    fed.some(({ kind }) => kind === 'calico-l7'),
+    'L7 log lines too',
   );
   assert.deepEqual(windowsOf(fed), [[START_SECONDS - 5, START_SECONDS]]);
 
@@ -173,20 +185,28 @@ test('the lines decode through the calico-flows and calico-dns decoders into rec
   const source = createDemoSource('interval=60', context, clock);
   await source.start();
   await source.stop();
-  const decoders = { 'calico-flows': calicoFlowsSource.createDecoder(), 'calico-dns': calicoDnsSource.createDecoder() };
+  const decoders = {
+    'calico-flows': calicoFlowsSource.createDecoder(),
+    'calico-dns': calicoDnsSource.createDecoder(),
+    'calico-l7': calicoL7Source.createDecoder(),
+  };
   const records: FlowRecord[] = [];
   const dnsRecords: DnsRecord[] = [];
+  const httpRecords: HttpRecord[] = [];
   const sink: RecordSink = {
     flow: (record) => records.push(record),
     dns: (record) => dnsRecords.push(record),
+    http: (record) => httpRecords.push(record),
+    audit: () => assert.fail('the demo writes no audit events'),
     skipped: () => undefined,
   };
   for (const { kind, line } of fed) {
-    assert.ok(kind === 'calico-flows' || kind === 'calico-dns', kind);
+    assert.ok(kind === 'calico-flows' || kind === 'calico-dns' || kind === 'calico-l7', kind);
     decoders[kind].decode(line, sink);
   }
-  assert.equal(records.length + dnsRecords.length, fed.length);
+  assert.equal(records.length + dnsRecords.length + httpRecords.length, fed.length);
   assert.ok(dnsRecords.length > 0);
+  assert.ok(httpRecords.length > 0);
   const kinds = new Set(records.flatMap((record) => [record.source.kind, record.destination.kind]));
   for (const kind of ['pod', 'world', 'private', 'networkset'])
     assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);

@@ -11,6 +11,7 @@
 import { evaluatePolicies, formatTrace, type PolicyEndpoint } from './policy';
 import { SeededRandom, hashString, mixSeeds } from './random';
 import { dnsClients, dnsRecordsFor } from './dns';
+import { httpEdges, httpRecordsFor } from './http';
 import {
   DEMO_TOPOLOGY,
   cronJobRuns,
@@ -735,6 +736,7 @@ export class DemoCluster {
   readonly incidentPeriodSeconds: number;
   private readonly plans: readonly EdgePlan[];
   private readonly dnsClients: ReturnType<typeof dnsClients>;
+  private readonly httpEdges: ReturnType<typeof httpEdges>;
 
   constructor(options: DemoClusterOptions) {
     if (!Number.isSafeInteger(options.seed))
@@ -749,6 +751,7 @@ export class DemoCluster {
     this.topology = DEMO_TOPOLOGY;
     this.plans = this.topology.edges.map((edge) => planEdge(this.topology, edge));
     this.dnsClients = dnsClients(this.topology);
+    this.httpEdges = httpEdges(this.topology);
   }
 
   /** The incidents active at unix time `t` (seconds). */
@@ -792,6 +795,38 @@ export class DemoCluster {
       seed: mixSeeds(this.seed, start, seconds, 0x53),
     });
     return records.map((record) => JSON.stringify(record));
+  }
+
+  /** Calico L7 log lines (JSON, no newline) for the same window. */
+  httpLinesFor(windowStart: number, windowSeconds: number): string[] {
+    const start = Math.floor(windowStart);
+    const seconds = Math.max(1, Math.round(windowSeconds));
+    const end = start + seconds;
+    const records = httpRecordsFor(this.httpEdges, {
+      start,
+      seconds,
+      userActivity: diurnalMultiplier(start + seconds / 2),
+      seed: mixSeeds(this.seed, start, seconds, 0x80),
+      edgeWindow: (edge) => {
+        if (edge.degradedDuring === undefined) return { degradation: 0, progress: 0 };
+        const degradation = this.incidentOverlap(edge.degradedDuring, start, end);
+        return {
+          degradation,
+          progress: degradation > 0 ? this.incidentProgress(edge.degradedDuring, start + seconds / 2) : 0,
+        };
+      },
+    });
+    return records.map((record) => JSON.stringify(record));
+  }
+
+  /** How far into the incident unix time `t` is, 0 at its start to 1 at its end; 0 outside it. */
+  incidentProgress(name: IncidentName, t: number): number {
+    const incident = INCIDENTS.find((candidate) => candidate.name === name);
+    if (incident === undefined) return 0;
+    const period = this.incidentPeriodSeconds;
+    const phase = (((t % period) + period) % period) / period;
+    if (phase < incident.startFraction || phase >= incident.endFraction) return 0;
+    return (phase - incident.startFraction) / (incident.endFraction - incident.startFraction);
   }
 
   /** The same records as `linesFor`, as objects. */

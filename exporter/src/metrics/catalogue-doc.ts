@@ -4,7 +4,12 @@ import {
   DEFAULT_TOP_K,
   DNS_FAMILIES,
   DNS_RECORDS,
+  AUDIT_FAMILIES,
+  AUDIT_NOTABLE_KINDS,
+  AUDIT_RECORDS,
   FLOW_FAMILIES,
+  HTTP_FAMILIES,
+  HTTP_RECORDS,
   OTHER_VALUE,
   OVERFLOW_VALUE,
   SELF_FAMILIES,
@@ -30,6 +35,9 @@ export function catalogueMarkdown(): string {
   };
   const recordRows = FLOW_FAMILIES.map(recordRow);
   const dnsRows = DNS_FAMILIES.map(recordRow);
+  const httpRows = HTTP_FAMILIES.map(recordRow);
+  const auditRows = AUDIT_FAMILIES.map(recordRow);
+  const durationBuckets = HTTP_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const latencyBuckets = DNS_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const selfRows = Object.values(SELF_FAMILIES).map((family) => row(family, code(family.labels)));
   return `# Metric catalogue
@@ -81,9 +89,57 @@ Label values:
   Hubble time each query.
 - On budget overflow, ${code([...DNS_RECORDS.boundedLabels])} keep their values.
 
+## HTTP families
+
+HTTP requests per source and destination workload, from the \`envoy\` (Envoy's default text format and Istio's JSON
+encoding), \`calico-l7\` and \`hubble\` (\`l7.http\` RESPONSE events) sources.
+
+| name | type | unit | labels | help |
+|---|---|---|---|---|
+${httpRows.join('\n')}
+
+Label values:
+- \`source_*\`, \`dest_*\`: as for flows. Envoy logs give addresses: the downstream remote address is the source, the
+  upstream host the destination, both resolved through the cluster view; Istio's outbound cluster names
+  (\`outbound|port|subset|service FQDN\`) name \`dest_service\`. Calico L7 logs give aggregated pod names and the service.
+- \`method\`: \`GET\`, \`HEAD\`, \`POST\`, \`PUT\`, \`DELETE\`, \`CONNECT\`, \`OPTIONS\`, \`TRACE\`, \`PATCH\` in upper case; any
+  other method a client sends reads \`OTHER\`, so clients cannot grow the label.
+- \`status_class\`: \`1xx\` to \`5xx\`; \`unknown\` when no response was sent (Envoy's code 0: a reset or a client that left).
+- \`flowlens_http_request_duration_seconds\` has no \`method\` label: with ${durationBuckets.length + 3} series per label set,
+  the edge and status class are what latency alerts need. \`le\`: ${code(durationBuckets.map(formatBucketBound))} and
+  \`+Inf\`. Calico L7 lines give a mean duration per aggregate: it is observed \`count\` times (buckets approximate, \`_sum\`
+  and \`_count\` exact). Records without a duration count as requests but are not observed.
+- Calico L7 lines count \`count\` requests and their \`bytes_in\`/\`bytes_out\` totals; Hubble events carry no byte counts.
+- On budget overflow, ${code([...HTTP_RECORDS.boundedLabels])} keep their values.
+
+## Kubernetes audit families
+
+Kubernetes API requests from the \`audit\` source (the API server's log backend) and the audit webhook
+(\`POST /audit/webhook\`, see docs/configuration.md). A request yields an event per stage; it is counted once: at
+\`ResponseComplete\` (or \`Panic\`), or at \`ResponseStarted\` for long-running requests (watch, exec, port-forward), whose
+final stage is then skipped as \`counted_at_response_started\`. \`RequestReceived\` events are skipped as \`request_received\`.
+
+| name | type | unit | labels | help |
+|---|---|---|---|---|
+${auditRows.join('\n')}
+
+Label values:
+- \`verb\`: the API verb (\`get\`, \`list\`, \`watch\`, \`create\`, \`update\`, \`patch\`, \`delete\`, \`deletecollection\`,
+  \`proxy\`) or the lower-case HTTP method of a non-resource request; anything else reads \`other\`.
+- \`resource\`: the plural resource with its subresource (\`pods/exec\`); empty for non-resource URLs.
+- \`namespace\`: empty for cluster-scoped objects and non-resource URLs.
+- \`status_class\`: \`1xx\` (101 for exec, attach, port-forward) to \`5xx\`.
+- \`kind\` (one series per value and label set): ${code(AUDIT_NOTABLE_KINDS.values)}. One family with a \`kind\` label
+  rather than four: one alert rule or panel covers them all, and a request of several kinds (a denied RBAC change)
+  counts once under each.
+- \`user_kind\`: \`user\`, \`serviceaccount\` (\`system:serviceaccount:*\`), \`system\` (other \`system:*\` users),
+  \`unauthenticated\` (a failed authentication: the API server audits it without a user). User names are not labels:
+  they are unbounded and personal; read them in the audit log.
+- On budget overflow, ${code([...AUDIT_RECORDS.boundedLabels])} keep their values.
+
 ## Aggregation, budgets and TTLs
 
-Each flow and DNS family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
+Each flow, DNS, HTTP and audit family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
 - \`aggregation\`: \`workload\` (default) or \`pod\`, which adds \`source_pod\` and \`dest_pod\` labels (pod names or Calico's
   aggregated pod prefixes).
 - \`ports\`: whether \`dest_port\` is a label (default true; flow families only).
@@ -95,7 +151,8 @@ Each flow and DNS family is configured under \`metrics.families.<name>\` (see do
 
 Families of a group with the same options share one series store; \`flowlens_series_active\` and \`flowlens_series_budget\` count
 series, so a family with a \`direction\` label shows two series per label set, and a histogram one per bucket plus \`_sum\`
-and \`_count\`. At aggregation level \`pod\`, DNS families add \`client_pod\` and \`server_pod\`.
+and \`_count\`. At aggregation level \`pod\`, DNS families add \`client_pod\` and \`server_pod\`, HTTP families \`source_pod\` and
+\`dest_pod\`.
 
 ## Self-metrics
 

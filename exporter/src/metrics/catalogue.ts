@@ -5,6 +5,8 @@
  */
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import { normalizeMethod, type HttpRecord } from '../model/http';
+import type { AuditRecord } from '../sources/audit/model';
 import { decidingHit } from '../sources/calico-policy';
 
 export type MetricType = 'counter' | 'gauge' | 'summary' | 'histogram' | 'info';
@@ -110,7 +112,7 @@ export interface RecordFamilyDefinition<R = FlowRecord, L extends string = FlowL
 
 /** A kind of record and its families: each kind has its own aggregator, fed by the pipeline. */
 export interface RecordKind<R, L extends string> {
-  readonly name: 'flows' | 'dns';
+  readonly name: 'flows' | 'dns' | 'http' | 'audit';
   readonly labelValues: Readonly<Record<L, (record: R) => string>>;
   /** Labels that keep their values on budget overflow (see BOUNDED_LABELS). */
   readonly boundedLabels: ReadonlySet<string>;
@@ -373,12 +375,191 @@ export const DNS_RECORDS: RecordKind<DnsRecord, DnsLabel> = {
   families: DNS_FAMILIES,
 };
 
+/** A label whose value comes from an HTTP record. */
+export type HttpLabel =
+  | 'source_namespace'
+  | 'source_workload'
+  | 'source_pod'
+  | 'dest_namespace'
+  | 'dest_workload'
+  | 'dest_pod'
+  | 'dest_service'
+  | 'method'
+  | 'status_class';
+
+export const HTTP_LABEL_VALUES: Readonly<Record<HttpLabel, (record: HttpRecord) => string>> = {
+  source_namespace: (record) => record.source.namespace,
+  source_workload: (record) => record.source.workload,
+  source_pod: (record) => record.source.pod,
+  dest_namespace: (record) => record.destination.namespace,
+  dest_workload: (record) => record.destination.workload,
+  dest_pod: (record) => record.destination.pod,
+  dest_service: (record) => record.destination.service,
+  method: (record) => normalizeMethod(record.method),
+  status_class: (record) => record.statusClass,
+};
+
+/** HTTP request duration buckets, in seconds: from a cached answer to a request timing out. */
+export const HTTP_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const HTTP_EDGE_LABELS: readonly HttpLabel[] = [
+  'source_namespace',
+  'source_workload',
+  'dest_namespace',
+  'dest_workload',
+  'dest_service',
+];
+const HTTP_REQUEST_LABELS: readonly HttpLabel[] = [...HTTP_EDGE_LABELS, 'method', 'status_class'];
+
+export const HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpRecord, HttpLabel>[] = [
+  {
+    name: 'flowlens_http_requests_total',
+    help: 'HTTP requests between workloads, by method (standard methods; others count as OTHER) and status class (1xx..5xx, unknown when no response was sent). An aggregated Calico L7 line counts its count.',
+    type: 'counter',
+    labels: HTTP_REQUEST_LABELS,
+    group: 'http',
+    portsByDefault: false,
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.count),
+  },
+  {
+    name: 'flowlens_http_request_bytes_total',
+    help: 'HTTP request body bytes received from clients (Envoy BYTES_RECEIVED, Calico bytes_in over the aggregated requests).',
+    type: 'counter',
+    unit: 'bytes',
+    labels: HTTP_REQUEST_LABELS,
+    group: 'http',
+    portsByDefault: false,
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.bytesReceived),
+  },
+  {
+    name: 'flowlens_http_response_bytes_total',
+    help: 'HTTP response body bytes sent back to clients (Envoy BYTES_SENT, Calico bytes_out over the aggregated requests).',
+    type: 'counter',
+    unit: 'bytes',
+    labels: HTTP_REQUEST_LABELS,
+    group: 'http',
+    portsByDefault: false,
+    appliesTo: always,
+    accumulate: (record, add) => add(0, record.bytesSent),
+  },
+  {
+    name: 'flowlens_http_request_duration_seconds',
+    help: 'HTTP request duration between workloads by status class (no method label, to keep the buckets few). Calico L7 lines give a mean per aggregate: it is observed count times, so buckets are approximate and _sum/_count exact.',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: [...HTTP_EDGE_LABELS, 'status_class'],
+    group: 'http_duration',
+    portsByDefault: false,
+    buckets: HTTP_DURATION_BUCKETS,
+    appliesTo: (record) => record.durationSeconds !== undefined,
+    accumulate: (record, add) => {
+      if (record.durationSeconds !== undefined) {
+        observeHistogram(HTTP_DURATION_BUCKETS, add, record.durationSeconds, record.count);
+      }
+    },
+  },
+];
+
+export const HTTP_RECORDS: RecordKind<HttpRecord, HttpLabel> = {
+  name: 'http',
+  labelValues: HTTP_LABEL_VALUES,
+  boundedLabels: new Set(['method', 'status_class']),
+  portLabel: undefined,
+  podLabels: { source_workload: 'source_pod', dest_workload: 'dest_pod' },
+  families: HTTP_FAMILIES,
+};
+
+/** A label whose value comes from an audit record. */
+export type AuditLabel = 'verb' | 'resource' | 'namespace' | 'status_class' | 'user_kind';
+
+/** Kubernetes API verbs; anything else (a custom verb, an odd non-resource request) reads `other`. */
+const AUDIT_VERBS: ReadonlySet<string> = new Set([
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+  'proxy',
+  'post',
+  'put',
+  'head',
+  'options',
+]);
+
+export const AUDIT_LABEL_VALUES: Readonly<Record<AuditLabel, (record: AuditRecord) => string>> = {
+  verb: (record) => (AUDIT_VERBS.has(record.verb) ? record.verb : 'other'),
+  resource: (record) => record.resource,
+  namespace: (record) => record.namespace,
+  status_class: (record) => record.statusClass,
+  user_kind: (record) => record.userKind,
+};
+
+/** The notable kinds of request, one value column each: a request can be several (a denied RBAC change). */
+export const AUDIT_NOTABLE_KINDS: SplitLabel = {
+  name: 'kind',
+  values: ['policy_change', 'rbac_change', 'denied', 'pod_access'],
+};
+
+const isNotable = (record: AuditRecord): boolean =>
+  record.policyChange || record.rbacChange || record.denied || record.podAccess;
+
+export const AUDIT_FAMILIES: readonly RecordFamilyDefinition<AuditRecord, AuditLabel>[] = [
+  {
+    name: 'flowlens_k8s_audit_events_total',
+    help: 'Kubernetes API requests from the audit log or webhook, each counted once (at ResponseComplete, or at ResponseStarted for long-running ones), by verb, resource (with subresource), namespace and status class.',
+    type: 'counter',
+    labels: ['verb', 'resource', 'namespace', 'status_class'],
+    group: 'audit',
+    portsByDefault: false,
+    appliesTo: always,
+    accumulate: (_record, add) => add(0, 1),
+  },
+  {
+    name: 'flowlens_k8s_audit_notable_total',
+    help: 'Notable Kubernetes API requests by kind (policy_change: network policy objects created, changed or deleted; rbac_change: roles and bindings; denied: 401/403; pod_access: exec, attach, port-forward), the kind of user (user, serviceaccount, system, unauthenticated) and namespace. Changes count whatever their outcome; a request may be of several kinds.',
+    type: 'counter',
+    labels: ['user_kind', 'namespace'],
+    group: 'audit_notable',
+    portsByDefault: false,
+    split: AUDIT_NOTABLE_KINDS,
+    appliesTo: isNotable,
+    accumulate: (record, add) => {
+      add(0, record.policyChange ? 1 : 0);
+      add(1, record.rbacChange ? 1 : 0);
+      add(2, record.denied ? 1 : 0);
+      add(3, record.podAccess ? 1 : 0);
+    },
+  },
+];
+
+export const AUDIT_RECORDS: RecordKind<AuditRecord, AuditLabel> = {
+  name: 'audit',
+  labelValues: AUDIT_LABEL_VALUES,
+  boundedLabels: new Set(['verb', 'status_class', 'user_kind']),
+  portLabel: undefined,
+  podLabels: {},
+  families: AUDIT_FAMILIES,
+};
+
 /** A family of any record kind. */
 export type AnyRecordFamily =
-  RecordFamilyDefinition<FlowRecord, FlowLabel> | RecordFamilyDefinition<DnsRecord, DnsLabel>;
+  | RecordFamilyDefinition<FlowRecord, FlowLabel>
+  | RecordFamilyDefinition<DnsRecord, DnsLabel>
+  | RecordFamilyDefinition<HttpRecord, HttpLabel>
+  | RecordFamilyDefinition<AuditRecord, AuditLabel>;
 
 /** Every record family, flows first: the exposition's and the docs' order. */
-export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [...FLOW_FAMILIES, ...DNS_FAMILIES];
+export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [
+  ...FLOW_FAMILIES,
+  ...DNS_FAMILIES,
+  ...HTTP_FAMILIES,
+  ...AUDIT_FAMILIES,
+];
 
 /** Self-metrics: the exporter's own health. */
 export const SELF_FAMILIES = {

@@ -8,14 +8,18 @@ import {
   columnCount,
   DEFAULT_TOP_K,
   DNS_RECORDS,
+  AUDIT_RECORDS,
   FLOW_RECORDS,
+  HTTP_RECORDS,
   OTHER_VALUE,
   OVERFLOW_VALUE,
   seriesPerLabelSet,
   TOP_K_WINDOW_SECONDS,
   type AggregationLevel,
   type DnsLabel,
+  type AuditLabel,
   type FlowLabel,
+  type HttpLabel,
   type RecordFamilyDefinition,
   type RecordKind,
 } from './catalogue';
@@ -23,6 +27,8 @@ import { formatValue } from './exposition';
 import { SeriesStore } from './series-store';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import type { HttpRecord } from '../model/http';
+import type { AuditRecord } from '../sources/audit/model';
 
 export interface FamilyOptions {
   level: AggregationLevel;
@@ -350,5 +356,19 @@ export class FlowAggregator extends RecordAggregator<FlowRecord, FlowLabel> {
 export class DnsAggregator extends RecordAggregator<DnsRecord, DnsLabel> {
   constructor(optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map()) {
     super(DNS_RECORDS, optionsByFamily);
+  }
+}
+
+/** The HTTP records' aggregator. */
+export class HttpAggregator extends RecordAggregator<HttpRecord, HttpLabel> {
+  constructor(optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map()) {
+    super(HTTP_RECORDS, optionsByFamily);
+  }
+}
+
+/** The Kubernetes audit records' aggregator. */
+export class AuditAggregator extends RecordAggregator<AuditRecord, AuditLabel> {
+  constructor(optionsByFamily: ReadonlyMap<string, FamilyOptions> = new Map()) {
+    super(AUDIT_RECORDS, optionsByFamily);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
 import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
-import { DnsAggregator, type FlowAggregator } from './flow-aggregator';
+import { AuditAggregator, DnsAggregator, HttpAggregator, type FlowAggregator } from './flow-aggregator';
 
 /** A few series of a self-metric family, keyed by rendered labels. */
 export class LabelledValues {
@@ -100,7 +100,19 @@ export class MetricsRegistry {
     readonly self: SelfMetrics,
     private readonly clock: () => number,
     readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
+    readonly httpAggregator: HttpAggregator = new HttpAggregator(),
+    readonly auditAggregator: AuditAggregator = new AuditAggregator(),
   ) {}
+
+  /** Every record kind's aggregator; each renders the families of its kind. */
+  private aggregators(): readonly (FlowAggregator | DnsAggregator | HttpAggregator | AuditAggregator)[] {
+    return [this.aggregator, this.dnsAggregator, this.httpAggregator, this.auditAggregator];
+  }
+
+  /** Removes idle series of every record kind (serve runs it between scrapes too). */
+  sweep(nowSeconds: number): void {
+    for (const aggregator of this.aggregators()) aggregator.sweep(nowSeconds);
+  }
 
   onScrape(hook: ScrapeHook): void {
     this.hooks.push(hook);
@@ -109,15 +121,14 @@ export class MetricsRegistry {
   /** The whole exposition. Idle series are swept first so a scrape never shows an expired series. */
   render(format: ExpositionFormat): string {
     const now = this.clock();
-    this.aggregator.sweep(now);
-    this.dnsAggregator.sweep(now);
+    this.sweep(now);
     this.refreshSeriesStats();
     for (const hook of this.hooks) hook(this.self);
     const out: string[] = [];
     for (const family of RECORD_FAMILIES) {
       out.push(familyHeader(family, format));
-      const aggregator = this.aggregator.has(family.name) ? this.aggregator : this.dnsAggregator;
-      out.push(aggregator.renderSamples(family.name));
+      const aggregator = this.aggregators().find((candidate) => candidate.has(family.name));
+      out.push(aggregator?.renderSamples(family.name) ?? '');
     }
     for (const values of this.self.all()) {
       out.push(familyHeader(values.family, format));
@@ -128,7 +139,7 @@ export class MetricsRegistry {
   }
 
   private refreshSeriesStats(): void {
-    for (const stats of [...this.aggregator.stats(), ...this.dnsAggregator.stats()]) {
+    for (const stats of this.aggregators().flatMap((aggregator) => aggregator.stats())) {
       this.self.seriesActive.set([stats.family], stats.activeSeries);
       this.self.seriesBudget.set([stats.family], stats.budget);
       this.self.seriesOverflow.set([stats.family], stats.overflowedSamples);

@@ -6,11 +6,13 @@
 import { DecodeError, INGEST_ERROR_REASONS, type LineDecoder, type RecordSink } from '../sources/types';
 import { RateLimitedLog, type Logger } from '../log';
 import type { Enricher } from './enrich';
-import { DnsAggregator, type FlowAggregator } from '../metrics/flow-aggregator';
+import { AuditAggregator, DnsAggregator, HttpAggregator, type FlowAggregator } from '../metrics/flow-aggregator';
 import { recordTime } from '../cluster/enricher';
 import type { SelfMetrics } from '../metrics/registry';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import { httpRecordEnd, type HttpRecord } from '../model/http';
+import type { AuditRecord } from '../sources/audit/model';
 
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
@@ -23,6 +25,8 @@ export class Pipeline {
     readonly clock: () => number,
     private readonly excludedNamespaces: ReadonlySet<string> = new Set(),
     readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
+    readonly httpAggregator: HttpAggregator = new HttpAggregator(),
+    readonly auditAggregator: AuditAggregator = new AuditAggregator(),
   ) {}
 
   /** The entry point for one source instance; `sourceId` is the `source` label of its self-metrics. */
@@ -74,6 +78,31 @@ export class Pipeline {
     return true;
   }
 
+  /**
+   * Enriches an HTTP record's client (source) and server (destination) as a flow's ends, and aggregates it;
+   * false when either end is in an excluded namespace, as for flows.
+   */
+  acceptHttp(record: HttpRecord): boolean {
+    const at = httpRecordEnd(record);
+    for (const enricher of this.enrichers) enricher.enrichEndpoints?.(record.source, record.destination, at);
+    if (
+      this.excludedNamespaces.size > 0 &&
+      (this.excludedNamespaces.has(record.source.namespace) ||
+        this.excludedNamespaces.has(record.destination.namespace))
+    ) {
+      return false;
+    }
+    this.httpAggregator.add(record, this.batchTime ?? this.clock());
+    return true;
+  }
+
+  /** Aggregates an audit record; false when its namespace is excluded. Nothing to enrich: the API server names it all. */
+  acceptAudit(record: AuditRecord): boolean {
+    if (this.excludedNamespaces.has(record.namespace)) return false;
+    this.auditAggregator.add(record, this.batchTime ?? this.clock());
+    return true;
+  }
+
   /** Per-source records and lag, refreshed at scrape time (counting per record in a labelled map costs too much). */
   refreshSourceMetrics(): void {
     const now = this.clock();
@@ -111,6 +140,19 @@ export class SourceTap implements RecordSink {
   dns(record: DnsRecord): void {
     if (record.endTime > this.newestRecordEnd) this.newestRecordEnd = record.endTime;
     if (this.pipeline.acceptDns(record)) this.acceptedRecords++;
+    else this.skipped('excluded_namespace');
+  }
+
+  http(record: HttpRecord): void {
+    const end = httpRecordEnd(record);
+    if (end > this.newestRecordEnd) this.newestRecordEnd = end;
+    if (this.pipeline.acceptHttp(record)) this.acceptedRecords++;
+    else this.skipped('excluded_namespace');
+  }
+
+  audit(record: AuditRecord): void {
+    if (record.stageTime > this.newestRecordEnd) this.newestRecordEnd = record.stageTime;
+    if (this.pipeline.acceptAudit(record)) this.acceptedRecords++;
     else this.skipped('excluded_namespace');
   }
 

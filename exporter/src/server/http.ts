@@ -1,6 +1,7 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
- * asked), /healthz (the process serves), /readyz (the sources have started). Everything else is 404.
+ * asked), /healthz (the process serves), /readyz (the sources have started), and `POST /audit/webhook` when the
+ * audit webhook is configured. Everything else is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
@@ -8,14 +9,19 @@ import { promisify } from 'node:util';
 import { CONTENT_TYPES, negotiateFormat } from '../metrics/exposition';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { Logger } from '../log';
+import type { AuditWebhookHandler } from '../sources/audit/webhook';
 
 const gzipAsync = promisify(gzip);
+
+export const AUDIT_WEBHOOK_PATH = '/audit/webhook';
 
 export interface HttpServerOptions {
   registry: MetricsRegistry;
   logger: Logger;
   /** Why the exporter is not ready, or undefined when it is. */
   notReadyReason: () => string | undefined;
+  /** Serves `/audit/webhook` (it answers every method itself: 405 for all but POST). */
+  auditWebhook?: AuditWebhookHandler | undefined;
 }
 
 export function createExporterServer(options: HttpServerOptions): Server {
@@ -35,6 +41,7 @@ export function createExporterServer(options: HttpServerOptions): Server {
 
 async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
+  if (path === AUDIT_WEBHOOK_PATH && options.auditWebhook !== undefined) return options.auditWebhook(request, response);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
     response.end('method not allowed\n');

@@ -121,10 +121,10 @@ test('DNS RESPONSE events are DNS records from the client (destination) to the s
   assert.equal(nx?.latency?.meanSeconds, 0.0012);
 });
 
-test('DNS REQUEST events are skipped so each query counts once; other L7 events stay skipped', () => {
+test('DNS and HTTP REQUEST events are skipped so each query or request counts once', () => {
   assert.deepEqual(decodeDns(1).sink.skips, ['dns_request']);
   assert.equal(decodeDns(1).sink.dnsRecords.length, 0);
-  assert.deepEqual(decodeDns(6).sink.skips, ['l7']);
+  assert.deepEqual(decodeDns(6).sink.skips, ['http_request']);
 });
 
 test('bad DNS events are rejected by reason', () => {

@@ -3,7 +3,9 @@
  * them: `{"flow": {...}, "node_name": ..., "time": ...}`. Hubble flows are events without byte counters;
  * a reply (`is_reply: true`) belongs to a flow already counted, so it is skipped, not counted again.
  * L7 DNS events become DNS records: a query yields a REQUEST and a RESPONSE event, and only the RESPONSE
- * (which carries the response code and latency) is counted, so each answered query counts once.
+ * (which carries the response code and latency) is counted, so each answered query counts once. L7 HTTP events
+ * become HTTP records the same way: the RESPONSE event carries the code and latency_ns and counts the request;
+ * the REQUEST event is skipped as `http_request`.
  */
 import {
   describeType,
@@ -19,6 +21,7 @@ import { policyLabel } from './calico-policy';
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
 import { isPrivateAddress } from '../model/workload';
 import { normalizeQname, normalizeQtype, normalizeRcode, type DnsRecord } from '../model/dns';
+import { statusClassOf, type HttpRecord } from '../model/http';
 import { LabelSet } from '../model/labels';
 import {
   UNKNOWN_POLICY,
@@ -70,6 +73,7 @@ class HubbleDecoder implements LineDecoder {
     const type = optionalString(flow, 'Type');
     const l7 = type === 'L7' ? optionalObject(flow, 'l7') : undefined;
     if (l7 !== undefined && l7['dns'] !== undefined) return decodeDns(envelope, flow, l7, sink);
+    if (l7 !== undefined && l7['http'] !== undefined) return decodeHttp(envelope, flow, l7, sink);
 
     const isReply = flow['is_reply'];
     if (isReply !== undefined && typeof isReply !== 'boolean') {
@@ -157,6 +161,68 @@ function decodeDns(envelope: JsonObject, flow: JsonObject, l7: JsonObject, sink:
       latencyNs === undefined ? undefined : { count: 1, meanSeconds: latencyNs / 1e9, maxSeconds: latencyNs / 1e9 },
   };
   sink.dns(record);
+}
+
+/**
+ * An HTTP L7 event. The RESPONSE goes from the server (source) back to the client (destination) and carries the
+ * request's method and URL with the code, so it alone counts the request; REQUEST events are skipped.
+ */
+function decodeHttp(envelope: JsonObject, flow: JsonObject, l7: JsonObject, sink: RecordSink): void {
+  const http = optionalObject(l7, 'http');
+  if (http === undefined) throw new DecodeError('wrong_type', 'field "flow.l7.http" must be an object');
+  const eventType = optionalString(l7, 'type');
+  if (eventType === 'REQUEST') return sink.skipped('http_request');
+  if (eventType !== 'RESPONSE') {
+    if (eventType === '' || eventType === 'SAMPLE') return sink.skipped('http_sample');
+    throw new DecodeError('wrong_type', `field "flow.l7.type" has unknown value "${eventType}"`);
+  }
+  const code = optionalNumber(http, 'code') ?? 0; // proto3 leaves a zero out
+  if (!Number.isInteger(code) || code < 0 || code > 999) {
+    throw new DecodeError('wrong_type', `field "flow.l7.http.code" must be an HTTP status code, got ${code}`);
+  }
+  const method = optionalString(http, 'method');
+  if (method === '') throw new DecodeError('missing_field', 'field "flow.l7.http.method" is missing');
+  const latencyNs = readLatencyNs(l7['latency_ns']);
+  const ip = optionalObject(flow, 'IP');
+  const timeSeconds = readTime(flow['time'] ?? envelope['time']);
+  const durationSeconds = latencyNs === undefined ? undefined : latencyNs / 1e9;
+  const record: HttpRecord = {
+    // The response's time; the request started its latency earlier.
+    startTime: timeSeconds > 0 ? timeSeconds - (durationSeconds ?? 0) : 0,
+    durationSeconds,
+    durationMaxSeconds: undefined,
+    method: method.toUpperCase(),
+    path: urlPath(optionalString(http, 'url')),
+    protocol: optionalString(http, 'protocol'),
+    statusCode: code,
+    statusClass: statusClassOf(code),
+    responseFlags: '',
+    // Hubble's L7 events carry no body sizes.
+    bytesReceived: 0,
+    bytesSent: 0,
+    authority: '',
+    userAgent: '',
+    requestId: '',
+    forwardedFor: '',
+    downstreamRemoteAddress: '',
+    upstreamHost: '',
+    upstreamCluster: '',
+    routeName: '',
+    source: readEndpoint(flow, 'destination', ip ? optionalString(ip, 'destination') : ''),
+    destination: readEndpoint(flow, 'source', ip ? optionalString(ip, 'source') : ''),
+    count: 1,
+  };
+  sink.http(record);
+}
+
+/** The path of a Hubble URL (`http://cart.shop:8080/api/items?id=3` -> `/api/items`); queries are dropped. */
+function urlPath(url: string): string {
+  const withoutScheme = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const start = withoutScheme.search(/[/?#]/);
+  const path = start === -1 ? '/' : withoutScheme.slice(start);
+  const end = path.search(/[?#]/);
+  const bare = end === -1 ? path : path.slice(0, end);
+  return bare === '' ? '/' : bare;
 }
 
 /** jsonpb writes uint64 as a decimal string; some writers use a number. Zero means not measured. */
@@ -273,7 +339,7 @@ function decidingHubblePolicy(policies: readonly PolicyHit[], action: Action): P
 export const hubbleSource: LineSourceKind = {
   kind: 'hubble',
   description:
-    'Cilium Hubble flows as JSON lines (hubble observe -o jsonpb, or the Hubble exporter file); l7.dns events as DNS queries',
+    'Cilium Hubble flows as JSON lines (hubble observe -o jsonpb, or the Hubble exporter file); l7.dns events as DNS queries, l7.http events as HTTP requests',
   input: 'lines',
   createDecoder: () => new HubbleDecoder(),
 };

@@ -3,6 +3,8 @@ import { calicoFlowsSource } from './calico-flows';
 import { hubbleSource } from './hubble';
 import { calicoDnsSource } from './calico-dns';
 import { corednsSource } from './coredns';
+import { calicoL7Source, envoySource } from './envoy/sources';
+import { auditSource } from './audit/source';
 import { demoSource } from '../demo/source';
 import type { SourceKind } from './types';
 
@@ -11,6 +13,9 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   calicoDnsSource,
   hubbleSource,
   corednsSource,
+  envoySource,
+  calicoL7Source,
+  auditSource,
   demoSource,
 ];
 

@@ -5,6 +5,8 @@
  */
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import type { HttpRecord } from '../model/http';
+import type { AuditRecord } from './audit/model';
 
 /** Why an input line was rejected; the `reason` label of `flowlens_ingest_errors_total`. */
 export type IngestErrorReason =
@@ -33,11 +35,15 @@ export class DecodeError extends Error {
   }
 }
 
-/** Where decoded records go. Later sources add record types (DNS, HTTP, ...) as further methods. */
+/** Where decoded records go. Each record kind (flows, DNS, HTTP, audit) is a method. */
 export interface RecordSink {
   flow(record: FlowRecord): void;
   /** One or more DNS queries of a client for a name. */
   dns(record: DnsRecord): void;
+  /** One or more HTTP requests of a client to a server (an access log entry, an aggregated Calico L7 line). */
+  http(record: HttpRecord): void;
+  /** One Kubernetes API request, counted once (see sources/audit/decode.ts). */
+  audit(record: AuditRecord): void;
   /** An input line that was valid but is not a record of interest (a reply, a lost-events notice, ...). */
   skipped(reason: string): void;
 }

@@ -3,10 +3,14 @@ import { resolve } from 'node:path';
 import { DecodeError, type LineDecoder, type RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import type { HttpRecord } from '../model/http';
+import type { AuditRecord } from '../sources/audit/model';
 
 export class CollectingSink implements RecordSink {
   readonly flows: FlowRecord[] = [];
   readonly dnsRecords: DnsRecord[] = [];
+  readonly httpRecords: HttpRecord[] = [];
+  readonly auditRecords: AuditRecord[] = [];
   readonly skips: string[] = [];
 
   flow(record: FlowRecord): void {
@@ -15,6 +19,14 @@ export class CollectingSink implements RecordSink {
 
   dns(record: DnsRecord): void {
     this.dnsRecords.push(record);
+  }
+
+  http(record: HttpRecord): void {
+    this.httpRecords.push(record);
+  }
+
+  audit(record: AuditRecord): void {
+    this.auditRecords.push(record);
   }
 
   skipped(reason: string): void {

@@ -1,6 +1,7 @@
-/** Test support: neutral flow and DNS records to override per test. */
+/** Test support: neutral flow, DNS and HTTP records to override per test. */
 import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
+import type { HttpRecord } from '../model/http';
 
 export function testFlowRecord(overrides: Partial<FlowRecord> = {}): FlowRecord {
   return {
@@ -41,6 +42,34 @@ export function testDnsRecord(overrides: Partial<DnsRecord> = {}): DnsRecord {
     rcode: 'NOERROR',
     count: 1,
     latency: undefined,
+    ...overrides,
+  };
+}
+
+export function testHttpRecord(overrides: Partial<HttpRecord> = {}): HttpRecord {
+  return {
+    startTime: 0,
+    durationSeconds: undefined,
+    durationMaxSeconds: undefined,
+    method: 'GET',
+    path: '/',
+    protocol: 'HTTP/1.1',
+    statusCode: 200,
+    statusClass: '2xx',
+    responseFlags: '',
+    bytesReceived: 0,
+    bytesSent: 0,
+    authority: '',
+    userAgent: '',
+    requestId: '',
+    forwardedFor: '',
+    downstreamRemoteAddress: '',
+    upstreamHost: '',
+    upstreamCluster: '',
+    routeName: '',
+    source: emptyEndpoint(),
+    destination: emptyEndpoint(),
+    count: 1,
     ...overrides,
   };
 }
