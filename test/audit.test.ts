@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import {
   FIXTURES,
   fetchText,
-  findSamples,
   freePort,
   parseExposition,
-  run,
   runFlowlens,
   sampleValue,
   sumSamples,
   testWorkspace,
   waitFor,
-  type Sample,
+  errorsByReason,
+  promtoolAccepts,
 } from './support';
 
 const AUDIT_FIXTURE = join(FIXTURES, 'audit.log');
@@ -28,21 +27,6 @@ const TOKEN = 's3cr3t-audit-token';
 
 const workspace = testWorkspace('flowlens-audit-');
 const { processes } = workspace;
-
-function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
-    counts[sample.labels['reason'] ?? '?'] = sample.value;
-  }
-  return counts;
-}
-
-async function promtoolAccepts(exposition: string): Promise<void> {
-  const checked = await run(processes, 'promtool', ['check', 'metrics'], { input: exposition });
-  const output = `${checked.stdout}${checked.stderr}`;
-  assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${output}`);
-  assert.equal(output, '', `promtool check metrics reported problems:\n${output}`);
-}
 
 describe('flowlens replay of an audit log', () => {
   test('counts each request once, flags notable ones, rejects bad lines by reason', async () => {
@@ -86,7 +70,7 @@ describe('flowlens replay of an audit log', () => {
     assert.equal(notable('denied', 'serviceaccount', 'shop'), 1);
     assert.equal(notable('denied', 'unauthenticated', ''), 1);
     assert.equal(sumSamples(samples, 'flowlens_k8s_audit_notable_total'), 5);
-    await promtoolAccepts(result.stdout);
+    await promtoolAccepts(processes, result.stdout);
   });
 });
 
@@ -232,6 +216,6 @@ describe('flowlens serve with the audit webhook', () => {
       }),
       1,
     );
-    await promtoolAccepts(scraped.body);
+    await promtoolAccepts(processes, scraped.body);
   });
 });

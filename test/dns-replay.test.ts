@@ -10,14 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FIXTURES,
-  findSamples,
-  parseExposition,
-  run,
-  runFlowlens,
   sampleValue,
   sumSamples,
   testWorkspace,
-  type Sample,
+  errorsByReason,
+  promtoolAccepts,
+  replayFlowlens,
 } from './support';
 
 const CALICO_DNS_FIXTURE = join(FIXTURES, 'calico-dns.ndjson');
@@ -27,27 +25,7 @@ const RESOURCES = join(FIXTURES, 'resources.yaml');
 
 const workspace = testWorkspace('flowlens-dns-replay-');
 const { processes } = workspace;
-
-async function replay(args: readonly string[]): Promise<{ stdout: string; samples: Sample[] }> {
-  const result = await runFlowlens(processes, ['replay', ...args]);
-  assert.equal(result.code, 0, `flowlens replay ${args.join(' ')} failed; stderr:\n${result.stderr}`);
-  return { stdout: result.stdout, samples: parseExposition(result.stdout) };
-}
-
-function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
-    counts[sample.labels['reason'] ?? '?'] = sample.value;
-  }
-  return counts;
-}
-
-async function promtoolAccepts(exposition: string): Promise<void> {
-  const checked = await run(processes, 'promtool', ['check', 'metrics'], { input: exposition });
-  const output = `${checked.stdout}${checked.stderr}`;
-  assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${output}`);
-  assert.equal(output, '', `promtool check metrics reported problems:\n${output}`);
-}
+const replay = (args: readonly string[]) => replayFlowlens(processes, args);
 
 describe('flowlens replay of Calico DNS logs', () => {
   test('counts queries, latency and errors by reason; promtool accepts the exposition', async () => {
@@ -79,7 +57,7 @@ describe('flowlens replay of Calico DNS logs', () => {
     );
     assert.equal(sumSamples(samples, 'flowlens_dns_latency_seconds_count'), 7);
     assert.ok(Math.abs(sumSamples(samples, 'flowlens_dns_latency_seconds_sum') - 0.006) < 1e-12);
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 
   test('--resources resolves a client known only by its IP to its workload', async () => {
@@ -145,7 +123,7 @@ describe('flowlens replay of CoreDNS logs', () => {
       }),
       0,
     );
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 
   test('a line over 1 MiB is counted as oversized', async () => {
@@ -194,6 +172,6 @@ describe('flowlens replay of Hubble DNS events', () => {
       1,
     );
     assert.equal(sumSamples(samples, 'flowlens_flows_total'), 0, 'DNS events are not flows');
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 });

@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
   FIXTURES,
-  findSamples,
-  parseExposition,
-  run,
-  runFlowlens,
   sampleValue,
   sumSamples,
   testWorkspace,
-  type Sample,
+  errorsByReason,
+  promtoolAccepts,
+  replayFlowlens,
 } from './support';
 
 const ENVOY_FIXTURE = join(FIXTURES, 'envoy.log');
@@ -26,6 +24,7 @@ const RESOURCES = join(FIXTURES, 'resources.yaml');
 
 const workspace = testWorkspace('flowlens-http-replay-');
 const { processes } = workspace;
+const replay = (args: readonly string[]) => replayFlowlens(processes, args);
 
 const FRONTEND_TO_CART = {
   source_namespace: 'shop',
@@ -33,27 +32,6 @@ const FRONTEND_TO_CART = {
   dest_namespace: 'shop',
   dest_workload: 'cart',
 };
-
-async function replay(args: readonly string[]): Promise<{ stdout: string; samples: Sample[] }> {
-  const result = await runFlowlens(processes, ['replay', ...args]);
-  assert.equal(result.code, 0, `flowlens replay ${args.join(' ')} failed; stderr:\n${result.stderr}`);
-  return { stdout: result.stdout, samples: parseExposition(result.stdout) };
-}
-
-function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
-    counts[sample.labels['reason'] ?? '?'] = sample.value;
-  }
-  return counts;
-}
-
-async function promtoolAccepts(exposition: string): Promise<void> {
-  const checked = await run(processes, 'promtool', ['check', 'metrics'], { input: exposition });
-  const output = `${checked.stdout}${checked.stderr}`;
-  assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${output}`);
-  assert.equal(output, '', `promtool check metrics reported problems:\n${output}`);
-}
 
 describe('flowlens replay of Envoy access logs', () => {
   test('text and Istio JSON lines in one file; IPs resolve to workloads; bad lines by reason', async () => {
@@ -95,7 +73,7 @@ describe('flowlens replay of Envoy access logs', () => {
     assert.equal(sumSamples(samples, 'flowlens_http_response_bytes_total'), 1523);
     assert.equal(sumSamples(samples, 'flowlens_http_request_duration_seconds_count'), 5);
     assert.ok(Math.abs(sumSamples(samples, 'flowlens_http_request_duration_seconds_sum') - 5.174) < 1e-9);
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 });
 
@@ -139,7 +117,7 @@ describe('flowlens replay of Calico L7 logs', () => {
       0,
     );
     assert.ok(Math.abs(sumSamples(samples, 'flowlens_http_request_duration_seconds_sum') - 7.7125) < 1e-9);
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 });
 
@@ -168,6 +146,6 @@ describe('flowlens replay of Hubble HTTP events', () => {
       1,
     );
     assert.ok(Math.abs(sumSamples(samples, 'flowlens_http_request_duration_seconds_sum') - 0.62) < 1e-9);
-    await promtoolAccepts(stdout);
+    await promtoolAccepts(processes, stdout);
   });
 });

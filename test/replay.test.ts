@@ -12,24 +12,19 @@ import {
   FIXTURES,
   HUBBLE_FIXTURE,
   findSamples,
-  parseExposition,
   runFlowlens,
   sampleValue,
   sumSamples,
   type RunResult,
   type Sample,
   testWorkspace,
+  errorsByReason,
+  replayFlowlens,
 } from './support';
 
 const workspace = testWorkspace('flowlens-replay-');
 const { processes } = workspace;
-
-/** A successful replay: exit 0 and the parsed exposition. */
-async function replay(args: readonly string[]): Promise<{ result: RunResult; samples: Sample[] }> {
-  const result = await runFlowlens(processes, ['replay', ...args]);
-  assert.equal(result.code, 0, `flowlens replay ${args.join(' ')} failed; stderr:\n${result.stderr}`);
-  return { result, samples: parseExposition(result.stdout) };
-}
+const replay = (args: readonly string[]) => replayFlowlens(processes, args);
 
 /** The JSON log lines of a stderr; fails on any line that is not a JSON object. */
 function logLines(stderr: string): Record<string, unknown>[] {
@@ -41,14 +36,6 @@ function logLines(stderr: string): Record<string, unknown>[] {
       assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), `not a JSON object: ${line}`);
       return parsed as Record<string, unknown>;
     });
-}
-
-function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
-    counts[sample.labels['reason'] ?? '?'] = sample.value;
-  }
-  return counts;
 }
 
 /** Lines 1 and 13 of the Calico fixture: valid records with num_flows 3 and 1. */

@@ -4,6 +4,7 @@
  * small parser of the Prometheus text exposition.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -348,4 +349,34 @@ export function testWorkspace(prefix: string): { processes: Processes; dir: () =
     await removeDir(dir);
   });
   return { processes, dir: () => dir };
+}
+
+/** `flowlens replay ...args`, which must exit 0, with its exposition parsed. */
+export async function replayFlowlens(
+  processes: Processes,
+  args: readonly string[],
+): Promise<{ result: RunResult; stdout: string; samples: Sample[] }> {
+  const result = await runFlowlens(processes, ['replay', ...args], { timeoutMs: 120_000 });
+  assert.equal(result.code, 0, `flowlens replay ${args.join(' ')} failed; stderr:\n${result.stderr}`);
+  return { result, stdout: result.stdout, samples: parseExposition(result.stdout) };
+}
+
+/** `flowlens_ingest_errors_total` of one source, by reason. */
+export function errorsByReason(samples: readonly Sample[], source: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const sample of findSamples(samples, 'flowlens_ingest_errors_total', { source })) {
+    counts[sample.labels['reason'] ?? '?'] = sample.value;
+  }
+  return counts;
+}
+
+/**
+ * `promtool check metrics` must exit 0 and print nothing: it prints lint problems (a counter without `_total`,
+ * say) and still exits 0 for some of them, so silence is the real test.
+ */
+export async function promtoolAccepts(processes: Processes, exposition: string): Promise<void> {
+  const checked = await run(processes, 'promtool', ['check', 'metrics'], { input: exposition });
+  const output = `${checked.stdout}${checked.stderr}`;
+  assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${output}`);
+  assert.equal(output, '', `promtool check metrics reported problems:\n${output}`);
 }
