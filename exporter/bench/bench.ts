@@ -3,8 +3,8 @@
  * Progress goes to stderr; stdout gets one JSON object per result, {name, value, unit[, baseline, ratio]}.
  * See docs/benchmarks.md for what each line measures.
  *
- * Options: --lines N (default 200000) sizes the generated Calico log; --keep keeps it (path on stderr);
- * --only ingest|scrape|heap|policy|cluster runs one part (for profiling with --cpu-prof).
+ * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
+ * --only ingest|l7|scrape|heap|policy|cluster runs one part (for profiling with --cpu-prof).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { generateCalicoLog } from './calico-gen';
 import { benchCluster } from './cluster';
 import { benchIngest } from './ingest';
+import { benchL7 } from './l7';
 import { benchPolicy } from './policy';
 import { benchHeap, benchScrape } from './series';
 import { hasGc, problem, progress, type BenchResult } from './util';
@@ -29,8 +30,8 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  if (only !== undefined && !['ingest', 'scrape', 'heap', 'policy', 'cluster'].includes(only))
-    throw new Error('--only takes ingest, scrape, heap, policy or cluster');
+  if (only !== undefined && !['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster'].includes(only))
+    throw new Error('--only takes ingest, l7, scrape, heap, policy or cluster');
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
   progress(
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const cluster = runs('cluster') ? await benchCluster(SEED) : [];
   const scrape = runs('scrape') ? await benchScrape() : [];
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
-  if (!runs('ingest')) {
+  if (!runs('ingest') && !runs('l7')) {
     for (const result of [...scrape, ...heap, ...policy, ...cluster])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
@@ -50,20 +51,28 @@ async function main(): Promise<void> {
 
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-bench-'));
   try {
-    progress(`generating ${lines} Calico flow log lines in ${directory}`);
-    const log = generateCalicoLog(path.join(directory, 'flows.log'), lines, SEED);
-    const warmup = generateCalicoLog(
-      path.join(directory, 'warmup.log'),
-      Math.max(1000, Math.round(lines / 10)),
-      SEED + 1,
-    );
-    progress(
-      `  ${log.lines} lines, ${(log.fileBytes / 1e6).toFixed(1)} MB (${Math.round(log.fileBytes / log.lines)} bytes/line), ` +
-        `${log.workloads} workloads, ${log.edgesUsed} of ${log.edges} edges used`,
-    );
-    const ingest = await benchIngest(log, warmup);
+    const ingest: BenchResult[] = [];
+    if (runs('ingest')) {
+      progress(`generating ${lines} Calico flow log lines in ${directory}`);
+      const log = generateCalicoLog(path.join(directory, 'flows.log'), lines, SEED);
+      const warmup = generateCalicoLog(
+        path.join(directory, 'warmup.log'),
+        Math.max(1000, Math.round(lines / 10)),
+        SEED + 1,
+      );
+      progress(
+        `  ${log.lines} lines, ${(log.fileBytes / 1e6).toFixed(1)} MB (${Math.round(log.fileBytes / log.lines)} bytes/line), ` +
+          `${log.workloads} workloads, ${log.edgesUsed} of ${log.edges} edges used`,
+      );
+      ingest.push(await benchIngest(log, warmup));
+      if (!keep) {
+        fs.rmSync(log.path, { force: true });
+        fs.rmSync(warmup.path, { force: true });
+      }
+    }
+    const l7 = runs('l7') ? await benchL7(directory, lines, SEED, keep) : [];
     progress(`done; 1-minute load average ${load()} (other processes on the machine make the timings noisy)`);
-    const results: BenchResult[] = [ingest, ...scrape, ...heap, ...policy, ...cluster];
+    const results: BenchResult[] = [...ingest, ...l7, ...scrape, ...heap, ...policy, ...cluster];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (keep) progress(`kept ${directory}`);

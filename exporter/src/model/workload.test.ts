@@ -25,7 +25,20 @@ test('private and public addresses', () => {
   for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', 'fd00::1', '127.0.0.1']) {
     assert.equal(isPrivateAddress(ip), true, ip);
   }
-  for (const ip of ['8.8.8.8', '172.32.0.1', '203.0.113.7', '2001:db8::1', 'not-an-ip']) {
+  for (const ip of [
+    '8.8.8.8',
+    '172.32.0.1',
+    '203.0.113.7',
+    '2001:db8::1',
+    'not-an-ip',
+    '10.1.2',
+    '10.1.2.3.4',
+    '10.1.2.',
+    '1000.1.2.3',
+    '10.256.2.3',
+    '10.1.2.3x',
+    '',
+  ]) {
     assert.equal(isPrivateAddress(ip), false, ip);
   }
 });

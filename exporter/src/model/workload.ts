@@ -57,17 +57,44 @@ export function isPrivateAddress(ip: string): boolean {
       lower.startsWith('feb')
     );
   }
-  const octets = ip.split('.').map(Number);
-  const [a, b] = octets;
-  if (octets.length !== 4 || a === undefined || b === undefined) return false;
+  // Read the first two octets in place: this runs for every peer of every record, and split/map allocates.
+  const a = leadingOctet(ip, 0);
+  const secondStart = a.end + 1;
+  const b = leadingOctet(ip, secondStart);
+  if (a.value < 0 || b.value < 0 || ip.charCodeAt(a.end) !== DOT || !hasTwoMoreOctets(ip, b.end)) return false;
   return (
-    a === 10 ||
-    a === 127 ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 169 && b === 254) ||
-    (a === 100 && b >= 64 && b <= 127)
+    a.value === 10 ||
+    a.value === 127 ||
+    (a.value === 172 && b.value >= 16 && b.value <= 31) ||
+    (a.value === 192 && b.value === 168) ||
+    (a.value === 169 && b.value === 254) ||
+    (a.value === 100 && b.value >= 64 && b.value <= 127)
   );
+}
+
+const DOT = 46;
+const ZERO = 48;
+
+/** The decimal octet starting at `start` (value -1 if none or over 255) and where it ends. */
+function leadingOctet(ip: string, start: number): { value: number; end: number } {
+  let value = 0;
+  let end = start;
+  while (end < ip.length && end - start < 3) {
+    const digit = ip.charCodeAt(end) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+    end++;
+  }
+  return { value: end === start || value > 255 ? -1 : value, end };
+}
+
+/** After the second octet: `.c.d` and nothing else. */
+function hasTwoMoreOctets(ip: string, from: number): boolean {
+  if (ip.charCodeAt(from) !== DOT) return false;
+  const c = leadingOctet(ip, from + 1);
+  if (c.value < 0 || ip.charCodeAt(c.end) !== DOT) return false;
+  const d = leadingOctet(ip, c.end + 1);
+  return d.value >= 0 && d.end === ip.length;
 }
 
 /** The workload label of a peer outside the pod network. */
