@@ -15,6 +15,7 @@ import type { GeneratorContext, RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
+import { MemoryLogger } from '../log';
 
 /** A clock the test moves by hand; scheduled callbacks run only when the test says so. */
 class ManualClock implements DemoClock {
@@ -62,7 +63,16 @@ function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorC
     audit: () => undefined,
     skipped: () => undefined,
   };
-  return { fed, context: { sink, mode, feedLine: (kind, line) => fed.push({ kind, line }) } };
+  return {
+    fed,
+    context: {
+      sink,
+      mode,
+      feedLine: (kind, line) => fed.push({ kind, line }),
+      rejected: () => undefined,
+      logger: new MemoryLogger(),
+    },
+  };
 }
 
 /** Unix seconds: flow logs write numbers, DNS logs RFC 3339 text. */

@@ -33,6 +33,8 @@ export function createSourceRuntimes(
       const running = kind.create(spec.argument, {
         sink: tap,
         mode,
+        logger: pipeline.logger,
+        rejected: (error, where, position) => tap.rejected(error, where, position),
         feedLine(lineKind, line) {
           let decoder = decoders.get(lineKind);
           if (decoder === undefined) {

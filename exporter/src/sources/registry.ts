@@ -4,6 +4,7 @@ import { hubbleSource } from './hubble';
 import { calicoDnsSource } from './calico-dns';
 import { corednsSource } from './coredns';
 import { calicoL7Source, envoySource } from './envoy/sources';
+import { envoyAlsSource } from './envoy/als-server';
 import { auditSource } from './audit/source';
 import { demoSource } from '../demo/source';
 import type { SourceKind } from './types';
@@ -15,6 +16,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   corednsSource,
   envoySource,
   calicoL7Source,
+  envoyAlsSource,
   auditSource,
   demoSource,
 ];

@@ -7,6 +7,7 @@ import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
 import type { AuditRecord } from './audit/model';
+import type { Logger } from '../log';
 
 /** Why an input line was rejected; the `reason` label of `flowlens_ingest_errors_total`. */
 export type IngestErrorReason =
@@ -61,7 +62,7 @@ export interface LineSourceKind {
   createDecoder(): LineDecoder;
 }
 
-/** A running, self-driven source (the demo cluster; later, pollers such as conntrack and sockets). */
+/** A running, self-driven source (the demo cluster, the Envoy ALS server; later, pollers such as conntrack). */
 export interface RunningSource {
   /** Starts producing; in `once` mode resolves after the source has produced everything it has. */
   start(): Promise<void>;
@@ -72,6 +73,12 @@ export interface GeneratorContext {
   sink: RecordSink;
   /** Feeds a line of a line-oriented format through that format's decoder, as a file source would. */
   feedLine(kind: string, line: string): void;
+  /**
+   * Counts input rejected outside a line decoder (an entry of a gRPC stream message, say) by reason, and logs it
+   * rate-limited; `where` and `position` say where it came from, as a file and line do for a line source.
+   */
+  rejected(error: DecodeError, where: string, position: number): void;
+  logger: Logger;
   /** `serve` runs until stopped; `replay` produces one batch and ends. */
   mode: 'serve' | 'replay';
 }
