@@ -3,7 +3,7 @@
  * docs/metrics.md (generated from here by `flowlens metrics-doc`) and the tests all read this list, so
  * dashboards and alerts cannot drift from what the exporter emits.
  */
-import type { FlowRecord } from '../model/flow';
+import type { Endpoint, FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import { normalizeMethod, type HttpRecord } from '../model/http';
 import type { AuditRecord } from '../sources/audit/model';
@@ -26,30 +26,35 @@ export interface FamilyDefinition {
 
 /** A label whose value comes from a flow record. */
 export type FlowLabel =
+  EdgeLabel | 'dest_port' | 'protocol' | 'action' | 'policy' | 'policy_tier' | 'reporter' | 'rule' | 'direction';
+
+type EdgeLabel =
   | 'source_namespace'
   | 'source_workload'
   | 'source_pod'
   | 'dest_namespace'
   | 'dest_workload'
   | 'dest_pod'
-  | 'dest_service'
-  | 'dest_port'
-  | 'protocol'
-  | 'action'
-  | 'policy'
-  | 'policy_tier'
-  | 'reporter'
-  | 'rule'
-  | 'direction';
+  | 'dest_service';
+
+/** The labels of a record's two ends, shared by every record kind that names a source and a destination. */
+function edgeLabelValues<R extends { source: Endpoint; destination: Endpoint }>(): Record<
+  EdgeLabel,
+  (record: R) => string
+> {
+  return {
+    source_namespace: (record) => record.source.namespace,
+    source_workload: (record) => record.source.workload,
+    source_pod: (record) => record.source.pod,
+    dest_namespace: (record) => record.destination.namespace,
+    dest_workload: (record) => record.destination.workload,
+    dest_pod: (record) => record.destination.pod,
+    dest_service: (record) => record.destination.service,
+  };
+}
 
 export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) => string>> = {
-  source_namespace: (record) => record.source.namespace,
-  source_workload: (record) => record.source.workload,
-  source_pod: (record) => record.source.pod,
-  dest_namespace: (record) => record.destination.namespace,
-  dest_workload: (record) => record.destination.workload,
-  dest_pod: (record) => record.destination.pod,
-  dest_service: (record) => record.destination.service,
+  ...edgeLabelValues<FlowRecord>(),
   dest_port: (record) => (record.destPort === undefined ? '' : portText(record.destPort)),
   protocol: (record) => record.protocol,
   action: (record) => record.action,
@@ -376,25 +381,10 @@ export const DNS_RECORDS: RecordKind<DnsRecord, DnsLabel> = {
 };
 
 /** A label whose value comes from an HTTP record. */
-export type HttpLabel =
-  | 'source_namespace'
-  | 'source_workload'
-  | 'source_pod'
-  | 'dest_namespace'
-  | 'dest_workload'
-  | 'dest_pod'
-  | 'dest_service'
-  | 'method'
-  | 'status_class';
+export type HttpLabel = EdgeLabel | 'method' | 'status_class';
 
 export const HTTP_LABEL_VALUES: Readonly<Record<HttpLabel, (record: HttpRecord) => string>> = {
-  source_namespace: (record) => record.source.namespace,
-  source_workload: (record) => record.source.workload,
-  source_pod: (record) => record.source.pod,
-  dest_namespace: (record) => record.destination.namespace,
-  dest_workload: (record) => record.destination.workload,
-  dest_pod: (record) => record.destination.pod,
-  dest_service: (record) => record.destination.service,
+  ...edgeLabelValues<HttpRecord>(),
   method: (record) => normalizeMethod(record.method),
   status_class: (record) => record.statusClass,
 };
