@@ -7,19 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { mulberry32 } from '../src/demo/random';
-
-type Random = () => number;
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
-
-// Kubernetes' SafeEncodeString alphabet, as in ReplicaSet hashes.
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-function safeString(random: Random, length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++) text += SAFE[Math.floor(random() * SAFE.length)];
-  return text;
-}
+import { pick, between, safeString, type Random } from './random-text';
 
 export const NAMESPACES = [
   'shop',

@@ -17,27 +17,13 @@ import {
 import { mulberry32 } from '../src/demo/random';
 import { NAMESPACES as BASE_NAMESPACES, WORKLOAD_WORDS } from './calico-gen';
 import { collectGarbage, problem, progress, round, type BenchResult } from './util';
-
-type Random = () => number;
+import { pick, between, safeString, hex, type Random } from './random-text';
 
 export const CLUSTER_PODS = 50_000;
 const NAMESPACE_COUNT = 125;
 const NODES = 400;
 const SERVICES = 2_000;
 
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-const safeString = (random: Random, length: number): string => {
-  let text = '';
-  for (let i = 0; i < length; i++) text += SAFE[Math.floor(random() * SAFE.length)];
-  return text;
-};
-const hex = (random: Random, length: number): string => {
-  let text = '';
-  for (let i = 0; i < length; i++) text += '0123456789abcdef'[Math.floor(random() * 16)];
-  return text;
-};
 const uuid = (random: Random): string =>
   `${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}`;
 

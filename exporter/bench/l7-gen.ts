@@ -7,22 +7,7 @@
 import * as fs from 'node:fs';
 import { mulberry32 } from '../src/demo/random';
 import { NAMESPACES, WORKLOAD_WORDS } from './calico-gen';
-
-type Random = () => number;
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
-const hex = (random: Random, length: number): string => {
-  let text = '';
-  for (let i = 0; i < length; i++) text += '0123456789abcdef'[Math.floor(random() * 16)];
-  return text;
-};
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-const safeString = (random: Random, length: number): string => {
-  let text = '';
-  for (let i = 0; i < length; i++) text += SAFE[Math.floor(random() * SAFE.length)];
-  return text;
-};
+import { pick, between, safeString, hex, type Random } from './random-text';
 
 /** What a generator wrote, and what the pipeline must count from it. */
 export interface GeneratedL7Log {

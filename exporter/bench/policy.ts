@@ -19,8 +19,7 @@ import {
 } from '../src/policy/kubernetes';
 import { NAMESPACES as BASE_NAMESPACES, WORKLOAD_WORDS } from './calico-gen';
 import { collectGarbage, problem, progress, type BenchResult } from './util';
-
-type Random = () => number;
+import { pick, between, safeString } from './random-text';
 
 export const POLICY_PODS = 10_000;
 export const POLICIES = 1_000;
@@ -29,15 +28,6 @@ const WORKLOADS_PER_NAMESPACE = 10;
 const STREAM = 200_000;
 const UNCACHED_STREAM = 20_000;
 const TARGET_CACHED = 200_000;
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-const safeString = (random: Random, length: number): string => {
-  let text = '';
-  for (let i = 0; i < length; i++) text += SAFE[Math.floor(random() * SAFE.length)];
-  return text;
-};
 
 type Tierish = 'frontend' | 'backend' | 'data';
 
