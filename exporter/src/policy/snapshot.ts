@@ -4,6 +4,7 @@
  * skipped and reported with its own error, so one bad policy does not hide the rest.
  */
 import {
+  NAMESPACE_NAME_LABEL,
   parseAdminNetworkPolicy,
   parseBaselineAdminNetworkPolicy,
   parseNamespaceInfo,
@@ -165,7 +166,7 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
   for (const pod of pods) {
     if (known.has(pod.namespace)) continue;
     known.add(pod.namespace);
-    namespaces.push({ name: pod.namespace, labels: { 'kubernetes.io/metadata.name': pod.namespace } });
+    namespaces.push({ name: pod.namespace, labels: { [NAMESPACE_NAME_LABEL]: pod.namespace } });
   }
   return { engine: engineSnapshotOf(namespaces, policies, serviceAccounts), pods, problems };
 }

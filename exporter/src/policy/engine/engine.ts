@@ -19,7 +19,16 @@ import type {
 } from '../calico/model';
 import { type IpAddress, cidrContains, parseIp } from '../kubernetes/cidr';
 import { selectorMatches } from '../kubernetes/label-selector';
-import { peerMatchesEndpoint, portsMatchConnection } from '../kubernetes/evaluate';
+import {
+  type Direction,
+  type Verdict,
+  TIER_ADMIN,
+  TIER_BASELINE_ADMIN,
+  TIER_NETWORK_POLICY,
+  NAMESPACE_NAME_LABEL,
+  peerMatchesEndpoint,
+  portsMatchConnection,
+} from '../kubernetes/evaluate';
 import type {
   AdminNetworkPolicy,
   AdminRule,
@@ -34,12 +43,10 @@ import type {
   Protocol,
 } from '../kubernetes/model';
 
-export type Direction = 'ingress' | 'egress';
-export type Verdict = 'allow' | 'deny';
-
-export const TIER_ADMIN = 'adminnetworkpolicy';
-export const TIER_DEFAULT = 'default';
-export const TIER_BASELINE_ADMIN = 'baselineadminnetworkpolicy';
+// One vocabulary for both engines: the Kubernetes engine defines it, this one extends it with Calico's tiers.
+export { type Direction, type Verdict, TIER_ADMIN, TIER_BASELINE_ADMIN } from '../kubernetes/evaluate';
+/** Calico's default tier, where Kubernetes NetworkPolicies take part. */
+export const TIER_DEFAULT = TIER_NETWORK_POLICY;
 /** Calico's orders for its built-in tiers (3.30): admin first, default in the middle, baseline last. */
 export const TIER_ADMIN_ORDER = 1_000;
 export const TIER_DEFAULT_ORDER = 1_000_000;
@@ -55,7 +62,6 @@ export const CALICO_SERVICE_ACCOUNT_LABEL = 'projectcalico.org/serviceaccount';
 export const CALICO_NAME_LABEL = 'projectcalico.org/name';
 export const NAMESPACE_LABEL_PREFIX = 'pcns.';
 export const SERVICE_ACCOUNT_LABEL_PREFIX = 'pcsa.';
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface ServiceAccountInfo {
   readonly namespace: string;

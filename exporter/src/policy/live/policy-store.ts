@@ -4,13 +4,11 @@
  * listener when something the engine's snapshot is built from has changed, and builds that snapshot.
  */
 import type { EngineSnapshot, ServiceAccountInfo } from '../engine';
-import type { Labels, NamespaceInfo } from '../kubernetes';
+import { NAMESPACE_NAME_LABEL, type Labels, type NamespaceInfo } from '../kubernetes';
 import { engineSnapshotOf, type PolicyObject } from '../snapshot';
 
 /** One parsed policy object: a Kubernetes policy kind or any Calico kind. */
 export type LivePolicyObject = PolicyObject;
-
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export class LivePolicyStore {
   private readonly resources = new Map<string, Map<string, LivePolicyObject>>();
