@@ -1,14 +1,22 @@
 #!/usr/bin/env node
-// Makes sure the system tools the integration tests need are installed: promtool (lints the exposition) and
-// prometheus (scrapes a running exporter). Both come from Debian's `prometheus` package. As root the package is
-// installed; otherwise the script says what to install and fails. Debian may start a prometheus service on :9090
-// when the package is installed; the tests never use that port (they pick free loopback ports).
+// Makes sure the system tools the integration tests (and `npm run stack`) need are installed, each from its Debian
+// package: promtool (lints the exposition and the rules) and prometheus (scrapes a running exporter) from
+// `prometheus`; amtool (checks the Alertmanager configuration) and the Alertmanager itself from
+// `prometheus-alertmanager`. As root the missing packages are installed; otherwise the script says what to install
+// and fails. Debian may start services on :9090 and :9093 when the packages are installed; the tests never use those
+// ports (they pick free loopback ports).
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const TOOLS = ['promtool', 'prometheus'];
-const PACKAGE = 'prometheus';
+/** Each tool and the Debian package that provides it. */
+const PACKAGE_OF = {
+  promtool: 'prometheus',
+  prometheus: 'prometheus',
+  amtool: 'prometheus-alertmanager',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
+};
+const TOOLS = Object.keys(PACKAGE_OF);
 
 /** The full path of an executable found on PATH, or undefined. */
 function onPath(name) {
@@ -23,6 +31,10 @@ function onPath(name) {
     }
   }
   return undefined;
+}
+
+function packagesOf(tools) {
+  return [...new Set(tools.map((tool) => PACKAGE_OF[tool]))];
 }
 
 function missingTools() {
@@ -56,18 +68,19 @@ if (missing.length === 0) {
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot) {
   process.stderr.write(
-    `ensure-system-deps: missing ${missing.join(', ')}; install them with: sudo apt-get install -y ${PACKAGE}\n`,
+    `ensure-system-deps: missing ${missing.join(', ')}; install them with: sudo apt-get install -y ${packagesOf(missing).join(' ')}\n`,
   );
   process.exit(1);
 }
 
-process.stdout.write(`ensure-system-deps: missing ${missing.join(', ')}; installing the ${PACKAGE} package\n`);
+const packages = packagesOf(missing);
+process.stdout.write(`ensure-system-deps: missing ${missing.join(', ')}; installing ${packages.join(' ')}\n`);
 run('apt-get', ['update']);
-run('apt-get', ['install', '-y', '--no-install-recommends', PACKAGE]);
+run('apt-get', ['install', '-y', '--no-install-recommends', ...packages]);
 const stillMissing = missingTools();
 if (stillMissing.length > 0) {
   process.stderr.write(
-    `ensure-system-deps: ${stillMissing.join(', ')} still not on PATH after installing ${PACKAGE}\n`,
+    `ensure-system-deps: ${stillMissing.join(', ')} still not on PATH after installing ${packages.join(' ')}\n`,
   );
   process.exit(1);
 }

@@ -1,0 +1,33 @@
+# The exporter image: docker build -t ghcr.io/flowlens/flowlens:0.1.0 .
+# Build stage: compile the TypeScript with the dev dependencies; runtime stage: the compiled exporter and its
+# production dependencies only, on a distroless Node.js base that runs as a non-root user and has no shell.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.base.json ./
+COPY exporter/package.json exporter/
+COPY dashboards/package.json dashboards/
+# No dependency needs an install script; --ignore-scripts also skips this repository's own `prepare` (built below).
+RUN npm ci --ignore-scripts
+COPY exporter/ exporter/
+RUN npx tsc -b exporter
+
+FROM node:20-bookworm-slim AS production-dependencies
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY exporter/package.json exporter/
+COPY dashboards/package.json dashboards/
+RUN npm ci --ignore-scripts --omit=dev --workspace @flowlens/exporter --include-workspace-root=false
+
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+COPY --from=production-dependencies /src/node_modules node_modules
+COPY --from=build /src/exporter/package.json exporter/package.json
+COPY --from=build /src/exporter/bin exporter/bin
+COPY --from=build /src/exporter/dist/src exporter/dist/src
+COPY --from=build /src/exporter/src/sources/envoy/accesslog.proto exporter/src/sources/envoy/accesslog.proto
+USER nonroot
+EXPOSE 9470
+# distroless' entrypoint is node itself.
+ENTRYPOINT ["/nodejs/bin/node", "exporter/bin/flowlens.js"]
+CMD ["serve", "--demo"]
