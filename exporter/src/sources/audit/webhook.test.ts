@@ -32,6 +32,7 @@ async function listen(options: AuditWebhookOptions): Promise<{ server: Server; u
 
 let bearer: { server: Server; url: string };
 let certificate: { server: Server; url: string };
+let either: { server: Server; url: string };
 
 before(async () => {
   writeFileSync(tokenFile, `${TOKEN}\n`);
@@ -51,10 +52,21 @@ before(async () => {
     auth: { kind: 'client-certificate', allowedCommonNames: ['kube-apiserver'] },
     onEvents: (events) => batches.push(events),
   });
+  either = await listen({
+    auth: {
+      kind: 'any-of',
+      methods: [
+        { kind: 'client-certificate', allowedCommonNames: ['kube-apiserver'] },
+        { kind: 'bearer-token', tokenFile },
+      ],
+    },
+    onEvents: (events) => batches.push(events),
+    onRejected: (status, reason) => rejections.push(`${status} ${reason}`),
+  });
 });
 
 after(async () => {
-  await Promise.all([bearer, certificate].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all([bearer, certificate, either].map(({ server }) => new Promise((resolve) => server.close(resolve))));
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -213,6 +225,28 @@ test('client-certificate auth over plain HTTP: 401, nothing passed on', async ()
   });
   assert.equal(response.status, 401);
   assert.equal(batches.length, 0);
+});
+
+test('either method: a good token passes without a certificate; a refusal names what the caller sent', async () => {
+  const accepted = await post(eventList([auditEvent()]), {}, either.url);
+  assert.equal(accepted.status, 200);
+  assert.equal(batches.length, 1);
+
+  const wrong = await post(eventList([auditEvent()]), { authorization: 'Bearer not-the-token' }, either.url);
+  assert.equal(wrong.status, 401);
+  assert.match(await wrong.text(), /invalid bearer token/, 'the token it sent, not the certificate it did not');
+  const none = await post(eventList([auditEvent()]), { authorization: '' }, either.url);
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer /, 'a token would do: say so');
+  assert.equal(batches.length, 1);
+  assert.equal(rejections.length, 2);
+});
+
+test('either method needs at least one', () => {
+  assert.throws(
+    () => createAuditWebhookHandler({ auth: { kind: 'any-of', methods: [] }, onEvents: () => undefined }),
+    /at least one method/,
+  );
 });
 
 /** A TLS socket as the TLS server leaves it after the handshake, with the given verification result and subject. */
