@@ -2,6 +2,7 @@
  * Kubernetes audit events: `flowlens replay` of an audit log (log backend) file, and the audit webhook endpoint of
  * `flowlens serve` driven with real HTTP POSTs (a good token counts each request once across batches, a wrong token
  * is refused with 401 and counts nothing, an oversized body is refused with 413). promtool accepts the exposition.
+ * The demo cluster's audit events reach the audit families in a replay.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +72,31 @@ describe('flowlens replay of an audit log', () => {
     assert.equal(notable('denied', 'unauthenticated', ''), 1);
     assert.equal(sumSamples(samples, 'flowlens_k8s_audit_notable_total'), 5);
     await promtoolAccepts(processes, result.stdout);
+  });
+});
+
+describe('flowlens replay of the demo cluster', () => {
+  test('emits audit series through the audit decoder: requests, and each notable kind within the hour', async () => {
+    const result = await runFlowlens(processes, ['replay', '--source', 'demo'], { timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const samples = parseExposition(result.stdout);
+    assert.ok(sumSamples(samples, 'flowlens_k8s_audit_events_total') > 1000);
+    assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'demo' }), 0);
+    assert.ok(
+      sampleValue(samples, 'flowlens_k8s_audit_events_total', {
+        verb: 'update',
+        resource: 'leases',
+        namespace: 'kube-system',
+        status_class: '2xx',
+      }) > 0,
+    );
+    // The demo hour holds one incident period: each scheduled notable request once at least.
+    for (const kind of ['policy_change', 'rbac_change', 'pod_access', 'denied']) {
+      assert.ok(sumSamples(samples, 'flowlens_k8s_audit_notable_total', { kind }) >= 1, kind);
+    }
+    assert.ok(
+      sumSamples(samples, 'flowlens_k8s_audit_notable_total', { kind: 'denied', user_kind: 'unauthenticated' }) >= 1,
+    );
   });
 });
 

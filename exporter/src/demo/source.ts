@@ -1,7 +1,8 @@
 /**
- * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines into the
- * pipeline through the `calico-flows`, `calico-dns` and `calico-l7` decoders, exactly as if they had been read
- * from a flows.log, a dns.log and an l7.log, so a demo run exercises the same code as production.
+ * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines and
+ * Kubernetes audit events into the pipeline through the `calico-flows`, `calico-dns`, `calico-l7` and `audit`
+ * decoders, exactly as if they had been read from a flows.log, a dns.log, an l7.log and the API server's audit log,
+ * so a demo run exercises the same code as production.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -33,6 +34,7 @@ const REPLAY_WINDOWS_PER_YIELD = 12;
 const FLOW_LOG_KIND = 'calico-flows';
 const DNS_LOG_KIND = 'calico-dns';
 const L7_LOG_KIND = 'calico-l7';
+const AUDIT_LOG_KIND = 'audit';
 
 const USAGE = 'use seed=N, interval=S and incident-period=S, comma-separated (e.g. demo:seed=7,interval=5)';
 
@@ -193,6 +195,9 @@ class DemoRunningSource implements RunningSource {
     for (const line of this.cluster.httpLinesFor(windowStart, windowEnd - windowStart)) {
       this.context.feedLine(L7_LOG_KIND, line);
     }
+    for (const line of this.cluster.auditLinesFor(windowStart, windowEnd - windowStart)) {
+      this.context.feedLine(AUDIT_LOG_KIND, line);
+    }
     this.emittedUntil = windowEnd;
   }
 
@@ -212,7 +217,8 @@ export function createDemoSource(
 
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
-  description: 'embedded demo cluster: synthetic Calico flow, DNS and L7 logs with a daily shape and hourly incidents',
+  description:
+    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs and API server audit events, with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };
