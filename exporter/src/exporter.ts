@@ -53,7 +53,12 @@ function auditWebhookHandler(config: AuditWebhookConfig, pipeline: Pipeline, log
     auth: webhookAuth(config),
     onEvents: (events) =>
       pipeline.inBatch(() => decoder.decodeEvents(events, tap, (error) => tap.rejected(error, '/audit/webhook', 0))),
-    onRejected: (status, reason) => logger.log('warn', 'audit webhook request rejected', { status, reason }),
+    // Bodies refused for their contents (400, 413) are logged, rate-limited, by `tap.rejected` below.
+    onRejected: (status, reason) => {
+      if (status !== 400 && status !== 413) logger.log('warn', 'audit webhook request rejected', { status, reason });
+    },
+    // A whole body refused counts once, by reason, like a bad line of a file: nothing of it was decoded.
+    onBadInput: (error) => tap.rejected(error, '/audit/webhook', 0),
   });
 }
 

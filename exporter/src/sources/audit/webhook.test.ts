@@ -21,6 +21,8 @@ const tokenFile = join(directory, 'token');
 /** What the handler passed on and refused, per test. */
 let batches: JsonObject[][] = [];
 let rejections: string[] = [];
+/** The reasons of bodies refused for their contents, as the exporter counts them. */
+let badInputs: string[] = [];
 let failNextBatch = false;
 
 async function listen(options: AuditWebhookOptions): Promise<{ server: Server; url: string }> {
@@ -47,6 +49,7 @@ before(async () => {
       batches.push(events);
     },
     onRejected: (status, reason) => rejections.push(`${status} ${reason}`),
+    onBadInput: (error) => badInputs.push(error.reason),
   });
   certificate = await listen({
     auth: { kind: 'client-certificate', allowedCommonNames: ['kube-apiserver'] },
@@ -73,6 +76,7 @@ after(async () => {
 beforeEach(() => {
   batches = [];
   rejections = [];
+  badInputs = [];
   writeFileSync(tokenFile, `${TOKEN}\n`);
 });
 
@@ -146,6 +150,7 @@ test('a body over the limit with its length declared: 413 before reading it', as
   assert.equal(response.status, 413);
   assert.match(await response.text(), /limit/);
   assert.equal(batches.length, 0);
+  assert.deepEqual(badInputs, ['oversized'], 'counted once, by reason');
 });
 
 test('a streamed body over the limit: 413, and the upload is cut rather than buffered', async () => {
@@ -180,6 +185,7 @@ test('a streamed body over the limit: 413, and the upload is cut rather than buf
     rejections.some((rejection) => rejection.startsWith('413 ')),
     rejections.join('; '),
   );
+  assert.deepEqual(badInputs, ['oversized']);
 });
 
 test('a wrong content type, or a compressed body: 415', async () => {
@@ -187,6 +193,7 @@ test('a wrong content type, or a compressed body: 415', async () => {
   assert.equal((await post(eventList([auditEvent()]), { 'content-type': 'application/yaml' })).status, 415);
   assert.equal((await post(eventList([auditEvent()]), { 'content-encoding': 'gzip' })).status, 415);
   assert.equal(batches.length, 0);
+  assert.deepEqual(badInputs, [], 'nothing was decoded: not an input error');
 });
 
 test('malformed JSON, or JSON that is not an EventList: 400 with a short message', async () => {
@@ -199,7 +206,35 @@ test('malformed JSON, or JSON that is not an EventList: 400 with a short message
   const badItem = await post(JSON.stringify({ kind: 'EventList', items: ['event'] }));
   assert.equal(badItem.status, 400);
   assert.match(await badItem.text(), /items\[0\]/);
+  const notJson = await post('kind: EventList');
+  assert.equal(notJson.status, 400);
   assert.equal(batches.length, 0);
+  // Each refused body counts once, by reason: cut short, not the kind expected, an item not an object, not JSON.
+  assert.deepEqual(badInputs, ['truncated', 'wrong_type', 'wrong_type', 'malformed']);
+});
+
+test('wrongly typed fields of the list: 400 naming the field, counted by reason', async () => {
+  const cases: [string, string, RegExp][] = [
+    [JSON.stringify({ kind: 'EventList', items: 'none' }), 'wrong_type', /field "items" must be an array/],
+    [JSON.stringify({ kind: 'EventList' }), 'missing_field', /field "items" is missing/],
+    [JSON.stringify({ kind: 'EventList', apiVersion: 'v1', items: [] }), 'wrong_type', /apiVersion/],
+    ['[]', 'malformed', /expected a JSON object/],
+  ];
+  for (const [body, reason, message] of cases) {
+    const response = await post(body);
+    assert.equal(response.status, 400, body);
+    assert.match(await response.text(), message, body);
+    assert.equal(badInputs.at(-1), reason, body);
+  }
+  assert.equal(badInputs.length, cases.length);
+  assert.equal(batches.length, 0);
+});
+
+test("an EventList with null items (Go's empty list) is accepted as empty", async () => {
+  const response = await post(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: null }));
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { accepted: 0 });
+  assert.deepEqual(badInputs, []);
 });
 
 test('a method other than POST: 405 with Allow: POST', async () => {

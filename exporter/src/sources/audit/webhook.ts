@@ -59,6 +59,12 @@ export interface AuditWebhookOptions {
   maxBodyBytes?: number;
   /** Told about every rejected request and handler failure, for logs and counters. */
   onRejected?: (status: number, reason: string) => void;
+  /**
+   * Told about each body refused for what it holds (400: not JSON, cut short, not an EventList; 413: over the limit),
+   * with the reason, so input errors are counted by reason as a file source's are. Not for refusals of the caller
+   * (401, 403) or of the request's form (405, 415): nothing was decoded.
+   */
+  onBadInput?: (error: DecodeError) => void;
 }
 
 export type AuditWebhookHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -135,11 +141,16 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     return reject(response, context, 415, 'compressed bodies are not accepted');
   }
   const declaredLength = Number(request.headers['content-length'] ?? '0');
+  const tooLarge = `body over the ${context.maxBodyBytes}-byte limit`;
   if (declaredLength > context.maxBodyBytes) {
-    return reject(response, context, 413, `body over the ${context.maxBodyBytes}-byte limit`);
+    badInput(context, new DecodeError('oversized', tooLarge));
+    return reject(response, context, 413, tooLarge);
   }
   const body = await readBody(request, context.maxBodyBytes);
-  if (body === 'too large') return reject(response, context, 413, `body over the ${context.maxBodyBytes}-byte limit`);
+  if (body === 'too large') {
+    badInput(context, new DecodeError('oversized', tooLarge));
+    return reject(response, context, 413, tooLarge);
+  }
   if (body === 'aborted') return; // the client went away; nothing to answer
 
   let events: JsonObject[];
@@ -147,6 +158,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     events = eventListItems(body.toString('utf8'));
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
+    badInput(context, error);
     return reject(response, context, 400, `not an audit EventList: ${error.message}`);
   }
   try {
@@ -192,6 +204,14 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'to
     request.on('error', () => settle('aborted'));
     request.on('close', () => settle(request.complete ? Buffer.concat(chunks) : 'aborted'));
   });
+}
+
+function badInput(context: Pick<AuditWebhookOptions, 'onBadInput'>, error: DecodeError): void {
+  try {
+    context.onBadInput?.(error);
+  } catch {
+    // A failing counter must not change the answer.
+  }
 }
 
 function reject(
