@@ -165,7 +165,7 @@ function event(auditID: string, stage: string, overrides: Record<string, unknown
 }
 
 describe('flowlens serve with the audit webhook', () => {
-  test('a good token is counted once per request, a wrong token 401, an oversized body 413', async () => {
+  test('a good token is counted once per request, a wrong token 401, bad bodies 4xx and counted by reason', async () => {
     const tokenFile = join(workspace.dir(), 'audit-token');
     await writeFile(tokenFile, `${TOKEN}\n`);
     const config = join(workspace.dir(), 'audit.yaml');
@@ -212,12 +212,21 @@ describe('flowlens serve with the audit webhook', () => {
 
     const oversized = await post(webhook, Buffer.alloc(64 * 1024, 0x20), good, 5 * 1024 * 1024);
     assert.equal(oversized.status, 413);
+    const truncated = await post(webhook, eventList([event('c-1', 'ResponseComplete')]).slice(0, 80), good);
+    assert.equal(truncated.status, 400);
+    // One good event and one without a user: the good one counts, the bad one is an error by reason.
+    const mixed = await post(
+      webhook,
+      eventList([event('c-2', 'ResponseComplete'), event('c-3', 'ResponseComplete', { user: undefined })]),
+      good,
+    );
+    assert.equal(mixed.status, 200, mixed.body);
 
     const scraped = await fetchText(`${base}/metrics`);
     assert.equal(scraped.status, 200);
     const samples = parseExposition(scraped.body);
-    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'audit-webhook' }), 2);
-    assert.equal(sumSamples(samples, 'flowlens_k8s_audit_events_total'), 2);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'audit-webhook' }), 3);
+    assert.equal(sumSamples(samples, 'flowlens_k8s_audit_events_total'), 3);
     assert.equal(
       sampleValue(samples, 'flowlens_k8s_audit_events_total', {
         verb: 'list',
@@ -225,8 +234,16 @@ describe('flowlens serve with the audit webhook', () => {
         namespace: 'shop',
         status_class: '2xx',
       }),
-      1,
+      2,
     );
+    // Refused bodies and bad events count by reason; refused callers (401) are not input errors.
+    assert.deepEqual(errorsByReason(samples, 'audit-webhook'), {
+      malformed: 0,
+      truncated: 1,
+      oversized: 1,
+      wrong_type: 0,
+      missing_field: 1,
+    });
     assert.equal(
       sampleValue(samples, 'flowlens_k8s_audit_notable_total', {
         kind: 'pod_access',
