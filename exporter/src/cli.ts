@@ -327,7 +327,7 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
         server.setSecureContext(secureContextOptions(material));
         logger.log('info', 'TLS certificate reloaded', { certFile: config.tls?.certFile });
       } catch (error) {
-        // Mid-rotation (a new certificate before its key): keep the old context, try again next time.
+        // Mid-rotation (a new certificate before its key): keep the old context until the files change again.
         logger.log('warn', 'TLS files changed but cannot be used yet; serving the previous certificate', {
           error: error instanceof ConfigError ? error.problems.join('; ') : String(error),
         });

@@ -3,6 +3,9 @@
  * audit.k8s.io/v1 `EventList`. It checks the caller, the content type and the size, parses the list and hands its
  * events to a callback (the pipeline feeds them to an AuditDecoder); it never throws on input.
  *
+ * Callers authenticate with a bearer token, a client certificate (the exporter's HTTPS listener verifies it against the
+ * configured client CA and leaves the decision here), or either (`any-of`).
+ *
  * Answers: 405 not POST, 401 no or wrong credentials, 403 a client certificate whose CN/O is not allowed,
  * 415 not JSON (or compressed), 413 over the size limit, 400 not JSON or not an EventList, 503 the token file cannot be
  * read, 500 the callback threw, 200 `{"accepted": <events>}` otherwise.
