@@ -7,7 +7,8 @@
  *   `ResponseStarted` and again at `ResponseComplete` minutes later, so the decoder's count-once rule is exercised);
  * - people and CI, following the day's shape: developers reading their namespaces, a deploy job patching deployments,
  *   and a developer occasionally refused (403) in another team's namespace;
- * - failed authentication (401, empty user) from the `sitemap-generator` CronJob's expired token at each of its runs;
+ * - failed authentication (401, empty user) from the `sitemap-generator` CronJob's expired token at each of its runs,
+ *   and Grafana's dashboard sidecar refused (403) ConfigMaps outside its namespace every few seconds;
  * - events that line up with the demo's incidents, once per incident period: during `recommendations-port-scan` the
  *   compromised pod's service account tries to list secrets across namespaces (403s) and an engineer `kubectl exec`s
  *   into it, then tightens the security tier's global policy; a minute before `frontend-to-ledger-db` the payments
@@ -165,6 +166,20 @@ function steadyStreams(nodes: readonly NodeSpec[]): RequestStream[] {
         code: 200,
       },
       1 / 300,
+    ),
+    // Grafana's dashboard sidecar looks for dashboard ConfigMaps in every namespace, but its Role covers only its own:
+    // a 403 on each retry, all day, as a misconfigured agent does in real clusters.
+    alwaysOn(
+      {
+        user: serviceAccount('monitoring', 'grafana'),
+        userAgent: 'k8s-sidecar/1.28.0',
+        verb: 'list',
+        apiGroup: '',
+        resource: 'configmaps',
+        namespace: '',
+        code: 403,
+      },
+      0.1,
     ),
     // People, during the working day.
     daytime(developer('get', 'pods', 'shop'), 0.02),

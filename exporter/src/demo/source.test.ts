@@ -157,11 +157,13 @@ test('serve emits the window ending now at start, then aligned windows until sto
     'audit events too',
   );
   assert.deepEqual(windowsOf(fed), [[START_SECONDS - 5, START_SECONDS]]);
-  for (const { kind, line } of fed) {
-    if (kind !== 'audit') continue;
-    const stageTime = Date.parse((JSON.parse(line) as { stageTimestamp: string }).stageTimestamp) / 1000;
-    assert.ok(stageTime >= START_SECONDS - 5 && stageTime < START_SECONDS, `audit event at ${stageTime} in the window`);
-  }
+  // The audit log starts with its last hour (as a tailer reading an existing log does), then follows the windows.
+  const auditTimes = fed
+    .filter(({ kind }) => kind === 'audit')
+    .map(({ line }) => Date.parse((JSON.parse(line) as { stageTimestamp: string }).stageTimestamp) / 1000);
+  assert.ok(auditTimes.every((time) => time >= START_SECONDS - 5 - 3600 && time < START_SECONDS));
+  assert.ok(auditTimes.some((time) => time < START_SECONDS - 3000));
+  assert.ok(auditTimes.some((time) => time >= START_SECONDS - 5));
 
   fed.length = 0;
   clock.fireNext();
@@ -174,6 +176,22 @@ test('serve emits the window ending now at start, then aligned windows until sto
 
   await source.stop();
   assert.equal(clock.scheduled, 0, 'stop() clears the timer');
+});
+
+test('serve starts with an hour of audit history holding every kind of notable request', async () => {
+  const clock = new ManualClock(START_MS);
+  const { context, fed } = recordingContext('serve');
+  const source = createDemoSource('seed=3,interval=5', context, clock);
+  await source.start();
+  await source.stop();
+  const decoder = auditSource.createDecoder();
+  const records: AuditRecord[] = [];
+  const sink: RecordSink = { ...context.sink, audit: (record) => records.push(record) };
+  for (const { kind, line } of fed) if (kind === 'audit') decoder.decode(line, sink);
+  assert.ok(records.some((record) => record.policyChange));
+  assert.ok(records.some((record) => record.rbacChange));
+  assert.ok(records.some((record) => record.podAccess));
+  assert.ok(records.some((record) => record.denied));
 });
 
 test('serve catches up on windows missed while the process was stalled', async () => {

@@ -27,6 +27,9 @@ export const DEFAULT_DEMO_OPTIONS: Readonly<DemoSourceOptions> = Object.freeze({
 
 /** How much history a replay produces. */
 export const REPLAY_SECONDS = 3600;
+/** How much audit log history serve mode starts with, and in what steps it is generated. */
+const AUDIT_HISTORY_SECONDS = 3600;
+const AUDIT_HISTORY_STEP_SECONDS = 300;
 /** After a longer stall (a suspended laptop) serve mode skips ahead instead of generating the gap. */
 const MAX_CATCH_UP_SECONDS = 300;
 /** Replay yields to the event loop every this many windows, so a stop or a signal gets through. */
@@ -141,6 +144,7 @@ class DemoRunningSource implements RunningSource {
       return;
     }
     const now = this.nowSeconds();
+    this.emitAuditHistory(now - this.options.intervalSeconds);
     this.emit(now - this.options.intervalSeconds, now);
     this.scheduleNextTick();
   }
@@ -159,6 +163,19 @@ class DemoRunningSource implements RunningSource {
       const windowStart = end - (windows - index) * interval;
       this.emit(windowStart, windowStart + interval);
       if ((index + 1) % REPLAY_WINDOWS_PER_YIELD === 0) await yieldToEventLoop();
+    }
+  }
+
+  /**
+   * The audit log's recent past, before the first window: an `audit` file source without a checkpoint reads the log
+   * from its beginning, so a real exporter starts with the history the file holds. The demo starts with the last
+   * incident period (at most an hour), so every kind of notable request has its series from the start.
+   */
+  private emitAuditHistory(until: number): void {
+    const from = until - Math.min(this.options.incidentPeriodSeconds, AUDIT_HISTORY_SECONDS);
+    for (let start = from; start < until; start += AUDIT_HISTORY_STEP_SECONDS) {
+      const seconds = Math.min(AUDIT_HISTORY_STEP_SECONDS, until - start);
+      for (const line of this.cluster.auditLinesFor(start, seconds)) this.context.feedLine(AUDIT_LOG_KIND, line);
     }
   }
 
