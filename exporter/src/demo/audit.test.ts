@@ -106,10 +106,25 @@ test('scheduled and watch requests do not depend on the window boundaries', () =
   // Streams are drawn per window; scheduled requests and watches are placed at fixed times.
   const placed = (decoded: Decoded): string[] =>
     decoded.records
-      .filter((record) => record.verb === 'watch' || record.policyChange || record.rbacChange || record.podAccess)
+      .filter(
+        (record) =>
+          record.verb === 'watch' ||
+          record.resource === 'leases' ||
+          record.policyChange ||
+          record.rbacChange ||
+          record.podAccess,
+      )
       .map((record) => `${record.auditID} ${record.stage} ${record.stageTime}`)
       .sort();
   const coarse = placed(decodeRange(cluster, from, from + HOUR, 600));
   assert.ok(coarse.length > 20);
   assert.deepEqual(placed(decodeRange(cluster, from, from + HOUR, 5)), coarse);
+});
+
+test('every 5-second window holds a denied request, so notable series move from the first minute of a serve', () => {
+  const from = DAY_START + 3 * HOUR; // night: people are few, the agents keep going
+  for (let start = from; start < from + 600; start += 5) {
+    const denied = decodeRange(cluster, start, start + 5, 5).records.filter((record) => record.denied);
+    assert.ok(denied.length >= 1, `no denial in [${start}, ${start + 5})`);
+  }
 });

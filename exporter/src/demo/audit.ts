@@ -45,6 +45,11 @@ interface RequestStream extends DemoRequest {
   diurnal: boolean;
 }
 
+/** A request repeated like clockwork (a lease renewal, a retry loop), at a fixed offset from the demo's seed. */
+interface PeriodicRequest extends DemoRequest {
+  periodSeconds: number;
+}
+
 /** A controller's watch: re-established every `periodSeconds`, so each lasts about that long. */
 interface WatchStream extends DemoRequest {
   periodSeconds: number;
@@ -85,12 +90,8 @@ const DEPLOYER = serviceAccount('kube-system', 'ci-deployer');
 const GITOPS = serviceAccount('kube-system', 'gitops-sync');
 const RECOMMENDATIONS = serviceAccount('shop', 'recommendations');
 
-function steadyStreams(nodes: readonly NodeSpec[]): RequestStream[] {
-  const alwaysOn = (request: DemoRequest, ratePerSecond: number): RequestStream => ({
-    ...request,
-    ratePerSecond,
-    diurnal: false,
-  });
+function steadyStreams(nodes: readonly NodeSpec[]): (RequestStream | PeriodicRequest)[] {
+  const every = (periodSeconds: number, request: DemoRequest): PeriodicRequest => ({ ...request, periodSeconds });
   const daytime = (request: DemoRequest, ratePerSecond: number): RequestStream => ({
     ...request,
     ratePerSecond,
@@ -118,69 +119,58 @@ function steadyStreams(nodes: readonly NodeSpec[]): RequestStream[] {
   });
   return [
     // Leader election: the lease renewed every 5 s (a relaxed --leader-elect-retry-period, which keeps the demo light).
-    alwaysOn(lease('system:kube-controller-manager', CONTROLLER_MANAGER, 'kube-controller-manager', 'update'), 0.2),
-    alwaysOn(lease('system:kube-scheduler', SCHEDULER, 'kube-scheduler', 'update'), 0.2),
+    every(5, lease('system:kube-controller-manager', CONTROLLER_MANAGER, 'kube-controller-manager', 'update')),
+    every(5, lease('system:kube-scheduler', SCHEDULER, 'kube-scheduler', 'update')),
     // Kubelets renew their node lease every 10 s and patch their status every minute or so.
     ...nodes.flatMap((node) => [
-      alwaysOn(
-        {
-          user: `system:node:${node.name}`,
-          groups: ['system:nodes', 'system:authenticated'],
-          userAgent: KUBELET,
-          verb: 'update',
-          apiGroup: COORDINATION,
-          resource: 'leases',
-          namespace: 'kube-node-lease',
-          name: node.name,
-          code: 200,
-          sourceIP: node.ip,
-        },
-        0.1,
-      ),
-      alwaysOn(
-        {
-          user: `system:node:${node.name}`,
-          groups: ['system:nodes', 'system:authenticated'],
-          userAgent: KUBELET,
-          verb: 'patch',
-          apiGroup: '',
-          resource: 'nodes',
-          subresource: 'status',
-          namespace: '',
-          name: node.name,
-          code: 200,
-          sourceIP: node.ip,
-        },
-        1 / 60,
-      ),
+      every(10, {
+        user: `system:node:${node.name}`,
+        groups: ['system:nodes', 'system:authenticated'],
+        userAgent: KUBELET,
+        verb: 'update',
+        apiGroup: COORDINATION,
+        resource: 'leases',
+        namespace: 'kube-node-lease',
+        name: node.name,
+        code: 200,
+        sourceIP: node.ip,
+      }),
+      every(60, {
+        user: `system:node:${node.name}`,
+        groups: ['system:nodes', 'system:authenticated'],
+        userAgent: KUBELET,
+        verb: 'patch',
+        apiGroup: '',
+        resource: 'nodes',
+        subresource: 'status',
+        namespace: '',
+        name: node.name,
+        code: 200,
+        sourceIP: node.ip,
+      }),
     ]),
     // Calico's controllers keep their IPAM and node state in step.
-    alwaysOn(
-      {
-        user: serviceAccount('kube-system', 'calico-kube-controllers'),
-        userAgent: 'calico-kube-controllers/v3.29.1',
-        verb: 'list',
-        apiGroup: 'crd.projectcalico.org',
-        resource: 'ipamblocks',
-        namespace: '',
-        code: 200,
-      },
-      1 / 300,
-    ),
+    every(300, {
+      user: serviceAccount('kube-system', 'calico-kube-controllers'),
+      userAgent: 'calico-kube-controllers/v3.29.1',
+      verb: 'list',
+      apiGroup: 'crd.projectcalico.org',
+      resource: 'ipamblocks',
+      namespace: '',
+      code: 200,
+    }),
     // Grafana's dashboard sidecar looks for dashboard ConfigMaps in every namespace, but its Role covers only its own:
-    // a 403 on each retry, all day, as a misconfigured agent does in real clusters.
-    alwaysOn(
-      {
-        user: serviceAccount('monitoring', 'grafana'),
-        userAgent: 'k8s-sidecar/1.28.0',
-        verb: 'list',
-        apiGroup: '',
-        resource: 'configmaps',
-        namespace: '',
-        code: 403,
-      },
-      0.1,
-    ),
+    // a 403 on each retry, every 5 s all day, as a misconfigured agent does in real clusters. (So every demo window of
+    // 5 s or more holds a denial, and a dashboard of notable requests moves from the first minute.)
+    every(5, {
+      user: serviceAccount('monitoring', 'grafana'),
+      userAgent: 'k8s-sidecar/1.28.0',
+      verb: 'list',
+      apiGroup: '',
+      resource: 'configmaps',
+      namespace: '',
+      code: 403,
+    }),
     // People, during the working day.
     daytime(developer('get', 'pods', 'shop'), 0.02),
     daytime(developer('list', 'pods', 'shop'), 0.03),
@@ -369,6 +359,7 @@ export interface AuditWindow {
 /** The demo's audit log, built once from the topology. */
 export class DemoAuditLog {
   private readonly streams: RequestStream[];
+  private readonly periodic: PeriodicRequest[];
   private readonly scheduled: ScheduledRequest[];
   private readonly expiredTokenJob: WorkloadSpec | undefined;
 
@@ -378,7 +369,9 @@ export class DemoAuditLog {
     private readonly clusterSeed: number,
     private readonly incidentPeriodSeconds: number,
   ) {
-    this.streams = steadyStreams(topology.nodes);
+    const steady = steadyStreams(topology.nodes);
+    this.streams = steady.filter((stream): stream is RequestStream => 'ratePerSecond' in stream);
+    this.periodic = steady.filter((stream): stream is PeriodicRequest => 'periodSeconds' in stream);
     const podOf = (namespace: string, workload: string): string =>
       topology.pods.find((pod) => pod.namespace === namespace && pod.workload === workload)?.name ?? `${workload}-0`;
     this.scheduled = scheduledRequests(podOf);
@@ -405,6 +398,17 @@ export class DemoAuditLog {
       for (let n = 0; n < count; n++) {
         const at = start + random.next() * seconds;
         add(stream, `${window.seed}:${index}:${n}`, 'ResponseComplete', at - latency(), at);
+      }
+    });
+
+    this.periodic.forEach((request, index) => {
+      // Millisecond offsets, so renewals of different leases do not all land on the same instant.
+      const offset = (hashString(`${this.clusterSeed}:periodic:${index}`) % (request.periodSeconds * 1000)) / 1000;
+      for (let cycle = Math.ceil((start - offset) / request.periodSeconds); ; cycle++) {
+        const at = cycle * request.periodSeconds + offset;
+        if (at >= end) break;
+        if (at >= start)
+          add(request, `${this.clusterSeed}:periodic:${index}:${cycle}`, 'ResponseComplete', at - 0.01, at);
       }
     });
 
