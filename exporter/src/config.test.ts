@@ -252,6 +252,12 @@ test('server.tls from the file, the environment or flags; a certificate needs it
       "server.tls.keyFile (--tls-key-file): missing; server.tls.certFile (--tls-cert-file) needs the server's certificate and key (PEM files) both set",
     ],
   );
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ configFile: undefined, environment: {}, flags: { tlsClientCAFile: '/ca.crt' } })),
+    [
+      "server.tls.certFile (--tls-cert-file) and server.tls.keyFile (--tls-key-file): missing; server.tls.clientCAFile (--tls-client-ca-file) needs the server's certificate and key (PEM files) both set",
+    ],
+  );
   withConfigFile('server:\n  tls:\n    certFile: 42\n    keyFile: ./k\n    cafile: ./ca\n  port: 1\n', (path) => {
     const found = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
     assert.ok(found.some((problem) => /server\.tls\.certFile: 42 must be the path of a PEM file/.test(problem)));

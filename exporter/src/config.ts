@@ -208,12 +208,11 @@ function parseTls(merged: ConfigOverrides, problems: string[]): TlsConfig | unde
     if (merged[setting] === '') problems.push(`${tlsName(setting)}: must be the path of a PEM file, not empty`);
   }
   if (certFile === undefined || keyFile === undefined) {
-    const missing = certFile === undefined ? 'tlsCertFile' : 'tlsKeyFile';
-    const given = (['tlsCertFile', 'tlsKeyFile', 'tlsClientCAFile'] as const).filter(
-      (setting) => merged[setting] !== undefined,
-    );
+    const settings = ['tlsCertFile', 'tlsKeyFile', 'tlsClientCAFile'] as const;
+    const missing = settings.filter((setting) => setting !== 'tlsClientCAFile' && merged[setting] === undefined);
+    const given = settings.filter((setting) => merged[setting] !== undefined);
     problems.push(
-      `${tlsName(missing)}: missing; ${given.map(tlsName).join(' and ')} ${given.length === 1 ? 'needs' : 'need'} the server's certificate and key (PEM files) both set`,
+      `${missing.map(tlsName).join(' and ')}: missing; ${given.map(tlsName).join(' and ')} ${given.length === 1 ? 'needs' : 'need'} the server's certificate and key (PEM files) both set`,
     );
     return undefined;
   }
