@@ -2,6 +2,7 @@
  * Kubernetes audit events: `flowlens replay` of an audit log (log backend) file, and the audit webhook endpoint of
  * `flowlens serve` driven with real HTTP POSTs (a good token counts each request once across batches, a wrong token
  * is refused with 401 and counts nothing, an oversized body is refused with 413). promtool accepts the exposition.
+ * The demo cluster's audit events reach the audit families in a replay.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,31 @@ describe('flowlens replay of an audit log', () => {
   });
 });
 
+describe('flowlens replay of the demo cluster', () => {
+  test('emits audit series through the audit decoder: requests, and each notable kind within the hour', async () => {
+    const result = await runFlowlens(processes, ['replay', '--source', 'demo'], { timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const samples = parseExposition(result.stdout);
+    assert.ok(sumSamples(samples, 'flowlens_k8s_audit_events_total') > 1000);
+    assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'demo' }), 0);
+    assert.ok(
+      sampleValue(samples, 'flowlens_k8s_audit_events_total', {
+        verb: 'update',
+        resource: 'leases',
+        namespace: 'kube-system',
+        status_class: '2xx',
+      }) > 0,
+    );
+    // The demo hour holds one incident period: each scheduled notable request once at least.
+    for (const kind of ['policy_change', 'rbac_change', 'pod_access', 'denied']) {
+      assert.ok(sumSamples(samples, 'flowlens_k8s_audit_notable_total', { kind }) >= 1, kind);
+    }
+    assert.ok(
+      sumSamples(samples, 'flowlens_k8s_audit_notable_total', { kind: 'denied', user_kind: 'unauthenticated' }) >= 1,
+    );
+  });
+});
+
 interface Posted {
   status: number;
   body: string;
@@ -139,7 +165,7 @@ function event(auditID: string, stage: string, overrides: Record<string, unknown
 }
 
 describe('flowlens serve with the audit webhook', () => {
-  test('a good token is counted once per request, a wrong token 401, an oversized body 413', async () => {
+  test('a good token is counted once per request, a wrong token 401, bad bodies 4xx and counted by reason', async () => {
     const tokenFile = join(workspace.dir(), 'audit-token');
     await writeFile(tokenFile, `${TOKEN}\n`);
     const config = join(workspace.dir(), 'audit.yaml');
@@ -186,12 +212,21 @@ describe('flowlens serve with the audit webhook', () => {
 
     const oversized = await post(webhook, Buffer.alloc(64 * 1024, 0x20), good, 5 * 1024 * 1024);
     assert.equal(oversized.status, 413);
+    const truncated = await post(webhook, eventList([event('c-1', 'ResponseComplete')]).slice(0, 80), good);
+    assert.equal(truncated.status, 400);
+    // One good event and one without a user: the good one counts, the bad one is an error by reason.
+    const mixed = await post(
+      webhook,
+      eventList([event('c-2', 'ResponseComplete'), event('c-3', 'ResponseComplete', { user: undefined })]),
+      good,
+    );
+    assert.equal(mixed.status, 200, mixed.body);
 
     const scraped = await fetchText(`${base}/metrics`);
     assert.equal(scraped.status, 200);
     const samples = parseExposition(scraped.body);
-    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'audit-webhook' }), 2);
-    assert.equal(sumSamples(samples, 'flowlens_k8s_audit_events_total'), 2);
+    assert.equal(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'audit-webhook' }), 3);
+    assert.equal(sumSamples(samples, 'flowlens_k8s_audit_events_total'), 3);
     assert.equal(
       sampleValue(samples, 'flowlens_k8s_audit_events_total', {
         verb: 'list',
@@ -199,8 +234,16 @@ describe('flowlens serve with the audit webhook', () => {
         namespace: 'shop',
         status_class: '2xx',
       }),
-      1,
+      2,
     );
+    // Refused bodies and bad events count by reason; refused callers (401) are not input errors.
+    assert.deepEqual(errorsByReason(samples, 'audit-webhook'), {
+      malformed: 0,
+      truncated: 1,
+      oversized: 1,
+      wrong_type: 0,
+      missing_field: 1,
+    });
     assert.equal(
       sampleValue(samples, 'flowlens_k8s_audit_notable_total', {
         kind: 'pod_access',

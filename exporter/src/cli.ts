@@ -3,11 +3,12 @@
  * build the configuration (file < environment < flags) and run the pipeline.
  */
 import { parseArgs } from 'node:util';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { ConfigError, DEFAULT_PORT, loadConfig, overridesFromEnvironment, type ConfigOverrides } from './config';
 import { buildExporter } from './exporter';
 import type { LiveClusterView } from './cluster/live-view';
 import { createExporterServer } from './server/http';
+import { readTlsMaterial, secureContextOptions, TlsFiles } from './server/tls';
 import { JsonLogger } from './log';
 import { SOURCE_KINDS } from './sources/registry';
 import { catalogueMarkdown } from './metrics/catalogue-doc';
@@ -27,10 +28,13 @@ const COMMANDS = {
   serve: {
     summary: 'run the exporter: follow the sources and serve /metrics',
     usage:
-      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR]',
+      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR] [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE]]',
     options: {
       config: { type: 'string' },
       listen: { type: 'string' },
+      'tls-cert-file': { type: 'string' },
+      'tls-key-file': { type: 'string' },
+      'tls-client-ca-file': { type: 'string' },
       source: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       kubernetes: { type: 'boolean' },
@@ -45,6 +49,11 @@ const COMMANDS = {
   --kubernetes           watch the Kubernetes API for workload context (KUBECONFIG, ~/.kube/config or in-cluster);
                          /readyz answers 503 until every watched kind is listed; env FLOWLENS_KUBERNETES=true
   --state-dir DIR        where read offsets are checkpointed, so a restart neither loses nor repeats lines
+  --tls-cert-file FILE   serve HTTPS with this PEM certificate (re-read when it changes); env FLOWLENS_TLS_CERT_FILE
+  --tls-key-file FILE    the certificate's PEM private key; env FLOWLENS_TLS_KEY_FILE
+  --tls-client-ca-file FILE
+                         verify client certificates against these PEM CAs (requested, not required: the audit
+                         webhook can require them); env FLOWLENS_TLS_CLIENT_CA_FILE
   --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL`,
   },
   replay: {
@@ -148,6 +157,9 @@ function flagOverrides(flags: Record<string, string | boolean | string[] | undef
   if (flags['demo'] === true) overrides.demo = true;
   if (flags['kubernetes'] === true) overrides.kubernetes = true;
   if (typeof flags['log-level'] === 'string') overrides.logLevel = flags['log-level'];
+  if (typeof flags['tls-cert-file'] === 'string') overrides.tlsCertFile = flags['tls-cert-file'];
+  if (typeof flags['tls-key-file'] === 'string') overrides.tlsKeyFile = flags['tls-key-file'];
+  if (typeof flags['tls-client-ca-file'] === 'string') overrides.tlsClientCAFile = flags['tls-client-ca-file'];
   return overrides;
 }
 
@@ -283,11 +295,14 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       'serve needs a source: --source KIND:PATH, --demo, sources or audit.webhook in the config file',
     );
   }
+  // Read before anything starts, so a bad certificate path stops `serve` with the key to fix.
+  const tls = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
   const exporter = await buildExporter(config, 'serve', logger);
   let startedSources = 0;
   const server = createExporterServer({
     registry: exporter.registry,
     logger,
+    tls,
     auditWebhook: exporter.auditWebhook,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
@@ -302,8 +317,27 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     await exporter.liveView?.stop();
     throw error;
   }
+  let tlsReloader: NodeJS.Timeout | undefined;
+  if (config.tls !== undefined && 'setSecureContext' in server) {
+    const files = new TlsFiles(config.tls);
+    tlsReloader = setInterval(() => {
+      try {
+        const material = files.check();
+        if (material === undefined) return;
+        server.setSecureContext(secureContextOptions(material));
+        logger.log('info', 'TLS certificate reloaded', { certFile: config.tls?.certFile });
+      } catch (error) {
+        // Mid-rotation (a new certificate before its key): keep the old context until the files change again.
+        logger.log('warn', 'TLS files changed but cannot be used yet; serving the previous certificate', {
+          error: error instanceof ConfigError ? error.problems.join('; ') : String(error),
+        });
+      }
+    }, TLS_RELOAD_INTERVAL_MS);
+    tlsReloader.unref();
+  }
   logger.log('info', 'serving', {
     listen: `${config.listenHost}:${config.listenPort}`,
+    scheme: tls === undefined ? 'http' : 'https',
     sources: config.sources
       .map((source) => (source.argument ? `${source.kind}:${source.argument}` : source.kind))
       .join(','),
@@ -339,6 +373,7 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       stopping = true;
       logger.log('info', 'shutting down', { signal });
       clearInterval(sweeper);
+      clearInterval(tlsReloader);
       void (async () => {
         await Promise.allSettled([...exporter.sources.map((source) => source.stop()), exporter.liveView?.stop()]);
         await exporter.checkpoints?.flush();
@@ -356,6 +391,8 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
 }
 
 const REPLAY_SYNC_TIMEOUT_MS = 60_000;
+/** How often the TLS files are stat'ed for a renewal; cert-manager renews well ahead of expiry. */
+const TLS_RELOAD_INTERVAL_MS = 10_000;
 const SERVE_SYNC_WAIT_MS = 60_000;
 
 /** Resolves when the view has synced (or `cancelled()` holds); rejects after `timeoutMs`. */

@@ -157,20 +157,111 @@ test('DNS families are configured like flow families; topK only where the family
   );
 });
 
-test('audit.webhook takes a token file; client certificates are refused as not supported yet', () => {
+test('audit.webhook takes a token file, client certificates, or both', () => {
   withConfigFile('audit:\n  webhook:\n    tokenFile: ./token\n', (path) => {
     const config = loadConfig({ configFile: path, environment: {}, flags: {} });
     assert.match(config.auditWebhook?.tokenFile ?? '', /\/token$/);
+    assert.equal(config.auditWebhook?.clientCertificate, undefined);
   });
   assert.equal(loadConfig({ configFile: undefined, environment: {}, flags: {} }).auditWebhook, undefined);
+  withConfigFile(
+    'server:\n  tls: {certFile: s.crt, keyFile: s.key, clientCAFile: ca.crt}\naudit:\n  webhook:\n    tokenFile: ./token\n    clientCertificate:\n      allowedCommonNames: [kube-apiserver]\n',
+    (path) => {
+      const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+      assert.deepEqual(config.auditWebhook?.clientCertificate, {
+        allowedCommonNames: ['kube-apiserver'],
+        allowedOrganizations: [],
+      });
+      assert.match(config.auditWebhook?.tokenFile ?? '', /\/token$/);
+      assert.match(config.tls?.clientCAFile ?? '', /\/ca\.crt$/);
+    },
+  );
+});
+
+test('audit.webhook mistakes name the key and the fix', () => {
   withConfigFile('audit:\n  webhook:\n    allowedCommonNames: [kube-apiserver]\n  colour: red\n', (path) => {
     const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
     assert.ok(
       problems.some((problem) =>
-        /audit\.webhook\.allowedCommonNames: client-certificate authentication is not supported yet/.test(problem),
+        /audit\.webhook\.allowedCommonNames: belongs under audit\.webhook\.clientCertificate\.allowedCommonNames/.test(
+          problem,
+        ),
       ),
+      problems.join('\n'),
     );
     assert.ok(problems.some((problem) => /audit\.colour: unknown key/.test(problem)));
-    assert.ok(problems.some((problem) => /audit\.webhook\.tokenFile: .* must be the path/.test(problem)));
+    assert.ok(problems.some((problem) => /audit\.webhook: needs tokenFile .* or clientCertificate/.test(problem)));
+  });
+  withConfigFile('audit:\n  webhook:\n    clientCertificate:\n      allowedCommonNames: [kube-apiserver]\n', (path) => {
+    const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0]!,
+      /audit\.webhook\.clientCertificate: .*set server\.tls\.clientCAFile \(--tls-client-ca-file\)/,
+    );
+  });
+  withConfigFile(
+    'server:\n  tls: {certFile: s.crt, keyFile: s.key, clientCAFile: ca.crt}\naudit:\n  webhook:\n    clientCertificate:\n      allowedCommonName: [typo]\n      allowedOrganizations: cluster-admins\n',
+    (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+      assert.ok(problems.some((problem) => /clientCertificate\.allowedCommonName: unknown key/.test(problem)));
+      assert.ok(
+        problems.some((problem) =>
+          /clientCertificate\.allowedOrganizations: "cluster-admins" must be a list/.test(problem),
+        ),
+      );
+    },
+  );
+  withConfigFile(
+    'server:\n  tls: {certFile: s.crt, keyFile: s.key, clientCAFile: ca.crt}\naudit:\n  webhook:\n    clientCertificate: {}\n',
+    (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+      assert.ok(problems.some((problem) => /clientCertificate: list at least one allowed subject/.test(problem)));
+    },
+  );
+});
+
+test('server.tls from the file, the environment or flags; a certificate needs its key', () => {
+  withConfigFile('server:\n  tls:\n    certFile: ./tls.crt\n    keyFile: ./tls.key\n', (path) => {
+    const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+    assert.match(config.tls?.certFile ?? '', /^\/.*\/tls\.crt$/, 'made absolute');
+    assert.match(config.tls?.keyFile ?? '', /\/tls\.key$/);
+    assert.equal(config.tls?.clientCAFile, undefined);
+    const flagged = loadConfig({
+      configFile: path,
+      environment: {},
+      flags: { tlsCertFile: '/etc/other.crt', tlsClientCAFile: '/etc/ca.crt' },
+    });
+    assert.equal(flagged.tls?.certFile, '/etc/other.crt');
+    assert.equal(flagged.tls?.clientCAFile, '/etc/ca.crt');
+  });
+  assert.equal(loadConfig({ configFile: undefined, environment: {}, flags: {} }).tls, undefined);
+  const { overrides, problems } = overridesFromEnvironment({
+    FLOWLENS_TLS_CERT_FILE: '/a.crt',
+    FLOWLENS_TLS_KEY_FILE: '/a.key',
+  });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(loadConfig({ configFile: undefined, environment: overrides, flags: {} }).tls, {
+    certFile: '/a.crt',
+    keyFile: '/a.key',
+    clientCAFile: undefined,
+  });
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ configFile: undefined, environment: {}, flags: { tlsCertFile: '/a.crt' } })),
+    [
+      "server.tls.keyFile (--tls-key-file): missing; server.tls.certFile (--tls-cert-file) needs the server's certificate and key (PEM files) both set",
+    ],
+  );
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ configFile: undefined, environment: {}, flags: { tlsClientCAFile: '/ca.crt' } })),
+    [
+      "server.tls.certFile (--tls-cert-file) and server.tls.keyFile (--tls-key-file): missing; server.tls.clientCAFile (--tls-client-ca-file) needs the server's certificate and key (PEM files) both set",
+    ],
+  );
+  withConfigFile('server:\n  tls:\n    certFile: 42\n    keyFile: ./k\n    cafile: ./ca\n  port: 1\n', (path) => {
+    const found = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+    assert.ok(found.some((problem) => /server\.tls\.certFile: 42 must be the path of a PEM file/.test(problem)));
+    assert.ok(found.some((problem) => /server\.tls\.cafile: unknown key; known keys are certFile/.test(problem)));
+    assert.ok(found.some((problem) => /server\.port: unknown key; known keys are tls/.test(problem)));
   });
 });

@@ -44,11 +44,24 @@ export interface FlowlensConfig {
   excludeNamespaces: string[];
   /** The audit webhook endpoint (`POST /audit/webhook`), when `audit.webhook` is configured. */
   auditWebhook: AuditWebhookConfig | undefined;
+  /** HTTPS instead of HTTP on the listen address, when `server.tls` (or `--tls-cert-file`) is configured. */
+  tls: TlsConfig | undefined;
 }
 
+/** At least one of the two is set; with both, a caller passes with either (a token or an allowed certificate). */
 export interface AuditWebhookConfig {
   /** The file holding the bearer token the API server's webhook kubeconfig presents (read again when it changes). */
-  tokenFile: string;
+  tokenFile: string | undefined;
+  /** Client certificates (verified against `server.tls.clientCAFile`) whose subject CN or an O value is listed. */
+  clientCertificate: { allowedCommonNames: string[]; allowedOrganizations: string[] } | undefined;
+}
+
+/** PEM files, absolute paths; read at start and again when they change. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** CAs whose client certificates are verified (requested, not required: /metrics scrapes need none). */
+  clientCAFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +80,25 @@ export interface ConfigOverrides {
   demo?: boolean;
   kubernetes?: boolean;
   logLevel?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsClientCAFile?: string;
+}
+
+/** Each TLS setting's names, for messages that name the key, the flag and the variable alike. */
+const TLS_SETTINGS = {
+  tlsCertFile: { key: 'server.tls.certFile', flag: '--tls-cert-file', variable: 'FLOWLENS_TLS_CERT_FILE' },
+  tlsKeyFile: { key: 'server.tls.keyFile', flag: '--tls-key-file', variable: 'FLOWLENS_TLS_KEY_FILE' },
+  tlsClientCAFile: {
+    key: 'server.tls.clientCAFile',
+    flag: '--tls-client-ca-file',
+    variable: 'FLOWLENS_TLS_CLIENT_CA_FILE',
+  },
+} as const;
+
+function tlsName(setting: keyof typeof TLS_SETTINGS): string {
+  const { key, flag } = TLS_SETTINGS[setting];
+  return `${key} (${flag})`;
 }
 
 const ENVIRONMENT_KEYS: Record<string, keyof ConfigOverrides | 'config'> = {
@@ -77,6 +109,9 @@ const ENVIRONMENT_KEYS: Record<string, keyof ConfigOverrides | 'config'> = {
   FLOWLENS_DEMO: 'demo',
   FLOWLENS_KUBERNETES: 'kubernetes',
   FLOWLENS_LOG_LEVEL: 'logLevel',
+  FLOWLENS_TLS_CERT_FILE: 'tlsCertFile',
+  FLOWLENS_TLS_KEY_FILE: 'tlsKeyFile',
+  FLOWLENS_TLS_CLIENT_CA_FILE: 'tlsClientCAFile',
 };
 
 /** Reads FLOWLENS_* variables. An unknown one is an error: it is almost always a typo. */
@@ -136,7 +171,13 @@ export function loadConfig(options: {
   const sources = parseSources(sourceTexts, problems);
   const families = file.metrics ? parseMetrics(file.metrics, where, problems) : defaultOptionsByFamily();
   const excludeNamespaces = file.excludeNamespaces ?? [];
+  const tls = parseTls(merged, problems);
   const auditWebhook = file.audit === undefined ? undefined : parseAudit(file.audit, where, problems);
+  if (auditWebhook?.clientCertificate !== undefined && tls?.clientCAFile === undefined) {
+    problems.push(
+      `${where('audit.webhook.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
+    );
+  }
   const kubernetesWatchdogSeconds =
     file.kubernetesWatchdog === undefined
       ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
@@ -155,6 +196,30 @@ export function loadConfig(options: {
     kubernetesWatchdogSeconds,
     excludeNamespaces,
     auditWebhook,
+    tls,
+  };
+}
+
+/** `server.tls` and its flags: a certificate needs its key, and a client CA needs both. */
+function parseTls(merged: ConfigOverrides, problems: string[]): TlsConfig | undefined {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsClientCAFile: clientCAFile } = merged;
+  if (certFile === undefined && keyFile === undefined && clientCAFile === undefined) return undefined;
+  for (const setting of ['tlsCertFile', 'tlsKeyFile', 'tlsClientCAFile'] as const) {
+    if (merged[setting] === '') problems.push(`${tlsName(setting)}: must be the path of a PEM file, not empty`);
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    const settings = ['tlsCertFile', 'tlsKeyFile', 'tlsClientCAFile'] as const;
+    const missing = settings.filter((setting) => setting !== 'tlsClientCAFile' && merged[setting] === undefined);
+    const given = settings.filter((setting) => merged[setting] !== undefined);
+    problems.push(
+      `${missing.map(tlsName).join(' and ')}: missing; ${given.map(tlsName).join(' and ')} ${given.length === 1 ? 'needs' : 'need'} the server's certificate and key (PEM files) both set`,
+    );
+    return undefined;
+  }
+  return {
+    certFile: resolve(certFile),
+    keyFile: resolve(keyFile),
+    clientCAFile: clientCAFile === undefined ? undefined : resolve(clientCAFile),
   };
 }
 
@@ -164,6 +229,43 @@ interface FileConfig {
   excludeNamespaces?: string[];
   kubernetesWatchdog?: unknown;
   audit?: unknown;
+}
+
+const SERVER_KEYS = ['tls'];
+const SERVER_TLS_KEYS = { certFile: 'tlsCertFile', keyFile: 'tlsKeyFile', clientCAFile: 'tlsClientCAFile' } as const;
+
+/** `server: {tls: {certFile, keyFile, clientCAFile}}` into the overrides the flags also set. */
+function parseServer(
+  value: unknown,
+  at: (key: string) => string,
+  overrides: ConfigOverrides,
+  problems: string[],
+): void {
+  if (!isRecord(value)) {
+    problems.push(`${at('server')}: must be a mapping with ${SERVER_KEYS.join(', ')}`);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (!SERVER_KEYS.includes(key))
+      problems.push(`${at(`server.${key}`)}: unknown key; known keys are ${SERVER_KEYS.join(', ')}`);
+  }
+  const tls = value['tls'];
+  if (tls === undefined) return;
+  if (!isRecord(tls)) {
+    problems.push(`${at('server.tls')}: must be a mapping with ${Object.keys(SERVER_TLS_KEYS).join(', ')}`);
+    return;
+  }
+  for (const [key, setting] of Object.entries(tls)) {
+    if (!(key in SERVER_TLS_KEYS)) {
+      problems.push(
+        `${at(`server.tls.${key}`)}: unknown key; known keys are ${Object.keys(SERVER_TLS_KEYS).join(', ')}`,
+      );
+    } else if (typeof setting !== 'string') {
+      problems.push(`${at(`server.tls.${key}`)}: ${show(setting)} must be the path of a PEM file`);
+    } else {
+      overrides[SERVER_TLS_KEYS[key as keyof typeof SERVER_TLS_KEYS]] = setting;
+    }
+  }
 }
 
 const FILE_KEYS = [
@@ -178,6 +280,7 @@ const FILE_KEYS = [
   'metrics',
   'excludeNamespaces',
   'audit',
+  'server',
 ];
 
 function readConfigFile(path: string, problems: string[]): FileConfig {
@@ -221,6 +324,9 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
         break;
       case 'sources':
         overrides.sources = parseFileSources(value, at, problems);
+        break;
+      case 'server':
+        parseServer(value, at, overrides, problems);
         break;
       case 'metrics':
       case 'excludeNamespaces':
@@ -311,11 +417,13 @@ export function parseSources(texts: readonly string[], problems: string[]): Sour
 }
 
 const AUDIT_KEYS = ['webhook'];
-const AUDIT_WEBHOOK_KEYS = ['tokenFile'];
+const AUDIT_WEBHOOK_KEYS = ['tokenFile', 'clientCertificate'];
+const CLIENT_CERTIFICATE_KEYS = ['allowedCommonNames', 'allowedOrganizations'];
 
 /**
- * `audit: {webhook: {tokenFile: PATH}}`. Only bearer-token authentication is supported: client certificates need a
- * TLS listener, which the exporter does not have yet.
+ * `audit: {webhook: {tokenFile: PATH, clientCertificate: {allowedCommonNames, allowedOrganizations}}}`: at least one
+ * method; with both, either lets a caller in. Whether client certificates can be verified (a client CA) is checked by
+ * the caller, which knows the TLS settings from every layer.
  */
 function parseAudit(
   value: unknown,
@@ -333,26 +441,73 @@ function parseAudit(
   const webhook = value['webhook'];
   if (webhook === undefined) return undefined;
   if (!isRecord(webhook)) {
-    problems.push(`${where('audit.webhook')}: must be a mapping with tokenFile`);
+    problems.push(`${where('audit.webhook')}: must be a mapping with ${AUDIT_WEBHOOK_KEYS.join(' and/or ')}`);
     return undefined;
   }
   for (const key of Object.keys(webhook)) {
-    if (key === 'clientCertificate' || key === 'allowedCommonNames' || key === 'allowedOrganizations') {
-      problems.push(
-        `${where(`audit.webhook.${key}`)}: client-certificate authentication is not supported yet (it needs a TLS listener); use tokenFile`,
-      );
+    if (key === 'allowedCommonNames' || key === 'allowedOrganizations') {
+      problems.push(`${where(`audit.webhook.${key}`)}: belongs under audit.webhook.clientCertificate.${key}`);
     } else if (!AUDIT_WEBHOOK_KEYS.includes(key)) {
       problems.push(`${where(`audit.webhook.${key}`)}: unknown key; known keys are ${AUDIT_WEBHOOK_KEYS.join(', ')}`);
     }
   }
-  const tokenFile = webhook['tokenFile'];
-  if (typeof tokenFile !== 'string' || tokenFile === '') {
+  const tokenFileValue = webhook['tokenFile'];
+  let tokenFile: string | undefined;
+  if (tokenFileValue !== undefined) {
+    if (typeof tokenFileValue === 'string' && tokenFileValue !== '') tokenFile = resolve(tokenFileValue);
+    else
+      problems.push(
+        `${where('audit.webhook.tokenFile')}: ${show(tokenFileValue)} must be the path of a file holding the bearer token`,
+      );
+  }
+  const clientCertificate =
+    webhook['clientCertificate'] === undefined
+      ? undefined
+      : parseClientCertificate(webhook['clientCertificate'], where, problems);
+  if (tokenFileValue === undefined && webhook['clientCertificate'] === undefined) {
     problems.push(
-      `${where('audit.webhook.tokenFile')}: ${show(tokenFile)} must be the path of a file holding the bearer token`,
+      `${where('audit.webhook')}: needs tokenFile (a bearer token) or clientCertificate (allowed CNs/Os), or both`,
     );
     return undefined;
   }
-  return { tokenFile: resolve(tokenFile) };
+  if (tokenFile === undefined && clientCertificate === undefined) return undefined;
+  return { tokenFile, clientCertificate };
+}
+
+function parseClientCertificate(
+  value: unknown,
+  where: (key: string) => string,
+  problems: string[],
+): AuditWebhookConfig['clientCertificate'] {
+  const key = 'audit.webhook.clientCertificate';
+  if (!isRecord(value)) {
+    problems.push(`${where(key)}: must be a mapping with ${CLIENT_CERTIFICATE_KEYS.join(' and/or ')}`);
+    return undefined;
+  }
+  for (const name of Object.keys(value)) {
+    if (!CLIENT_CERTIFICATE_KEYS.includes(name))
+      problems.push(`${where(`${key}.${name}`)}: unknown key; known keys are ${CLIENT_CERTIFICATE_KEYS.join(', ')}`);
+  }
+  const list = (name: string): string[] | undefined => {
+    const items = value[name];
+    if (items === undefined) return [];
+    if (Array.isArray(items) && items.every((item): item is string => typeof item === 'string' && item !== '')) {
+      return items;
+    }
+    problems.push(`${where(`${key}.${name}`)}: ${show(items)} must be a list of non-empty strings`);
+    return undefined;
+  };
+  const allowedCommonNames = list('allowedCommonNames');
+  const allowedOrganizations = list('allowedOrganizations');
+  if (allowedCommonNames === undefined || allowedOrganizations === undefined) return undefined;
+  if (allowedCommonNames.length === 0 && allowedOrganizations.length === 0) {
+    // An empty allow-list would admit no one: a silent lock-out, or a sign the keys were misspelt.
+    problems.push(
+      `${where(key)}: list at least one allowed subject, e.g. allowedCommonNames: [kube-apiserver] or allowedOrganizations: [system:masters]`,
+    );
+    return undefined;
+  }
+  return { allowedCommonNames, allowedOrganizations };
 }
 
 function defaultOptionsByFamily(): Map<string, FamilyOptions> {

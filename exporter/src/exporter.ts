@@ -16,11 +16,17 @@ import { UnifiedPolicyEngine } from './policy/engine';
 import type { LiveClusterView } from './cluster/live-view';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
-import type { FlowlensConfig } from './config';
+import type { AuditWebhookConfig, FlowlensConfig } from './config';
 import type { Logger } from './log';
 import { VERSION } from './version';
 import { AuditDecoder } from './sources/audit/decode';
-import { createAuditWebhookHandler, type AuditWebhookHandler } from './sources/audit/webhook';
+import {
+  createAuditWebhookHandler,
+  type AuditWebhookHandler,
+  type BearerTokenAuth,
+  type ClientCertificateAuth,
+  type WebhookAuth,
+} from './sources/audit/webhook';
 
 export interface Exporter {
   readonly registry: MetricsRegistry;
@@ -40,15 +46,28 @@ export const AUDIT_WEBHOOK_SOURCE = 'audit-webhook';
  * The audit webhook: each accepted EventList's events go through one AuditDecoder (so a request is counted once
  * across batches) into the pipeline as a source of its own; a bad event is counted by reason, the others still count.
  */
-function auditWebhookHandler(tokenFile: string, pipeline: Pipeline, logger: Logger): AuditWebhookHandler {
+function auditWebhookHandler(config: AuditWebhookConfig, pipeline: Pipeline, logger: Logger): AuditWebhookHandler {
   const tap = pipeline.tap(AUDIT_WEBHOOK_SOURCE);
   const decoder = new AuditDecoder();
   return createAuditWebhookHandler({
-    auth: { kind: 'bearer-token', tokenFile },
+    auth: webhookAuth(config),
     onEvents: (events) =>
       pipeline.inBatch(() => decoder.decodeEvents(events, tap, (error) => tap.rejected(error, '/audit/webhook', 0))),
-    onRejected: (status, reason) => logger.log('warn', 'audit webhook request rejected', { status, reason }),
+    // Bodies refused for their contents (400, 413) are logged, rate-limited, by `tap.rejected` below.
+    onRejected: (status, reason) => {
+      if (status !== 400 && status !== 413) logger.log('warn', 'audit webhook request rejected', { status, reason });
+    },
+    // A whole body refused counts once, by reason, like a bad line of a file: nothing of it was decoded.
+    onBadInput: (error) => tap.rejected(error, '/audit/webhook', 0),
   });
+}
+
+/** The configured methods; with both, either admits a caller (configuration guarantees at least one). */
+export function webhookAuth(config: AuditWebhookConfig): WebhookAuth {
+  const methods: (BearerTokenAuth | ClientCertificateAuth)[] = [];
+  if (config.tokenFile !== undefined) methods.push({ kind: 'bearer-token', tokenFile: config.tokenFile });
+  if (config.clientCertificate !== undefined) methods.push({ kind: 'client-certificate', ...config.clientCertificate });
+  return methods.length === 1 ? methods[0]! : { kind: 'any-of', methods };
 }
 
 export const wallClockSeconds = (): number => Date.now() / 1000;
@@ -134,8 +153,6 @@ export async function buildExporter(
   });
   liveView?.start();
   const auditWebhook =
-    config.auditWebhook === undefined
-      ? undefined
-      : auditWebhookHandler(config.auditWebhook.tokenFile, pipeline, logger);
+    config.auditWebhook === undefined ? undefined : auditWebhookHandler(config.auditWebhook, pipeline, logger);
   return { registry, pipeline, sources, checkpoints, liveView, auditWebhook };
 }

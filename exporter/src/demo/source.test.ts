@@ -11,6 +11,8 @@ import {
 import { calicoFlowsSource } from '../sources/calico-flows';
 import { calicoDnsSource } from '../sources/calico-dns';
 import { calicoL7Source } from '../sources/envoy/sources';
+import { auditSource } from '../sources/audit/source';
+import type { AuditRecord } from '../sources/audit/model';
 import type { GeneratorContext, RecordSink } from '../sources/types';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
@@ -80,10 +82,14 @@ function seconds(time: number | string): number {
   return typeof time === 'number' ? time : Date.parse(time) / 1000;
 }
 
-/** Distinct [start, end) windows of the fed lines (flow and DNS logs alike), in order of first appearance. */
+/**
+ * Distinct [start, end) windows of the fed lines (flow, DNS and L7 logs alike), in order of first appearance. Audit
+ * events carry no window, only their own times: they are checked separately.
+ */
 function windowsOf(fed: readonly FedLine[]): [number, number][] {
   const seen = new Map<string, [number, number]>();
-  for (const { line } of fed) {
+  for (const { kind, line } of fed) {
+    if (kind === 'audit') continue;
     const record = JSON.parse(line) as { start_time: number | string; end_time: number | string };
     const start = seconds(record.start_time);
     seen.set(`${start}`, [start, seconds(record.end_time)]);
@@ -134,7 +140,10 @@ test('serve emits the window ending now at start, then aligned windows until sto
   const source = createDemoSource('seed=3,interval=5', context, clock);
   await source.start();
   assert.ok(fed.length > 0, 'lines at once');
-  assert.ok(fed.every(({ kind }) => kind === 'calico-flows' || kind === 'calico-dns' || kind === 'calico-l7'));
+  assert.ok(
+    fed.every(({ kind }) => ['calico-flows', 'calico-dns', 'calico-l7', 'audit'].includes(kind)),
+    'only the four kinds',
+  );
   assert.ok(
     fed.some(({ kind }) => kind === 'calico-dns'),
     'DNS log lines too',
@@ -143,7 +152,18 @@ test('serve emits the window ending now at start, then aligned windows until sto
     fed.some(({ kind }) => kind === 'calico-l7'),
     'L7 log lines too',
   );
+  assert.ok(
+    fed.some(({ kind }) => kind === 'audit'),
+    'audit events too',
+  );
   assert.deepEqual(windowsOf(fed), [[START_SECONDS - 5, START_SECONDS]]);
+  // The audit log starts with its last hour (as a tailer reading an existing log does), then follows the windows.
+  const auditTimes = fed
+    .filter(({ kind }) => kind === 'audit')
+    .map(({ line }) => Date.parse((JSON.parse(line) as { stageTimestamp: string }).stageTimestamp) / 1000);
+  assert.ok(auditTimes.every((time) => time >= START_SECONDS - 5 - 3600 && time < START_SECONDS));
+  assert.ok(auditTimes.some((time) => time < START_SECONDS - 3000));
+  assert.ok(auditTimes.some((time) => time >= START_SECONDS - 5));
 
   fed.length = 0;
   clock.fireNext();
@@ -156,6 +176,22 @@ test('serve emits the window ending now at start, then aligned windows until sto
 
   await source.stop();
   assert.equal(clock.scheduled, 0, 'stop() clears the timer');
+});
+
+test('serve starts with an hour of audit history holding every kind of notable request', async () => {
+  const clock = new ManualClock(START_MS);
+  const { context, fed } = recordingContext('serve');
+  const source = createDemoSource('seed=3,interval=5', context, clock);
+  await source.start();
+  await source.stop();
+  const decoder = auditSource.createDecoder();
+  const records: AuditRecord[] = [];
+  const sink: RecordSink = { ...context.sink, audit: (record) => records.push(record) };
+  for (const { kind, line } of fed) if (kind === 'audit') decoder.decode(line, sink);
+  assert.ok(records.some((record) => record.policyChange));
+  assert.ok(records.some((record) => record.rbacChange));
+  assert.ok(records.some((record) => record.podAccess));
+  assert.ok(records.some((record) => record.denied));
 });
 
 test('serve catches up on windows missed while the process was stalled', async () => {
@@ -188,7 +224,7 @@ test('replay emits the last hour of windows, contiguous and aligned, and resolve
   assert.equal(clock.scheduled, 0, 'replay leaves no timer behind');
 });
 
-test('the lines decode through the calico-flows and calico-dns decoders into records', async () => {
+test('the lines decode through the calico-flows, calico-dns, calico-l7 and audit decoders into records', async () => {
   const clock = new ManualClock(START_MS);
   const { context, fed } = recordingContext('serve');
   // A minute-long window, so even the rarer edges (the steadily denied ones) have flows in it.
@@ -199,24 +235,29 @@ test('the lines decode through the calico-flows and calico-dns decoders into rec
     'calico-flows': calicoFlowsSource.createDecoder(),
     'calico-dns': calicoDnsSource.createDecoder(),
     'calico-l7': calicoL7Source.createDecoder(),
+    audit: auditSource.createDecoder(),
   };
   const records: FlowRecord[] = [];
   const dnsRecords: DnsRecord[] = [];
   const httpRecords: HttpRecord[] = [];
+  const auditRecords: AuditRecord[] = [];
+  let skipped = 0;
   const sink: RecordSink = {
     flow: (record) => records.push(record),
     dns: (record) => dnsRecords.push(record),
     http: (record) => httpRecords.push(record),
-    audit: () => assert.fail('the demo writes no audit events'),
-    skipped: () => undefined,
+    audit: (record) => auditRecords.push(record),
+    skipped: () => skipped++,
   };
   for (const { kind, line } of fed) {
-    assert.ok(kind === 'calico-flows' || kind === 'calico-dns' || kind === 'calico-l7', kind);
+    assert.ok(kind === 'calico-flows' || kind === 'calico-dns' || kind === 'calico-l7' || kind === 'audit', kind);
     decoders[kind].decode(line, sink);
   }
-  assert.equal(records.length + dnsRecords.length + httpRecords.length, fed.length);
+  // Every line is a record, except an audit request's second stage (a watch that ends after it was counted).
+  assert.equal(records.length + dnsRecords.length + httpRecords.length + auditRecords.length + skipped, fed.length);
   assert.ok(dnsRecords.length > 0);
   assert.ok(httpRecords.length > 0);
+  assert.ok(auditRecords.length > 0);
   const kinds = new Set(records.flatMap((record) => [record.source.kind, record.destination.kind]));
   for (const kind of ['pod', 'world', 'private', 'networkset'])
     assert.ok(kinds.has(kind as FlowRecord['source']['kind']), kind);

@@ -1,7 +1,8 @@
 /**
- * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines into the
- * pipeline through the `calico-flows`, `calico-dns` and `calico-l7` decoders, exactly as if they had been read
- * from a flows.log, a dns.log and an l7.log, so a demo run exercises the same code as production.
+ * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines and
+ * Kubernetes audit events into the pipeline through the `calico-flows`, `calico-dns`, `calico-l7` and `audit`
+ * decoders, exactly as if they had been read from a flows.log, a dns.log, an l7.log and the API server's audit log,
+ * so a demo run exercises the same code as production.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -26,6 +27,9 @@ export const DEFAULT_DEMO_OPTIONS: Readonly<DemoSourceOptions> = Object.freeze({
 
 /** How much history a replay produces. */
 export const REPLAY_SECONDS = 3600;
+/** How much audit log history serve mode starts with, and in what steps it is generated. */
+const AUDIT_HISTORY_SECONDS = 3600;
+const AUDIT_HISTORY_STEP_SECONDS = 300;
 /** After a longer stall (a suspended laptop) serve mode skips ahead instead of generating the gap. */
 const MAX_CATCH_UP_SECONDS = 300;
 /** Replay yields to the event loop every this many windows, so a stop or a signal gets through. */
@@ -33,6 +37,7 @@ const REPLAY_WINDOWS_PER_YIELD = 12;
 const FLOW_LOG_KIND = 'calico-flows';
 const DNS_LOG_KIND = 'calico-dns';
 const L7_LOG_KIND = 'calico-l7';
+const AUDIT_LOG_KIND = 'audit';
 
 const USAGE = 'use seed=N, interval=S and incident-period=S, comma-separated (e.g. demo:seed=7,interval=5)';
 
@@ -139,6 +144,7 @@ class DemoRunningSource implements RunningSource {
       return;
     }
     const now = this.nowSeconds();
+    this.emitAuditHistory(now - this.options.intervalSeconds);
     this.emit(now - this.options.intervalSeconds, now);
     this.scheduleNextTick();
   }
@@ -157,6 +163,19 @@ class DemoRunningSource implements RunningSource {
       const windowStart = end - (windows - index) * interval;
       this.emit(windowStart, windowStart + interval);
       if ((index + 1) % REPLAY_WINDOWS_PER_YIELD === 0) await yieldToEventLoop();
+    }
+  }
+
+  /**
+   * The audit log's recent past, before the first window: an `audit` file source without a checkpoint reads the log
+   * from its beginning, so a real exporter starts with the history the file holds. The demo starts with the last
+   * incident period (at most an hour), so every kind of notable request has its series from the start.
+   */
+  private emitAuditHistory(until: number): void {
+    const from = until - Math.min(this.options.incidentPeriodSeconds, AUDIT_HISTORY_SECONDS);
+    for (let start = from; start < until; start += AUDIT_HISTORY_STEP_SECONDS) {
+      const seconds = Math.min(AUDIT_HISTORY_STEP_SECONDS, until - start);
+      for (const line of this.cluster.auditLinesFor(start, seconds)) this.context.feedLine(AUDIT_LOG_KIND, line);
     }
   }
 
@@ -193,6 +212,9 @@ class DemoRunningSource implements RunningSource {
     for (const line of this.cluster.httpLinesFor(windowStart, windowEnd - windowStart)) {
       this.context.feedLine(L7_LOG_KIND, line);
     }
+    for (const line of this.cluster.auditLinesFor(windowStart, windowEnd - windowStart)) {
+      this.context.feedLine(AUDIT_LOG_KIND, line);
+    }
     this.emittedUntil = windowEnd;
   }
 
@@ -212,7 +234,8 @@ export function createDemoSource(
 
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
-  description: 'embedded demo cluster: synthetic Calico flow, DNS and L7 logs with a daily shape and hourly incidents',
+  description:
+    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs and API server audit events, with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };

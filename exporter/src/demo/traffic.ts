@@ -12,6 +12,7 @@ import { evaluatePolicies, formatTrace, type PolicyEndpoint } from './policy';
 import { SeededRandom, hashString, mixSeeds } from './random';
 import { dnsClients, dnsRecordsFor } from './dns';
 import { httpEdges, httpRecordsFor } from './http';
+import { DemoAuditLog } from './audit';
 import {
   DEMO_TOPOLOGY,
   cronJobRuns,
@@ -737,6 +738,7 @@ export class DemoCluster {
   private readonly plans: readonly EdgePlan[];
   private readonly dnsClients: ReturnType<typeof dnsClients>;
   private readonly httpEdges: ReturnType<typeof httpEdges>;
+  private readonly auditLog: DemoAuditLog;
 
   constructor(options: DemoClusterOptions) {
     if (!Number.isSafeInteger(options.seed))
@@ -752,6 +754,7 @@ export class DemoCluster {
     this.plans = this.topology.edges.map((edge) => planEdge(this.topology, edge));
     this.dnsClients = dnsClients(this.topology);
     this.httpEdges = httpEdges(this.topology);
+    this.auditLog = new DemoAuditLog(this.topology, this.seed, this.incidentPeriodSeconds);
   }
 
   /** The incidents active at unix time `t` (seconds). */
@@ -795,6 +798,20 @@ export class DemoCluster {
       seed: mixSeeds(this.seed, start, seconds, 0x53),
     });
     return records.map((record) => JSON.stringify(record));
+  }
+
+  /** Kubernetes audit log lines (audit.k8s.io/v1 Events, JSON, no newline) whose stage time is in the window. */
+  auditLinesFor(windowStart: number, windowSeconds: number): string[] {
+    const start = Math.floor(windowStart);
+    const seconds = Math.max(1, Math.round(windowSeconds));
+    const events = this.auditLog.eventsFor({
+      start,
+      seconds,
+      userActivity: diurnalMultiplier(start + seconds / 2),
+      seed: mixSeeds(this.seed, start, seconds, 0xa0),
+      incidentOverlap: (incident) => this.incidentOverlap(incident, start, start + seconds),
+    });
+    return events.map((event) => JSON.stringify(event));
   }
 
   /** Calico L7 log lines (JSON, no newline) for the same window. */

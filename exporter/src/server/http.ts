@@ -1,15 +1,18 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
  * asked), /healthz (the process serves), /readyz (the sources have started), and `POST /audit/webhook` when the
- * audit webhook is configured. Everything else is 404.
+ * audit webhook is configured. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
+ * certificate when a client CA is given but letting those without one in (the webhook checks per request).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { CONTENT_TYPES, negotiateFormat } from '../metrics/exposition';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { Logger } from '../log';
 import type { AuditWebhookHandler } from '../sources/audit/webhook';
+import { secureContextOptions, type TlsMaterial } from './tls';
 
 const gzipAsync = promisify(gzip);
 
@@ -22,16 +25,33 @@ export interface HttpServerOptions {
   notReadyReason: () => string | undefined;
   /** Serves `/audit/webhook` (it answers every method itself: 405 for all but POST). */
   auditWebhook?: AuditWebhookHandler | undefined;
+  /** Serve HTTPS with this material (see `server/tls.ts`). */
+  tls?: TlsMaterial | undefined;
 }
 
-export function createExporterServer(options: HttpServerOptions): Server {
-  const server = createServer((request, response) => {
+/** The HTTP or the HTTPS server: the same listener, timeouts and lifecycle. */
+export type ExporterServer = ReturnType<typeof createServer> | ReturnType<typeof createHttpsServer>;
+
+export function createExporterServer(options: HttpServerOptions): ExporterServer {
+  const listener: RequestListener = (request, response) => {
     handle(request, response, options).catch((error: unknown) => {
       options.logger.log('error', 'request failed', { path: request.url, error: String(error) });
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end('internal error\n');
     });
-  });
+  };
+  const server =
+    options.tls === undefined
+      ? createServer(listener)
+      : createHttpsServer(
+          {
+            ...secureContextOptions(options.tls),
+            // Ask for a certificate only when one can be verified; never refuse the handshake for lacking one.
+            requestCert: options.tls.ca !== undefined,
+            rejectUnauthorized: false,
+          },
+          listener,
+        );
   // Bound slow clients: a scrape that cannot send its headers in 10 s is not a Prometheus.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -21,6 +21,8 @@ const tokenFile = join(directory, 'token');
 /** What the handler passed on and refused, per test. */
 let batches: JsonObject[][] = [];
 let rejections: string[] = [];
+/** The reasons of bodies refused for their contents, as the exporter counts them. */
+let badInputs: string[] = [];
 let failNextBatch = false;
 
 async function listen(options: AuditWebhookOptions): Promise<{ server: Server; url: string }> {
@@ -32,6 +34,7 @@ async function listen(options: AuditWebhookOptions): Promise<{ server: Server; u
 
 let bearer: { server: Server; url: string };
 let certificate: { server: Server; url: string };
+let either: { server: Server; url: string };
 
 before(async () => {
   writeFileSync(tokenFile, `${TOKEN}\n`);
@@ -46,21 +49,34 @@ before(async () => {
       batches.push(events);
     },
     onRejected: (status, reason) => rejections.push(`${status} ${reason}`),
+    onBadInput: (error) => badInputs.push(error.reason),
   });
   certificate = await listen({
     auth: { kind: 'client-certificate', allowedCommonNames: ['kube-apiserver'] },
     onEvents: (events) => batches.push(events),
   });
+  either = await listen({
+    auth: {
+      kind: 'any-of',
+      methods: [
+        { kind: 'client-certificate', allowedCommonNames: ['kube-apiserver'] },
+        { kind: 'bearer-token', tokenFile },
+      ],
+    },
+    onEvents: (events) => batches.push(events),
+    onRejected: (status, reason) => rejections.push(`${status} ${reason}`),
+  });
 });
 
 after(async () => {
-  await Promise.all([bearer, certificate].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all([bearer, certificate, either].map(({ server }) => new Promise((resolve) => server.close(resolve))));
   rmSync(directory, { recursive: true, force: true });
 });
 
 beforeEach(() => {
   batches = [];
   rejections = [];
+  badInputs = [];
   writeFileSync(tokenFile, `${TOKEN}\n`);
 });
 
@@ -134,6 +150,7 @@ test('a body over the limit with its length declared: 413 before reading it', as
   assert.equal(response.status, 413);
   assert.match(await response.text(), /limit/);
   assert.equal(batches.length, 0);
+  assert.deepEqual(badInputs, ['oversized'], 'counted once, by reason');
 });
 
 test('a streamed body over the limit: 413, and the upload is cut rather than buffered', async () => {
@@ -168,6 +185,7 @@ test('a streamed body over the limit: 413, and the upload is cut rather than buf
     rejections.some((rejection) => rejection.startsWith('413 ')),
     rejections.join('; '),
   );
+  assert.deepEqual(badInputs, ['oversized']);
 });
 
 test('a wrong content type, or a compressed body: 415', async () => {
@@ -175,6 +193,7 @@ test('a wrong content type, or a compressed body: 415', async () => {
   assert.equal((await post(eventList([auditEvent()]), { 'content-type': 'application/yaml' })).status, 415);
   assert.equal((await post(eventList([auditEvent()]), { 'content-encoding': 'gzip' })).status, 415);
   assert.equal(batches.length, 0);
+  assert.deepEqual(badInputs, [], 'nothing was decoded: not an input error');
 });
 
 test('malformed JSON, or JSON that is not an EventList: 400 with a short message', async () => {
@@ -187,7 +206,35 @@ test('malformed JSON, or JSON that is not an EventList: 400 with a short message
   const badItem = await post(JSON.stringify({ kind: 'EventList', items: ['event'] }));
   assert.equal(badItem.status, 400);
   assert.match(await badItem.text(), /items\[0\]/);
+  const notJson = await post('kind: EventList');
+  assert.equal(notJson.status, 400);
   assert.equal(batches.length, 0);
+  // Each refused body counts once, by reason: cut short, not the kind expected, an item not an object, not JSON.
+  assert.deepEqual(badInputs, ['truncated', 'wrong_type', 'wrong_type', 'malformed']);
+});
+
+test('wrongly typed fields of the list: 400 naming the field, counted by reason', async () => {
+  const cases: [string, string, RegExp][] = [
+    [JSON.stringify({ kind: 'EventList', items: 'none' }), 'wrong_type', /field "items" must be an array/],
+    [JSON.stringify({ kind: 'EventList' }), 'missing_field', /field "items" is missing/],
+    [JSON.stringify({ kind: 'EventList', apiVersion: 'v1', items: [] }), 'wrong_type', /apiVersion/],
+    ['[]', 'malformed', /expected a JSON object/],
+  ];
+  for (const [body, reason, message] of cases) {
+    const response = await post(body);
+    assert.equal(response.status, 400, body);
+    assert.match(await response.text(), message, body);
+    assert.equal(badInputs.at(-1), reason, body);
+  }
+  assert.equal(badInputs.length, cases.length);
+  assert.equal(batches.length, 0);
+});
+
+test("an EventList with null items (Go's empty list) is accepted as empty", async () => {
+  const response = await post(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: null }));
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { accepted: 0 });
+  assert.deepEqual(badInputs, []);
 });
 
 test('a method other than POST: 405 with Allow: POST', async () => {
@@ -213,6 +260,28 @@ test('client-certificate auth over plain HTTP: 401, nothing passed on', async ()
   });
   assert.equal(response.status, 401);
   assert.equal(batches.length, 0);
+});
+
+test('either method: a good token passes without a certificate; a refusal names what the caller sent', async () => {
+  const accepted = await post(eventList([auditEvent()]), {}, either.url);
+  assert.equal(accepted.status, 200);
+  assert.equal(batches.length, 1);
+
+  const wrong = await post(eventList([auditEvent()]), { authorization: 'Bearer not-the-token' }, either.url);
+  assert.equal(wrong.status, 401);
+  assert.match(await wrong.text(), /invalid bearer token/, 'the token it sent, not the certificate it did not');
+  const none = await post(eventList([auditEvent()]), { authorization: '' }, either.url);
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer /, 'a token would do: say so');
+  assert.equal(batches.length, 1);
+  assert.equal(rejections.length, 2);
+});
+
+test('either method needs at least one', () => {
+  assert.throws(
+    () => createAuditWebhookHandler({ auth: { kind: 'any-of', methods: [] }, onEvents: () => undefined }),
+    /at least one method/,
+  );
 });
 
 /** A TLS socket as the TLS server leaves it after the handshake, with the given verification result and subject. */

@@ -3,6 +3,9 @@
  * audit.k8s.io/v1 `EventList`. It checks the caller, the content type and the size, parses the list and hands its
  * events to a callback (the pipeline feeds them to an AuditDecoder); it never throws on input.
  *
+ * Callers authenticate with a bearer token, a client certificate (the exporter's HTTPS listener verifies it against the
+ * configured client CA and leaves the decision here), or either (`any-of`).
+ *
  * Answers: 405 not POST, 401 no or wrong credentials, 403 a client certificate whose CN/O is not allowed,
  * 415 not JSON (or compressed), 413 over the size limit, 400 not JSON or not an EventList, 503 the token file cannot be
  * read, 500 the callback threw, 200 `{"accepted": <events>}` otherwise.
@@ -39,7 +42,17 @@ export interface ClientCertificateAuth {
   allowedOrganizations?: readonly string[];
 }
 
-export type WebhookAuth = BearerTokenAuth | ClientCertificateAuth;
+/**
+ * Either method: a caller passes with a good bearer token or an allowed client certificate. When both fail, the answer
+ * is the failure of a credential the caller did present (a wrong token, a certificate not allowed), so a refused caller
+ * learns what was wrong with what it sent rather than that it sent no token.
+ */
+export interface AnyOfAuth {
+  kind: 'any-of';
+  methods: readonly (BearerTokenAuth | ClientCertificateAuth)[];
+}
+
+export type WebhookAuth = BearerTokenAuth | ClientCertificateAuth | AnyOfAuth;
 
 export interface AuditWebhookOptions {
   auth: WebhookAuth;
@@ -49,6 +62,12 @@ export interface AuditWebhookOptions {
   maxBodyBytes?: number;
   /** Told about every rejected request and handler failure, for logs and counters. */
   onRejected?: (status: number, reason: string) => void;
+  /**
+   * Told about each body refused for what it holds (400: not JSON, cut short, not an EventList; 413: over the limit),
+   * with the reason, so input errors are counted by reason as a file source's are. Not for refusals of the caller
+   * (401, 403) or of the request's form (405, 415): nothing was decoded.
+   */
+  onBadInput?: (error: DecodeError) => void;
 }
 
 export type AuditWebhookHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -58,8 +77,7 @@ export function createAuditWebhookHandler(options: AuditWebhookOptions): AuditWe
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new RangeError('maxBodyBytes must be a positive integer');
   }
-  const authenticate =
-    options.auth.kind === 'bearer-token' ? bearerTokenCheck(options.auth) : clientCertificateCheck(options.auth);
+  const authenticate = authCheck(options.auth);
   const context: HandlerContext = { ...options, maxBodyBytes, authenticate };
   return (request, response) => {
     handle(request, response, context).catch((error: unknown) => {
@@ -72,8 +90,36 @@ export function createAuditWebhookHandler(options: AuditWebhookOptions): AuditWe
   };
 }
 
-/** An authentication outcome: undefined when the caller may post, else the status and message to answer. */
-type AuthFailure = { status: 401 | 403 | 503; message: string; challenge?: string } | undefined;
+/**
+ * An authentication outcome: undefined when the caller may post, else the status and message to answer. `presented`
+ * says whether the caller offered this kind of credential at all (see AnyOfAuth).
+ */
+type AuthFailure = { status: 401 | 403 | 503; message: string; challenge?: string; presented: boolean } | undefined;
+
+function authCheck(auth: WebhookAuth): (request: IncomingMessage) => Promise<AuthFailure> {
+  switch (auth.kind) {
+    case 'bearer-token':
+      return bearerTokenCheck(auth);
+    case 'client-certificate':
+      return clientCertificateCheck(auth);
+    case 'any-of': {
+      if (auth.methods.length === 0) throw new RangeError('any-of authentication needs at least one method');
+      const checks = auth.methods.map(authCheck);
+      return async (request) => {
+        const failures: NonNullable<AuthFailure>[] = [];
+        for (const check of checks) {
+          const failure = await check(request);
+          if (failure === undefined) return undefined;
+          failures.push(failure);
+        }
+        const chosen = failures.find((failure) => failure.presented) ?? failures[0]!;
+        // Keep a Bearer challenge whichever failure is answered, so a client learns a token would do.
+        const challenge = chosen.challenge ?? failures.find((failure) => failure.challenge !== undefined)?.challenge;
+        return challenge === undefined ? chosen : { ...chosen, challenge };
+      };
+    }
+  }
+}
 
 interface HandlerContext extends AuditWebhookOptions {
   maxBodyBytes: number;
@@ -98,11 +144,16 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     return reject(response, context, 415, 'compressed bodies are not accepted');
   }
   const declaredLength = Number(request.headers['content-length'] ?? '0');
+  const tooLarge = `body over the ${context.maxBodyBytes}-byte limit`;
   if (declaredLength > context.maxBodyBytes) {
-    return reject(response, context, 413, `body over the ${context.maxBodyBytes}-byte limit`);
+    badInput(context, new DecodeError('oversized', tooLarge));
+    return reject(response, context, 413, tooLarge);
   }
   const body = await readBody(request, context.maxBodyBytes);
-  if (body === 'too large') return reject(response, context, 413, `body over the ${context.maxBodyBytes}-byte limit`);
+  if (body === 'too large') {
+    badInput(context, new DecodeError('oversized', tooLarge));
+    return reject(response, context, 413, tooLarge);
+  }
   if (body === 'aborted') return; // the client went away; nothing to answer
 
   let events: JsonObject[];
@@ -110,6 +161,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     events = eventListItems(body.toString('utf8'));
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
+    badInput(context, error);
     return reject(response, context, 400, `not an audit EventList: ${error.message}`);
   }
   try {
@@ -157,6 +209,14 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'to
   });
 }
 
+function badInput(context: Pick<AuditWebhookOptions, 'onBadInput'>, error: DecodeError): void {
+  try {
+    context.onBadInput?.(error);
+  } catch {
+    // A failing counter must not change the answer.
+  }
+}
+
 function reject(
   response: ServerResponse,
   context: Pick<AuditWebhookOptions, 'onRejected'>,
@@ -191,15 +251,21 @@ function bearerTokenCheck(auth: BearerTokenAuth): (request: IncomingMessage) => 
   return async (request) => {
     const presented = bearerToken(request.headers.authorization);
     if (presented === undefined) {
-      return { status: 401, message: 'bearer token required', challenge: 'Bearer realm="flowlens-audit"' };
+      return {
+        status: 401,
+        message: 'bearer token required',
+        challenge: 'Bearer realm="flowlens-audit"',
+        presented: false,
+      };
     }
     const expected = await tokens.current();
-    if (expected === undefined) return { status: 503, message: 'token unavailable' };
+    if (expected === undefined) return { status: 503, message: 'token unavailable', presented: true };
     if (!constantTimeEqual(presented, expected)) {
       return {
         status: 401,
         message: 'invalid bearer token',
         challenge: 'Bearer realm="flowlens-audit", error="invalid_token"',
+        presented: true,
       };
     }
     return undefined;
@@ -262,14 +328,24 @@ export function checkPeer(
   commonNames: ReadonlySet<string>,
   organizations: ReadonlySet<string>,
 ): AuthFailure {
-  if (!isPeerCertificateSource(socket)) return { status: 401, message: 'client certificate required (TLS)' };
-  if (!socket.authorized) return { status: 401, message: 'client certificate required' };
-  const subject = socket.getPeerCertificate()?.subject;
-  if (subject === undefined) return { status: 401, message: 'client certificate required' };
+  if (!isPeerCertificateSource(socket))
+    return { status: 401, message: 'client certificate required (TLS)', presented: false };
+  // A certificate the TLS layer could not verify (another CA, expired) counts as presented: the caller tried.
+  const certificate = socket.getPeerCertificate();
+  const presented = certificate !== null && certificate.subject !== undefined;
+  if (!socket.authorized) {
+    return {
+      status: 401,
+      message: presented ? 'client certificate not trusted' : 'client certificate required',
+      presented,
+    };
+  }
+  const subject = certificate?.subject;
+  if (subject === undefined) return { status: 401, message: 'client certificate required', presented: false };
   const allowed =
     asList(subject.CN).some((name) => commonNames.has(name)) ||
     asList(subject.O).some((organization) => organizations.has(organization));
-  return allowed ? undefined : { status: 403, message: 'client certificate not allowed' };
+  return allowed ? undefined : { status: 403, message: 'client certificate not allowed', presented: true };
 }
 
 function isPeerCertificateSource(socket: unknown): socket is PeerCertificateSource {
