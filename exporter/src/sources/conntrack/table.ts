@@ -1,0 +1,228 @@
+/**
+ * The poller's memory of the conntrack table: the connections seen at the last poll and their counters, so a
+ * poll turns into flow records for what changed since the one before:
+ * - a connection seen for the first time: one flow (`flows` 1, `flowsStarted` 1 unless it was already in the table
+ *   at the exporter's first look), with the bytes and packets it carried so far;
+ * - a connection seen again: its byte and packet deltas, when there are any;
+ * - a connection gone from the table: `flowsCompleted` 1 (bytes it carried after the last poll are not seen);
+ * - counters that went backwards: the kernel freed the entry and a new connection reuses the tuple, so the old one
+ *   completes and the new one starts.
+ *
+ * Bounded: at most `maxConnections` are remembered (a node can hold a million entries); entries past that are
+ * not counted at all and reported as untracked, since counting them without a memory would count their bytes again
+ * at every poll. The per-poll cost is one map lookup per entry plus one pass over the table for the ended ones.
+ */
+import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord, type Reporter } from '../../model/flow';
+import type { ConntrackEntry } from './grammar';
+
+interface TrackedConnection {
+  readonly source: string;
+  /** The real destination: the reply's source, the pod behind a DNATed service IP. */
+  readonly destination: string;
+  /** The address the source dialled when it differs from the real destination (a service IP); else empty. */
+  readonly dialled: string;
+  readonly destPort: number | undefined;
+  readonly protocol: string;
+  packetsForward: number;
+  bytesForward: number;
+  packetsReverse: number;
+  bytesReverse: number;
+  /** The poll that last saw the connection. */
+  seenAt: number;
+}
+
+export interface PollSummary {
+  /** Entries read in this poll (rejected lines not included). */
+  entries: number;
+  /** Connections remembered after the poll. */
+  tracked: number;
+  /** Entries of this poll that were not counted because the table was full. */
+  untracked: number;
+  started: number;
+  completed: number;
+  /** Whether the entries carried counters: true, false, or undefined when the poll saw no entry. */
+  accounting: boolean | undefined;
+}
+
+export interface ConnectionTableOptions {
+  maxConnections: number;
+  reporter: Reporter;
+  /** The node label of the records (the exporter's node); may be empty. */
+  node: string;
+}
+
+/** Bounded memo of IP address texts, so the table keeps one copy of each address rather than one per connection. */
+const MAX_INTERNED_ADDRESSES = 65_536;
+
+export class ConnectionTable {
+  private readonly connections = new Map<string, TrackedConnection>();
+  private readonly addresses = new Map<string, string>();
+  private poll = 0;
+  private pollStart = 0;
+  private pollTime = 0;
+  private previousPollTime: number | undefined;
+  private current: PollSummary = emptySummary();
+
+  constructor(private readonly options: ConnectionTableOptions) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Starts a poll at `nowSeconds`; call `observe` for every entry, then `finishPoll`. */
+  beginPoll(nowSeconds: number): void {
+    this.poll++;
+    this.pollTime = nowSeconds;
+    this.pollStart = this.previousPollTime ?? nowSeconds;
+    this.current = emptySummary();
+  }
+
+  observe(entry: ConntrackEntry, emit: (record: FlowRecord) => void): void {
+    const summary = this.current;
+    summary.entries++;
+    summary.accounting = (summary.accounting ?? true) && entry.accounting;
+    const key = connectionKey(entry);
+    const known = this.connections.get(key);
+    if (known !== undefined && known.seenAt === this.poll) return; // the same entry twice in one read
+    const counters = countersOf(entry);
+    if (known !== undefined) {
+      known.seenAt = this.poll;
+      if (
+        counters.packetsForward < known.packetsForward ||
+        counters.bytesForward < known.bytesForward ||
+        counters.packetsReverse < known.packetsReverse ||
+        counters.bytesReverse < known.bytesReverse
+      ) {
+        // A new connection on a reused tuple: the old one ended between two polls.
+        emit(this.record(known, 0, 0, 1));
+        summary.completed++;
+        this.connections.delete(key);
+      } else {
+        const record = this.record(known, 0, 0, 0);
+        record.packetsForward = counters.packetsForward - known.packetsForward;
+        record.bytesForward = counters.bytesForward - known.bytesForward;
+        record.packetsReverse = counters.packetsReverse - known.packetsReverse;
+        record.bytesReverse = counters.bytesReverse - known.bytesReverse;
+        Object.assign(known, counters);
+        if (record.packetsForward + record.packetsReverse + record.bytesForward + record.bytesReverse > 0) {
+          emit(record);
+        }
+        return;
+      }
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      summary.untracked++;
+      return;
+    }
+    const connection = this.track(entry, counters);
+    this.connections.set(key, connection);
+    // At the first poll the table holds connections that started before the exporter looked.
+    const started = this.previousPollTime === undefined ? 0 : 1;
+    summary.started += started;
+    const record = this.record(connection, 1, started, 0);
+    Object.assign(record, counters);
+    emit(record);
+  }
+
+  /** Ends the poll: connections not seen in it have ended. */
+  finishPoll(emit: (record: FlowRecord) => void): PollSummary {
+    for (const [key, connection] of this.connections) {
+      if (connection.seenAt === this.poll) continue;
+      this.connections.delete(key);
+      emit(this.record(connection, 0, 0, 1));
+      this.current.completed++;
+    }
+    this.previousPollTime = this.pollTime;
+    this.current.tracked = this.connections.size;
+    return this.current;
+  }
+
+  private track(entry: ConntrackEntry, counters: Counters): TrackedConnection {
+    const source = this.intern(entry.original.src);
+    const destination = this.intern(entry.reply.src);
+    return {
+      source,
+      destination,
+      dialled: entry.original.dst === entry.reply.src ? '' : this.intern(entry.original.dst),
+      // The reply's source port is the port the real destination listens on, after any DNAT.
+      destPort: entry.reply.sport,
+      protocol: entry.protocolName === 'unknown' ? String(entry.protocolNumber) : entry.protocolName,
+      ...counters,
+      seenAt: this.poll,
+    };
+  }
+
+  private record(connection: TrackedConnection, flows: number, started: number, completed: number): FlowRecord {
+    const source = emptyEndpoint();
+    source.ip = connection.source;
+    const destination = emptyEndpoint();
+    destination.ip = connection.destination;
+    return {
+      startTime: this.pollStart,
+      endTime: this.pollTime,
+      node: this.options.node,
+      source,
+      destination,
+      ...(connection.dialled === '' ? {} : { dialledIp: connection.dialled }),
+      destPort: connection.destPort,
+      protocol: connection.protocol,
+      // The kernel confirms an entry only once its first packet passed every netfilter hook of this node.
+      action: 'allow',
+      reporter: this.options.reporter,
+      enforcedPolicies: [],
+      pendingPolicies: [],
+      verdict: UNKNOWN_POLICY,
+      bytesForward: 0,
+      bytesReverse: 0,
+      packetsForward: 0,
+      packetsReverse: 0,
+      flows,
+      flowsStarted: started,
+      flowsCompleted: completed,
+      tcp: undefined,
+    };
+  }
+
+  /**
+   * One copy per address: tokens of a split line can be slices that keep the whole line alive, and a node's
+   * connections share few addresses.
+   */
+  private intern(address: string): string {
+    let copy = this.addresses.get(address);
+    if (copy === undefined) {
+      if (this.addresses.size >= MAX_INTERNED_ADDRESSES) this.addresses.clear();
+      copy = Buffer.from(address, 'latin1').toString('latin1');
+      this.addresses.set(copy, copy);
+    }
+    return copy;
+  }
+}
+
+interface Counters {
+  packetsForward: number;
+  bytesForward: number;
+  packetsReverse: number;
+  bytesReverse: number;
+}
+
+function countersOf(entry: ConntrackEntry): Counters {
+  return {
+    packetsForward: entry.original.packets ?? 0,
+    bytesForward: entry.original.bytes ?? 0,
+    packetsReverse: entry.reply.packets ?? 0,
+    bytesReverse: entry.reply.bytes ?? 0,
+  };
+}
+
+/**
+ * A connection's identity: zone and original tuple (the reply tuple follows from it), plus the kernel's id when the
+ * tool gives one, which tells a reused tuple from the same connection even when counters cannot.
+ */
+export function connectionKey(entry: ConntrackEntry): string {
+  const { original } = entry;
+  return `${entry.zone} ${entry.protocolNumber} ${original.src} ${original.dst} ${original.sport ?? ''} ${original.dport ?? ''} ${original.icmpId ?? ''} ${entry.id ?? ''}`;
+}
+
+function emptySummary(): PollSummary {
+  return { entries: 0, tracked: 0, untracked: 0, started: 0, completed: 0, accounting: undefined };
+}
