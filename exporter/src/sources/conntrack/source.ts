@@ -338,7 +338,7 @@ export class ConntrackPoller implements RunningSource {
     } else {
       this.context.logger.log(
         'warn',
-        'conntrack accounting is off: flows are counted, bytes and packets are not; set net.netfilter.nf_conntrack_acct=1 to count them',
+        'conntrack accounting is off: flows are counted, bytes and packets are not; set net.netfilter.nf_conntrack_acct=1 to count them (connections made before that never carry counters)',
         { source: CONNTRACK_SOURCE_KIND, from },
       );
     }

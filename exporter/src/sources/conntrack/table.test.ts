@@ -69,14 +69,30 @@ test('later polls emit new connections as started, deltas of known ones, and end
   assert.deepEqual(counts(started), [1, 60, 0, 0]);
   assert.equal(secondSummary.started, 1);
 
-  // Nothing moved on B and A is gone.
+  // Nothing moved on B and A is gone: ended once it has been missing for two polls.
   const [third, thirdSummary] = poll(table, 120, [{ ...B, counters: [1, 60, 0, 0] }]);
-  assert.equal(third.length, 1);
+  assert.deepEqual(third, []);
+  assert.deepEqual([thirdSummary.completed, thirdSummary.tracked], [0, 2]);
+  const [fourth, fourthSummary] = poll(table, 130, [{ ...B, counters: [1, 60, 0, 0] }]);
+  assert.equal(fourth.length, 1);
   assert.deepEqual(
-    [third[0]?.source.ip, third[0]?.flows, third[0]?.flowsCompleted, ...counts(third[0]!)],
+    [fourth[0]?.source.ip, fourth[0]?.flows, fourth[0]?.flowsCompleted, ...counts(fourth[0]!)],
     [A.src, 0, 1, 0, 0, 0, 0],
   );
-  assert.deepEqual([thirdSummary.completed, thirdSummary.tracked], [1, 1]);
+  assert.deepEqual([fourthSummary.completed, fourthSummary.tracked], [1, 1]);
+});
+
+test('a connection a read skipped once is not ended, and its bytes are not counted twice', () => {
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
+  const [skipped] = poll(table, 110, []);
+  assert.deepEqual(skipped, []);
+  const [records, summary] = poll(table, 120, [{ ...A, counters: [4, 400, 3, 300] }]);
+  assert.deepEqual(
+    records.map((record) => [record.flows, record.flowsStarted, record.flowsCompleted, ...counts(record)]),
+    [[0, 0, 0, 1, 100, 1, 100]],
+  );
+  assert.equal(summary.completed, 0);
 });
 
 test('counters going backwards are a new connection on a reused tuple', () => {
@@ -114,7 +130,11 @@ test('without accounting, connections still start and end, and the summary says 
   assert.equal(summary.accounting, false);
   const [, empty] = poll(table, 120, []);
   assert.equal(empty.accounting, undefined, 'an empty poll cannot tell');
-  assert.equal(empty.completed, 1);
+  const [ended] = poll(table, 130, []);
+  assert.deepEqual(
+    ended.map((record) => [record.flowsCompleted, ...counts(record)]),
+    [[1, 0, 0, 0, 0]],
+  );
 });
 
 test('a table past its budget counts what it can and reports the rest as untracked', () => {
@@ -143,10 +163,12 @@ test('a table past its budget counts what it can and reports the rest as untrack
   assert.equal(again.length, max);
   assert.ok(again.every((record) => record.flows === 0 && record.bytesForward === 100));
   assert.equal(againSummary.untracked, 900);
-  // Connections that end make room, for the next poll: ends are only known once a read is complete.
-  const [, drained] = poll(table, 120, grown.slice(500));
+  // Connections that end make room, for the poll after they are known to have ended.
+  const [, missing] = poll(table, 120, grown.slice(500));
+  assert.deepEqual([missing.completed, missing.tracked, missing.untracked], [0, max, 500]);
+  const [, drained] = poll(table, 130, grown.slice(500));
   assert.deepEqual([drained.completed, drained.tracked, drained.untracked], [max, 0, 500]);
-  const [refilled, refilledSummary] = poll(table, 130, grown.slice(500));
+  const [refilled, refilledSummary] = poll(table, 140, grown.slice(500));
   assert.deepEqual([refilledSummary.started, refilledSummary.tracked, refilledSummary.untracked], [max, max, 400]);
   assert.equal(refilled.length, max);
 });

@@ -1,10 +1,12 @@
 /**
- * The poller's memory of the conntrack table: the connections seen at the last poll and their counters, so a
+ * The poller's memory of the conntrack table: the connections seen at the last polls and their counters, so a
  * poll turns into flow records for what changed since the one before:
  * - a connection seen for the first time: one flow (`flows` 1, `flowsStarted` 1 unless it was already in the table
  *   at the exporter's first look), with the bytes and packets it carried so far;
  * - a connection seen again: its byte and packet deltas, when there are any;
- * - a connection gone from the table: `flowsCompleted` 1 (bytes it carried after the last poll are not seen);
+ * - a connection gone from the table for two polls in a row: `flowsCompleted` 1 (bytes it carried after it was
+ *   last seen are not counted). Two, because the kernel's walk of a changing table can skip an entry: ending it
+ *   at once would count its bytes again as a new connection when the next poll sees it;
  * - counters that went backwards: the kernel freed the entry and a new connection reuses the tuple, so the old one
  *   completes and the new one starts.
  *
@@ -29,6 +31,8 @@ interface TrackedConnection {
   bytesReverse: number;
   /** The poll that last saw the connection. */
   seenAt: number;
+  /** Polls in a row that did not see it. */
+  missed: number;
 }
 
 export interface PollSummary {
@@ -50,6 +54,9 @@ export interface ConnectionTableOptions {
   /** The node label of the records (the exporter's node); may be empty. */
   node: string;
 }
+
+/** Polls a connection must be missing from before it counts as ended (see the file comment). */
+export const MISSED_POLLS_TO_END = 2;
 
 /** Bounded memo of IP address texts, so the table keeps one copy of each address rather than one per connection. */
 const MAX_INTERNED_ADDRESSES = 65_536;
@@ -87,6 +94,7 @@ export class ConnectionTable {
     const counters = countersOf(entry);
     if (known !== undefined) {
       known.seenAt = this.poll;
+      known.missed = 0;
       if (
         counters.packetsForward < known.packetsForward ||
         counters.bytesForward < known.bytesForward ||
@@ -124,10 +132,12 @@ export class ConnectionTable {
     emit(record);
   }
 
-  /** Ends the poll: connections not seen in it have ended. */
+  /** Ends the poll: connections missing from it and from the one before have ended. */
   finishPoll(emit: (record: FlowRecord) => void): PollSummary {
     for (const [key, connection] of this.connections) {
       if (connection.seenAt === this.poll) continue;
+      connection.missed++;
+      if (connection.missed < MISSED_POLLS_TO_END) continue;
       this.connections.delete(key);
       emit(this.record(connection, 0, 0, 1));
       this.current.completed++;
@@ -149,6 +159,7 @@ export class ConnectionTable {
       protocol: entry.protocolName === 'unknown' ? String(entry.protocolNumber) : entry.protocolName,
       ...counters,
       seenAt: this.poll,
+      missed: 0,
     };
   }
 
