@@ -44,7 +44,7 @@ export interface ConntrackOptions {
 export const DEFAULT_CONNTRACK_OPTIONS: Readonly<ConntrackOptions> = Object.freeze({
   path: DEFAULT_CONNTRACK_PATH,
   intervalSeconds: 10,
-  // About 200 bytes a connection: some 50 MiB at the default.
+  // About 250 bytes a connection (npm run bench): some 64 MiB at the default.
   maxConnections: 262_144,
   reporter: 'dst',
 });

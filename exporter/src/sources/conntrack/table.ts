@@ -123,7 +123,8 @@ export class ConnectionTable {
       return;
     }
     const connection = this.track(entry, counters);
-    this.connections.set(key, connection);
+    // A copy: the key is built from slices of the line, and would keep the whole line alive with it.
+    this.connections.set(detachedCopy(key), connection);
     // At the first poll the table holds connections that started before the exporter looked.
     const started = this.previousPollTime === undefined ? 0 : 1;
     summary.started += started;
@@ -202,7 +203,7 @@ export class ConnectionTable {
     let copy = this.addresses.get(address);
     if (copy === undefined) {
       if (this.addresses.size >= MAX_INTERNED_ADDRESSES) this.addresses.clear();
-      copy = Buffer.from(address, 'latin1').toString('latin1');
+      copy = detachedCopy(address);
       this.addresses.set(copy, copy);
     }
     return copy;
@@ -223,6 +224,14 @@ function countersOf(entry: ConntrackEntry): Counters {
     packetsReverse: entry.reply.packets ?? 0,
     bytesReverse: entry.reply.bytes ?? 0,
   };
+}
+
+/**
+ * A flat copy of an ASCII text that shares no memory with the string it came from: V8 makes substrings and
+ * concatenations views of their parents, so a kept token would keep its whole line.
+ */
+function detachedCopy(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
 }
 
 /**
