@@ -93,6 +93,12 @@ test('IPv6, other protocols, zones and accounting off', () => {
   assert.deepEqual([unknown.protocolName, unknown.protocolNumber], ['unknown', 132]);
 });
 
+test('blanks: runs of spaces and tabs separate tokens alike', () => {
+  const entry = parseConntrackEntry(`  ${TCP_PROC.replace(/ +/g, '\t ')}  `);
+  assert.deepEqual(entry, parseConntrackEntry(TCP_PROC));
+  assert.equal(entry.original.dst, '10.251.1.2');
+});
+
 test('unknown attributes and flags of newer kernels are ignored', () => {
   const entry = parseConntrackEntry(`${TCP_PROC} [OFFLOAD] secctx=system_u:object_r:x delta-time=12 labels=0x1`);
   assert.equal(entry.reply.bytes, 5216);
@@ -120,6 +126,14 @@ test('bad entries are rejected with a reason each', () => {
     [TCP_PROC.replace('bytes=5216', 'bytes=-1'), 'wrong_type'],
     [TCP_PROC.replace('bytes=5216', 'bytes=99999999999999999999'), 'wrong_type'],
     [TCP_PROC.replace('dst=10.251.1.2', 'dst=10.251.1.300'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=10.251.1'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=10.251.1.2.'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=10.251.01.2'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=10..1.2'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=fd00:::1:::'), 'wrong_type'],
+    [TCP_PROC.replace('dst=10.251.1.2', 'dst=ten.251.1.2'), 'wrong_type'],
+    [TCP_PROC.replace('sport=40072', 'sport='), 'wrong_type'],
+    [TCP_PROC.replace('sport=40072', 'sport=4e4'), 'wrong_type'],
     [TCP_PROC.replace('ipv4     2', 'ipv4     10'), 'wrong_type'],
     [TCP_PROC.replace('tcp      6 ', 'tcp      600 '), 'wrong_type'],
     [TCP_PROC.replace('ipv4     2', 'ipv6     10'), 'wrong_type'],

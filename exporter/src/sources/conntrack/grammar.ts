@@ -95,9 +95,21 @@ function emptyDraft(): TupleDraft {
   };
 }
 
-/** Splits an entry into its blank-separated tokens. */
+const SPACE = 32;
+const TAB = 9;
+
+/** Splits an entry into its blank-separated tokens (a character loop: a regex split costs a third of a parse). */
 export function tokenizeEntry(line: string): string[] {
-  return line.split(/\s+/).filter((token) => token !== '');
+  const tokens: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= line.length; i++) {
+    const code = i < line.length ? line.charCodeAt(i) : SPACE;
+    if (code === SPACE || code === TAB) {
+      if (start >= 0) tokens.push(line.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  return tokens;
 }
 
 /** Parses one entry; throws DecodeError with the reason and the offending token. */
@@ -197,7 +209,7 @@ function readTupleField(tuple: TupleDraft, key: string, value: string): void {
   switch (key) {
     case 'src':
     case 'dst':
-      if (isIP(value) === 0) throw new DecodeError('wrong_type', `${key}=${show(value)} is not an IP address`);
+      if (!isAddress(value)) throw new DecodeError('wrong_type', `${key}=${show(value)} is not an IP address`);
       if (tuple[key] !== undefined) throw new DecodeError('malformed', `${key}= appears twice in a tuple`);
       tuple[key] = value;
       return;
@@ -243,11 +255,47 @@ function integerToken(token: string | undefined, what: string, max: number): num
 }
 
 function integerValue(text: string, what: string, max: number): number {
-  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  const value = unsignedValue(text);
   if (!Number.isSafeInteger(value) || value > max) {
     throw new DecodeError('wrong_type', `${what} must be a whole number from 0 to ${max}, got ${show(text)}`);
   }
   return value;
+}
+
+/** Decimal digits only, at most 16 of them (past 2^53 the caller's safe-integer check rejects it); else NaN. */
+function unsignedValue(text: string): number {
+  if (text.length === 0 || text.length > 16) return Number.NaN;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** IPv4 by a character loop (node's isIP is a regex, the costliest step of a parse), IPv6 by isIP. */
+function isAddress(text: string): boolean {
+  if (text.includes(':')) return isIP(text) === 6;
+  let dots = 0;
+  let digits = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0) return false;
+      dots++;
+      digits = 0;
+      octet = 0;
+    } else if (code >= 48 && code <= 57) {
+      // No leading zeros, as isIP: 010 is not an octet.
+      if (digits > 0 && octet === 0) return false;
+      octet = octet * 10 + code - 48;
+      digits++;
+      if (octet > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 /** A token as an error message shows it: quoted, and cut short so a hostile line cannot fill the log. */
