@@ -5,8 +5,9 @@
  * changes into flow records carrying IPs only; the enrich stage finds pods and services and the policy stage the
  * deciding policy.
  *
- * serve: a poll at start, then one per interval, never two at once. replay: one read of a file (a saved
- * nf_conntrack snapshot or `conntrack -L -o extended` output), each connection in it counted once.
+ * serve: a poll at start (a baseline: what connections carried before the exporter ran is not counted), then one
+ * per interval, never two at once. replay: one read of a file (a saved nf_conntrack snapshot or `conntrack -L -o
+ * extended` output), each connection in it counted once with everything it carried.
  *
  * The file is read as a stream, one entry at a time: its text is never held whole.
  */
@@ -199,6 +200,7 @@ export class ConntrackPoller implements RunningSource {
       maxConnections: options.maxConnections,
       reporter: options.reporter,
       node: hostname(),
+      countExisting: context.mode === 'replay',
     });
     this.failures = new RateLimitedLog(context.logger, nowSeconds);
   }
@@ -245,6 +247,8 @@ export class ConntrackPoller implements RunningSource {
       return summary;
     } catch (error) {
       if (failHard) throw error;
+      // stop() cuts a read short on purpose.
+      if (this.stopped) return undefined;
       this.failures.log('warn', 'conntrack poll failed', {
         source: CONNTRACK_SOURCE_KIND,
         input: this.input.description,

@@ -39,7 +39,7 @@ function counts(record: FlowRecord): number[] {
 }
 
 test('connections already in the table at the first poll count as flows, not as started, with their bytes so far', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: 'n1' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: 'n1', countExisting: true });
   const [records, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   assert.equal(records.length, 1);
   const [record] = records;
@@ -53,8 +53,26 @@ test('connections already in the table at the first poll count as flows, not as 
   assert.deepEqual(summary, { entries: 1, tracked: 1, untracked: 0, started: 0, completed: 0, accounting: true });
 });
 
+test('without countExisting (serve) the first poll is a baseline: only what connections carry later counts', () => {
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: false });
+  const [baseline, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
+  assert.deepEqual(baseline, []);
+  assert.deepEqual([summary.tracked, summary.started], [1, 0]);
+  const [later] = poll(table, 110, [
+    { ...A, counters: [4, 350, 3, 250] },
+    { ...B, counters: [1, 60, 1, 40] },
+  ]);
+  assert.deepEqual(
+    later.map((record) => [record.source.ip, record.flows, record.flowsStarted, ...counts(record)]),
+    [
+      [A.src, 0, 0, 1, 50, 1, 50],
+      [B.src, 1, 1, 1, 60, 1, 40],
+    ],
+  );
+});
+
 test('later polls emit new connections as started, deltas of known ones, and ended ones as completed', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'src', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'src', node: '', countExisting: true });
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [second, secondSummary] = poll(table, 110, [
     { ...A, counters: [5, 700, 3, 260] },
@@ -83,7 +101,7 @@ test('later polls emit new connections as started, deltas of known ones, and end
 });
 
 test('a connection a read skipped once is not ended, and its bytes are not counted twice', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [skipped] = poll(table, 110, []);
   assert.deepEqual(skipped, []);
@@ -96,7 +114,7 @@ test('a connection a read skipped once is not ended, and its bytes are not count
 });
 
 test('counters going backwards are a new connection on a reused tuple', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
   poll(table, 100, [{ ...A, counters: [30, 3000, 20, 2000] }]);
   const [records, summary] = poll(table, 110, [{ ...A, counters: [2, 120, 1, 60] }]);
   assert.deepEqual(
@@ -110,7 +128,7 @@ test('counters going backwards are a new connection on a reused tuple', () => {
 });
 
 test('a DNATed connection goes to the real destination and port, and keeps the dialled service IP', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
   const [[record]] = poll(table, 100, [
     { ...A, dst: '10.96.0.10', dport: 80, realDst: '10.0.2.7', realPort: 8080, counters: [1, 1, 1, 1] },
   ]);
@@ -120,7 +138,7 @@ test('a DNATed connection goes to the real destination and port, and keeps the d
 });
 
 test('without accounting, connections still start and end, and the summary says accounting is off', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
   poll(table, 100, []);
   const [records, summary] = poll(table, 110, [A]);
   assert.deepEqual(
@@ -139,7 +157,7 @@ test('without accounting, connections still start and end, and the summary says 
 
 test('a table past its budget counts what it can and reports the rest as untracked', () => {
   const max = 100;
-  const table = new ConnectionTable({ maxConnections: max, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: max, reporter: 'dst', node: '', countExisting: true });
   const flood: Connection[] = [];
   for (let i = 0; i < 1000; i++) {
     flood.push({
@@ -174,7 +192,7 @@ test('a table past its budget counts what it can and reports the rest as untrack
 });
 
 test('an entry listed twice in one read is counted once', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '' });
+  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
   const [records, summary] = poll(table, 100, [
     { ...A, counters: [1, 10, 1, 10] },
     { ...A, counters: [1, 10, 1, 10] },

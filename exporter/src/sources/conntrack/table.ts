@@ -1,8 +1,11 @@
 /**
  * The poller's memory of the conntrack table: the connections seen at the last polls and their counters, so a
  * poll turns into flow records for what changed since the one before:
- * - a connection seen for the first time: one flow (`flows` 1, `flowsStarted` 1 unless it was already in the table
- *   at the exporter's first look), with the bytes and packets it carried so far;
+ * - a connection seen for the first time: one flow (`flows` 1, `flowsStarted` 1), with the bytes and packets it
+ *   carried so far. The connections of the first poll are a baseline when `countExisting` is off (serve): they
+ *   started before the exporter looked, and a restarted exporter would count their past again; only what they
+ *   carry from then on counts. With it on (replay of a snapshot, which is all there is) they count as flows with
+ *   everything they carried, not as started;
  * - a connection seen again: its byte and packet deltas, when there are any;
  * - a connection gone from the table for two polls in a row: `flowsCompleted` 1 (bytes it carried after it was
  *   last seen are not counted). Two, because the kernel's walk of a changing table can skip an entry: ending it
@@ -53,6 +56,8 @@ export interface ConnectionTableOptions {
   reporter: Reporter;
   /** The node label of the records (the exporter's node); may be empty. */
   node: string;
+  /** Whether the first poll's connections count as flows with their bytes so far, or only as a baseline. */
+  countExisting: boolean;
 }
 
 /** Polls a connection must be missing from before it counts as ended (see the file comment). */
@@ -125,8 +130,9 @@ export class ConnectionTable {
     const connection = this.track(entry, counters);
     // A copy: the key is built from slices of the line, and would keep the whole line alive with it.
     this.connections.set(detachedCopy(key), connection);
-    // At the first poll the table holds connections that started before the exporter looked.
-    const started = this.previousPollTime === undefined ? 0 : 1;
+    const firstPoll = this.previousPollTime === undefined;
+    if (firstPoll && !this.options.countExisting) return;
+    const started = firstPoll ? 0 : 1;
     summary.started += started;
     const record = this.record(connection, 1, started, 0);
     Object.assign(record, counters);
