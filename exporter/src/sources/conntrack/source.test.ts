@@ -190,7 +190,10 @@ test('replay fails when its input cannot be read; serve keeps polling', async ()
   const missing = join(tmpdir(), 'flowlens-conntrack-missing', 'nf_conntrack');
   const replay = recorder('replay');
   const options = { ...DEFAULT_CONNTRACK_OPTIONS, path: missing };
-  await assert.rejects(new ConntrackPoller(options, fileInput(missing), replay.context).start(), /ENOENT/);
+  await assert.rejects(
+    new ConntrackPoller(options, fileInput(missing), replay.context).start(),
+    /conntrack source: cannot read .*nf_conntrack: ENOENT/,
+  );
   const serve = recorder('serve');
   const poller = new ConntrackPoller(
     { ...options, path: undefined, intervalSeconds: 3600 },

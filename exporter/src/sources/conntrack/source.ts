@@ -246,7 +246,9 @@ export class ConntrackPoller implements RunningSource {
       this.publish(summary);
       return summary;
     } catch (error) {
-      if (failHard) throw error;
+      if (failHard) {
+        throw new Error(`conntrack source: cannot read ${this.input.description}: ${(error as Error).message}`);
+      }
       // stop() cuts a read short on purpose.
       if (this.stopped) return undefined;
       this.failures.log('warn', 'conntrack poll failed', {
