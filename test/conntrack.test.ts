@@ -370,6 +370,17 @@ describe('conntrack source with real traffic between network namespaces', () => 
       clientToServer(fromFile, 'flowlens_flow_bytes_total').map((sample) => sample.value),
       'the tool and the file show the same counters',
     );
+    // With both pods' subnets local, as for two pods of one node, each connection reports from both ends.
+    const bothLocal = await replayIn('conntrack:local-cidr=10.251.1.0/24,local-cidr=10.251.2.0/24');
+    for (const reporter of ['src', 'dst']) {
+      assert.equal(
+        sumSamples(clientToServer(bothLocal, 'flowlens_flows_total', { reporter }), 'flowlens_flows_total'),
+        3,
+        `two TCP connections and one UDP flow reported by ${reporter}`,
+      );
+    }
+    const udpBytes = clientToServer(bothLocal, 'flowlens_flow_bytes_total', { protocol: 'udp', reporter: 'src' });
+    assert.equal(sumSamples(udpBytes, 'flowlens_flow_bytes_total'), 2 * UDP_DATAGRAMS * UDP_PACKET_BYTES);
   });
 
   test('with accounting off, connections are counted, bytes are not, and the exporter says so', async () => {

@@ -74,10 +74,15 @@ test('the argument: a path, the tool, interval, budget and reporter; mistakes na
       intervalSeconds: 2,
       maxConnections: 5,
       reporter: 'src',
+      localCidrs: [],
     },
   );
   assert.equal(parseConntrackArgument('path=/x/y', () => true).path, '/x/y');
   assert.equal(parseConntrackArgument('tool', () => true).path, undefined);
+  assert.equal(
+    parseConntrackArgument('local-cidr=10.244.1.0/24,local-cidr=fd00:1::/64', () => true).localCidrs.length,
+    2,
+  );
   assert.equal(DEFAULT_CONNTRACK_OPTIONS.path, DEFAULT_CONNTRACK_PATH);
   const mistakes: [string, RegExp][] = [
     ['interval=0', /interval must be whole seconds from 1 to 3600, got "0"/],
@@ -88,6 +93,8 @@ test('the argument: a path, the tool, interval, budget and reporter; mistakes na
     ['/a,/b', /"path" is given twice/],
     ['tool,/a', /"path" is given twice/],
     ['path=', /path= needs a file/],
+    ['local-cidr=10.244.1.0', /local-cidr must be a CIDR such as 10.244.1.0\/24, got "10.244.1.0"/],
+    ['local-cidr=10.244.1.0/33', /local-cidr must be a CIDR/],
   ];
   for (const [argument, message] of mistakes) {
     assert.throws(() => parseConntrackArgument(argument, () => true), message, argument);

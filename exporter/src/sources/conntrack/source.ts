@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RateLimitedLog } from '../../log';
 import type { Reporter } from '../../model/flow';
+import { parseCidr, type Cidr } from '../../policy/kubernetes/cidr';
 import { DecodeError, type GeneratorContext, type GeneratorSourceKind, type RunningSource } from '../types';
 import { MAX_ENTRY_BYTES, parseConntrackEntry } from './grammar';
 import { readLines } from './read-lines';
@@ -40,6 +41,8 @@ export interface ConntrackOptions {
   intervalSeconds: number;
   maxConnections: number;
   reporter: Reporter;
+  /** The node's pod CIDRs (`local-cidr=`, repeatable): which ends of a connection are this node's (see table.ts). */
+  localCidrs: Cidr[];
 }
 
 export const DEFAULT_CONNTRACK_OPTIONS: Readonly<ConntrackOptions> = Object.freeze({
@@ -48,10 +51,11 @@ export const DEFAULT_CONNTRACK_OPTIONS: Readonly<ConntrackOptions> = Object.free
   // About 250 bytes a connection (npm run bench): some 64 MiB at the default.
   maxConnections: 262_144,
   reporter: 'dst',
+  localCidrs: [],
 });
 
 const USAGE =
-  'use a file path (or path=PATH), tool, interval=S, max-connections=N and reporter=src|dst, comma-separated (e.g. conntrack:/proc/net/nf_conntrack,interval=10)';
+  'use a file path (or path=PATH), tool, interval=S, max-connections=N, reporter=src|dst and local-cidr=CIDR (repeatable), comma-separated (e.g. conntrack:/proc/net/nf_conntrack,interval=10,local-cidr=10.244.1.0/24)';
 
 interface NumberRule {
   key: string;
@@ -77,7 +81,7 @@ const NUMBER_RULES: readonly NumberRule[] = [
  * tool is run. Errors name the offending part and how to write it.
  */
 export function parseConntrackArgument(argument: string, fileExists = existsSync): ConntrackOptions {
-  const options: ConntrackOptions = { ...DEFAULT_CONNTRACK_OPTIONS };
+  const options: ConntrackOptions = { ...DEFAULT_CONNTRACK_OPTIONS, localCidrs: [] };
   const seen = new Set<string>();
   let input: 'default' | 'file' | 'tool' = 'default';
   const once = (key: string): void => {
@@ -94,6 +98,14 @@ export function parseConntrackArgument(argument: string, fileExists = existsSync
       once('path');
       options.path = resolve(part);
       input = 'file';
+      continue;
+    }
+    if (key === 'local-cidr') {
+      const cidr = parseCidr(value);
+      if (cidr === undefined) {
+        throw new Error(`conntrack source: local-cidr must be a CIDR such as 10.244.1.0/24, got "${value}"`);
+      }
+      options.localCidrs.push(cidr);
       continue;
     }
     once(key === 'tool' ? 'path' : key);
@@ -199,6 +211,7 @@ export class ConntrackPoller implements RunningSource {
     this.table = new ConnectionTable({
       maxConnections: options.maxConnections,
       reporter: options.reporter,
+      localCidrs: options.localCidrs,
       node: hostname(),
       countExisting: context.mode === 'replay',
     });
@@ -214,6 +227,7 @@ export class ConntrackPoller implements RunningSource {
       interval_seconds: this.options.intervalSeconds,
       max_connections: this.options.maxConnections,
       reporter: this.options.reporter,
+      local_cidrs: this.options.localCidrs.length,
     });
     await this.checkAccountingSysctl();
     if (this.context.mode === 'replay') {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FlowRecord } from '../../model/flow';
 import { parseConntrackEntry } from './grammar';
+import { parseCidr, type Cidr } from '../../policy/kubernetes/cidr';
 import { ConnectionTable, type PollSummary } from './table';
 
 interface Connection {
@@ -39,7 +40,13 @@ function counts(record: FlowRecord): number[] {
 }
 
 test('connections already in the table at the first poll count as flows, not as started, with their bytes so far', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: 'n1', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: 'n1',
+    countExisting: true,
+    localCidrs: [],
+  });
   const [records, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   assert.equal(records.length, 1);
   const [record] = records;
@@ -54,7 +61,13 @@ test('connections already in the table at the first poll count as flows, not as 
 });
 
 test('without countExisting (serve) the first poll is a baseline: only what connections carry later counts', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: false });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: false,
+    localCidrs: [],
+  });
   const [baseline, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   assert.deepEqual(baseline, []);
   assert.deepEqual([summary.tracked, summary.started], [1, 0]);
@@ -72,7 +85,13 @@ test('without countExisting (serve) the first poll is a baseline: only what conn
 });
 
 test('later polls emit new connections as started, deltas of known ones, and ended ones as completed', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'src', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'src',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [second, secondSummary] = poll(table, 110, [
     { ...A, counters: [5, 700, 3, 260] },
@@ -101,7 +120,13 @@ test('later polls emit new connections as started, deltas of known ones, and end
 });
 
 test('a connection a read skipped once is not ended, and its bytes are not counted twice', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [skipped] = poll(table, 110, []);
   assert.deepEqual(skipped, []);
@@ -114,7 +139,13 @@ test('a connection a read skipped once is not ended, and its bytes are not count
 });
 
 test('counters going backwards are a new connection on a reused tuple', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   poll(table, 100, [{ ...A, counters: [30, 3000, 20, 2000] }]);
   const [records, summary] = poll(table, 110, [{ ...A, counters: [2, 120, 1, 60] }]);
   assert.deepEqual(
@@ -128,7 +159,13 @@ test('counters going backwards are a new connection on a reused tuple', () => {
 });
 
 test('a DNATed connection goes to the real destination and port, and keeps the dialled service IP', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   const [[record]] = poll(table, 100, [
     { ...A, dst: '10.96.0.10', dport: 80, realDst: '10.0.2.7', realPort: 8080, counters: [1, 1, 1, 1] },
   ]);
@@ -138,7 +175,13 @@ test('a DNATed connection goes to the real destination and port, and keeps the d
 });
 
 test('without accounting, connections still start and end, and the summary says accounting is off', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   poll(table, 100, []);
   const [records, summary] = poll(table, 110, [A]);
   assert.deepEqual(
@@ -157,7 +200,13 @@ test('without accounting, connections still start and end, and the summary says 
 
 test('a table past its budget counts what it can and reports the rest as untracked', () => {
   const max = 100;
-  const table = new ConnectionTable({ maxConnections: max, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: max,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   const flood: Connection[] = [];
   for (let i = 0; i < 1000; i++) {
     flood.push({
@@ -192,11 +241,47 @@ test('a table past its budget counts what it can and reports the rest as untrack
 });
 
 test('an entry listed twice in one read is counted once', () => {
-  const table = new ConnectionTable({ maxConnections: 10, reporter: 'dst', node: '', countExisting: true });
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: [],
+  });
   const [records, summary] = poll(table, 100, [
     { ...A, counters: [1, 10, 1, 10] },
     { ...A, counters: [1, 10, 1, 10] },
   ]);
   assert.equal(records.length, 1);
   assert.equal(summary.tracked, 1);
+});
+
+test('with the node’s pod CIDRs, each local end reports: the source, the destination, or both', () => {
+  const local: Cidr[] = ['10.0.1.0/24', '10.0.3.0/24'].map((text) => parseCidr(text)!);
+  const table = new ConnectionTable({
+    maxConnections: 10,
+    reporter: 'dst',
+    node: '',
+    countExisting: true,
+    localCidrs: local,
+  });
+  const reporters = (records: FlowRecord[]): string[][] =>
+    records.map((record) => [record.source.ip, record.reporter, String(record.bytesForward)]);
+  const [first] = poll(table, 100, [
+    { ...A, counters: [1, 10, 1, 10] }, // 10.0.1.2 (local) to 10.0.2.2 (remote)
+    { src: '10.0.2.9', dst: '10.0.1.7', sport: 5000, dport: 80, counters: [1, 20, 1, 20] }, // remote to local
+    { src: '10.0.1.4', dst: '10.0.3.4', sport: 5001, dport: 80, counters: [1, 30, 1, 30] }, // local to local
+    { src: '192.0.2.1', dst: '192.0.2.2', sport: 5002, dport: 80, counters: [1, 40, 1, 40] }, // neither: the default
+  ]);
+  assert.deepEqual(reporters(first), [
+    ['10.0.1.2', 'src', '10'],
+    ['10.0.2.9', 'dst', '20'],
+    ['10.0.1.4', 'src', '30'],
+    ['10.0.1.4', 'dst', '30'],
+    ['192.0.2.1', 'dst', '40'],
+  ]);
+  assert.notEqual(first[2], first[3], 'two records, not one object twice');
+  poll(table, 110, []);
+  const [ended] = poll(table, 120, []);
+  assert.equal(ended.filter((record) => record.flowsCompleted === 1).length, 5, 'each reporting end sees it end');
 });

@@ -18,6 +18,7 @@
  * at every poll. The per-poll cost is one map lookup per entry plus one pass over the table for the ended ones.
  */
 import { emptyEndpoint, UNKNOWN_POLICY, type FlowRecord, type Reporter } from '../../model/flow';
+import { cidrContains, parseIp, type Cidr } from '../../policy/kubernetes/cidr';
 import type { ConntrackEntry } from './grammar';
 
 interface TrackedConnection {
@@ -32,6 +33,8 @@ interface TrackedConnection {
   bytesForward: number;
   packetsReverse: number;
   bytesReverse: number;
+  /** The ends that report it (see reportersOf); shared arrays. */
+  readonly reporters: readonly Reporter[];
   /** The poll that last saw the connection. */
   seenAt: number;
   /** Polls in a row that did not see it. */
@@ -56,6 +59,11 @@ export interface ConnectionTableOptions {
   reporter: Reporter;
   /** The node label of the records (the exporter's node); may be empty. */
   node: string;
+  /**
+   * The node's pod CIDRs: a connection reports from each end inside them (`src`, `dst`, or both); one with neither
+   * end inside (or when the list is empty) reports as `reporter`.
+   */
+  localCidrs: readonly Cidr[];
   /** Whether the first poll's connections count as flows with their bytes so far, or only as a baseline. */
   countExisting: boolean;
 }
@@ -66,7 +74,18 @@ export const MISSED_POLLS_TO_END = 2;
 /** Bounded memo of IP address texts, so the table keeps one copy of each address rather than one per connection. */
 const MAX_INTERNED_ADDRESSES = 65_536;
 
+const SOURCE_END: readonly Reporter[] = Object.freeze(['src']);
+const DESTINATION_END: readonly Reporter[] = Object.freeze(['dst']);
+const BOTH_ENDS: readonly Reporter[] = Object.freeze(['src', 'dst']);
+const ZERO_COUNTERS: Readonly<Counters> = Object.freeze({
+  packetsForward: 0,
+  bytesForward: 0,
+  packetsReverse: 0,
+  bytesReverse: 0,
+});
+
 export class ConnectionTable {
+  private readonly defaultReporters: readonly Reporter[];
   private readonly connections = new Map<string, TrackedConnection>();
   private readonly addresses = new Map<string, string>();
   private poll = 0;
@@ -75,7 +94,9 @@ export class ConnectionTable {
   private previousPollTime: number | undefined;
   private current: PollSummary = emptySummary();
 
-  constructor(private readonly options: ConnectionTableOptions) {}
+  constructor(private readonly options: ConnectionTableOptions) {
+    this.defaultReporters = options.reporter === 'src' ? SOURCE_END : DESTINATION_END;
+  }
 
   get size(): number {
     return this.connections.size;
@@ -107,18 +128,19 @@ export class ConnectionTable {
         counters.bytesReverse < known.bytesReverse
       ) {
         // A new connection on a reused tuple: the old one ended between two polls.
-        emit(this.record(known, 0, 0, 1));
+        this.emitRecords(known, 0, 0, 1, ZERO_COUNTERS, emit);
         summary.completed++;
         this.connections.delete(key);
       } else {
-        const record = this.record(known, 0, 0, 0);
-        record.packetsForward = counters.packetsForward - known.packetsForward;
-        record.bytesForward = counters.bytesForward - known.bytesForward;
-        record.packetsReverse = counters.packetsReverse - known.packetsReverse;
-        record.bytesReverse = counters.bytesReverse - known.bytesReverse;
+        const delta: Counters = {
+          packetsForward: counters.packetsForward - known.packetsForward,
+          bytesForward: counters.bytesForward - known.bytesForward,
+          packetsReverse: counters.packetsReverse - known.packetsReverse,
+          bytesReverse: counters.bytesReverse - known.bytesReverse,
+        };
         Object.assign(known, counters);
-        if (record.packetsForward + record.packetsReverse + record.bytesForward + record.bytesReverse > 0) {
-          emit(record);
+        if (delta.packetsForward + delta.packetsReverse + delta.bytesForward + delta.bytesReverse > 0) {
+          this.emitRecords(known, 0, 0, 0, delta, emit);
         }
         return;
       }
@@ -134,9 +156,7 @@ export class ConnectionTable {
     if (firstPoll && !this.options.countExisting) return;
     const started = firstPoll ? 0 : 1;
     summary.started += started;
-    const record = this.record(connection, 1, started, 0);
-    Object.assign(record, counters);
-    emit(record);
+    this.emitRecords(connection, 1, started, 0, counters, emit);
   }
 
   /** Ends the poll: connections missing from it and from the one before have ended. */
@@ -146,7 +166,7 @@ export class ConnectionTable {
       connection.missed++;
       if (connection.missed < MISSED_POLLS_TO_END) continue;
       this.connections.delete(key);
-      emit(this.record(connection, 0, 0, 1));
+      this.emitRecords(connection, 0, 0, 1, ZERO_COUNTERS, emit);
       this.current.completed++;
     }
     this.previousPollTime = this.pollTime;
@@ -160,6 +180,7 @@ export class ConnectionTable {
     return {
       source,
       destination,
+      reporters: this.reportersOf(source, destination),
       dialled: entry.original.dst === entry.reply.src ? '' : this.intern(entry.original.dst),
       // The reply's source port is the port the real destination listens on, after any DNAT.
       destPort: entry.reply.sport,
@@ -170,7 +191,48 @@ export class ConnectionTable {
     };
   }
 
-  private record(connection: TrackedConnection, flows: number, started: number, completed: number): FlowRecord {
+  /**
+   * Which ends report the connection: those in the node's local CIDRs (both, for two pods of this node, as Calico
+   * reports a flow once per local end), else the configured reporter.
+   */
+  private reportersOf(source: string, destination: string): readonly Reporter[] {
+    const cidrs = this.options.localCidrs;
+    if (cidrs.length === 0) return this.defaultReporters;
+    const isLocal = (address: string): boolean => {
+      const ip = parseIp(address);
+      return ip !== undefined && cidrs.some((cidr) => cidrContains(cidr, ip));
+    };
+    const sourceLocal = isLocal(source);
+    const destinationLocal = isLocal(destination);
+    if (sourceLocal && destinationLocal) return BOTH_ENDS;
+    if (sourceLocal) return SOURCE_END;
+    if (destinationLocal) return DESTINATION_END;
+    return this.defaultReporters;
+  }
+
+  /** One record per reporting end; each its own object, since later stages fill in endpoints and verdicts. */
+  private emitRecords(
+    connection: TrackedConnection,
+    flows: number,
+    started: number,
+    completed: number,
+    counters: Counters,
+    emit: (record: FlowRecord) => void,
+  ): void {
+    for (const reporter of connection.reporters) {
+      const record = this.record(connection, reporter, flows, started, completed);
+      Object.assign(record, counters);
+      emit(record);
+    }
+  }
+
+  private record(
+    connection: TrackedConnection,
+    reporter: Reporter,
+    flows: number,
+    started: number,
+    completed: number,
+  ): FlowRecord {
     const source = emptyEndpoint();
     source.ip = connection.source;
     const destination = emptyEndpoint();
@@ -186,7 +248,7 @@ export class ConnectionTable {
       protocol: connection.protocol,
       // The kernel confirms an entry only once its first packet passed every netfilter hook of this node.
       action: 'allow',
-      reporter: this.options.reporter,
+      reporter,
       enforcedPolicies: [],
       pendingPolicies: [],
       verdict: UNKNOWN_POLICY,
