@@ -2,7 +2,8 @@
 // Makes sure the system tools the integration tests (and `npm run stack`) need are installed, each from its Debian
 // package: promtool (lints the exposition and the rules) and prometheus (scrapes a running exporter) from
 // `prometheus`; amtool (checks the Alertmanager configuration) and the Alertmanager itself from
-// `prometheus-alertmanager`. As root the missing packages are installed; otherwise the script says what to install
+// `prometheus-alertmanager`; nft (makes conntrack track in a test network namespace) from `nftables` and the conntrack
+// tool (the conntrack source's fallback) from `conntrack`. As root the missing packages are installed; otherwise the script says what to install
 // and fails. Debian may start services on :9090 and :9093 when the packages are installed; the tests never use those
 // ports (they pick free loopback ports).
 import { accessSync, constants } from 'node:fs';
@@ -15,6 +16,8 @@ const PACKAGE_OF = {
   prometheus: 'prometheus',
   amtool: 'prometheus-alertmanager',
   'prometheus-alertmanager': 'prometheus-alertmanager',
+  nft: 'nftables',
+  conntrack: 'conntrack',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 

@@ -78,7 +78,7 @@ test('every mistake names the key, the value and the fix', () => {
       const expectations = [
         /listen address "nowhere" must be HOST:PORT/,
         /log level "loud" is not one of debug, info, warn, error/,
-        /unknown kind "bogus"; use one of calico-flows, calico-dns, hubble, coredns, envoy, calico-l7, envoy-als, audit, demo/,
+        /unknown kind "bogus"; use one of calico-flows, calico-dns, hubble, coredns, envoy, calico-l7, envoy-als, audit, conntrack, demo/,
         /a calico-flows source needs a file, as calico-flows:\/path\/to\/file/,
         /colour: unknown key; known keys are/,
         /metrics.budget: -5 must be a whole number/,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from './cluster-index';
 import { ClusterViewEnricher, recordTime } from './enricher';
-import { projectEndpointSlice, projectPod } from './projections';
+import { projectEndpointSlice, projectPod, projectService } from './projections';
 import type { ClusterView } from './view';
 import { emptyEndpoint, type FlowRecord } from '../model/flow';
 import { parseCidr } from '../policy/kubernetes/cidr';
@@ -163,4 +163,30 @@ test('a destination pod addressed by its IP gets the service whose EndpointSlice
   enricher.enrich(withService);
   assert.equal(named.destination.service, 'web');
   assert.equal(withService.destination.service, 'x');
+});
+
+test('a DNATed flow gets the service whose cluster IP the source dialled, and the pod behind it', () => {
+  const view = reusedIpView();
+  // Two services list the pod in no EndpointSlice; only the dialled cluster IP can tell which one was asked for.
+  view.upsertService(
+    projectService({ metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: '10.96.0.20' } }),
+  );
+  view.upsertService(
+    projectService({ metadata: { name: 'web-admin', namespace: 'shop' }, spec: { clusterIP: '10.96.0.21' } }),
+  );
+  const enricher = new ClusterViewEnricher(view);
+  const record = flow({ startTime: T - 70, endTime: T - 10 }, FRONTEND_IP, REUSED_IP);
+  record.dialledIp = '10.96.0.21';
+  enricher.enrich(record);
+  assert.deepEqual(
+    [record.destination.pod, record.destination.service, record.destination.serviceNamespace],
+    ['web-6c9f8d7b5-h7j9k', 'web-admin', 'shop'],
+  );
+  const undialled = flow({ startTime: T - 70, endTime: T - 10 }, FRONTEND_IP, REUSED_IP);
+  enricher.enrich(undialled);
+  assert.equal(undialled.destination.service, '', 'without a dialled IP or a slice, no service');
+  const unknownService = flow({ startTime: T - 70, endTime: T - 10 }, FRONTEND_IP, REUSED_IP);
+  unknownService.dialledIp = '10.96.9.9';
+  enricher.enrich(unknownService);
+  assert.equal(unknownService.destination.service, '');
 });

@@ -15,6 +15,14 @@ export class ClusterViewEnricher implements Enricher {
   constructor(private readonly view: ClusterView) {}
 
   enrich(record: FlowRecord): void {
+    // The service the source asked for, before the dataplane picked one of its pods.
+    if (record.dialledIp !== undefined && record.destination.service === '') {
+      const service = this.view.serviceByClusterIp(record.dialledIp);
+      if (service !== undefined) {
+        record.destination.service = service.name;
+        record.destination.serviceNamespace = service.namespace;
+      }
+    }
     this.enrichEndpoints(record.source, record.destination, recordTime(record));
   }
 

@@ -72,6 +72,7 @@ function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorC
       mode,
       feedLine: (kind, line) => fed.push({ kind, line }),
       rejected: () => undefined,
+      gauge: () => undefined,
       logger: new MemoryLogger(),
     },
   };

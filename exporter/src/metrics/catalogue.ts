@@ -645,6 +645,24 @@ export const SELF_FAMILIES = {
     type: 'gauge',
     labels: ['resource'],
   },
+  conntrackConnections: {
+    name: 'flowlens_conntrack_connections',
+    help: 'Connections a conntrack source remembered after its last poll (at most its max-connections).',
+    type: 'gauge',
+    labels: ['source'],
+  },
+  conntrackUntracked: {
+    name: 'flowlens_conntrack_untracked_connections',
+    help: 'Connections of the last conntrack poll that were not counted because the source’s table was full (max-connections): their flows, bytes and packets are missing.',
+    type: 'gauge',
+    labels: ['source'],
+  },
+  conntrackAccounting: {
+    name: 'flowlens_conntrack_accounting',
+    help: 'Whether the conntrack entries of a source carry byte and packet counters (1) or not (0: net.netfilter.nf_conntrack_acct is off, so its flows count no bytes or packets).',
+    type: 'gauge',
+    labels: ['source'],
+  },
   buildInfo: {
     name: 'flowlens_build_info',
     help: 'Build information; the value is always 1.',

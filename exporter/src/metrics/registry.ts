@@ -60,6 +60,9 @@ export class SelfMetrics {
   readonly policyMismatch = new LabelledValues(SELF_FAMILIES.policyMismatch);
   readonly policyAttributed = new LabelledValues(SELF_FAMILIES.policyAttributed);
   readonly policyChanges = new LabelledValues(SELF_FAMILIES.policyChanges);
+  readonly conntrackConnections = new LabelledValues(SELF_FAMILIES.conntrackConnections);
+  readonly conntrackUntracked = new LabelledValues(SELF_FAMILIES.conntrackUntracked);
+  readonly conntrackAccounting = new LabelledValues(SELF_FAMILIES.conntrackAccounting);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
@@ -83,6 +86,9 @@ export class SelfMetrics {
       this.policyMismatch,
       this.policyAttributed,
       this.policyChanges,
+      this.conntrackConnections,
+      this.conntrackUntracked,
+      this.conntrackAccounting,
       this.buildInfo,
       this.processCpu,
       this.processMemory,

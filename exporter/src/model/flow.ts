@@ -90,6 +90,11 @@ export interface FlowRecord {
   node: string;
   source: Endpoint;
   destination: Endpoint;
+  /**
+   * The address the source dialled, when the dataplane translated it to `destination.ip` (DNAT of a service's
+   * cluster IP, as conntrack shows it); the enricher finds the destination's service from it.
+   */
+  dialledIp?: string;
   /** Undefined when the source aggregated the port away or the protocol has none. */
   destPort: number | undefined;
   /** Lower-case: `tcp`, `udp`, `icmp`, `sctp`, or a protocol number as text. */

@@ -35,6 +35,7 @@ export function createSourceRuntimes(
         mode,
         logger: pipeline.logger,
         rejected: (error, where, position) => tap.rejected(error, where, position),
+        gauge: (name, value) => pipeline.metrics[name].set([spec.id], value),
         feedLine(lineKind, line) {
           let decoder = decoders.get(lineKind);
           if (decoder === undefined) {

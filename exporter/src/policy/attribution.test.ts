@@ -91,3 +91,15 @@ test('endpoints the view does not know are left alone', () => {
   noView.enrich(record);
   assert.deepEqual(record.verdict, UNKNOWN_POLICY);
 });
+
+test('IP-only flows (conntrack) take the engine’s answer, before or after the cluster enricher named their pods', () => {
+  const stage = new PolicyAttribution(() => context);
+  const byIp = (ip: string): Endpoint => ({ ...emptyEndpoint(), ip });
+  const ipOnly = flow({ source: byIp('10.244.1.10'), destination: byIp('10.244.2.20') });
+  stage.enrich(ipOnly);
+  assert.deepEqual(ipOnly.verdict, { policy: 'payments/allow-frontend', tier: 'default' });
+  assert.equal(stage.counters.attributed, 1);
+  const unknownIp = flow({ source: byIp('10.244.9.9'), destination: byIp('10.244.2.20') });
+  stage.enrich(unknownIp);
+  assert.deepEqual(unknownIp.verdict, UNKNOWN_POLICY, 'an IP that is no known pod and not marked outside');
+});

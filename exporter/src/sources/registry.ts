@@ -6,6 +6,7 @@ import { corednsSource } from './coredns';
 import { calicoL7Source, envoySource } from './envoy/sources';
 import { envoyAlsSource } from './envoy/als-server';
 import { auditSource } from './audit/source';
+import { conntrackSource } from './conntrack/source';
 import { demoSource } from '../demo/source';
 import type { SourceKind } from './types';
 
@@ -18,6 +19,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   calicoL7Source,
   envoyAlsSource,
   auditSource,
+  conntrackSource,
   demoSource,
 ];
 

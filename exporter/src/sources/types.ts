@@ -78,10 +78,18 @@ export interface GeneratorContext {
    * rate-limited; `where` and `position` say where it came from, as a file and line do for a line source.
    */
   rejected(error: DecodeError, where: string, position: number): void;
+  /**
+   * Publishes a polling source's state as a self-metric labelled with the source (the pipeline knows the family;
+   * the source only names the gauge).
+   */
+  gauge(name: SourceGauge, value: number): void;
   logger: Logger;
   /** `serve` runs until stopped; `replay` produces one batch and ends. */
   mode: 'serve' | 'replay';
 }
+
+/** Per-source gauges a generator source may set: the conntrack poller's table and accounting state. */
+export type SourceGauge = 'conntrackConnections' | 'conntrackUntracked' | 'conntrackAccounting';
 
 /** A source kind that produces records itself. `argument` is the text after `KIND:` (may be empty). */
 export interface GeneratorSourceKind {

@@ -29,6 +29,7 @@ function recordingContext(mode: GeneratorContext['mode'] = 'serve'): Recorded {
       skipped: (reason) => recorded.skipped.push(reason),
     },
     feedLine: () => assert.fail('the ALS server feeds no lines'),
+    gauge: () => undefined,
     rejected: (error: DecodeError, where, position) =>
       recorded.rejected.push({ reason: error.reason, where, position }),
   };
