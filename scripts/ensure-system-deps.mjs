@@ -18,6 +18,8 @@ const PACKAGE_OF = {
   'prometheus-alertmanager': 'prometheus-alertmanager',
   nft: 'nftables',
   conntrack: 'conntrack',
+  // The audit webhook's TLS tests make their CA and certificates with it.
+  openssl: 'openssl',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 
