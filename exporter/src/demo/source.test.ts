@@ -61,6 +61,7 @@ function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorC
     dns: () => undefined,
     http: () => undefined,
     audit: () => undefined,
+    sockets: () => undefined,
     skipped: () => undefined,
   };
   return {
@@ -208,6 +209,7 @@ test('the lines decode through the calico-flows and calico-dns decoders into rec
     dns: (record) => dnsRecords.push(record),
     http: (record) => httpRecords.push(record),
     audit: () => assert.fail('the demo writes no audit events'),
+    sockets: () => undefined,
     skipped: () => undefined,
   };
   for (const { kind, line } of fed) {

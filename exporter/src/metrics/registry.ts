@@ -5,6 +5,7 @@
 import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
 import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
 import { AuditAggregator, DnsAggregator, HttpAggregator, type FlowAggregator } from './flow-aggregator';
+import { SocketAggregator } from './socket-aggregator';
 
 /** A few series of a self-metric family, keyed by rendered labels. */
 export class LabelledValues {
@@ -102,11 +103,14 @@ export class MetricsRegistry {
     readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
     readonly httpAggregator: HttpAggregator = new HttpAggregator(),
     readonly auditAggregator: AuditAggregator = new AuditAggregator(),
+    readonly socketAggregator: SocketAggregator = new SocketAggregator(),
   ) {}
 
   /** Every record kind's aggregator; each renders the families of its kind. */
-  private aggregators(): readonly (FlowAggregator | DnsAggregator | HttpAggregator | AuditAggregator)[] {
-    return [this.aggregator, this.dnsAggregator, this.httpAggregator, this.auditAggregator];
+  private aggregators(): readonly (
+    FlowAggregator | DnsAggregator | HttpAggregator | AuditAggregator | SocketAggregator
+  )[] {
+    return [this.aggregator, this.dnsAggregator, this.httpAggregator, this.auditAggregator, this.socketAggregator];
   }
 
   /** Removes idle series of every record kind (serve runs it between scrapes too). */
