@@ -7,6 +7,7 @@ import { calicoL7Source, envoySource } from './envoy/sources';
 import { envoyAlsSource } from './envoy/als-server';
 import { auditSource } from './audit/source';
 import { demoSource } from '../demo/source';
+import { socketsSource } from './sockets/source';
 import type { SourceKind } from './types';
 
 export const SOURCE_KINDS: readonly SourceKind[] = [
@@ -19,6 +20,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   envoyAlsSource,
   auditSource,
   demoSource,
+  socketsSource,
 ];
 
 export function sourceKind(kind: string): SourceKind | undefined {

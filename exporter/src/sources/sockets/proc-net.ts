@@ -54,6 +54,7 @@ export const TCP_STATES: readonly string[] = [
   'new_syn_recv',
 ];
 export const TCP_LISTEN = 10;
+export const TCP_SYN_SENT = 2;
 /** UDP sockets use TCP_ESTABLISHED for connected sockets and TCP_CLOSE for the rest. */
 export const UDP_CONNECTED = 1;
 export const UDP_UNCONNECTED = 7;

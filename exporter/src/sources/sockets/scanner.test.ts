@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SocketScanner } from './scanner';
+import type { DecodeError } from '../types';
+
+const POD_A = '11111111-2222-4333-8444-555555555555';
+const POD_B = '66666666-7777-4888-8999-aaaaaaaaaaaa';
+const TABLE_HEADER =
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+const TABLE6_HEADER =
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+
+function entry(slot: number, local: string, remote: string, state: string, queues: string, inode: number): string {
+  return `${String(slot).padStart(4)}: ${local} ${remote} ${state} ${queues} 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+}
+
+function snmp(retrans: number, outRsts: number, estabResets: number): string {
+  return (
+    'Ip: Forwarding DefaultTTL\nIp: 1 64\n' +
+    `Tcp: RtoAlgorithm RtoMin MaxConn EstabResets RetransSegs InErrs OutRsts\nTcp: 1 200 -1 ${estabResets} ${retrans} 0 ${outRsts}\n`
+  );
+}
+
+function netstat(overflows: number, drops: number): string {
+  return `TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 ${overflows} ${drops}\n`;
+}
+
+interface FakeProcess {
+  pid: number;
+  netns: number;
+  cgroup?: string;
+  comm?: string;
+  fds?: Record<string, string>;
+  net?: Partial<Record<'tcp' | 'tcp6' | 'udp' | 'udp6' | 'snmp' | 'netstat', string>>;
+}
+
+function buildProc(root: string, processes: readonly FakeProcess[]): void {
+  for (const process of processes) {
+    const base = join(root, String(process.pid));
+    mkdirSync(join(base, 'ns'), { recursive: true });
+    symlinkSync(`net:[${process.netns}]`, join(base, 'ns', 'net'));
+    if (process.cgroup !== undefined) writeFileSync(join(base, 'cgroup'), process.cgroup);
+    if (process.comm !== undefined) writeFileSync(join(base, 'comm'), process.comm);
+    mkdirSync(join(base, 'fd'));
+    for (const [fd, target] of Object.entries(process.fds ?? {})) symlinkSync(target, join(base, 'fd', fd));
+    if (process.net !== undefined) {
+      mkdirSync(join(base, 'net'));
+      for (const [file, text] of Object.entries(process.net)) writeFileSync(join(base, 'net', file), text);
+    }
+  }
+}
+
+function withProc(processes: readonly FakeProcess[], body: (root: string) => void): void {
+  const root = mkdtempSync(join(tmpdir(), 'flowlens-proc-'));
+  try {
+    buildProc(root, processes);
+    body(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const podA: FakeProcess[] = [
+  {
+    pid: 100,
+    netns: 4026532001,
+    cgroup: `12:pids:/kubepods/burstable/pod${POD_A}/abcdef0123456789\n0::/\n`,
+    comm: 'pause\n',
+    fds: { '0': '/dev/null' },
+    net: {
+      tcp:
+        TABLE_HEADER +
+        // 10.0.0.10:8080 listening (two waiting connections: not bytes), one established with queues, one time_wait.
+        entry(0, '0A00000A:1F90', '00000000:0000', '0A', '00000000:00000002', 5001) +
+        entry(1, '0A00000A:1F90', '0B00000A:C350', '01', '0000012C:00000064', 5002) +
+        entry(2, '0A00000A:1F90', '0B00000A:C351', '06', '00000000:00000000', 0),
+      tcp6: TABLE6_HEADER,
+      udp:
+        TABLE_HEADER +
+        entry(0, '00000000:0035', '00000000:0000', '07', '00000000:00000010', 5003) +
+        entry(1, '0A00000A:D431', '0B00000A:0035', '01', '00000000:00000000', 5004),
+      udp6: TABLE6_HEADER,
+      snmp: snmp(17, 5, 2),
+      netstat: netstat(3, 4),
+    },
+  },
+  {
+    pid: 101,
+    netns: 4026532001,
+    cgroup: `12:pids:/kubepods/burstable/pod${POD_A}/0123456789abcdef\n`,
+    comm: 'web-server\n',
+    fds: { '0': '/dev/null', '3': 'socket:[5001]', '4': 'socket:[5002]', '5': 'pipe:[77]', '6': 'socket:[5003]' },
+  },
+];
+
+test('a scan groups processes by network namespace, finds the pod in a cgroup and tallies its sockets', () => {
+  const rejected: DecodeError[] = [];
+  withProc([{ pid: 1, netns: 4026531840, cgroup: '0::/init.scope\n', comm: 'systemd\n' }, ...podA], (root) => {
+    const scan = new SocketScanner({ procRoot: root, onRejected: (error) => rejected.push(error) }).scan(1000);
+    assert.deepEqual(rejected, []);
+    assert.equal(scan.at, 1000);
+    assert.equal(scan.pods.length, 1);
+    const pod = scan.pods[0]!;
+    assert.equal(pod.podUid, POD_A);
+    assert.equal(pod.netns, 4026532001);
+    assert.deepEqual(pod.addresses, ['10.0.0.10']);
+    assert.deepEqual(
+      pod.states.map((state) => [
+        state.protocol,
+        state.state,
+        state.count,
+        state.sendQueueBytes,
+        state.receiveQueueBytes,
+      ]),
+      [
+        ['tcp', 'established', 1, 300, 100],
+        ['tcp', 'time_wait', 1, 0, 0],
+        ['tcp', 'listen', 1, 0, 0],
+        ['udp', 'connected', 1, 0, 0],
+        ['udp', 'unconnected', 1, 0, 16],
+      ],
+    );
+    assert.deepEqual(
+      pod.listening.map((port) => [port.process, port.protocol, port.port, port.count]),
+      [
+        ['web-server', 'tcp', 8080, 1],
+        ['web-server', 'udp', 53, 1],
+      ],
+    );
+    assert.deepEqual(pod.tcp, {
+      retransmittedSegments: 17,
+      resetsSent: 5,
+      establishedResets: 2,
+      listenOverflows: 3,
+      listenDrops: 4,
+    });
+  });
+});
+
+test('the host namespace and namespaces of no pod are left out', () => {
+  withProc(
+    [
+      { pid: 1, netns: 4026531840, cgroup: '0::/init.scope\n' },
+      // A hostNetwork pod's process shares the host namespace: its sockets are the node's, not the pod's.
+      { pid: 50, netns: 4026531840, cgroup: `0::/kubepods/pod${POD_B}/abcdef0123456789\n` },
+      { pid: 60, netns: 4026532500, cgroup: '0::/system.slice/docker-abcdef0123456789.scope\n' },
+    ],
+    (root) => {
+      const scan = new SocketScanner({ procRoot: root, onRejected: () => assert.fail('nothing is bad') }).scan(1);
+      assert.deepEqual(scan.pods, []);
+    },
+  );
+});
+
+test('bad proc content loses only itself: entries, tables, counters and cgroups are reported by reason', () => {
+  const rejected: { reason: string; file: string; line: number }[] = [];
+  const broken: FakeProcess[] = [
+    {
+      pid: 200,
+      netns: 4026532002,
+      cgroup: `0::/kubepods.slice/kubepods-pod${POD_B.replace(/-/g, '_')}.slice/cri-containerd-abcdef0123456789.scope\n`,
+      comm: 'app\n',
+      fds: { '3': 'socket:[6001]' },
+      net: {
+        tcp:
+          TABLE_HEADER +
+          entry(0, '0A000014:0050', '00000000:0000', '0A', '00000000:00000000', 6001) +
+          '   1: 0A000014:0050 nonsense\n' +
+          entry(2, '0A000014:0050', '0B000014:C350', '01', '00000001:00000002', 6002),
+        tcp6: 'this is not a table\n',
+        udp: TABLE_HEADER,
+        udp6: TABLE6_HEADER,
+        snmp: 'Tcp: RetransSegs OutRsts EstabResets\nTcp: 1 2\n',
+        netstat: netstat(0, 0),
+      },
+    },
+    // A namespace whose cgroup file is garbage, then one whose link is not a namespace's.
+    { pid: 300, netns: 4026532003, cgroup: 'garbage\n' },
+  ];
+  withProc(broken, (root) => {
+    symlinkSync('nonsense', join(root, '400'));
+    const scan = new SocketScanner({
+      procRoot: root,
+      onRejected: (error, file, line) => rejected.push({ reason: error.reason, file: file.slice(root.length), line }),
+    }).scan(1);
+    assert.deepEqual(rejected, [
+      { reason: 'malformed', file: '/300/cgroup', line: 0 },
+      { reason: 'malformed', file: '/200/net/tcp', line: 3 },
+      { reason: 'malformed', file: '/200/net/tcp6', line: 1 },
+      { reason: 'malformed', file: '/200/net/snmp', line: 0 },
+    ]);
+    assert.equal(scan.pods.length, 1);
+    const pod = scan.pods[0]!;
+    assert.equal(pod.podUid, POD_B);
+    assert.equal(pod.tcp, undefined);
+    assert.deepEqual(
+      pod.states.map((state) => [state.state, state.count]),
+      [
+        ['established', 1],
+        ['listen', 1],
+      ],
+    );
+    assert.deepEqual(pod.listening, [{ process: 'app', protocol: 'tcp', port: 80, count: 1 }]);
+  });
+});
+
+test('an oversized table is rejected as oversized and the rest of the namespace still counts', () => {
+  const rejected: string[] = [];
+  const many = Array.from({ length: 100 }, (_, i) =>
+    entry(i, '0A00000A:1F90', '0B00000A:C350', '01', '00000000:00000000', 7000 + i),
+  ).join('');
+  const process: FakeProcess = {
+    ...podA[0]!,
+    net: { ...podA[0]!.net, tcp: TABLE_HEADER + many },
+  };
+  withProc([process], (root) => {
+    const scan = new SocketScanner({
+      procRoot: root,
+      maxFileBytes: 4096,
+      onRejected: (error, file) => rejected.push(`${error.reason} ${file.slice(root.length)}`),
+    }).scan(1);
+    assert.deepEqual(rejected, ['oversized /100/net/tcp']);
+    assert.deepEqual(
+      scan.pods[0]?.states.map((state) => state.protocol),
+      ['udp', 'udp'],
+    );
+    assert.equal(scan.pods[0]?.tcp?.retransmittedSegments, 17);
+  });
+});
+
+test('a process that vanished mid-scan is not an error: the next process of its namespace is read', () => {
+  // Pid 100 has no net directory (it ended after its namespace link was read); pid 101 shows the tables.
+  const vanished: FakeProcess[] = [
+    { ...podA[0]!, net: undefined },
+    { ...podA[1]!, net: podA[0]!.net },
+  ];
+  withProc(vanished, (root) => {
+    const scan = new SocketScanner({
+      procRoot: root,
+      onRejected: () => assert.fail('a vanished process is not bad input'),
+    }).scan(1);
+    assert.equal(scan.pods.length, 1);
+    assert.equal(scan.pods[0]?.states.length, 5);
+  });
+});
