@@ -5,6 +5,7 @@ import {
   counter,
   isLocalOnlyAddressHex,
   parseCounterPairs,
+  parseSockstat,
   parseSocketTable,
   type SocketEntry,
 } from './proc-net';
@@ -157,6 +158,14 @@ test('bad counter files are rejected by reason', () => {
       text,
     );
   }
+  // Sections not asked for are not parsed, so their bad values do not lose the file.
+  const selective = parseCounterPairs(SNMP.replace('Ip: 1 64', 'Ip: 1 lots'), new Set(['Tcp']));
+  assert.equal(selective.get('Tcp')?.get('RetransSegs'), 17);
+  assert.equal(selective.has('Ip'), false);
+  assert.throws(
+    () => parseCounterPairs('Ip: A\nTcp: 1\n', new Set(['Tcp'])),
+    (error: unknown) => error instanceof DecodeError && error.reason === 'malformed',
+  );
   const sections = parseCounterPairs(SNMP);
   assert.throws(
     () => counter(sections, 'TcpExt', 'ListenOverflows', 'netstat'),
@@ -166,4 +175,25 @@ test('bad counter files are rejected by reason', () => {
     () => counter(sections, 'Tcp', 'MaxConn', 'snmp'),
     (error: unknown) => error instanceof DecodeError && error.reason === 'wrong_type',
   );
+});
+
+test('sockstat: name/value pairs per protocol; bad lines rejected by reason', () => {
+  const stats = parseSockstat(
+    'sockets: used 74\nTCP: inuse 8 orphan 0 tw 901 alloc 8 mem 33\nFRAG: inuse 0 memory 0\n',
+  );
+  assert.equal(stats.get('TCP')?.get('tw'), 901);
+  assert.equal(stats.get('sockets')?.get('used'), 74);
+  const cases: { text: string; reason: string }[] = [
+    { text: 'TCP: inuse 8', reason: 'truncated' },
+    { text: 'TCP: inuse\n', reason: 'malformed' },
+    { text: 'TCP: inuse -1\n', reason: 'wrong_type' },
+    { text: 'no colon\n', reason: 'malformed' },
+  ];
+  for (const { text, reason } of cases) {
+    assert.throws(
+      () => parseSockstat(text),
+      (error: unknown) => error instanceof DecodeError && error.reason === reason,
+      text,
+    );
+  }
 });

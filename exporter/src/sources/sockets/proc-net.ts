@@ -304,14 +304,19 @@ export type CounterSections = Map<string, Map<string, number>>;
 /**
  * Reads header/value line pairs. Throws DecodeError for the whole file: a pair whose prefixes or lengths
  * differ (malformed), a file cut after a header (truncated), a value that is not an integer (wrong_type).
+ * With `only`, other sections are checked for their prefixes only (netstat's are long, and we read one).
  */
-export function parseCounterPairs(text: string): CounterSections {
+export function parseCounterPairs(text: string, only?: ReadonlySet<string>): CounterSections {
   const sections: CounterSections = new Map();
   const lines = text.split('\n');
   if (lines[lines.length - 1] !== '') throw new DecodeError('truncated', 'the counter file ends without a newline');
   lines.pop();
   if (lines.length % 2 !== 0) throw new DecodeError('truncated', `the counter file ends after a header line`);
   for (let i = 0; i < lines.length; i += 2) {
+    if (only !== undefined) {
+      const prefix = lines[i]!.slice(0, Math.max(0, lines[i]!.indexOf(':')));
+      if (prefix !== '' && !only.has(prefix) && lines[i + 1]!.startsWith(`${prefix}:`)) continue;
+    }
     const header = splitCounterLine(lines[i]!, i + 1);
     const values = splitCounterLine(lines[i + 1]!, i + 2);
     if (header.prefix !== values.prefix) {
@@ -355,4 +360,32 @@ export function counter(sections: CounterSections, section: string, name: string
   if (value === undefined) throw new DecodeError('missing_field', `${file} has no ${section} ${name}`);
   if (value < 0) throw new DecodeError('wrong_type', `${file} ${section} ${name} is negative`);
   return value;
+}
+
+/**
+ * /proc/net/sockstat and sockstat6: `PROTOCOL: name value name value ...` lines, as protocol -> name -> value.
+ * Throws DecodeError for a line that is not that.
+ */
+export function parseSockstat(text: string): CounterSections {
+  const sections: CounterSections = new Map();
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] !== '') throw new DecodeError('truncated', 'the sockstat file ends without a newline');
+  lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const { prefix, fields } = splitCounterLine(lines[i]!, i + 1);
+    if (fields.length % 2 !== 0) throw new DecodeError('malformed', `sockstat line ${i + 1} is not name/value pairs`);
+    const section = new Map<string, number>();
+    for (let j = 0; j < fields.length; j += 2) {
+      const value = fields[j + 1]!;
+      if (!/^\d{1,20}$/.test(value)) {
+        throw new DecodeError(
+          'wrong_type',
+          `sockstat ${prefix} ${fields[j]} is not a whole number: "${value.slice(0, 40)}"`,
+        );
+      }
+      section.set(fields[j]!, Number(value));
+    }
+    sections.set(prefix, section);
+  }
+  return sections;
 }

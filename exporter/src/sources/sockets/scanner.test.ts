@@ -34,7 +34,7 @@ interface FakeProcess {
   cgroup?: string;
   comm?: string;
   fds?: Record<string, string>;
-  net?: Partial<Record<'tcp' | 'tcp6' | 'udp' | 'udp6' | 'snmp' | 'netstat', string>>;
+  net?: Partial<Record<'tcp' | 'tcp6' | 'udp' | 'udp6' | 'snmp' | 'netstat' | 'sockstat' | 'sockstat6', string>>;
 }
 
 function buildProc(root: string, processes: readonly FakeProcess[]): void {
@@ -244,5 +244,37 @@ test('a process that vanished mid-scan is not an error: the next process of its 
     }).scan(1);
     assert.equal(scan.pods.length, 1);
     assert.equal(scan.pods[0]?.states.length, 5);
+  });
+});
+
+test('tables that sockstat says are empty are not read (each read walks the kernel’s whole TCP hash table)', () => {
+  const rejected: string[] = [];
+  const process: FakeProcess = {
+    ...podA[0]!,
+    net: {
+      ...podA[0]!.net,
+      // Would be rejected if read.
+      tcp6: 'not read\n',
+      udp6: 'not read either\n',
+      sockstat: 'sockets: used 9\nTCP: inuse 2 orphan 0 tw 1 alloc 3 mem 1\nUDP: inuse 2 mem 0\n',
+      sockstat6: 'TCP6: inuse 0\nUDP6: inuse 0\n',
+    },
+  };
+  withProc([process], (root) => {
+    const scan = new SocketScanner({
+      procRoot: root,
+      onRejected: (error, file) => rejected.push(`${error.reason} ${file.slice(root.length)}`),
+    }).scan(1);
+    assert.deepEqual(rejected, []);
+    assert.equal(scan.pods[0]?.states.length, 5);
+  });
+  // A sockstat that does not parse is reported, and every table is read.
+  const broken: FakeProcess = { ...process, net: { ...process.net, sockstat: 'TCP: inuse many\n' } };
+  withProc([broken], (root) => {
+    new SocketScanner({
+      procRoot: root,
+      onRejected: (error, file) => rejected.push(`${error.reason} ${file.slice(root.length)}`),
+    }).scan(1);
+    assert.deepEqual(rejected, ['wrong_type /100/net/sockstat', 'malformed /100/net/tcp6', 'malformed /100/net/udp6']);
   });
 });

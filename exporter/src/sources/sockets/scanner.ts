@@ -28,6 +28,8 @@ import {
   isLocalOnlyAddressHex,
   parseCounterPairs,
   parseSocketTable,
+  parseSockstat,
+  type CounterSections,
   TCP_LISTEN,
   TCP_SYN_SENT,
   TCP_STATES,
@@ -47,6 +49,9 @@ export interface ScannerOptions {
   cgroupTriesPerNamespace?: number;
 }
 
+const SNMP_SECTIONS: ReadonlySet<string> = new Set(['Tcp']);
+const NETSTAT_SECTIONS: ReadonlySet<string> = new Set(['TcpExt']);
+
 export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 /** A file that is gone because its process ended: normal in a scan. */
@@ -61,12 +66,29 @@ function isDenied(error: unknown): boolean {
   return code === 'EACCES' || code === 'EPERM';
 }
 
-const TABLES: readonly { file: string; protocol: SocketProtocol }[] = [
-  { file: 'tcp', protocol: 'tcp' },
-  { file: 'tcp6', protocol: 'tcp' },
-  { file: 'udp', protocol: 'udp' },
-  { file: 'udp6', protocol: 'udp' },
+/**
+ * The socket tables and, for each, whether the namespace's sockstat says it is empty. Reading /proc/net/tcp walks
+ * every bucket of the kernel's TCP hash table, which all network namespaces share unless the node sets
+ * net.ipv4.tcp_child_ehash_entries: milliseconds per read on a large node, whatever the namespace holds. The
+ * per-namespace counts in sockstat cost nothing, so empty tables are not read. sockstat's `tw` counts TIME_WAIT
+ * sockets of both families, so an IPv4 table with only TIME_WAIT sockets is read; the IPv6 one is skipped when
+ * no IPv6 TCP socket is in use, which misses IPv6 TIME_WAIT sockets of a pod that has no other IPv6 TCP socket.
+ */
+const TABLES: readonly { file: string; protocol: SocketProtocol; empty: (stats: CounterSections) => boolean }[] = [
+  {
+    file: 'tcp',
+    protocol: 'tcp',
+    empty: (stats) => count(stats, 'TCP', 'inuse') === 0 && count(stats, 'TCP', 'tw') === 0,
+  },
+  { file: 'tcp6', protocol: 'tcp', empty: (stats) => count(stats, 'TCP6', 'inuse') === 0 },
+  { file: 'udp', protocol: 'udp', empty: (stats) => count(stats, 'UDP', 'inuse') === 0 },
+  { file: 'udp6', protocol: 'udp', empty: (stats) => count(stats, 'UDP6', 'inuse') === 0 },
 ];
+
+/** A sockstat count; unknown counts as in use, so a table is skipped only when sockstat says so. */
+function count(stats: CounterSections, section: string, name: string): number {
+  return stats.get(section)?.get(name) ?? 1;
+}
 
 interface NamespaceGroup {
   inode: number;
@@ -220,13 +242,17 @@ export class SocketScanner {
     this.tally.reset();
     this.listeningByInode = new Map();
     this.addressesHex = new Set();
-    for (let t = 0; t < TABLES.length; t++) {
-      const { file, protocol } = TABLES[t]!;
+    const stats = this.readSockstat(base);
+    let first = true;
+    for (const { file, protocol, empty } of TABLES) {
+      if (stats !== undefined && empty(stats)) continue;
       const path = `${base}/${file}`;
       const text = this.read(path);
+      const wasFirst = first;
+      first = false;
       if (text === undefined) {
         // The first table missing tells a vanished process; a later one, a kernel without IPv6.
-        if (t === 0 && !this.lastReadRejected) return 'gone';
+        if (wasFirst && !this.lastReadRejected) return 'gone';
         continue;
       }
       this.protocol = protocol;
@@ -239,6 +265,25 @@ export class SocketScanner {
       }
     }
     return 'read';
+  }
+
+  /** Both sockstat files merged; undefined when they cannot be read or parsed (then every table is read). */
+  private readSockstat(base: string): CounterSections | undefined {
+    const path = `${base}/sockstat`;
+    const text = this.read(path);
+    // Missing (a copied proc tree, or the process ended): every table is read, and the first tells a vanished process.
+    if (text === undefined) return undefined;
+    const text6 = this.read(`${base}/sockstat6`);
+    try {
+      const stats = parseSockstat(text);
+      // No sockstat6: a kernel without IPv6, whose IPv6 tables are absent too.
+      if (text6 !== undefined) for (const [section, values] of parseSockstat(text6)) stats.set(section, values);
+      return stats;
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.options.onRejected(error, path, 0);
+      return undefined;
+    }
   }
 
   private count(entry: SocketEntry): void {
@@ -290,12 +335,12 @@ export class SocketScanner {
     if (netstat === undefined) return this.lastReadRejected ? undefined : 'gone';
     let path = snmpPath;
     try {
-      const tcp = parseCounterPairs(snmp);
+      const tcp = parseCounterPairs(snmp, SNMP_SECTIONS);
       const retransmittedSegments = counter(tcp, 'Tcp', 'RetransSegs', snmpPath);
       const resetsSent = counter(tcp, 'Tcp', 'OutRsts', snmpPath);
       const establishedResets = counter(tcp, 'Tcp', 'EstabResets', snmpPath);
       path = netstatPath;
-      const extended = parseCounterPairs(netstat);
+      const extended = parseCounterPairs(netstat, NETSTAT_SECTIONS);
       return {
         retransmittedSegments,
         resetsSent,
