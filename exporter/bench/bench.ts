@@ -4,7 +4,8 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
- * --only ingest|l7|scrape|heap|policy|cluster runs one part (for profiling with --cpu-prof).
+ * --only ingest|l7|scrape|heap|policy|cluster|sockets runs one part (for profiling with --cpu-prof). The sockets part
+ * builds real network namespaces: it needs Linux, root and `ip`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +15,7 @@ import { benchCluster } from './cluster';
 import { benchIngest } from './ingest';
 import { benchL7 } from './l7';
 import { benchPolicy } from './policy';
+import { benchSockets } from './sockets';
 import { benchHeap, benchScrape } from './series';
 import { hasGc, problem, progress, type BenchResult } from './util';
 
@@ -30,8 +32,8 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  if (only !== undefined && !['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster'].includes(only))
-    throw new Error('--only takes ingest, l7, scrape, heap, policy or cluster');
+  if (only !== undefined && !['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'sockets'].includes(only))
+    throw new Error('--only takes ingest, l7, scrape, heap, policy, cluster or sockets');
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
   progress(
@@ -43,8 +45,9 @@ async function main(): Promise<void> {
   const cluster = runs('cluster') ? await benchCluster(SEED) : [];
   const scrape = runs('scrape') ? await benchScrape() : [];
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
+  const sockets = runs('sockets') ? await benchSockets() : [];
   if (!runs('ingest') && !runs('l7')) {
-    for (const result of [...scrape, ...heap, ...policy, ...cluster])
+    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     }
     const l7 = runs('l7') ? await benchL7(directory, lines, SEED, keep) : [];
     progress(`done; 1-minute load average ${load()} (other processes on the machine make the timings noisy)`);
-    const results: BenchResult[] = [...ingest, ...l7, ...scrape, ...heap, ...policy, ...cluster];
+    const results: BenchResult[] = [...ingest, ...l7, ...scrape, ...heap, ...policy, ...cluster, ...sockets];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (keep) progress(`kept ${directory}`);

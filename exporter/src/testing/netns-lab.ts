@@ -5,7 +5,7 @@
  * and a writable cgroup v1 `pids` hierarchy (or cgroup2 at /sys/fs/cgroup/unified).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LAB_PREFIX = 'flsock';
@@ -99,9 +99,24 @@ export class NetnsLab {
     writeFileSync(join(cgroup, 'cgroup.procs'), String(pid));
   }
 
-  /** Starts `command args` inside a namespace (`ip netns exec` runs it as the same pid). */
-  run(namespace: string, command: string, args: readonly string[]): LabProcess {
-    const child = spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Sets a sysctl inside one of the lab's namespaces (per-namespace sysctls only: the host's are left alone). */
+  sysctl(namespace: string, key: string, value: string): void {
+    ip(['netns', 'exec', namespace, 'sysctl', '-q', '-w', `${key}=${value}`]);
+  }
+
+  /** The path of a namespace's handle, for setns(2). */
+  namespacePath(namespace: string): string {
+    return join('/run/netns', namespace);
+  }
+
+  /**
+   * Starts `command args` inside a namespace (`ip netns exec` runs it as the same pid), or in the host's when
+   * `namespace` is undefined (a process that places children in namespaces itself).
+   */
+  run(namespace: string | undefined, command: string, args: readonly string[]): LabProcess {
+    const [file, argv] =
+      namespace === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', namespace, command, ...args]];
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error(`could not start ${command} in ${namespace}`);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -113,7 +128,11 @@ export class NetnsLab {
         if (newline >= 0) resolve(stdout.slice(0, newline));
       });
       child.once('exit', (code, signal) =>
-        reject(new Error(`${command} in ${namespace} exited (${code ?? signal}) before it was ready: ${stderr}`)),
+        reject(
+          new Error(
+            `${command} in ${namespace ?? 'the host'} exited (${code ?? signal}) before it was ready: ${stderr}`,
+          ),
+        ),
       );
       child.once('error', reject);
     });
@@ -136,6 +155,8 @@ export class NetnsLab {
           }),
       ),
     );
+    // Children of the lab's processes (a fork farm's) die with their parent, a moment later: wait for them.
+    for (const cgroup of this.cgroups) await emptyCgroup(cgroup);
     for (const cgroup of this.cgroups) removeCgroupTree(cgroup, this.cgroupBase, problems);
     if (existsSync(this.cgroupBase)) removeCgroupTree(this.cgroupBase, this.cgroupBase, problems);
     for (const namespace of this.namespaces) {
@@ -150,6 +171,32 @@ export class NetnsLab {
     this.cgroups.length = 0;
     this.processes.length = 0;
     return problems;
+  }
+}
+
+/**
+ * Waits until a cgroup of the lab holds no process, killing (by pid) what is left in it after a while: only the
+ * lab's processes and their children are ever put in its cgroups.
+ */
+async function emptyCgroup(cgroup: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let pids: number[];
+    try {
+      pids = readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    if (pids.length === 0) return;
+    if (attempt >= 20) {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
