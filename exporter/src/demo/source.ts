@@ -1,7 +1,8 @@
 /**
  * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines into the
  * pipeline through the `calico-flows`, `calico-dns` and `calico-l7` decoders, exactly as if they had been read
- * from a flows.log, a dns.log and an l7.log, so a demo run exercises the same code as production.
+ * from a flows.log, a dns.log and an l7.log, so a demo run exercises the same code as production. Each window also
+ * ends with a socket scan of the demo's pods (sockets.ts), handed to the pipeline as the `sockets` source's would be.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -10,6 +11,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GeneratorContext, GeneratorSourceKind, RunningSource } from '../sources/types';
 import { DEFAULT_INCIDENT_PERIOD_SECONDS, DemoCluster } from './traffic';
+import { DemoSockets } from './sockets';
 
 export interface DemoSourceOptions {
   seed: number;
@@ -118,6 +120,7 @@ export const SYSTEM_CLOCK: DemoClock = {
 
 class DemoRunningSource implements RunningSource {
   private readonly cluster: DemoCluster;
+  private readonly sockets: DemoSockets;
   private cancelTimer: (() => void) | undefined;
   private emittedUntil = 0;
   private started = false;
@@ -129,6 +132,7 @@ class DemoRunningSource implements RunningSource {
     private readonly clock: DemoClock,
   ) {
     this.cluster = new DemoCluster({ seed: options.seed, incidentPeriodSeconds: options.incidentPeriodSeconds });
+    this.sockets = new DemoSockets(this.cluster.topology, this.cluster, options.seed);
   }
 
   async start(): Promise<void> {
@@ -193,6 +197,8 @@ class DemoRunningSource implements RunningSource {
     for (const line of this.cluster.httpLinesFor(windowStart, windowEnd - windowStart)) {
       this.context.feedLine(L7_LOG_KIND, line);
     }
+    // What the `sockets` source would see on the nodes at the window's end.
+    this.context.sink.sockets(this.sockets.scanAt(windowEnd, windowEnd - windowStart));
     this.emittedUntil = windowEnd;
   }
 
