@@ -363,10 +363,11 @@ export class SocketScanner {
     const unresolved = this.listeningByInode;
     if (unresolved.size === 0) return [];
     const byKey = new Map<string, ListeningPort>();
-    const note = (process: string, socket: ListeningSocket): void => {
-      const key = `${process}\0${socket.protocol}\0${socket.port}`;
+    const note = (holder: string, socket: ListeningSocket): void => {
+      const key = `${holder}\0${socket.protocol}\0${socket.port}`;
       const port = byKey.get(key);
-      if (port === undefined) byKey.set(key, { process, protocol: socket.protocol, port: socket.port, count: 1 });
+      if (port === undefined)
+        byKey.set(key, { process: holder, protocol: socket.protocol, port: socket.port, count: 1 });
       else port.count++;
     };
     for (const pid of pids) {
@@ -379,7 +380,7 @@ export class SocketScanner {
         if (isGone(error) || isDenied(error)) continue;
         throw error;
       }
-      let process: string | undefined;
+      let holder: string | undefined;
       for (const descriptor of descriptors) {
         let link: string;
         try {
@@ -393,8 +394,8 @@ export class SocketScanner {
         const inode = Number(link.slice(8, -1));
         const socket = unresolved.get(inode);
         if (socket === undefined) continue;
-        process ??= this.processName(pid);
-        note(process, socket);
+        holder ??= this.processName(pid);
+        note(holder, socket);
         unresolved.delete(inode);
       }
     }
