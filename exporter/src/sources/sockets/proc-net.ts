@@ -55,6 +55,8 @@ export const TCP_STATES: readonly string[] = [
 ];
 export const TCP_LISTEN = 10;
 export const TCP_SYN_SENT = 2;
+export const TCP_FIN_WAIT2 = 5;
+export const TCP_TIME_WAIT = 6;
 /** UDP sockets use TCP_ESTABLISHED for connected sockets and TCP_CLOSE for the rest. */
 export const UDP_CONNECTED = 1;
 export const UDP_UNCONNECTED = 7;

@@ -213,6 +213,28 @@ test('tables that sockstat says are empty are not read (each read walks the kern
     assert.deepEqual(rejected, []);
     assert.equal(scan.pods[0]?.states.length, 5);
   });
+  // More TIME_WAIT sockets than the IPv4 table holds: the others are IPv6, and that table is read.
+  const ipv6TimeWait: FakeProcess = {
+    ...process,
+    net: {
+      ...process.net,
+      sockstat: 'TCP: inuse 2 orphan 0 tw 2 alloc 3 mem 1\nUDP: inuse 2 mem 0\n',
+      tcp6:
+        TABLE6_HEADER +
+        entry(
+          0,
+          '000000FD000000000000000001000000:1F90',
+          '000000FD000000000000000002000000:C350',
+          '06',
+          '00000000:00000000',
+          0,
+        ),
+    },
+  };
+  withProc([ipv6TimeWait], (root) => {
+    const scan = new SocketScanner({ procRoot: root, onRejected: () => assert.fail('nothing is bad') }).scan(1);
+    assert.equal(scan.pods[0]?.states.find((state) => state.state === 'time_wait')?.count, 2);
+  });
   // A sockstat that does not parse is reported, and every table is read.
   const broken: FakeProcess = { ...process, net: { ...process.net, sockstat: 'TCP: inuse many\n' } };
   withProc([broken], (root) => {

@@ -32,6 +32,8 @@ import {
   type CounterSections,
   TCP_LISTEN,
   TCP_SYN_SENT,
+  TCP_FIN_WAIT2,
+  TCP_TIME_WAIT,
   TCP_STATES,
   UDP_CONNECTED,
   UDP_UNCONNECTED,
@@ -70,17 +72,27 @@ function isDenied(error: unknown): boolean {
  * The socket tables and, for each, whether the namespace's sockstat says it is empty. Reading /proc/net/tcp walks
  * every bucket of the kernel's TCP hash table, which all network namespaces share unless the node sets
  * net.ipv4.tcp_child_ehash_entries: milliseconds per read on a large node, whatever the namespace holds. The
- * per-namespace counts in sockstat cost nothing, so empty tables are not read. sockstat's `tw` counts TIME_WAIT
- * sockets of both families, so an IPv4 table with only TIME_WAIT sockets is read; the IPv6 one is skipped when
- * no IPv6 TCP socket is in use, which misses IPv6 TIME_WAIT sockets of a pod that has no other IPv6 TCP socket.
+ * per-namespace counts in sockstat cost nothing, so empty tables are not read. `inuse` counts a family's hashed
+ * sockets; `tw` the namespace's TIME_WAIT (and orphaned FIN_WAIT2) sockets of both families, so the IPv6 table is
+ * read when the IPv4 one did not hold them all. The IPv4 table comes first, and its tally is there to compare.
  */
-const TABLES: readonly { file: string; protocol: SocketProtocol; empty: (stats: CounterSections) => boolean }[] = [
+const TABLES: readonly {
+  file: string;
+  protocol: SocketProtocol;
+  empty: (stats: CounterSections, tally: StateTally) => boolean;
+}[] = [
   {
     file: 'tcp',
     protocol: 'tcp',
     empty: (stats) => count(stats, 'TCP', 'inuse') === 0 && count(stats, 'TCP', 'tw') === 0,
   },
-  { file: 'tcp6', protocol: 'tcp', empty: (stats) => count(stats, 'TCP6', 'inuse') === 0 },
+  {
+    file: 'tcp6',
+    protocol: 'tcp',
+    empty: (stats, tally) =>
+      count(stats, 'TCP6', 'inuse') === 0 &&
+      count(stats, 'TCP', 'tw') <= tally.counts[TCP_TIME_WAIT]! + tally.counts[TCP_FIN_WAIT2]!,
+  },
   { file: 'udp', protocol: 'udp', empty: (stats) => count(stats, 'UDP', 'inuse') === 0 },
   { file: 'udp6', protocol: 'udp', empty: (stats) => count(stats, 'UDP6', 'inuse') === 0 },
 ];
@@ -245,7 +257,7 @@ export class SocketScanner {
     const stats = this.readSockstat(base);
     let first = true;
     for (const { file, protocol, empty } of TABLES) {
-      if (stats !== undefined && empty(stats)) continue;
+      if (stats !== undefined && empty(stats, this.tally)) continue;
       const path = `${base}/${file}`;
       const text = this.read(path);
       const wasFirst = first;
