@@ -1,10 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketScanner } from './scanner';
 import type { DecodeError } from '../types';
-import { entry, netstat, snmp, TABLE6_HEADER, TABLE_HEADER, withProc, type FakeProcess } from '../../testing/proc-tree';
+import {
+  buildProc,
+  entry,
+  netstat,
+  snmp,
+  TABLE6_HEADER,
+  TABLE_HEADER,
+  withProc,
+  type FakeProcess,
+} from '../../testing/proc-tree';
 
 const POD_A = '11111111-2222-4333-8444-555555555555';
 const POD_B = '66666666-7777-4888-8999-aaaaaaaaaaaa';
@@ -244,4 +254,24 @@ test('tables that sockstat says are empty are not read (each read walks the kern
     }).scan(1);
     assert.deepEqual(rejected, ['wrong_type /100/net/sockstat', 'malformed /100/net/tcp6', 'malformed /100/net/udp6']);
   });
+});
+
+test('a scan in slices, yielding to the event loop between namespaces, is the same scan', async () => {
+  const second: FakeProcess[] = podA.map((process) => ({
+    ...process,
+    pid: process.pid + 1000,
+    netns: 4026532999,
+    cgroup: process.cgroup?.replace(POD_A, POD_B),
+    fds: process.pid === 101 ? { '3': 'socket:[5001]' } : process.fds,
+  }));
+  const root = mkdtempSync(join(tmpdir(), 'flowlens-proc-'));
+  try {
+    buildProc(root, [...podA, ...second]);
+    const scanner = new SocketScanner({ procRoot: root, onRejected: () => assert.fail('nothing is bad') });
+    const sliced = await scanner.scanInSlices(5, 1);
+    assert.deepEqual(sliced, scanner.scan(5));
+    assert.equal(sliced.pods.length, 2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

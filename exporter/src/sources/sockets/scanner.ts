@@ -11,6 +11,7 @@
  * and only the bad entry (or file) is lost.
  */
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { emptyEndpoint } from '../../model/flow';
 import type {
   ListeningPort,
@@ -148,13 +149,36 @@ export class SocketScanner {
     this.cgroupTries = options.cgroupTriesPerNamespace ?? 8;
   }
 
+  /** A whole scan at once (replay, tests, the benchmark). */
   scan(atSeconds: number): SocketScan {
+    const steps = this.steps(atSeconds);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * A scan that lets the event loop run after every `namespacesPerSlice` namespaces: on a node where a scan takes a
+   * second (see TABLES), /metrics and /healthz still answer while it runs.
+   */
+  async scanInSlices(atSeconds: number, namespacesPerSlice = 8): Promise<SocketScan> {
+    const steps = this.steps(atSeconds);
+    for (let step = steps.next(), done = 0; ; step = steps.next()) {
+      if (step.done === true) return step.value;
+      if (++done % namespacesPerSlice === 0) await yieldToEventLoop();
+    }
+  }
+
+  /** The scan, one namespace per step. */
+  private *steps(atSeconds: number): Generator<void, SocketScan> {
     const groups = this.groupByNamespace();
     const pods: PodSockets[] = [];
     for (const group of groups.values()) {
       if (group.pod === undefined) continue;
       const sockets = this.scanNamespace(group, group.pod);
       if (sockets !== undefined) pods.push(sockets);
+      yield;
     }
     return { at: atSeconds, pods };
   }

@@ -71,14 +71,13 @@ class SocketRunningSource implements RunningSource {
     });
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     if (process.platform !== 'linux' && this.options.procRoot === '/proc') {
-      return Promise.reject(new Error('sockets source: needs Linux /proc; on this system give a copied proc root'));
+      throw new Error('sockets source: needs Linux /proc; on this system give a copied proc root');
     }
     // The first scan's failure (no such directory) is a configuration error, reported at start.
-    this.scanOnce();
+    await this.scanOnce();
     if (this.context.mode === 'serve') this.scheduleNext();
-    return Promise.resolve();
   }
 
   stop(): Promise<void> {
@@ -87,23 +86,23 @@ class SocketRunningSource implements RunningSource {
     return Promise.resolve();
   }
 
-  private scanOnce(): void {
-    const scan = this.scanner.scan(Date.now() / 1000);
-    this.context.sink.sockets(scan);
+  private async scanOnce(): Promise<void> {
+    const scan = await this.scanner.scanInSlices(Date.now() / 1000);
+    // A scan that ends after stop() is dropped: the pipeline may be gone.
+    if (!this.stopped) this.context.sink.sockets(scan);
   }
 
   private scheduleNext(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      try {
-        this.scanOnce();
-      } catch (error) {
-        this.context.logger.log('warn', 'socket scan failed', {
-          procRoot: this.options.procRoot,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-      this.scheduleNext();
+      this.scanOnce()
+        .catch((error: unknown) =>
+          this.context.logger.log('warn', 'socket scan failed', {
+            procRoot: this.options.procRoot,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        )
+        .finally(() => this.scheduleNext());
     }, this.options.intervalSeconds * 1000);
     // The HTTP server keeps a serving exporter alive; the scan timer must not keep a stopping one alive.
     this.timer.unref();
