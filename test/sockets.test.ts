@@ -208,4 +208,5 @@ test('flowlens serve shows the pods’ sockets, queues, listening ports by proce
   );
   assert.equal(value(samples, 'flowlens_ingest_errors_total', { source: 'sockets' }), 0);
   assert.ok(sampleValue(samples, 'flowlens_ingest_records_total', { source: 'sockets' }) >= 2);
+  assert.equal(findSamples(samples, 'flowlens_socket_scan_duration_seconds', { source: 'sockets' }).length, 1);
 });

@@ -782,6 +782,13 @@ export const SELF_FAMILIES = {
     unit: 'seconds',
     labels: ['source'],
   },
+  socketScanDuration: {
+    name: 'flowlens_socket_scan_duration_seconds',
+    help: 'Wall-clock time the latest scan of a sockets source took (it yields to other work while it runs); most of it is the kernel listing each pod’s TCP sockets, see docs/sockets.md.',
+    type: 'gauge',
+    unit: 'seconds',
+    labels: ['source'],
+  },
   sourceUnread: {
     name: 'flowlens_source_unread_bytes',
     help: 'Bytes written to a source file and not read yet.',

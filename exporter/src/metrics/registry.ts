@@ -51,6 +51,7 @@ export class SelfMetrics {
   readonly ingestSkipped = new LabelledValues(SELF_FAMILIES.ingestSkipped);
   readonly sourceLag = new LabelledValues(SELF_FAMILIES.sourceLag);
   readonly sourceUnread = new LabelledValues(SELF_FAMILIES.sourceUnread);
+  readonly socketScanDuration = new LabelledValues(SELF_FAMILIES.socketScanDuration);
   readonly seriesActive = new LabelledValues(SELF_FAMILIES.seriesActive);
   readonly seriesBudget = new LabelledValues(SELF_FAMILIES.seriesBudget);
   readonly seriesOverflow = new LabelledValues(SELF_FAMILIES.seriesOverflow);
@@ -74,6 +75,7 @@ export class SelfMetrics {
       this.ingestSkipped,
       this.sourceLag,
       this.sourceUnread,
+      this.socketScanDuration,
       this.seriesActive,
       this.seriesBudget,
       this.seriesOverflow,

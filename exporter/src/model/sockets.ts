@@ -59,6 +59,8 @@ export interface SocketScan {
   /** Unix seconds at which the scan was taken. */
   at: number;
   pods: PodSockets[];
+  /** How long reading the scan took (wall clock), when it was read from a system; see docs/sockets.md, Cost. */
+  durationSeconds?: number;
 }
 
 /**

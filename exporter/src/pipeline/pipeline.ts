@@ -185,6 +185,9 @@ export class SourceTap implements RecordSink {
   /** A scan counts one record per pod it keeps, and each excluded pod as a skip. */
   sockets(scan: SocketScan): void {
     if (scan.at > this.newestRecordEnd) this.newestRecordEnd = scan.at;
+    if (scan.durationSeconds !== undefined) {
+      this.pipeline.metrics.socketScanDuration.set([this.sourceId], scan.durationSeconds);
+    }
     const kept = this.pipeline.acceptSockets(this.sourceId, scan);
     this.acceptedRecords += kept;
     for (let i = kept; i < scan.pods.length; i++) this.skipped('excluded_namespace');

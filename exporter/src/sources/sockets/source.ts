@@ -6,6 +6,7 @@
  * Argument: `[PROC_ROOT][,interval=S]`, e.g. `sockets`, `sockets:/host/proc`, `sockets:/host/proc,interval=30`.
  */
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { GeneratorContext, GeneratorSourceKind, RunningSource } from '../types';
 import { SocketScanner } from './scanner';
 
@@ -87,7 +88,9 @@ class SocketRunningSource implements RunningSource {
   }
 
   private async scanOnce(): Promise<void> {
+    const started = performance.now();
     const scan = await this.scanner.scanInSlices(Date.now() / 1000);
+    scan.durationSeconds = (performance.now() - started) / 1000;
     // A scan that ends after stop() is dropped: the pipeline may be gone.
     if (!this.stopped) this.context.sink.sockets(scan);
   }
