@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GeneratorContext, GeneratorSourceKind, RunningSource } from '../types';
 import { SocketScanner } from './scanner';
+import { RateLimitedLog } from '../../log';
 
 export const SOCKETS_SOURCE_KIND = 'sockets';
 
@@ -61,6 +62,8 @@ class SocketRunningSource implements RunningSource {
   private readonly scanner: SocketScanner;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** A proc root that stays unreadable would otherwise log every interval. */
+  private readonly failures: RateLimitedLog;
 
   constructor(
     private readonly options: SocketSourceOptions,
@@ -70,15 +73,21 @@ class SocketRunningSource implements RunningSource {
       procRoot: options.procRoot,
       onRejected: (error, file, line) => context.rejected(error, file, line),
     });
+    this.failures = new RateLimitedLog(context.logger, () => Date.now() / 1000);
   }
 
   async start(): Promise<void> {
     if (process.platform !== 'linux' && this.options.procRoot === '/proc') {
       throw new Error('sockets source: needs Linux /proc; on this system give a copied proc root');
     }
-    // The first scan's failure (no such directory) is a configuration error, reported at start.
-    await this.scanOnce();
-    if (this.context.mode === 'serve') this.scheduleNext();
+    if (this.context.mode === 'replay') {
+      // Replay has one chance: a proc root that cannot be read fails the run.
+      await this.scanOnce();
+      return;
+    }
+    // Serve keeps trying every interval (a host /proc mounted late, say), saying why each time it fails.
+    await this.scanOrWarn();
+    this.scheduleNext();
   }
 
   stop(): Promise<void> {
@@ -95,17 +104,21 @@ class SocketRunningSource implements RunningSource {
     if (!this.stopped) this.context.sink.sockets(scan);
   }
 
+  private async scanOrWarn(): Promise<void> {
+    try {
+      await this.scanOnce();
+    } catch (error) {
+      this.failures.log('warn', 'socket scan failed', {
+        procRoot: this.options.procRoot,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   private scheduleNext(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.scanOnce()
-        .catch((error: unknown) =>
-          this.context.logger.log('warn', 'socket scan failed', {
-            procRoot: this.options.procRoot,
-            error: error instanceof Error ? error.message : String(error),
-          }),
-        )
-        .finally(() => this.scheduleNext());
+      void this.scanOrWarn().then(() => this.scheduleNext());
     }, this.options.intervalSeconds * 1000);
     // The HTTP server keeps a serving exporter alive; the scan timer must not keep a stopping one alive.
     this.timer.unref();
