@@ -218,7 +218,8 @@ export function createDemoSource(
 
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
-  description: 'embedded demo cluster: synthetic Calico flow, DNS and L7 logs with a daily shape and hourly incidents',
+  description:
+    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs and socket scans with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };
