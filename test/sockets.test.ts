@@ -147,7 +147,7 @@ test('flowlens serve shows the pods’ sockets, queues, listening ports by proce
   ]);
   const url = `http://127.0.0.1:${port}/metrics`;
   let samples: Sample[] = [];
-  // Counters and queues settle within a few scans (the kernel retries the flooded handshakes on its own time).
+  // Counters and queues settle within a few scans (the kernel retries the dropped handshakes on its own time).
   await waitFor(
     async () => {
       const response = await fetchText(url);
@@ -157,11 +157,14 @@ test('flowlens serve shows the pods’ sockets, queues, listening ports by proce
       return (
         value(samples, 'flowlens_pod_tcp_listen_overflows_total', server) > 0 &&
         value(samples, 'flowlens_pod_tcp_resets_total', server) >= 5 &&
-        value(samples, 'flowlens_socket_queue_bytes', { namespace: 'shop', workload: 'web', queue: 'receive' }) === 3000
+        value(samples, 'flowlens_socket_queue_bytes', { namespace: 'shop', workload: 'web', queue: 'receive' }) ===
+          3000 &&
+        // The client resends the SYNs the full accept queue dropped (after a second, then more).
+        value(samples, 'flowlens_pod_tcp_retransmitted_segments_total', { namespace: 'tools', pod: 'loadgen' }) > 0
       );
     },
     60_000,
-    { description: 'the server pod’s counters and queues', process: exporter },
+    { description: 'the pods’ counters and queues', process: exporter },
   );
 
   const web = { namespace: 'shop', workload: 'web' };
