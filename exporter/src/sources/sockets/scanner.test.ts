@@ -95,6 +95,34 @@ test('a scan groups processes by network namespace, finds the pod in a cgroup an
   });
 });
 
+test('the host namespace is scanned as workload host when asked to', () => {
+  const host: FakeProcess = {
+    ...podA[0]!,
+    pid: 1,
+    netns: 4026531840,
+    cgroup: '0::/init.scope\n',
+    comm: 'systemd\n',
+  };
+  const sshd: FakeProcess = {
+    pid: 2,
+    netns: 4026531840,
+    cgroup: '0::/system.slice/sshd.service\n',
+    comm: 'sshd\n',
+    fds: { '3': 'socket:[5001]' },
+  };
+  withProc([host, sshd], (root) => {
+    const options = { procRoot: root, onRejected: () => assert.fail('nothing is bad') };
+    assert.deepEqual(new SocketScanner(options).scan(1).pods, []);
+    const pods = new SocketScanner({ ...options, includeHost: true }).scan(1).pods;
+    assert.equal(pods.length, 1);
+    assert.deepEqual(
+      [pods[0]?.pod.kind, pods[0]?.pod.namespace, pods[0]?.pod.workload, pods[0]?.podUid],
+      ['host', '', 'host', ''],
+    );
+    assert.equal(pods[0]?.listening.find((port) => port.port === 8080)?.process, 'sshd');
+  });
+});
+
 test('the host namespace and namespaces of no pod are left out', () => {
   withProc(
     [

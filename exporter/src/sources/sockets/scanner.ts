@@ -50,6 +50,11 @@ export interface ScannerOptions {
   maxFileBytes?: number;
   /** Processes whose cgroup is read to find a namespace's pod, at most, before it is taken for no pod's. */
   cgroupTriesPerNamespace?: number;
+  /**
+   * Also scan the host's network namespace (pid 1's), as workload `host` (kind `host`, no namespace): the node's own
+   * sockets and those of host-network pods. Off by default: its listening sockets are traced through every host process.
+   */
+  includeHost?: boolean;
 }
 
 const SNMP_SECTIONS: ReadonlySet<string> = new Set(['Tcp']);
@@ -103,9 +108,13 @@ function count(stats: CounterSections, section: string, name: string): number {
   return stats.get(section)?.get(name) ?? 1;
 }
 
+/** The host's namespace, scanned as a pod of its own when asked to (ScannerOptions.includeHost). */
+const HOST: PodCgroup = { podUid: '', containerId: '', runtime: 'unknown' };
+
 interface NamespaceGroup {
   inode: number;
   pids: number[];
+  /** The pod whose namespace it is, HOST for the host's, undefined for a namespace of no pod. */
   pod: PodCgroup | undefined;
   cgroupTries: number;
 }
@@ -183,10 +192,11 @@ export class SocketScanner {
     return { at: atSeconds, pods };
   }
 
-  /** Every process by network namespace; the host's (pid 1's) is left out, as are namespaces of no pod. */
+  /** Every process by network namespace; the host's (pid 1's) is left out unless asked for, as are namespaces of no pod. */
   private groupByNamespace(): Map<number, NamespaceGroup> {
     const groups = new Map<number, NamespaceGroup>();
-    const hostNamespace = this.namespaceOf(1);
+    // Pid 1's, or where pid 1 is not ours to read (a sandbox), the exporter's own (a DaemonSet runs on the host network).
+    const hostNamespace = this.namespaceOf(1) ?? this.namespaceOf('self');
     let entries: string[];
     try {
       entries = readdirSync(this.procRoot);
@@ -198,10 +208,12 @@ export class SocketScanner {
       if (first < 0x30 || first > 0x39 || !/^\d+$/.test(name)) continue;
       const pid = Number(name);
       const inode = this.namespaceOf(pid);
-      if (inode === undefined || inode === hostNamespace) continue;
+      if (inode === undefined || (inode === hostNamespace && this.options.includeHost !== true)) continue;
       let group = groups.get(inode);
       if (group === undefined) {
-        group = { inode, pids: [], pod: undefined, cgroupTries: 0 };
+        const host = inode === hostNamespace;
+        // The host's namespace needs no cgroup read: it is the host's whoever's processes are in it.
+        group = { inode, pids: [], pod: host ? HOST : undefined, cgroupTries: host ? this.cgroupTries : 0 };
         groups.set(inode, group);
       }
       group.pids.push(pid);
@@ -215,7 +227,7 @@ export class SocketScanner {
   }
 
   /** The inode of a process's network namespace; undefined if the process is gone or its link unreadable. */
-  private namespaceOf(pid: number): number | undefined {
+  private namespaceOf(pid: number | 'self'): number | undefined {
     const path = `${this.procRoot}/${pid}/ns/net`;
     let link: string;
     try {
@@ -259,7 +271,13 @@ export class SocketScanner {
       if (tcp === 'gone') continue;
       const listening = this.listeningPorts(group.pids);
       const endpoint = emptyEndpoint();
-      endpoint.kind = 'pod';
+      if (pod === HOST) {
+        endpoint.kind = 'host';
+        endpoint.workload = 'host';
+        endpoint.workloadKind = 'Node';
+      } else {
+        endpoint.kind = 'pod';
+      }
       return {
         netns: group.inode,
         podUid: pod.podUid,

@@ -3,10 +3,15 @@ import assert from 'node:assert/strict';
 import { parseSocketsArgument } from './source';
 
 test('the sockets argument: an optional proc root and interval', () => {
-  assert.deepEqual(parseSocketsArgument(''), { procRoot: '/proc', intervalSeconds: 15 });
-  assert.deepEqual(parseSocketsArgument('/host/proc'), { procRoot: '/host/proc', intervalSeconds: 15 });
-  assert.deepEqual(parseSocketsArgument('/host/proc/,interval=30'), { procRoot: '/host/proc', intervalSeconds: 30 });
-  assert.deepEqual(parseSocketsArgument('interval=5'), { procRoot: '/proc', intervalSeconds: 5 });
+  assert.deepEqual(parseSocketsArgument(''), { procRoot: '/proc', intervalSeconds: 15, host: false });
+  assert.deepEqual(parseSocketsArgument('/host/proc'), { procRoot: '/host/proc', intervalSeconds: 15, host: false });
+  assert.deepEqual(parseSocketsArgument('/host/proc/,interval=30'), {
+    procRoot: '/host/proc',
+    intervalSeconds: 30,
+    host: false,
+  });
+  assert.deepEqual(parseSocketsArgument('host=true'), { procRoot: '/proc', intervalSeconds: 15, host: true });
+  assert.deepEqual(parseSocketsArgument('interval=5'), { procRoot: '/proc', intervalSeconds: 5, host: false });
 });
 
 test('a bad sockets argument names what is wrong and how to write it', () => {
@@ -16,6 +21,7 @@ test('a bad sockets argument names what is wrong and how to write it', () => {
     { argument: 'interval=5,interval=6', message: /"interval" is given twice/ },
     { argument: 'every=5', message: /unknown option "every"; use sockets\[:PROC_ROOT\]/ },
     { argument: '/a,/b', message: /a second proc root "\/b"/ },
+    { argument: 'host=yes', message: /option "host" must be true or false, got "yes"/ },
   ];
   for (const { argument, message } of cases) assert.throws(() => parseSocketsArgument(argument), message, argument);
 });

@@ -3,7 +3,8 @@
  * by the scanner and handed to the pipeline as one scan. `serve` scans at start and then every interval;
  * `replay` scans once, so a copy of a /proc tree (or a directory built to look like one) can be replayed.
  *
- * Argument: `[PROC_ROOT][,interval=S]`, e.g. `sockets`, `sockets:/host/proc`, `sockets:/host/proc,interval=30`.
+ * Argument: `[PROC_ROOT][,interval=S][,host=true]`, e.g. `sockets`, `sockets:/host/proc`, `sockets:/host/proc,interval=30`;
+ * `host=true` scans the host's own network namespace too, as workload `host`.
  */
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,21 +17,25 @@ export const SOCKETS_SOURCE_KIND = 'sockets';
 export interface SocketSourceOptions {
   procRoot: string;
   intervalSeconds: number;
+  /** Whether the host's own network namespace is scanned too (workload `host`). */
+  host: boolean;
 }
 
 export const DEFAULT_SOCKET_SOURCE_OPTIONS: Readonly<SocketSourceOptions> = Object.freeze({
   procRoot: '/proc',
   intervalSeconds: 15,
+  host: false,
 });
 
 const USAGE =
-  'use sockets[:PROC_ROOT][,interval=S] (e.g. sockets:/host/proc,interval=15; the path may not hold a comma)';
+  'use sockets[:PROC_ROOT][,interval=S][,host=true] (e.g. sockets:/host/proc,interval=15; the path may not hold a comma)';
 
 /** Parses the text after `sockets:`. Errors name the part at fault and how to write it. */
 export function parseSocketsArgument(argument: string): SocketSourceOptions {
   const options: SocketSourceOptions = { ...DEFAULT_SOCKET_SOURCE_OPTIONS };
   let pathSeen = false;
   let intervalSeen = false;
+  let hostSeen = false;
   for (const rawPart of argument.split(',')) {
     const part = rawPart.trim();
     if (part === '') continue;
@@ -43,6 +48,15 @@ export function parseSocketsArgument(argument: string): SocketSourceOptions {
     }
     const key = part.slice(0, equals).trim();
     const text = part.slice(equals + 1).trim();
+    if (key === 'host') {
+      if (hostSeen) throw new Error('sockets source: option "host" is given twice; give it once (e.g. host=true)');
+      hostSeen = true;
+      if (text !== 'true' && text !== 'false') {
+        throw new Error(`sockets source: option "host" must be true or false, got "${text}" (e.g. host=true)`);
+      }
+      options.host = text === 'true';
+      continue;
+    }
     if (key !== 'interval') throw new Error(`sockets source: unknown option "${key}"; ${USAGE}`);
     if (intervalSeen)
       throw new Error('sockets source: option "interval" is given twice; give it once (e.g. interval=15)');
@@ -71,6 +85,7 @@ class SocketRunningSource implements RunningSource {
   ) {
     this.scanner = new SocketScanner({
       procRoot: options.procRoot,
+      includeHost: options.host,
       onRejected: (error, file, line) => context.rejected(error, file, line),
     });
     this.failures = new RateLimitedLog(context.logger, () => Date.now() / 1000);
