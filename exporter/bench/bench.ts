@@ -4,7 +4,8 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
- * --only ingest|l7|scrape|heap|policy|cluster|conntrack runs one part (for profiling with --cpu-prof).
+ * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets runs one part (for profiling with --cpu-prof). The
+ * sockets part builds real network namespaces: it needs Linux, root and `ip`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +16,7 @@ import { benchConntrack } from './conntrack';
 import { benchIngest } from './ingest';
 import { benchL7 } from './l7';
 import { benchPolicy } from './policy';
+import { benchSockets } from './sockets';
 import { benchHeap, benchScrape } from './series';
 import { hasGc, problem, progress, type BenchResult } from './util';
 
@@ -31,8 +33,8 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  if (only !== undefined && !['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack'].includes(only))
-    throw new Error('--only takes ingest, l7, scrape, heap, policy, cluster or conntrack');
+  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets'];
+  if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes one of ${parts.join(', ')}`);
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
   progress(
@@ -44,8 +46,9 @@ async function main(): Promise<void> {
   const cluster = runs('cluster') ? await benchCluster(SEED) : [];
   const scrape = runs('scrape') ? await benchScrape() : [];
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
+  const sockets = runs('sockets') ? await benchSockets() : [];
   if (!runs('ingest') && !runs('l7') && !runs('conntrack')) {
-    for (const result of [...scrape, ...heap, ...policy, ...cluster])
+    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -74,7 +77,16 @@ async function main(): Promise<void> {
     const l7 = runs('l7') ? await benchL7(directory, lines, SEED, keep) : [];
     const conntrack = runs('conntrack') ? await benchConntrack(directory, SEED) : [];
     progress(`done; 1-minute load average ${load()} (other processes on the machine make the timings noisy)`);
-    const results: BenchResult[] = [...ingest, ...l7, ...conntrack, ...scrape, ...heap, ...policy, ...cluster];
+    const results: BenchResult[] = [
+      ...ingest,
+      ...l7,
+      ...conntrack,
+      ...scrape,
+      ...heap,
+      ...policy,
+      ...cluster,
+      ...sockets,
+    ];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (keep) progress(`kept ${directory}`);

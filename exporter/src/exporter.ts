@@ -4,6 +4,7 @@
  */
 import { AuditAggregator, DnsAggregator, FlowAggregator, HttpAggregator } from './metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from './metrics/registry';
+import { SocketAggregator } from './metrics/socket-aggregator';
 import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
 import { ClusterViewEnricher } from './cluster/enricher';
@@ -83,7 +84,16 @@ export async function buildExporter(
   const dnsAggregator = new DnsAggregator(config.families);
   const httpAggregator = new HttpAggregator(config.families);
   const auditAggregator = new AuditAggregator(config.families);
-  const registry = new MetricsRegistry(aggregator, self, clock, dnsAggregator, httpAggregator, auditAggregator);
+  const socketAggregator = new SocketAggregator(config.families);
+  const registry = new MetricsRegistry(
+    aggregator,
+    self,
+    clock,
+    dnsAggregator,
+    httpAggregator,
+    auditAggregator,
+    socketAggregator,
+  );
   // The cluster views fill what they know first, the live one before a file; pod-name rules fill the rest.
   const enrichers: Enricher[] = [];
   let liveView: LiveClusterView | undefined;
@@ -120,6 +130,7 @@ export async function buildExporter(
     dnsAggregator,
     httpAggregator,
     auditAggregator,
+    socketAggregator,
   );
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);

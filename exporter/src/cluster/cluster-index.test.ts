@@ -308,3 +308,16 @@ test('EndpointSlices put pods behind their services; with several, the first by 
   index.upsertEndpointSlice(endpointSlice('orphan', '', ['cart-9']));
   assert.equal(index.serviceOfPod('shop', 'cart-9'), undefined);
 });
+
+test('a pod replaced under its name, or deleted, no longer answers for its uid', () => {
+  const index = new ClusterIndex();
+  const first = pod('db-0', '10.244.9.9', { uid: 'aaaaaaaa-0000-4000-8000-000000000001' });
+  index.upsertPod(first);
+  assert.equal(index.podByUid('aaaaaaaa-0000-4000-8000-000000000001'), first);
+  const second = pod('db-0', '10.244.9.9', { uid: 'aaaaaaaa-0000-4000-8000-000000000002', rv: '11' });
+  index.upsertPod(second);
+  assert.equal(index.podByUid('aaaaaaaa-0000-4000-8000-000000000001'), undefined);
+  assert.equal(index.podByUid('aaaaaaaa-0000-4000-8000-000000000002'), second);
+  index.removePod('shop', 'db-0');
+  assert.equal(index.podByUid('aaaaaaaa-0000-4000-8000-000000000002'), undefined);
+});

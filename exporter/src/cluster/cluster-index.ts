@@ -20,6 +20,7 @@ import type {
   ServiceRef,
   WorkloadRef,
 } from './projections';
+import { uidTag } from './projections';
 import type { ClusterView } from './view';
 import { NetworkSetIndex, type NetworkSetRef } from './network-sets';
 
@@ -78,6 +79,8 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
   private readonly ipHistory: IpHistory | undefined;
   private readonly podsByIp = new Map<string, PodProjection>();
   private readonly podsByName = new Map<string, PodProjection>();
+  /** By uid tag (projections keep 30 bits of `metadata.uid`); a lookup checks nothing more (see podByUid). */
+  private readonly podsByUid = new Map<number, PodProjection>();
   /** ReplicaSets and Jobs by `kind/namespace/name`: the middle links of owner chains. */
   private readonly intermediateOwners = new Map<string, OwnerRef | undefined>();
   private readonly services = new Map<string, ServiceProjection>();
@@ -105,6 +108,10 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
     const key = `${pod.namespace}/${pod.name}`;
     const previous = this.podsByName.get(key);
     this.podsByName.set(key, pod);
+    if (previous !== undefined && previous.uid !== pod.uid && this.podsByUid.get(previous.uid) === previous) {
+      this.podsByUid.delete(previous.uid);
+    }
+    if (pod.uid !== 0) this.podsByUid.set(pod.uid, pod);
     // Host-network pods share their node's IP: the IP names the node, not the pod.
     const ips = pod.hostNetwork ? [] : pod.ips;
     // IPs the pod kept are not released and taken again: that would cut its holding in two.
@@ -121,6 +128,7 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
     const pod = this.podsByName.get(key);
     if (pod === undefined || (uid !== 0 && pod.uid !== 0 && pod.uid !== uid)) return;
     this.podsByName.delete(key);
+    if (this.podsByUid.get(pod.uid) === pod) this.podsByUid.delete(pod.uid);
     for (const ip of pod.ips) this.releaseIp(ip, pod);
   }
 
@@ -283,6 +291,15 @@ export class ClusterIndex implements Omit<ClusterView, 'synced'> {
 
   podByName(namespace: string, name: string): PodProjection | undefined {
     return this.podsByName.get(`${namespace}/${name}`);
+  }
+
+  /**
+   * The pod whose uid has this uid's tag. Two live pods whose uids share a 30-bit tag (odds about one in a
+   * billion per pair) would answer for each other: the newer one wins.
+   */
+  podByUid(uid: string): PodProjection | undefined {
+    const tag = uidTag(uid);
+    return tag === 0 ? undefined : this.podsByUid.get(tag);
   }
 
   nodeByIp(ip: string): string | undefined {

@@ -9,6 +9,7 @@
 import type { Enricher } from '../pipeline/enrich';
 import { LabelSet } from '../model/labels';
 import type { Endpoint, FlowRecord } from '../model/flow';
+import type { PodSockets } from '../model/sockets';
 import type { ClusterView } from './view';
 
 export class ClusterViewEnricher implements Enricher {
@@ -29,6 +30,28 @@ export class ClusterViewEnricher implements Enricher {
   enrichEndpoints(source: Endpoint, destination: Endpoint, at: number): void {
     this.complete(source, false, at);
     this.complete(destination, true, at);
+  }
+
+  /**
+   * A pod of a socket scan: by its uid (cgroups name it), else by name when the source gave one, else by the
+   * first of its namespace's addresses the view knows a pod by.
+   */
+  enrichPod(pod: PodSockets, at: number): void {
+    const endpoint = pod.pod;
+    if (endpoint.workload !== '') return;
+    const found =
+      (pod.podUid === '' ? undefined : this.view.podByUid(pod.podUid)) ??
+      (endpoint.pod === '' ? undefined : this.view.podByName(endpoint.namespace, endpoint.pod)) ??
+      pod.addresses.map((address) => this.view.podByIp(address, at)).find((candidate) => candidate !== undefined);
+    if (found === undefined) return;
+    const owner = this.view.workloadOf(found);
+    Object.assign(endpoint, {
+      kind: 'pod',
+      namespace: found.namespace,
+      pod: found.name,
+      workload: owner.workload,
+      workloadKind: owner.kind,
+    });
   }
 
   private complete(endpoint: Endpoint, isDestination: boolean, at: number): void {

@@ -572,6 +572,10 @@ export class LiveClusterView implements ClusterView {
     return this.index.podByName(namespace, name);
   }
 
+  podByUid(uid: string): PodProjection | undefined {
+    return this.index.podByUid(uid);
+  }
+
   workloadOf(pod: PodProjection): WorkloadRef {
     return this.index.workloadOf(pod);
   }

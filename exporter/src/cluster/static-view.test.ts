@@ -7,6 +7,7 @@ import { StaticClusterView } from './static-view';
 import { ClusterViewEnricher } from './enricher';
 import { repoRoot } from '../testing/collect';
 import { emptyEndpoint, type FlowRecord } from '../model/flow';
+import type { PodSockets } from '../model/sockets';
 
 const view = StaticClusterView.fromFile(join(repoRoot(), 'test/fixtures/resources.yaml'));
 
@@ -70,4 +71,59 @@ test('a pod whose ReplicaSet is missing from the file still resolves to its Depl
   const cart = view.podByIp('10.244.2.20');
   assert.ok(cart);
   assert.deepEqual(view.workloadOf(cart), { workload: 'cart', kind: 'Deployment' });
+});
+
+test('pods by uid: a socket scan’s pod is found by the uid in its cgroup, else by its addresses', () => {
+  const documents = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: api-6b7c8d9f0-k2m4p
+      namespace: shop
+      uid: 3f2e1d0c-9b8a-4765-8432-10fedcba9876
+      ownerReferences: [{ kind: ReplicaSet, name: api-6b7c8d9f0, controller: true }]
+    status: { podIP: 10.244.5.5 }
+  - apiVersion: apps/v1
+    kind: ReplicaSet
+    metadata:
+      name: api-6b7c8d9f0
+      namespace: shop
+      ownerReferences: [{ kind: Deployment, name: api, controller: true }]
+  - apiVersion: v1
+    kind: Pod
+    metadata: { name: worker-0, namespace: jobs, uid: 11111111-2222-4333-8444-555555555555 }
+    status: { podIP: 10.244.5.6 }
+`;
+  const directory = mkdtempSync(join(tmpdir(), 'flowlens-uid-'));
+  try {
+    writeFileSync(join(directory, 'pods.yaml'), documents);
+    const pods = StaticClusterView.fromFile(join(directory, 'pods.yaml'));
+    assert.equal(pods.podByUid('3f2e1d0c-9b8a-4765-8432-10fedcba9876')?.name, 'api-6b7c8d9f0-k2m4p');
+    assert.equal(pods.podByUid('3f2e1d0c-9b8a-4765-8432-10fedcba9877'), undefined);
+    assert.equal(pods.podByUid(''), undefined);
+
+    const enricher = new ClusterViewEnricher(pods);
+    const scanned = (podUid: string, addresses: string[]): PodSockets => ({
+      netns: 1,
+      podUid,
+      pod: { ...emptyEndpoint(), kind: 'pod' },
+      addresses,
+      states: [],
+      listening: [],
+      tcp: undefined,
+    });
+    const byUid = scanned('3f2e1d0c-9b8a-4765-8432-10fedcba9876', ['10.244.5.6']);
+    enricher.enrichPod(byUid, 0);
+    assert.deepEqual([byUid.pod.namespace, byUid.pod.workload, byUid.pod.pod], ['shop', 'api', 'api-6b7c8d9f0-k2m4p']);
+    const byAddress = scanned('99999999-2222-4333-8444-555555555555', ['10.1.1.1', '10.244.5.6']);
+    enricher.enrichPod(byAddress, 0);
+    assert.deepEqual([byAddress.pod.namespace, byAddress.pod.pod], ['jobs', 'worker-0']);
+    const unknown = scanned('99999999-2222-4333-8444-555555555555', ['10.1.1.1']);
+    enricher.enrichPod(unknown, 0);
+    assert.equal(unknown.pod.workload, '', 'left to the fallbacks');
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });

@@ -125,6 +125,10 @@ export class StaticClusterView implements ClusterView {
     return this.index.podByName(namespace, name);
   }
 
+  podByUid(uid: string): PodProjection | undefined {
+    return this.index.podByUid(uid);
+  }
+
   nodeByIp(ip: string): string | undefined {
     return this.index.nodeByIp(ip);
   }

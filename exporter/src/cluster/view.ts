@@ -13,6 +13,8 @@ export interface ClusterView {
    */
   podByIp(ip: string, atSeconds?: number): PodProjection | undefined;
   podByName(namespace: string, name: string): PodProjection | undefined;
+  /** The pod with a `metadata.uid` (as its cgroup names it), found through the projection's uid tag. */
+  podByUid(uid: string): PodProjection | undefined;
   /** The top controller of a pod: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob. */
   workloadOf(pod: PodProjection): WorkloadRef;
   /** The workload behind Calico's aggregated pod prefix (`frontend-7d4b9c8f5-*`), when the view knows it. */

@@ -63,6 +63,7 @@ function recordingContext(mode: GeneratorContext['mode']): { context: GeneratorC
     dns: () => undefined,
     http: () => undefined,
     audit: () => undefined,
+    sockets: () => undefined,
     skipped: () => undefined,
   };
   return {
@@ -248,6 +249,7 @@ test('the lines decode through the calico-flows, calico-dns, calico-l7 and audit
     dns: (record) => dnsRecords.push(record),
     http: (record) => httpRecords.push(record),
     audit: (record) => auditRecords.push(record),
+    sockets: () => undefined,
     skipped: () => skipped++,
   };
   for (const { kind, line } of fed) {

@@ -2,7 +2,8 @@
  * `demo`: the embedded demo cluster as a generator source. It writes Calico flow, DNS and L7 log lines and
  * Kubernetes audit events into the pipeline through the `calico-flows`, `calico-dns`, `calico-l7` and `audit`
  * decoders, exactly as if they had been read from a flows.log, a dns.log, an l7.log and the API server's audit log,
- * so a demo run exercises the same code as production.
+ * so a demo run exercises the same code as production. Each window also ends with a socket scan of the demo's pods
+ * (sockets.ts), handed to the pipeline as the `sockets` source's would be.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -11,6 +12,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GeneratorContext, GeneratorSourceKind, RunningSource } from '../sources/types';
 import { DEFAULT_INCIDENT_PERIOD_SECONDS, DemoCluster } from './traffic';
+import { DemoSockets } from './sockets';
 
 export interface DemoSourceOptions {
   seed: number;
@@ -123,6 +125,7 @@ export const SYSTEM_CLOCK: DemoClock = {
 
 class DemoRunningSource implements RunningSource {
   private readonly cluster: DemoCluster;
+  private readonly sockets: DemoSockets;
   private cancelTimer: (() => void) | undefined;
   private emittedUntil = 0;
   private started = false;
@@ -134,6 +137,7 @@ class DemoRunningSource implements RunningSource {
     private readonly clock: DemoClock,
   ) {
     this.cluster = new DemoCluster({ seed: options.seed, incidentPeriodSeconds: options.incidentPeriodSeconds });
+    this.sockets = new DemoSockets(this.cluster.topology, this.cluster, options.seed);
   }
 
   async start(): Promise<void> {
@@ -215,6 +219,8 @@ class DemoRunningSource implements RunningSource {
     for (const line of this.cluster.auditLinesFor(windowStart, windowEnd - windowStart)) {
       this.context.feedLine(AUDIT_LOG_KIND, line);
     }
+    // What the `sockets` source would see on the nodes at the window's end.
+    this.context.sink.sockets(this.sockets.scanAt(windowEnd, windowEnd - windowStart));
     this.emittedUntil = windowEnd;
   }
 
@@ -235,7 +241,7 @@ export function createDemoSource(
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
   description:
-    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs and API server audit events, with a daily shape and hourly incidents',
+    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs, API server audit events and socket scans, with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };

@@ -12,7 +12,10 @@ import {
   HTTP_RECORDS,
   OTHER_VALUE,
   OVERFLOW_VALUE,
+  POD_TCP_FAMILIES,
   SELF_FAMILIES,
+  SOCKET_FAMILIES,
+  SOCKET_RECORDS,
   TOP_K_WINDOW_SECONDS,
   type AnyRecordFamily,
   type FamilyDefinition,
@@ -37,6 +40,7 @@ export function catalogueMarkdown(): string {
   const dnsRows = DNS_FAMILIES.map(recordRow);
   const httpRows = HTTP_FAMILIES.map(recordRow);
   const auditRows = AUDIT_FAMILIES.map(recordRow);
+  const socketRows = [...SOCKET_FAMILIES, ...POD_TCP_FAMILIES].map(recordRow);
   const durationBuckets = HTTP_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const latencyBuckets = DNS_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const selfRows = Object.values(SELF_FAMILIES).map((family) => row(family, code(family.labels)));
@@ -137,9 +141,30 @@ Label values:
   they are unbounded and personal; read them in the audit log.
 - On budget overflow, ${code([...AUDIT_RECORDS.boundedLabels])} keep their values.
 
+## Socket families
+
+Sockets of the pods on the node, from the \`sockets\` source (Linux /proc, see docs/sockets.md) and the demo cluster.
+The gauges show each source's latest scan: a scan replaces the previous one, so the series of a pod that is gone
+disappear with the first scan that no longer sees it. The \`flowlens_pod_tcp_*\` counters count each pod network
+namespace's TCP counters from their change between scans (a namespace seen for the first time counts its whole value).
+
+| name | type | unit | labels | help |
+|---|---|---|---|---|
+${socketRows.join('\n')}
+
+Label values:
+- \`namespace\`, \`workload\`, \`pod\`: the pod found by its uid (from its cgroup) in the cluster view, else by the pod IPs
+  of its network namespace; without a view that knows it, \`namespace\` is empty, \`workload\` is \`unknown\` and \`pod\` is
+  the pod's uid.
+- \`protocol\`: \`tcp\` or \`udp\`, IPv4 and IPv6 together. \`state\`: TCP states in lower case (\`established\`,
+  \`time_wait\`, \`listen\`, ...); UDP sockets are \`connected\` or \`unconnected\`.
+- \`process\`: the name (\`comm\`) of a process of the pod holding the listening socket, \`unknown\` if none could be seen.
+- \`port\` (\`ports: false\` removes it): the listening port.
+- On budget overflow, ${code([...SOCKET_RECORDS.boundedLabels])} keep their values.
+
 ## Aggregation, budgets and TTLs
 
-Each flow, DNS, HTTP and audit family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
+Each flow, DNS, HTTP, audit and socket family is configured under \`metrics.families.<name>\` (see docs/configuration.md):
 - \`aggregation\`: \`workload\` (default) or \`pod\`, which adds \`source_pod\` and \`dest_pod\` labels (pod names or Calico's
   aggregated pod prefixes).
 - \`ports\`: whether \`dest_port\` is a label (default true; flow families only).

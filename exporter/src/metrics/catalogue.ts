@@ -3,11 +3,12 @@
  * docs/metrics.md (generated from here by `flowlens metrics-doc`) and the tests all read this list, so
  * dashboards and alerts cannot drift from what the exporter emits.
  */
-import type { Endpoint, FlowRecord } from '../model/flow';
+import type { Endpoint, FlowRecord, TcpStats } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import { normalizeMethod, type HttpRecord } from '../model/http';
 import type { AuditRecord } from '../sources/audit/model';
 import { decidingHit } from '../sources/calico-policy';
+import type { SocketSample } from '../model/sockets';
 
 export type MetricType = 'counter' | 'gauge' | 'summary' | 'histogram' | 'info';
 
@@ -117,7 +118,7 @@ export interface RecordFamilyDefinition<R = FlowRecord, L extends string = FlowL
 
 /** A kind of record and its families: each kind has its own aggregator, fed by the pipeline. */
 export interface RecordKind<R, L extends string> {
-  readonly name: 'flows' | 'dns' | 'http' | 'audit';
+  readonly name: 'flows' | 'dns' | 'http' | 'audit' | 'sockets' | 'pod_tcp';
   readonly labelValues: Readonly<Record<L, (record: R) => string>>;
   /** Labels that keep their values on budget overflow (see BOUNDED_LABELS). */
   readonly boundedLabels: ReadonlySet<string>;
@@ -176,6 +177,33 @@ const DIRECTION: SplitLabel = { name: 'direction', values: ['forward', 'reverse'
 
 const always = (): boolean => true;
 const hasTcpStats = (record: FlowRecord): boolean => record.tcp !== undefined;
+
+/**
+ * A summary of a per-flow TCP mean (Calico reports means over a record's flows): each record adds its mean times
+ * its flow count to _sum and its flow count to _count, as flowlens_tcp_smooth_rtt_seconds does.
+ */
+function flowWeightedSummary(
+  name: string,
+  help: string,
+  unit: 'seconds' | 'bytes' | undefined,
+  valueOf: (tcp: TcpStats) => number | undefined,
+): RecordFamilyDefinition {
+  return {
+    name,
+    help,
+    type: 'summary',
+    ...(unit === undefined ? {} : { unit }),
+    labels: TCP_LABELS,
+    group: 'tcp',
+    portsByDefault: true,
+    appliesTo: (record) => record.tcp !== undefined && valueOf(record.tcp) !== undefined,
+    accumulate: (record, add) => {
+      const weight = Math.max(record.flows, 1);
+      add(0, (record.tcp === undefined ? 0 : (valueOf(record.tcp) ?? 0)) * weight);
+      add(1, weight);
+    },
+  };
+}
 
 export const FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
   {
@@ -262,6 +290,24 @@ export const FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
       add(1, weight);
     },
   },
+  flowWeightedSummary(
+    'flowlens_tcp_min_rtt_seconds',
+    'Minimum TCP round-trip time of flows (Calico tcp_mean_min_rtt), weighted by flow count: rate(_sum)/rate(_count) is the mean.',
+    'seconds',
+    (tcp) => tcp.meanMinRttSeconds,
+  ),
+  flowWeightedSummary(
+    'flowlens_tcp_send_congestion_window',
+    'TCP send congestion window of flows in segments (Calico tcp_mean_send_congestion_window), weighted by flow count: rate(_sum)/rate(_count) is the mean.',
+    undefined,
+    (tcp) => tcp.meanSendCongestionWindow,
+  ),
+  flowWeightedSummary(
+    'flowlens_tcp_mss_bytes',
+    'TCP maximum segment size of flows (Calico tcp_mean_mss), weighted by flow count: rate(_sum)/rate(_count) is the mean.',
+    'bytes',
+    (tcp) => tcp.meanMss,
+  ),
   {
     name: 'flowlens_staged_policy_flows_total',
     help: 'Flows a staged policy would decide if it were enforced: policy is the staged policy, action what it would do.',
@@ -536,12 +582,150 @@ export const AUDIT_RECORDS: RecordKind<AuditRecord, AuditLabel> = {
   families: AUDIT_FAMILIES,
 };
 
+/** A label of the socket families (see SocketSample). */
+export type SocketLabel = 'namespace' | 'workload' | 'pod' | 'protocol' | 'state' | 'process' | 'port';
+
+export const SOCKET_LABEL_VALUES: Readonly<Record<SocketLabel, (sample: SocketSample) => string>> = {
+  namespace: (sample) => sample.namespace,
+  workload: (sample) => sample.workload,
+  pod: (sample) => sample.pod,
+  protocol: (sample) => sample.protocol,
+  state: (sample) => sample.state,
+  process: (sample) => sample.process,
+  port: (sample) => sample.port,
+};
+
+/** Labels of the socket families that keep their values on budget overflow: a few fixed values each. */
+const SOCKET_BOUNDED_LABELS: ReadonlySet<string> = new Set(['protocol', 'state']);
+
+/**
+ * Gauges of the latest scan of each `sockets` source: each scan replaces them, so the series of a pod that is
+ * gone go with the scan that no longer sees it.
+ */
+export const SOCKET_FAMILIES: readonly RecordFamilyDefinition<SocketSample, SocketLabel>[] = [
+  {
+    name: 'flowlens_sockets',
+    help: 'Sockets of the pods on the node at the latest scan, by workload, protocol (tcp, udp; IPv4 and IPv6 together) and state (TCP states in lower case; udp: connected, unconnected).',
+    type: 'gauge',
+    labels: ['namespace', 'workload', 'protocol', 'state'],
+    group: 'sockets',
+    portsByDefault: false,
+    appliesTo: (sample) => sample.what === 'state',
+    accumulate: (sample, add) => add(0, sample.count),
+  },
+  {
+    name: 'flowlens_socket_queue_bytes',
+    help: 'Bytes waiting in the send queues (sent, not acknowledged; udp: not sent yet) and receive queues (not read by the application) of the pods’ sockets at the latest scan. Listening sockets (whose queues count connections) and connecting ones (whose send queue is their SYN) are left out.',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['namespace', 'workload', 'protocol'],
+    group: 'socket_queues',
+    portsByDefault: false,
+    split: { name: 'queue', values: ['send', 'receive'] },
+    appliesTo: (sample) => sample.what === 'state',
+    accumulate: (sample, add) => {
+      add(0, sample.sendQueueBytes);
+      add(1, sample.receiveQueueBytes);
+    },
+  },
+  {
+    name: 'flowlens_listening_sockets',
+    help: 'Listening sockets (TCP LISTEN, bound unconnected UDP) of the pods at the latest scan, by the process holding them (its comm name; unknown when no process of the pod could be seen holding it), protocol and port.',
+    type: 'gauge',
+    labels: ['namespace', 'workload', 'process', 'protocol', 'port'],
+    group: 'listening',
+    portsByDefault: true,
+    appliesTo: (sample) => sample.what === 'listening',
+    accumulate: (sample, add) => add(0, sample.count),
+  },
+];
+
+export const SOCKET_RECORDS: RecordKind<SocketSample, SocketLabel> = {
+  name: 'sockets',
+  labelValues: SOCKET_LABEL_VALUES,
+  boundedLabels: SOCKET_BOUNDED_LABELS,
+  portLabel: 'port',
+  podLabels: { workload: 'pod' },
+  families: SOCKET_FAMILIES,
+};
+
+const POD_LABELS: readonly SocketLabel[] = ['namespace', 'workload', 'pod'];
+const isTcpChange = (sample: SocketSample): boolean => sample.what === 'tcp';
+
+/**
+ * Counters of each pod network namespace's TCP stack (/proc/net/snmp and netstat), counted from their change
+ * between scans: a namespace first seen counts its whole value, and one whose counter went down is a new
+ * namespace under a reused inode and counts from its value again.
+ */
+export const POD_TCP_FAMILIES: readonly RecordFamilyDefinition<SocketSample, SocketLabel>[] = [
+  {
+    name: 'flowlens_pod_tcp_retransmitted_segments_total',
+    help: 'TCP segments retransmitted by a pod (Tcp RetransSegs of its network namespace).',
+    type: 'counter',
+    labels: POD_LABELS,
+    group: 'pod_tcp',
+    portsByDefault: false,
+    appliesTo: isTcpChange,
+    accumulate: (sample, add) => add(0, sample.tcp.retransmittedSegments),
+  },
+  {
+    name: 'flowlens_pod_tcp_resets_total',
+    help: 'TCP segments with RST sent by a pod (Tcp OutRsts): refused connections, aborts.',
+    type: 'counter',
+    labels: POD_LABELS,
+    group: 'pod_tcp',
+    portsByDefault: false,
+    appliesTo: isTcpChange,
+    accumulate: (sample, add) => add(0, sample.tcp.resetsSent),
+  },
+  {
+    name: 'flowlens_pod_tcp_established_resets_total',
+    help: 'TCP connections of a pod reset from ESTABLISHED or CLOSE_WAIT (Tcp EstabResets).',
+    type: 'counter',
+    labels: POD_LABELS,
+    group: 'pod_tcp',
+    portsByDefault: false,
+    appliesTo: isTcpChange,
+    accumulate: (sample, add) => add(0, sample.tcp.establishedResets),
+  },
+  {
+    name: 'flowlens_pod_tcp_listen_overflows_total',
+    help: 'Times a listen queue of a pod was full when a connection completed (TcpExt ListenOverflows): the application accepts too slowly.',
+    type: 'counter',
+    labels: POD_LABELS,
+    group: 'pod_tcp',
+    portsByDefault: false,
+    appliesTo: isTcpChange,
+    accumulate: (sample, add) => add(0, sample.tcp.listenOverflows),
+  },
+  {
+    name: 'flowlens_pod_tcp_listen_drops_total',
+    help: 'Connection attempts a pod’s listeners dropped for any reason, overflows included (TcpExt ListenDrops).',
+    type: 'counter',
+    labels: POD_LABELS,
+    group: 'pod_tcp',
+    portsByDefault: false,
+    appliesTo: isTcpChange,
+    accumulate: (sample, add) => add(0, sample.tcp.listenDrops),
+  },
+];
+
+export const POD_TCP_RECORDS: RecordKind<SocketSample, SocketLabel> = {
+  name: 'pod_tcp',
+  labelValues: SOCKET_LABEL_VALUES,
+  boundedLabels: SOCKET_BOUNDED_LABELS,
+  portLabel: undefined,
+  podLabels: {},
+  families: POD_TCP_FAMILIES,
+};
+
 /** A family of any record kind. */
 export type AnyRecordFamily =
   | RecordFamilyDefinition<FlowRecord, FlowLabel>
   | RecordFamilyDefinition<DnsRecord, DnsLabel>
   | RecordFamilyDefinition<HttpRecord, HttpLabel>
-  | RecordFamilyDefinition<AuditRecord, AuditLabel>;
+  | RecordFamilyDefinition<AuditRecord, AuditLabel>
+  | RecordFamilyDefinition<SocketSample, SocketLabel>;
 
 /** Every record family, flows first: the exposition's and the docs' order. */
 export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [
@@ -549,6 +733,8 @@ export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [
   ...DNS_FAMILIES,
   ...HTTP_FAMILIES,
   ...AUDIT_FAMILIES,
+  ...SOCKET_FAMILIES,
+  ...POD_TCP_FAMILIES,
 ];
 
 /** Self-metrics: the exporter's own health. */
@@ -592,6 +778,13 @@ export const SELF_FAMILIES = {
   sourceLag: {
     name: 'flowlens_source_lag_seconds',
     help: 'Time since the end of the newest record a source delivered.',
+    type: 'gauge',
+    unit: 'seconds',
+    labels: ['source'],
+  },
+  socketScanDuration: {
+    name: 'flowlens_socket_scan_duration_seconds',
+    help: 'Wall-clock time the latest scan of a sockets source took (it yields to other work while it runs); most of it is the kernel listing each pod’s TCP sockets, see docs/sockets.md.',
     type: 'gauge',
     unit: 'seconds',
     labels: ['source'],

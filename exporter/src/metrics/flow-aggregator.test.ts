@@ -169,3 +169,46 @@ test('TCP families only take records with TCP statistics; RTT is a weighted sum 
   assert.equal([...rtt].find(([key]) => key.startsWith('flowlens_tcp_smooth_rtt_seconds_sum'))?.[1], 0.008);
   assert.equal([...rtt].find(([key]) => key.startsWith('flowlens_tcp_smooth_rtt_seconds_count'))?.[1], 4);
 });
+
+test('Calico TCP statistics: flow-weighted summaries of min RTT, congestion window and MSS, under the budget', () => {
+  const budget = 10;
+  const aggregator = new FlowAggregator(optionsFor({ budget }));
+  const tcp = {
+    meanSmoothRttSeconds: 0.004,
+    maxSmoothRttSeconds: 0.01,
+    meanMinRttSeconds: 0.002,
+    retransmissions: 1,
+    lostPackets: 0,
+    unrecoveredTimeouts: 0,
+    meanSendCongestionWindow: 10,
+    meanMss: 1448,
+  };
+  aggregator.add(record({ flows: 3, tcp }), 0);
+  aggregator.add(record({ flows: 1, tcp: { ...tcp, meanMinRttSeconds: 0.006, meanMss: undefined } }), 0);
+  const key =
+    'source_namespace="shop",source_workload="frontend",dest_namespace="shop",dest_workload="cart",dest_service="cart",dest_port="8080",reporter="src"';
+  const minRtt = samples(aggregator, 'flowlens_tcp_min_rtt_seconds');
+  assert.ok(Math.abs(minRtt.get(`flowlens_tcp_min_rtt_seconds_sum{${key}}`)! - (0.002 * 3 + 0.006)) < 1e-12);
+  assert.equal(minRtt.get(`flowlens_tcp_min_rtt_seconds_count{${key}}`), 4);
+  assert.equal(
+    samples(aggregator, 'flowlens_tcp_send_congestion_window').get(`flowlens_tcp_send_congestion_window_sum{${key}}`),
+    40,
+  );
+  // A record without an MSS is not observed by the MSS summary.
+  assert.equal(samples(aggregator, 'flowlens_tcp_mss_bytes').get(`flowlens_tcp_mss_bytes_count{${key}}`), 3);
+
+  for (let i = 0; i < 2000; i++) aggregator.add(record({ tcp }, `attacker-${i}`), 0);
+  for (const family of [
+    'flowlens_tcp_min_rtt_seconds',
+    'flowlens_tcp_send_congestion_window',
+    'flowlens_tcp_mss_bytes',
+  ]) {
+    const found = samples(aggregator, family);
+    // Two samples (_sum, _count) per label set: the budget plus one overflow label set.
+    assert.ok(found.size <= (budget + 1) * 2, `${family}: ${found.size} samples`);
+    assert.ok(
+      [...found.keys()].some((name) => name.includes('__overflow__')),
+      `${family} overflowed`,
+    );
+  }
+});

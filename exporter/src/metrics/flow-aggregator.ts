@@ -222,6 +222,11 @@ class StoreBinding<R, L extends string> {
     });
   }
 
+  clear(): void {
+    this.store.removeAll();
+    this.overflowSlots.clear();
+  }
+
   private appliesTo(record: R): boolean {
     for (const family of this.families) if (family.definition.appliesTo(record)) return true;
     return false;
@@ -294,6 +299,11 @@ export class RecordAggregator<R, L extends string> {
   /** Removes idle series. Cheap enough (one pass over a typed array) to run before every scrape. */
   sweep(nowSeconds: number): void {
     for (const binding of this.bindings) binding.sweep(nowSeconds);
+  }
+
+  /** Removes every series without counting evictions: for gauges refilled from each new snapshot. */
+  clear(): void {
+    for (const binding of this.bindings) binding.clear();
   }
 
   /** The family's samples, one newline-terminated line each. */

@@ -5,6 +5,7 @@
 import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
 import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
 import { AuditAggregator, DnsAggregator, HttpAggregator, type FlowAggregator } from './flow-aggregator';
+import { SocketAggregator } from './socket-aggregator';
 
 /** A few series of a self-metric family, keyed by rendered labels. */
 export class LabelledValues {
@@ -50,6 +51,7 @@ export class SelfMetrics {
   readonly ingestSkipped = new LabelledValues(SELF_FAMILIES.ingestSkipped);
   readonly sourceLag = new LabelledValues(SELF_FAMILIES.sourceLag);
   readonly sourceUnread = new LabelledValues(SELF_FAMILIES.sourceUnread);
+  readonly socketScanDuration = new LabelledValues(SELF_FAMILIES.socketScanDuration);
   readonly seriesActive = new LabelledValues(SELF_FAMILIES.seriesActive);
   readonly seriesBudget = new LabelledValues(SELF_FAMILIES.seriesBudget);
   readonly seriesOverflow = new LabelledValues(SELF_FAMILIES.seriesOverflow);
@@ -76,6 +78,7 @@ export class SelfMetrics {
       this.ingestSkipped,
       this.sourceLag,
       this.sourceUnread,
+      this.socketScanDuration,
       this.seriesActive,
       this.seriesBudget,
       this.seriesOverflow,
@@ -108,11 +111,14 @@ export class MetricsRegistry {
     readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
     readonly httpAggregator: HttpAggregator = new HttpAggregator(),
     readonly auditAggregator: AuditAggregator = new AuditAggregator(),
+    readonly socketAggregator: SocketAggregator = new SocketAggregator(),
   ) {}
 
   /** Every record kind's aggregator; each renders the families of its kind. */
-  private aggregators(): readonly (FlowAggregator | DnsAggregator | HttpAggregator | AuditAggregator)[] {
-    return [this.aggregator, this.dnsAggregator, this.httpAggregator, this.auditAggregator];
+  private aggregators(): readonly (
+    FlowAggregator | DnsAggregator | HttpAggregator | AuditAggregator | SocketAggregator
+  )[] {
+    return [this.aggregator, this.dnsAggregator, this.httpAggregator, this.auditAggregator, this.socketAggregator];
   }
 
   /** Removes idle series of every record kind (serve runs it between scrapes too). */

@@ -193,6 +193,14 @@ export class SeriesStore {
     if (this.tombstones * 4 > this.table.length) this.rebuildTable(this.table.length);
   }
 
+  /** Removes every series (a snapshot family about to be refilled); no eviction is reported. */
+  removeAll(): void {
+    for (let slot = 0; slot < this.highestSlot; slot++) if (this.live[slot] === 1) this.remove(slot);
+    this.freeSlots.length = 0;
+    this.highestSlot = 0;
+    this.rebuildTable(this.table.length);
+  }
+
   /** Interned values per label: bounded by the live series, since unused values are released. */
   internedValues(): number {
     return this.dictionaries.reduce((total, dictionary) => total + dictionary.size, 0);

@@ -5,6 +5,7 @@
  */
 import { isPrivateAddress, workloadFromPodName, type DerivedWorkload } from '../model/workload';
 import type { Endpoint, FlowRecord } from '../model/flow';
+import type { PodSockets } from '../model/sockets';
 
 export interface Enricher {
   enrich(record: FlowRecord): void;
@@ -13,6 +14,8 @@ export interface Enricher {
    * were a flow's source and destination at time `at`. Enrichers about flows only (policy) leave it out.
    */
   enrichEndpoints?(source: Endpoint, destination: Endpoint, at: number): void;
+  /** Completes the pod of a socket scan (its `pod` endpoint) from its uid, name or addresses, at time `at`. */
+  enrichPod?(pod: PodSockets, at: number): void;
 }
 
 /**
@@ -32,6 +35,10 @@ export class PodNameWorkloads implements Enricher {
   enrichEndpoints(source: Endpoint, destination: Endpoint): void {
     this.complete(source);
     this.complete(destination);
+  }
+
+  enrichPod(pod: PodSockets): void {
+    this.complete(pod.pod);
   }
 
   private complete(endpoint: Endpoint): void {

@@ -9,6 +9,7 @@ import { ClusterViewEnricher } from '../cluster/enricher';
 import { StaticClusterView } from '../cluster/static-view';
 import { readResourcesFile } from '../cluster/resources-file';
 import { emptyEndpoint } from '../model/flow';
+import type { PodSockets } from '../model/sockets';
 import { testDnsRecord } from '../testing/records';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { calicoFlowsSource } from '../sources/calico-flows';
@@ -121,4 +122,32 @@ test('DNS records: client and server IPs resolve through the cluster view; only 
   assert.doesNotMatch(exposition, /client_namespace="data"/);
   assert.equal(tap.acceptedRecords, 2);
   assert.equal(tap.skippedByReason.get('excluded_namespace'), 1);
+});
+
+test('socket scans: pods named by the source keep their workload, unknown pods go by uid, excluded namespaces are skipped', () => {
+  const { pipeline } = build(['kube-system']);
+  const scanned = (namespace: string, pod: string, podUid: string): PodSockets => ({
+    netns: podUid.length,
+    podUid,
+    pod: { ...emptyEndpoint(), kind: 'pod', namespace, pod },
+    addresses: [],
+    states: [{ protocol: 'tcp', state: 'established', count: 1, sendQueueBytes: 0, receiveQueueBytes: 0 }],
+    listening: [],
+    tcp: undefined,
+  });
+  const tap = pipeline.tap('sockets');
+  tap.sockets({
+    at: 1000,
+    pods: [
+      scanned('shop', 'web-7d4b9c8f5-x2x7k', ''),
+      scanned('', '', 'aaaaaaaa-0000-4000-8000-000000000001'),
+      scanned('kube-system', 'coredns-5d78c9869d-abcde', ''),
+    ],
+  });
+  assert.equal(tap.acceptedRecords, 2);
+  assert.equal(tap.skippedByReason.get('excluded_namespace'), 1);
+  assert.deepEqual(pipeline.socketAggregator.labelSets('flowlens_sockets').sort(), [
+    'namespace="",workload="unknown",protocol="tcp",state="established"',
+    'namespace="shop",workload="web",protocol="tcp",state="established"',
+  ]);
 });

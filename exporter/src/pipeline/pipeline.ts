@@ -13,6 +13,11 @@ import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import { httpRecordEnd, type HttpRecord } from '../model/http';
 import type { AuditRecord } from '../sources/audit/model';
+import type { PodSockets, SocketScan } from '../model/sockets';
+import { SocketAggregator } from '../metrics/socket-aggregator';
+
+/** The workload of a pod nobody could name (no cluster view knows its uid or IPs): see docs/sockets.md. */
+export const UNKNOWN_POD_WORKLOAD = 'unknown';
 
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
@@ -27,6 +32,7 @@ export class Pipeline {
     readonly dnsAggregator: DnsAggregator = new DnsAggregator(),
     readonly httpAggregator: HttpAggregator = new HttpAggregator(),
     readonly auditAggregator: AuditAggregator = new AuditAggregator(),
+    readonly socketAggregator: SocketAggregator = new SocketAggregator(),
   ) {}
 
   /** The entry point for one source instance; `sourceId` is the `source` label of its self-metrics. */
@@ -103,6 +109,26 @@ export class Pipeline {
     return true;
   }
 
+  /**
+   * Enriches each pod of a socket scan (by uid, by name, by its addresses) and hands the scan to the socket
+   * families, which replace the source's previous scan. Pods in excluded namespaces are left out. Returns the
+   * number of pods kept.
+   */
+  acceptSockets(sourceId: string, scan: SocketScan): number {
+    const kept: PodSockets[] = [];
+    for (const pod of scan.pods) {
+      for (const enricher of this.enrichers) enricher.enrichPod?.(pod, scan.at);
+      if (pod.pod.workload === '') {
+        // Nobody knows the pod: its uid still tells it from the node's other pods in the per-pod series.
+        pod.pod.workload = UNKNOWN_POD_WORKLOAD;
+        if (pod.pod.pod === '') pod.pod.pod = pod.podUid;
+      }
+      if (!this.excludedNamespaces.has(pod.pod.namespace)) kept.push(pod);
+    }
+    this.socketAggregator.add(sourceId, { at: scan.at, pods: kept }, this.clock());
+    return kept.length;
+  }
+
   /** Per-source records and lag, refreshed at scrape time (counting per record in a labelled map costs too much). */
   refreshSourceMetrics(): void {
     const now = this.clock();
@@ -154,6 +180,17 @@ export class SourceTap implements RecordSink {
     if (record.stageTime > this.newestRecordEnd) this.newestRecordEnd = record.stageTime;
     if (this.pipeline.acceptAudit(record)) this.acceptedRecords++;
     else this.skipped('excluded_namespace');
+  }
+
+  /** A scan counts one record per pod it keeps, and each excluded pod as a skip. */
+  sockets(scan: SocketScan): void {
+    if (scan.at > this.newestRecordEnd) this.newestRecordEnd = scan.at;
+    if (scan.durationSeconds !== undefined) {
+      this.pipeline.metrics.socketScanDuration.set([this.sourceId], scan.durationSeconds);
+    }
+    const kept = this.pipeline.acceptSockets(this.sourceId, scan);
+    this.acceptedRecords += kept;
+    for (let i = kept; i < scan.pods.length; i++) this.skipped('excluded_namespace');
   }
 
   skipped(reason: string): void {

@@ -8,6 +8,7 @@ import { envoyAlsSource } from './envoy/als-server';
 import { auditSource } from './audit/source';
 import { conntrackSource } from './conntrack/source';
 import { demoSource } from '../demo/source';
+import { socketsSource } from './sockets/source';
 import type { SourceKind } from './types';
 
 export const SOURCE_KINDS: readonly SourceKind[] = [
@@ -21,6 +22,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   auditSource,
   conntrackSource,
   demoSource,
+  socketsSource,
 ];
 
 export function sourceKind(kind: string): SourceKind | undefined {

@@ -7,6 +7,7 @@ import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
 import type { AuditRecord } from './audit/model';
+import type { SocketScan } from '../model/sockets';
 import type { Logger } from '../log';
 
 /** Why an input line was rejected; the `reason` label of `flowlens_ingest_errors_total`. */
@@ -45,6 +46,8 @@ export interface RecordSink {
   http(record: HttpRecord): void;
   /** One Kubernetes API request, counted once (see sources/audit/decode.ts). */
   audit(record: AuditRecord): void;
+  /** A snapshot of the node's pod sockets (see model/sockets.ts): it replaces the source's previous one. */
+  sockets(scan: SocketScan): void;
   /** An input line that was valid but is not a record of interest (a reply, a lost-events notice, ...). */
   skipped(reason: string): void;
 }
@@ -62,7 +65,7 @@ export interface LineSourceKind {
   createDecoder(): LineDecoder;
 }
 
-/** A running, self-driven source (the demo cluster, the Envoy ALS server; later, pollers such as conntrack). */
+/** A running, self-driven source (the demo cluster, the Envoy ALS server, pollers such as the socket scanner). */
 export interface RunningSource {
   /** Starts producing; in `once` mode resolves after the source has produced everything it has. */
   start(): Promise<void>;

@@ -5,12 +5,14 @@ import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
 import type { AuditRecord } from '../sources/audit/model';
+import type { SocketScan } from '../model/sockets';
 
 export class CollectingSink implements RecordSink {
   readonly flows: FlowRecord[] = [];
   readonly dnsRecords: DnsRecord[] = [];
   readonly httpRecords: HttpRecord[] = [];
   readonly auditRecords: AuditRecord[] = [];
+  readonly socketScans: SocketScan[] = [];
   readonly skips: string[] = [];
 
   flow(record: FlowRecord): void {
@@ -27,6 +29,10 @@ export class CollectingSink implements RecordSink {
 
   audit(record: AuditRecord): void {
     this.auditRecords.push(record);
+  }
+
+  sockets(scan: SocketScan): void {
+    this.socketScans.push(scan);
   }
 
   skipped(reason: string): void {

@@ -26,6 +26,7 @@ function recordingContext(mode: GeneratorContext['mode'] = 'serve'): Recorded {
       dns: () => undefined,
       http: (record) => recorded.records.push(record),
       audit: () => undefined,
+      sockets: () => undefined,
       skipped: (reason) => recorded.skipped.push(reason),
     },
     feedLine: () => assert.fail('the ALS server feeds no lines'),
