@@ -60,6 +60,7 @@ export async function benchConntrack(directory: string, seed: number): Promise<B
       flow: () => void records++,
       dns: () => undefined,
       http: () => undefined,
+      sockets: () => undefined,
       audit: () => undefined,
       skipped: () => undefined,
     },

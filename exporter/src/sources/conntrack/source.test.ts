@@ -39,6 +39,7 @@ function recorder(mode: 'serve' | 'replay'): Recorded {
     sink: {
       flow: (record) => flows.push(record),
       dns: () => assert.fail('no DNS from conntrack'),
+      sockets: () => assert.fail('no socket scans from conntrack'),
       http: () => assert.fail('no HTTP from conntrack'),
       audit: () => assert.fail('no audit from conntrack'),
       skipped: () => undefined,
