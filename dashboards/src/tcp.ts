@@ -11,11 +11,13 @@ import {
   namespaceVariable,
   query,
   row,
+  tablePanel,
   timeseriesPanel,
   workloadVariable,
 } from './common';
 
 const FROM = 'source_namespace="$namespace", source_workload=~"$workload"';
+const POD = 'namespace="$namespace", workload=~"$workload"';
 
 export function tcpDashboard(): dashboard.Dashboard {
   return flowlensDashboard(
@@ -70,6 +72,96 @@ export function tcpDashboard(): dashboard.Dashboard {
             `timeouts ${EDGE_LEGEND}`,
           ),
         ],
+      ),
+    )
+    .withRow(row('Pod sockets'))
+    .withPanel(
+      timeseriesPanel(
+        'Sockets by state',
+        {
+          description: 'Sockets of the selected pods by protocol and state at each scan (the sockets source).',
+          unit: 'short',
+          stacked: true,
+        },
+        [query(`sum by (protocol, state) (flowlens_sockets{${POD}})`, '{{protocol}} {{state}}')],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Socket queues',
+        {
+          description:
+            'Bytes waiting in send queues (sent, not acknowledged) and receive queues (not read by the application): a growing receive queue is an application that does not keep up.',
+          unit: 'bytes',
+        },
+        [query(`sum by (workload, queue) (flowlens_socket_queue_bytes{${POD}})`, '{{workload}} {{queue}}')],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Retransmitted segments by pod',
+        {
+          description: 'TCP segments each pod retransmits, per second (all its connections).',
+          unit: 'suffix: segments/s',
+        },
+        [
+          query(
+            `sum by (workload, pod) (rate(flowlens_pod_tcp_retransmitted_segments_total{${POD}}[${RATE}]))`,
+            '{{workload}} {{pod}}',
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Resets by pod',
+        {
+          description:
+            'RST segments each pod sends (refused or aborted connections) and its connections reset from ESTABLISHED.',
+          unit: 'ops',
+        },
+        [
+          query(`sum by (workload, pod) (rate(flowlens_pod_tcp_resets_total{${POD}}[${RATE}]))`, 'sent {{pod}}'),
+          query(
+            `sum by (workload, pod) (rate(flowlens_pod_tcp_established_resets_total{${POD}}[${RATE}]))`,
+            'established reset {{pod}}',
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Listen overflows by pod',
+        {
+          description:
+            'Connections dropped because a listen queue was full (overflows) or for any reason (drops): the server does not accept fast enough. The alert fires on any overflow.',
+          unit: 'ops',
+          thresholds: [{ value: 0.01, color: 'red' }],
+        },
+        [
+          query(
+            `sum by (workload, pod) (rate(flowlens_pod_tcp_listen_overflows_total{${POD}}[${RATE}]))`,
+            'overflows {{pod}}',
+          ),
+          query(`sum by (workload, pod) (rate(flowlens_pod_tcp_listen_drops_total{${POD}}[${RATE}]))`, 'drops {{pod}}'),
+        ],
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'Listening sockets',
+        {
+          description: 'What the selected pods listen on, by process name, protocol and port, at the latest scan.',
+          unit: 'short',
+          columns: [
+            { field: 'workload', title: 'Workload' },
+            { field: 'process', title: 'Process' },
+            { field: 'protocol', title: 'Protocol' },
+            { field: 'port', title: 'Port' },
+            { field: 'Value', title: 'Sockets' },
+          ],
+        },
+        `sum by (workload, process, protocol, port) (flowlens_listening_sockets{${POD}})`,
       ),
     )
     .build();

@@ -245,5 +245,21 @@ export function workloadDashboard(): dashboard.Dashboard {
         ],
       ),
     )
+    .withPanel(
+      timeseriesPanel(
+        'Sockets by state',
+        {
+          description: 'The workload’s sockets by protocol and state at each scan (the sockets source).',
+          unit: 'short',
+          stacked: true,
+        },
+        [
+          query(
+            'sum by (protocol, state) (flowlens_sockets{namespace="$namespace", workload="$workload"})',
+            '{{protocol}} {{state}}',
+          ),
+        ],
+      ),
+    )
     .build();
 }
