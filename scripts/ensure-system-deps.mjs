@@ -20,6 +20,9 @@ const PACKAGE_OF = {
   conntrack: 'conntrack',
   // The audit webhook's TLS tests make their CA and certificates with it.
   openssl: 'openssl',
+  // The sockets and conntrack tests build network namespaces and veth pairs (ip), and run small Python servers.
+  ip: 'iproute2',
+  python3: 'python3',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 
