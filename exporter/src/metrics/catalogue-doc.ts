@@ -50,7 +50,9 @@ export function catalogueMarkdown(): string {
 
 ## Flow families
 
-Series per source and destination workload, with the verdict and the policy that decided it.
+Series per source and destination workload, with the verdict and the policy that decided it, from the \`calico-flows\`,
+\`hubble\` and \`conntrack\` sources (conntrack records carry IPs only: workloads come from the cluster view and the policy
+from the policy engine). The \`flowlens_tcp_*\` families come from Calico flow logs' TCP statistics only.
 
 | name | type | unit | labels | help |
 |---|---|---|---|---|
@@ -96,7 +98,8 @@ Label values:
 ## HTTP families
 
 HTTP requests per source and destination workload, from the \`envoy\` (Envoy's default text format and Istio's JSON
-encoding), \`calico-l7\` and \`hubble\` (\`l7.http\` RESPONSE events) sources.
+encoding), \`envoy-als\` (Envoy's gRPC access log service), \`calico-l7\` and \`hubble\` (\`l7.http\` RESPONSE events)
+sources.
 
 | name | type | unit | labels | help |
 |---|---|---|---|---|
