@@ -1,6 +1,16 @@
 /** Kubernetes API activity from the audit log: who does what, what fails, and the notable requests. */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { RATE, flowlensDashboard, query, row, statPanel, tablePanel, timeseriesPanel } from './common';
+import {
+  RATE,
+  flowlensDashboard,
+  query,
+  row,
+  statPanel,
+  tablePanel,
+  timeseriesPanel,
+  warnAt,
+  yellowAt,
+} from './common';
 
 const NOTABLE = (kind: string): string => `flowlens_k8s_audit_notable_total{kind="${kind}"}`;
 
@@ -17,7 +27,7 @@ export function auditDashboard(): dashboard.Dashboard {
           description: 'Network policy objects created, changed or deleted in the last hour.',
           unit: 'short',
           width: 6,
-          thresholds: [{ value: 1, color: 'yellow' }],
+          thresholds: yellowAt(1),
         },
         `sum(increase(${NOTABLE('policy_change')}[1h]))`,
       ),
@@ -29,7 +39,7 @@ export function auditDashboard(): dashboard.Dashboard {
           description: 'Roles, ClusterRoles and their bindings created, changed or deleted in the last hour.',
           unit: 'short',
           width: 6,
-          thresholds: [{ value: 1, color: 'yellow' }],
+          thresholds: yellowAt(1),
         },
         `sum(increase(${NOTABLE('rbac_change')}[1h]))`,
       ),
@@ -41,10 +51,7 @@ export function auditDashboard(): dashboard.Dashboard {
           description: 'Requests answered 401 or 403 in the last hour.',
           unit: 'short',
           width: 6,
-          thresholds: [
-            { value: 10, color: 'yellow' },
-            { value: 100, color: 'red' },
-          ],
+          thresholds: warnAt(10, 100),
         },
         `sum(increase(${NOTABLE('denied')}[1h]))`,
       ),
@@ -56,7 +63,7 @@ export function auditDashboard(): dashboard.Dashboard {
           description: 'Interactive access into pods in the last hour.',
           unit: 'short',
           width: 6,
-          thresholds: [{ value: 1, color: 'yellow' }],
+          thresholds: yellowAt(1),
         },
         `sum(increase(${NOTABLE('pod_access')}[1h]))`,
       ),

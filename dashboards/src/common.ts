@@ -40,20 +40,34 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
 }
 
 /**
- * Namespaces seen at either end of a flow. `label_values` reads one label, and namespaces that only receive
- * traffic (a database namespace) would be missing from the source side, so the union comes from a query.
+ * A variable whose values are `name`'s values at either end of an edge (`source_<name>` or `dest_<name>`), within
+ * `sourceSelector`/`destSelector`. `label_values` reads one label, and values only seen at one end (a database
+ * namespace only receives) would be missing from the other, so the union comes from a query.
  */
-export function namespaceVariable(): dashboard.QueryVariableBuilder {
-  return new dashboard.QueryVariableBuilder('namespace')
-    .label('Namespace')
-    .description('Kubernetes namespace, at either end of a flow.')
+function eitherEndVariable(
+  name: 'namespace' | 'workload',
+  label: string,
+  description: string,
+  selectors: { source: string; dest: string },
+): dashboard.QueryVariableBuilder {
+  const end = (side: 'source' | 'dest', selector: string): string =>
+    `label_replace(edge:flowlens_flows:rate5m${selector}, "${name}", "$1", "${side}_${name}", "(.+)")`;
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .description(description)
     .datasource(DATASOURCE)
-    .query(
-      'query_result(count by (namespace) (label_replace(edge:flowlens_flows:rate5m, "namespace", "$1", "source_namespace", "(.+)") or label_replace(edge:flowlens_flows:rate5m, "namespace", "$1", "dest_namespace", "(.+)")))',
-    )
-    .regex('/namespace="([^"]+)"/')
+    .query(`query_result(count by (${name}) (${end('source', selectors.source)} or ${end('dest', selectors.dest)}))`)
+    .regex(`/${name}="([^"]+)"/`)
     .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
     .sort(dashboard.VariableSort.AlphabeticalAsc);
+}
+
+/** Namespaces seen at either end of a flow. */
+export function namespaceVariable(): dashboard.QueryVariableBuilder {
+  return eitherEndVariable('namespace', 'Namespace', 'Kubernetes namespace, at either end of a flow.', {
+    source: '',
+    dest: '',
+  });
 }
 
 /**
@@ -61,16 +75,12 @@ export function namespaceVariable(): dashboard.QueryVariableBuilder {
  * (panels match the variable with `=~`).
  */
 export function workloadVariable(options: { includeAll: boolean }): dashboard.QueryVariableBuilder {
-  const variable = new dashboard.QueryVariableBuilder('workload')
-    .label('Workload')
-    .description('Deployment, StatefulSet, DaemonSet, CronJob or Job of the selected namespace.')
-    .datasource(DATASOURCE)
-    .query(
-      'query_result(count by (workload) (label_replace(edge:flowlens_flows:rate5m{source_namespace="$namespace"}, "workload", "$1", "source_workload", "(.+)") or label_replace(edge:flowlens_flows:rate5m{dest_namespace="$namespace"}, "workload", "$1", "dest_workload", "(.+)")))',
-    )
-    .regex('/workload="([^"]+)"/')
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-    .sort(dashboard.VariableSort.AlphabeticalAsc);
+  const variable = eitherEndVariable(
+    'workload',
+    'Workload',
+    'Deployment, StatefulSet, DaemonSet, CronJob or Job of the selected namespace.',
+    { source: '{source_namespace="$namespace"}', dest: '{dest_namespace="$namespace"}' },
+  );
   return options.includeAll ? variable.includeAll(true).allValue('.+') : variable;
 }
 
@@ -161,6 +171,24 @@ export interface Threshold {
   color: 'green' | 'yellow' | 'orange' | 'red';
 }
 
+/** Yellow from `yellow`, red from `red`. */
+export function warnAt(yellow: number, red: number): Threshold[] {
+  return [
+    { value: yellow, color: 'yellow' },
+    { value: red, color: 'red' },
+  ];
+}
+
+/** Red from `value`. */
+export function redAt(value: number): Threshold[] {
+  return [{ value, color: 'red' }];
+}
+
+/** Yellow from `value`. */
+export function yellowAt(value: number): Threshold[] {
+  return [{ value, color: 'yellow' }];
+}
+
 /** Thresholds from green; `steps` raise the colour at each value. */
 export function thresholds(steps: readonly Threshold[]): dashboard.ThresholdsConfigBuilder {
   return new dashboard.ThresholdsConfigBuilder()
@@ -237,6 +265,24 @@ export function statPanel(title: string, options: PanelOptions, expr: string): s
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .noValue('0')
     .withTarget(query(expr, '__auto').refId('A'));
+}
+
+/**
+ * The share of HTTP answers with a 5xx status on the edges `selector` picks (a PromQL label matcher list, empty for
+ * all), from the edge recording rules; yellow from 1 %, red from 5 %.
+ */
+export function httpErrorRatioStat(
+  title: string,
+  description: string,
+  selector: string,
+  width?: number,
+): stat.PanelBuilder {
+  const matchers = selector === '' ? '' : `{${selector}}`;
+  return statPanel(
+    title,
+    { description, unit: 'percentunit', width, thresholds: warnAt(0.01, 0.05) },
+    `sum(edge:flowlens_http_errors:rate5m${matchers}) / sum(edge:flowlens_http_requests:rate5m${matchers})`,
+  );
 }
 
 /** Top N bars of the current values (e.g. the busiest edges). */

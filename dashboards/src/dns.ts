@@ -10,6 +10,8 @@ import {
   tablePanel,
   timeseriesPanel,
   workloadVariable,
+  warnAt,
+  redAt,
 } from './common';
 
 const CLIENT = 'client_namespace="$namespace", client_workload=~"$workload"';
@@ -36,10 +38,7 @@ export function dnsDashboard(): dashboard.Dashboard {
           description: 'Share of queries answered NXDOMAIN; a search path (ndots:5) explains up to 75 %.',
           unit: 'percentunit',
           width: 6,
-          thresholds: [
-            { value: 0.75, color: 'yellow' },
-            { value: 0.8, color: 'red' },
-          ],
+          thresholds: warnAt(0.75, 0.8),
         },
         `sum(client_workload:flowlens_dns_nxdomain:rate5m{${CLIENT}}) / sum(client_workload:flowlens_dns_requests:rate5m{${CLIENT}})`,
       ),
@@ -51,10 +50,7 @@ export function dnsDashboard(): dashboard.Dashboard {
           description: 'Share of queries answered with any code but NOERROR (NXDOMAIN, SERVFAIL, REFUSED, ...).',
           unit: 'percentunit',
           width: 6,
-          thresholds: [
-            { value: 0.75, color: 'yellow' },
-            { value: 0.9, color: 'red' },
-          ],
+          thresholds: warnAt(0.75, 0.9),
         },
         `sum(rate(flowlens_dns_requests_total{${CLIENT}, rcode!="NOERROR"}[${RATE}])) / sum(rate(flowlens_dns_requests_total{${CLIENT}}[${RATE}]))`,
       ),
@@ -66,10 +62,7 @@ export function dnsDashboard(): dashboard.Dashboard {
           description: '99th percentile DNS latency of the selected clients.',
           unit: 's',
           width: 6,
-          thresholds: [
-            { value: 0.1, color: 'yellow' },
-            { value: 0.25, color: 'red' },
-          ],
+          thresholds: warnAt(0.1, 0.25),
         },
         `histogram_quantile(0.99, sum by (le) (rate(flowlens_dns_latency_seconds_bucket{${CLIENT}}[${RATE}])))`,
       ),
@@ -97,7 +90,7 @@ export function dnsDashboard(): dashboard.Dashboard {
             'Share of each client workload’s queries answered NXDOMAIN. The alert fires above 80 % and 5 per second.',
           unit: 'percentunit',
           max: 1,
-          thresholds: [{ value: 0.8, color: 'red' }],
+          thresholds: redAt(0.8),
         },
         [query(`client_workload:flowlens_dns_nxdomain:ratio_rate5m{${CLIENT}}`, '{{client_workload}}')],
       ),
@@ -110,7 +103,7 @@ export function dnsDashboard(): dashboard.Dashboard {
             'Share of each client workload’s queries answered with each error code (SERVFAIL alerts above 5 %).',
           unit: 'percentunit',
           max: 1,
-          thresholds: [{ value: 0.05, color: 'red' }],
+          thresholds: redAt(0.05),
         },
         [
           query(
@@ -126,7 +119,7 @@ export function dnsDashboard(): dashboard.Dashboard {
         {
           description: '99th percentile DNS latency of each client workload. The alert fires above 250 ms.',
           unit: 's',
-          thresholds: [{ value: 0.25, color: 'red' }],
+          thresholds: redAt(0.25),
         },
         [query(`client_workload:flowlens_dns_latency_seconds:p99_rate5m{${CLIENT}}`, '{{client_workload}}')],
       ),

@@ -1,6 +1,6 @@
 /** The exporters' own health: ingest, errors, lag, series budgets, the cluster view, policy attribution, resources. */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { RATE, flowlensDashboard, query, row, statPanel, timeseriesPanel } from './common';
+import { RATE, flowlensDashboard, query, row, statPanel, timeseriesPanel, warnAt, redAt } from './common';
 
 export function exporterDashboard(): dashboard.Dashboard {
   return flowlensDashboard(
@@ -29,10 +29,7 @@ export function exporterDashboard(): dashboard.Dashboard {
           description: 'Share of input lines rejected, all sources (the alert fires above 1 % per source).',
           unit: 'percentunit',
           width: 6,
-          thresholds: [
-            { value: 0.001, color: 'yellow' },
-            { value: 0.01, color: 'red' },
-          ],
+          thresholds: warnAt(0.001, 0.01),
         },
         `sum(rate(flowlens_ingest_errors_total[${RATE}])) / (sum(rate(flowlens_ingest_records_total[${RATE}])) + sum(rate(flowlens_ingest_errors_total[${RATE}])))`,
       ),
@@ -44,10 +41,7 @@ export function exporterDashboard(): dashboard.Dashboard {
           description: 'Active series against budget, for the fullest family on any exporter.',
           unit: 'percentunit',
           width: 6,
-          thresholds: [
-            { value: 0.8, color: 'yellow' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: warnAt(0.8, 1),
         },
         'max(flowlens_series_active / flowlens_series_budget)',
       ),
@@ -86,7 +80,7 @@ export function exporterDashboard(): dashboard.Dashboard {
         {
           description: 'Time since the end of the newest record of each source; the alert fires past 15 minutes.',
           unit: 's',
-          thresholds: [{ value: 900, color: 'red' }],
+          thresholds: redAt(900),
         },
         [query('flowlens_source_lag_seconds', '{{instance}} {{source}}')],
       ),
@@ -99,7 +93,7 @@ export function exporterDashboard(): dashboard.Dashboard {
           description:
             'Active series of each family against its budget; past 100 % new label sets fold into __overflow__.',
           unit: 'percentunit',
-          thresholds: [{ value: 1, color: 'red' }],
+          thresholds: redAt(1),
         },
         [query('max by (family) (flowlens_series_active / flowlens_series_budget)', '{{family}}')],
       ),

@@ -14,6 +14,7 @@ import {
   tablePanel,
   timeseriesPanel,
   workloadVariable,
+  redAt,
 } from './common';
 
 const FLOWS_PER_SECOND = 'suffix: flows/s';
@@ -62,7 +63,7 @@ export function flowsDashboard(): dashboard.Dashboard {
         {
           description: 'Flows per second the selection opens that policy denies, by destination.',
           unit: FLOWS_PER_SECOND,
-          thresholds: [{ value: 1, color: 'red' }],
+          thresholds: redAt(1),
         },
         [
           query(
@@ -78,7 +79,7 @@ export function flowsDashboard(): dashboard.Dashboard {
         {
           description: 'Flows per second to the selection that policy denies, by source.',
           unit: FLOWS_PER_SECOND,
-          thresholds: [{ value: 1, color: 'red' }],
+          thresholds: redAt(1),
         },
         [
           query(

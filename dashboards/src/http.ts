@@ -12,6 +12,9 @@ import {
   tablePanel,
   timeseriesPanel,
   workloadVariable,
+  warnAt,
+  redAt,
+  httpErrorRatioStat,
 } from './common';
 
 const SERVED = 'dest_namespace="$namespace", dest_workload=~"$workload"';
@@ -31,21 +34,7 @@ export function httpDashboard(): dashboard.Dashboard {
         `sum(edge:flowlens_http_requests:rate5m{${SERVED}})`,
       ),
     )
-    .withPanel(
-      statPanel(
-        '5xx ratio',
-        {
-          description: 'Share of answers with a 5xx status.',
-          unit: 'percentunit',
-          width: 6,
-          thresholds: [
-            { value: 0.01, color: 'yellow' },
-            { value: 0.05, color: 'red' },
-          ],
-        },
-        `sum(edge:flowlens_http_errors:rate5m{${SERVED}}) / sum(edge:flowlens_http_requests:rate5m{${SERVED}})`,
-      ),
-    )
+    .withPanel(httpErrorRatioStat('5xx ratio', 'Share of answers with a 5xx status.', SERVED, 6))
     .withPanel(
       statPanel(
         'p99 latency',
@@ -53,10 +42,7 @@ export function httpDashboard(): dashboard.Dashboard {
           description: '99th percentile request duration.',
           unit: 's',
           width: 6,
-          thresholds: [
-            { value: 0.25, color: 'yellow' },
-            { value: 0.5, color: 'red' },
-          ],
+          thresholds: warnAt(0.25, 0.5),
         },
         `histogram_quantile(0.99, sum by (le) (rate(flowlens_http_request_duration_seconds_bucket{${SERVED}}[${RATE}])))`,
       ),
@@ -69,10 +55,7 @@ export function httpDashboard(): dashboard.Dashboard {
             'How fast the 5xx ratio of the last hour spends the error budget of the availability objective (flowlens:http_availability_objective:ratio): 1 spends it in exactly 30 days; the fast-burn alert pages at 14.4.',
           unit: 'x',
           width: 6,
-          thresholds: [
-            { value: 6, color: 'yellow' },
-            { value: 14.4, color: 'red' },
-          ],
+          thresholds: warnAt(6, 14.4),
         },
         `max(dest_workload:flowlens_http_errors:ratio_rate1h{${SERVED}}) / on () (1 - flowlens:http_availability_objective:ratio)`,
       ),
@@ -109,7 +92,7 @@ export function httpDashboard(): dashboard.Dashboard {
         {
           description: '99th percentile request duration of each calling edge.',
           unit: 's',
-          thresholds: [{ value: 0.5, color: 'red' }],
+          thresholds: redAt(0.5),
         },
         [query(`edge:flowlens_http_request_duration_seconds:p99_rate5m{${SERVED}}`, EDGE_LEGEND)],
       ),

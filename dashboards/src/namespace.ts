@@ -11,6 +11,9 @@ import {
   statPanel,
   tablePanel,
   timeseriesPanel,
+  warnAt,
+  redAt,
+  httpErrorRatioStat,
 } from './common';
 
 const FLOWS_PER_SECOND = 'suffix: flows/s';
@@ -48,10 +51,7 @@ export function namespaceDashboard(): dashboard.Dashboard {
         {
           description: 'Flows per second denied by policy to or from the namespace.',
           unit: FLOWS_PER_SECOND,
-          thresholds: [
-            { value: 0.1, color: 'yellow' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: warnAt(0.1, 1),
         },
         'sum(namespace:flowlens_flows_denied:rate5m{namespace="$namespace"})',
       ),
@@ -71,17 +71,10 @@ export function namespaceDashboard(): dashboard.Dashboard {
       ),
     )
     .withPanel(
-      statPanel(
+      httpErrorRatioStat(
         'HTTP 5xx ratio served',
-        {
-          description: 'Share of the namespace’s HTTP answers with a 5xx status.',
-          unit: 'percentunit',
-          thresholds: [
-            { value: 0.01, color: 'yellow' },
-            { value: 0.05, color: 'red' },
-          ],
-        },
-        'sum(edge:flowlens_http_errors:rate5m{dest_namespace="$namespace"}) / sum(edge:flowlens_http_requests:rate5m{dest_namespace="$namespace"})',
+        'Share of the namespace’s HTTP answers with a 5xx status.',
+        'dest_namespace="$namespace"',
       ),
     )
     .withRow(row('Traffic'))
@@ -132,7 +125,7 @@ export function namespaceDashboard(): dashboard.Dashboard {
         {
           description: 'Flows per second denied by policy: opened by the namespace (out) and to it (in).',
           unit: FLOWS_PER_SECOND,
-          thresholds: [{ value: 1, color: 'red' }],
+          thresholds: redAt(1),
         },
         [
           query('sum(edge:flowlens_flows_denied:rate5m{source_namespace="$namespace"})', 'out'),

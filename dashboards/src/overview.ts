@@ -13,6 +13,9 @@ import {
   statPanel,
   tablePanel,
   timeseriesPanel,
+  warnAt,
+  redAt,
+  httpErrorRatioStat,
 } from './common';
 
 export function overviewDashboard(): dashboard.Dashboard {
@@ -40,10 +43,7 @@ export function overviewDashboard(): dashboard.Dashboard {
         {
           description: 'Flows per second denied by network policy, at either end.',
           unit: 'suffix: flows/s',
-          thresholds: [
-            { value: 0.1, color: 'yellow' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: warnAt(0.1, 1),
         },
         'sum(edge:flowlens_flows_denied:rate5m)',
       ),
@@ -62,20 +62,7 @@ export function overviewDashboard(): dashboard.Dashboard {
         'sum(edge:flowlens_http_requests:rate5m)',
       ),
     )
-    .withPanel(
-      statPanel(
-        'HTTP 5xx ratio',
-        {
-          description: 'Share of HTTP requests answered with a 5xx status.',
-          unit: 'percentunit',
-          thresholds: [
-            { value: 0.01, color: 'yellow' },
-            { value: 0.05, color: 'red' },
-          ],
-        },
-        'sum(edge:flowlens_http_errors:rate5m) / sum(edge:flowlens_http_requests:rate5m)',
-      ),
-    )
+    .withPanel(httpErrorRatioStat('HTTP 5xx ratio', 'Share of HTTP requests answered with a 5xx status.', ''))
     .withPanel(
       statPanel(
         'DNS NXDOMAIN ratio',
@@ -83,10 +70,7 @@ export function overviewDashboard(): dashboard.Dashboard {
           description:
             'Share of DNS queries answered NXDOMAIN. Search-path expansion (ndots:5) makes up to 75 % normal for clients resolving external names.',
           unit: 'percentunit',
-          thresholds: [
-            { value: 0.75, color: 'yellow' },
-            { value: 0.8, color: 'red' },
-          ],
+          thresholds: warnAt(0.75, 0.8),
         },
         'sum(client_workload:flowlens_dns_nxdomain:rate5m) / sum(client_workload:flowlens_dns_requests:rate5m)',
       ),
@@ -111,7 +95,7 @@ export function overviewDashboard(): dashboard.Dashboard {
           description: 'Flows per second denied by policy, by the namespace that opened them.',
           unit: 'suffix: flows/s',
           links: [toNamespace('source_namespace')],
-          thresholds: [{ value: 1, color: 'red' }],
+          thresholds: redAt(1),
         },
         [query('sum by (source_namespace) (edge:flowlens_flows_denied:rate5m)', '{{source_namespace}}')],
       ),
@@ -135,7 +119,7 @@ export function overviewDashboard(): dashboard.Dashboard {
           description: 'The ten destination workloads with the highest share of 5xx answers.',
           unit: 'percentunit',
           max: 1,
-          thresholds: [{ value: 0.05, color: 'red' }],
+          thresholds: redAt(0.05),
         },
         [query('topk(10, dest_workload:flowlens_http_errors:ratio_rate5m)', '{{dest_namespace}}/{{dest_workload}}')],
       ),

@@ -14,6 +14,7 @@ import {
   tablePanel,
   timeseriesPanel,
   workloadVariable,
+  redAt,
 } from './common';
 
 const FROM = 'source_namespace="$namespace", source_workload=~"$workload"';
@@ -40,7 +41,7 @@ export function tcpDashboard(): dashboard.Dashboard {
         {
           description: 'Retransmitted segments per segment sent on each edge; the alert fires above 2 %.',
           unit: 'percentunit',
-          thresholds: [{ value: 0.02, color: 'red' }],
+          thresholds: redAt(0.02),
         },
         [query(`edge:flowlens_tcp_retransmissions:ratio_rate5m{${FROM}}`, EDGE_LEGEND)],
       ),
@@ -51,7 +52,7 @@ export function tcpDashboard(): dashboard.Dashboard {
         {
           description: 'Mean smoothed round-trip time of the flows on each edge, weighted by flow count.',
           unit: 's',
-          thresholds: [{ value: 0.1, color: 'red' }],
+          thresholds: redAt(0.1),
         },
         [
           query(
@@ -136,7 +137,7 @@ export function tcpDashboard(): dashboard.Dashboard {
           description:
             'Connections dropped because a listen queue was full (overflows) or for any reason (drops): the server does not accept fast enough. The alert fires on any overflow.',
           unit: 'ops',
-          thresholds: [{ value: 0.01, color: 'red' }],
+          thresholds: redAt(0.01),
         },
         [
           query(

@@ -16,6 +16,8 @@ import {
   tablePanel,
   timeseriesPanel,
   workloadVariable,
+  warnAt,
+  redAt,
 } from './common';
 
 const FLOWS_PER_SECOND = 'suffix: flows/s';
@@ -60,10 +62,7 @@ export function workloadDashboard(): dashboard.Dashboard {
           description: 'Flows per second the workload opens that policy denies.',
           unit: FLOWS_PER_SECOND,
           width: 3,
-          thresholds: [
-            { value: 0.1, color: 'yellow' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: warnAt(0.1, 1),
         },
         `sum(edge:flowlens_flows_denied:rate5m{${SOURCE}})`,
       ),
@@ -75,10 +74,7 @@ export function workloadDashboard(): dashboard.Dashboard {
           description: 'Flows per second to the workload that policy denies.',
           unit: FLOWS_PER_SECOND,
           width: 3,
-          thresholds: [
-            { value: 0.1, color: 'yellow' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: warnAt(0.1, 1),
         },
         `sum(edge:flowlens_flows_denied:rate5m{${DEST}})`,
       ),
@@ -97,10 +93,7 @@ export function workloadDashboard(): dashboard.Dashboard {
           description: 'Share of the workload’s HTTP answers with a 5xx status (5-minute rate).',
           unit: 'percentunit',
           width: 4,
-          thresholds: [
-            { value: 0.01, color: 'yellow' },
-            { value: 0.05, color: 'red' },
-          ],
+          thresholds: warnAt(0.01, 0.05),
         },
         'dest_workload:flowlens_http_errors:ratio_rate5m{dest_namespace="$namespace", dest_workload="$workload"}',
       ),
@@ -112,10 +105,7 @@ export function workloadDashboard(): dashboard.Dashboard {
           description: '99th percentile of the workload’s HTTP request duration.',
           unit: 's',
           width: 4,
-          thresholds: [
-            { value: 0.25, color: 'yellow' },
-            { value: 0.5, color: 'red' },
-          ],
+          thresholds: warnAt(0.25, 0.5),
         },
         `histogram_quantile(0.99, sum by (le) (rate(flowlens_http_request_duration_seconds_bucket{${DEST}}[${RATE}])))`,
       ),
@@ -207,7 +197,7 @@ export function workloadDashboard(): dashboard.Dashboard {
         {
           description: 'Percentiles of the workload’s HTTP request duration.',
           unit: 's',
-          thresholds: [{ value: 0.5, color: 'red' }],
+          thresholds: redAt(0.5),
         },
         [0.5, 0.9, 0.99].map((quantile) =>
           query(
