@@ -93,3 +93,54 @@ export function normalizeQname(value: string): string {
   if (lower === '.' || lower === '') return lower;
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
+
+/**
+ * normalizeQname, normalizeQtype and normalizeRcode remembered per raw text, for one decoder: a node asks for the
+ * same few hundred names with a handful of types and codes, line after line. Each hit hands back the same string
+ * instance, whose hash V8 keeps, so the aggregator's map lookups of it do not hash the text again. Only valid
+ * values are kept (a rejected line is recomputed, and costs its error anyway); each map is cleared when full, so
+ * random names from a client cannot grow it.
+ */
+export class DnsTextMemo {
+  private readonly qnames = new Map<string, string>();
+  private readonly qtypes = new Map<string, string>();
+  private readonly rcodes = new Map<string, string>();
+
+  constructor(
+    private readonly maxNames = 4096,
+    private readonly maxCodes = 256,
+  ) {}
+
+  qname(raw: string): string {
+    let name = this.qnames.get(raw);
+    if (name === undefined) {
+      name = normalizeQname(raw);
+      remember(this.qnames, raw, name, this.maxNames);
+    }
+    return name;
+  }
+
+  qtype(raw: string): string | undefined {
+    let qtype = this.qtypes.get(raw);
+    if (qtype === undefined) {
+      qtype = normalizeQtype(raw);
+      if (qtype !== undefined) remember(this.qtypes, raw, qtype, this.maxCodes);
+    }
+    return qtype;
+  }
+
+  rcode(raw: string | number): string | undefined {
+    if (typeof raw === 'number') return normalizeRcode(raw);
+    let rcode = this.rcodes.get(raw);
+    if (rcode === undefined) {
+      rcode = normalizeRcode(raw);
+      if (rcode !== undefined) remember(this.rcodes, raw, rcode, this.maxCodes);
+    }
+    return rcode;
+  }
+}
+
+function remember(memo: Map<string, string>, key: string, value: string, limit: number): void {
+  if (memo.size >= limit) memo.clear();
+  memo.set(key, value);
+}
