@@ -5,6 +5,7 @@
  * resolve them to workloads.
  */
 import type { Endpoint } from './flow';
+import { detached } from './text';
 
 /** Latency of the queries a record stands for, in seconds. */
 export interface DnsLatency {
@@ -107,15 +108,14 @@ export class DnsTextMemo {
   private readonly rcodes = new Map<string, string>();
 
   constructor(
-    private readonly maxNames = 4096,
+    private readonly maxNames = 8192,
     private readonly maxCodes = 256,
   ) {}
 
   qname(raw: string): string {
     let name = this.qnames.get(raw);
     if (name === undefined) {
-      name = normalizeQname(raw);
-      remember(this.qnames, raw, name, this.maxNames);
+      name = remember(this.qnames, raw, normalizeQname(raw), this.maxNames);
     }
     return name;
   }
@@ -124,7 +124,7 @@ export class DnsTextMemo {
     let qtype = this.qtypes.get(raw);
     if (qtype === undefined) {
       qtype = normalizeQtype(raw);
-      if (qtype !== undefined) remember(this.qtypes, raw, qtype, this.maxCodes);
+      if (qtype !== undefined) qtype = remember(this.qtypes, raw, qtype, this.maxCodes);
     }
     return qtype;
   }
@@ -134,13 +134,16 @@ export class DnsTextMemo {
     let rcode = this.rcodes.get(raw);
     if (rcode === undefined) {
       rcode = normalizeRcode(raw);
-      if (rcode !== undefined) remember(this.rcodes, raw, rcode, this.maxCodes);
+      if (rcode !== undefined) rcode = remember(this.rcodes, raw, rcode, this.maxCodes);
     }
     return rcode;
   }
 }
 
-function remember(memo: Map<string, string>, key: string, value: string, limit: number): void {
+/** Keys and values are detached: they are usually pieces of a line, which would keep the line's chunk alive. */
+function remember(memo: Map<string, string>, key: string, value: string, limit: number): string {
   if (memo.size >= limit) memo.clear();
-  memo.set(key, value);
+  const kept = detached(value);
+  memo.set(detached(key), kept);
+  return kept;
 }
