@@ -106,7 +106,11 @@ export class LineScanner {
   /** Quotes left between the cursors: a cheap sign of whether the line was cut short. */
   quotesLeft(): number {
     let count = 0;
-    for (let index = this.front; index < this.back; index++) if (this.line[index] === '"') count++;
+    // indexOf jumps from quote to quote natively; indexing the line character by character cost a third of it.
+    for (let index = this.line.indexOf('"', this.front); index !== -1 && index < this.back;) {
+      count++;
+      index = this.line.indexOf('"', index + 1);
+    }
     return count;
   }
 
