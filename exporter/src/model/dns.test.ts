@@ -52,15 +52,16 @@ test('query types are upper-case mnemonics; names lose case and their trailing d
 });
 
 test('DnsTextMemo gives what the normalizers give, on first sight, on a hit and after it was cleared for room', () => {
-  const memo = new DnsTextMemo(2, 2);
-  assert.equal(memo.qname('Cart.Shop.'), 'cart.shop');
-  assert.equal(memo.qname('Cart.Shop.'), 'cart.shop');
-  assert.equal(memo.qname('.'), '.');
-  assert.equal(memo.qname('b.'), 'b');
-  assert.equal(memo.qtype('aaaa'), 'AAAA');
-  assert.equal(memo.qtype('A;B'), undefined);
-  assert.equal(memo.rcode('NoError'), 'NOERROR');
-  assert.equal(memo.rcode('3'), 'NXDOMAIN');
-  assert.equal(memo.rcode(2), 'SERVFAIL');
-  assert.equal(memo.rcode('bogus'), undefined);
+  const memo = new DnsTextMemo(2);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(memo.qtype('aaaa'), 'AAAA');
+    assert.equal(memo.qtype('A;B'), undefined);
+    assert.equal(memo.qtype('srv'), 'SRV');
+    assert.equal(memo.qtype('a'), 'A');
+    assert.equal(memo.rcode('NoError'), 'NOERROR');
+    assert.equal(memo.rcode('3'), 'NXDOMAIN');
+    assert.equal(memo.rcode(2), 'SERVFAIL');
+    assert.equal(memo.rcode('bogus'), undefined);
+    assert.equal(memo.rcode('notimpl'), 'NOTIMP');
+  }
 });

@@ -96,35 +96,23 @@ export function normalizeQname(value: string): string {
 }
 
 /**
- * normalizeQname, normalizeQtype and normalizeRcode remembered per raw text, for one decoder: a node asks for the
- * same few hundred names with a handful of types and codes, line after line. Each hit hands back the same string
- * instance, whose hash V8 keeps, so the aggregator's map lookups of it do not hash the text again. Only valid
- * values are kept (a rejected line is recomputed, and costs its error anyway); each map is cleared when full, so
- * random names from a client cannot grow it.
+ * normalizeQtype and normalizeRcode remembered per raw text, for one decoder: a node's queries have a handful of
+ * types and codes, line after line, and each hit hands back the same string instance (the aggregator compares
+ * it with the previous value by reference). Only valid values are kept (a rejected line is recomputed, and costs
+ * its error anyway); each map is cleared when full, so odd spellings from a client cannot grow it. Names are
+ * not remembered: a lookup by name cost as much as normalizing it (measured on CoreDNS replay).
  */
 export class DnsTextMemo {
-  private readonly qnames = new Map<string, string>();
   private readonly qtypes = new Map<string, string>();
   private readonly rcodes = new Map<string, string>();
 
-  constructor(
-    private readonly maxNames = 8192,
-    private readonly maxCodes = 256,
-  ) {}
-
-  qname(raw: string): string {
-    let name = this.qnames.get(raw);
-    if (name === undefined) {
-      name = remember(this.qnames, raw, normalizeQname(raw), this.maxNames);
-    }
-    return name;
-  }
+  constructor(private readonly maxEntries = 256) {}
 
   qtype(raw: string): string | undefined {
     let qtype = this.qtypes.get(raw);
     if (qtype === undefined) {
       qtype = normalizeQtype(raw);
-      if (qtype !== undefined) qtype = remember(this.qtypes, raw, qtype, this.maxCodes);
+      if (qtype !== undefined) qtype = remember(this.qtypes, raw, qtype, this.maxEntries);
     }
     return qtype;
   }
@@ -134,7 +122,7 @@ export class DnsTextMemo {
     let rcode = this.rcodes.get(raw);
     if (rcode === undefined) {
       rcode = normalizeRcode(raw);
-      if (rcode !== undefined) rcode = remember(this.rcodes, raw, rcode, this.maxCodes);
+      if (rcode !== undefined) rcode = remember(this.rcodes, raw, rcode, this.maxEntries);
     }
     return rcode;
   }

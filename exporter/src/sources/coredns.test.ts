@@ -100,7 +100,7 @@ test('durations in every unit CoreDNS prints, and remote addresses that are no a
   );
 });
 
-test('the same name in any spelling is one string, remembered across lines', () => {
+test('the same name in any spelling normalizes alike, line after line', () => {
   const decoder = corednsSource.createDecoder();
   const query = fixtureLines[3]!;
   const first = decodeOne(decoder, query).sink.dnsRecords[0];

@@ -18,7 +18,7 @@
  */
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
 import type { Endpoint } from '../model/flow';
-import { DnsTextMemo, type DnsRecord } from '../model/dns';
+import { DnsTextMemo, normalizeQname, type DnsRecord } from '../model/dns';
 
 export const COREDNS_NAMESPACE = 'kube-system';
 export const COREDNS_WORKLOAD = 'coredns';
@@ -298,7 +298,7 @@ class CorednsDecoder implements LineDecoder {
       node: '',
       client: clientAt(address),
       server: corednsServer(),
-      qname: this.memo.qname(line.slice(nameStart, nameEnd)),
+      qname: normalizeQname(line.slice(nameStart, nameEnd)),
       qtype,
       rcode,
       count: 1,
