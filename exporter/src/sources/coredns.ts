@@ -66,6 +66,8 @@ class TokenSpans {
     this.line = line;
     this.count = 0;
     this.unterminated = false;
+    // Without tabs (the usual case) a word ends at the next space, which indexOf finds natively.
+    const spacesOnly = line.indexOf('\t') === -1;
     let position = 0;
     while (position < line.length) {
       const character = line.charCodeAt(position);
@@ -84,11 +86,17 @@ class TokenSpans {
         position = close + 1;
         continue;
       }
-      let end = position + 1;
-      while (end < line.length) {
-        const next = line.charCodeAt(end);
-        if (next === SPACE || next === TAB) break;
-        end++;
+      let end: number;
+      if (spacesOnly) {
+        end = line.indexOf(' ', position + 1);
+        if (end === -1) end = line.length;
+      } else {
+        end = position + 1;
+        while (end < line.length) {
+          const next = line.charCodeAt(end);
+          if (next === SPACE || next === TAB) break;
+          end++;
+        }
       }
       this.push(position, end, false);
       position = end;
