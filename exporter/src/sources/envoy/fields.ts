@@ -30,6 +30,17 @@ export function requiredWholeNumber(object: JsonObject, field: string): number {
 
 /** Decimal text of a field in a text format: `wrong_type` naming the field when it is not a whole number. */
 export function parseWholeNumber(text: string, field: string): number {
+  // Up to 15 digits (always a safe integer), summed in place; longer text takes the general path.
+  if (text.length > 0 && text.length <= 15) {
+    let value = 0;
+    let index = 0;
+    for (; index < text.length; index++) {
+      const digit = text.charCodeAt(index) - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (index === text.length) return value;
+  }
   const parsed = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(parsed)) {
     throw new DecodeError('wrong_type', `field ${field} must be a non-negative integer, got ${JSON.stringify(text)}`);

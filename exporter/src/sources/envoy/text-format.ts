@@ -187,10 +187,15 @@ export function decodeEnvoyTextLine(line: string): HttpDecodeResult {
   const requestId = scanner.quotedFromBack('X-REQUEST-ID');
   const userAgent = scanner.quotedRest('USER-AGENT');
 
-  const [method = '', path = '', protocol = '', ...extra] = requestLine.split(' ');
-  if (extra.length > 0 || protocol === '') {
+  // Exactly two spaces and a protocol after them (what `split(' ')` into three parts checked, without the array).
+  const pathStart = requestLine.indexOf(' ') + 1;
+  const protocolStart = pathStart === 0 ? 0 : requestLine.indexOf(' ', pathStart) + 1;
+  if (protocolStart === 0 || protocolStart === requestLine.length || requestLine.indexOf(' ', protocolStart) !== -1) {
     throw malformed('request line', `must be "METHOD PATH PROTOCOL", got ${JSON.stringify(requestLine)}`);
   }
+  const method = requestLine.slice(0, pathStart - 1);
+  const path = requestLine.slice(pathStart, protocolStart - 1);
+  const protocol = requestLine.slice(protocolStart);
   const [cluster, , , downstreamRemote, , routeName] = tail;
   const values: EnvoyCommandValues = {
     startTime: parseStartTime(required(startTime, 'START_TIME'), 'START_TIME'),
