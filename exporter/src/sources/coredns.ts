@@ -219,27 +219,63 @@ function remoteAddress(line: string, start: number, end: number): string | undef
   return line.slice(hostStart, hostEnd);
 }
 
-const DURATION_UNITS: ReadonlyMap<string, number> = new Map([
-  ['s', 1],
-  ['ms', 1e-3],
-  ['µs', 1e-6],
-  ['us', 1e-6],
-  ['ns', 1e-9],
-  ['m', 60],
-]);
+/** Seconds per unit of `s`, `ms`, `µs`, `us`, `ns` or `m` in `line[start, end)`, or undefined. */
+function durationScale(line: string, start: number, end: number): number | undefined {
+  const first = line.charCodeAt(start);
+  if (end - start === 1) return first === 0x73 /* s */ ? 1 : first === 0x6d /* m */ ? 60 : undefined;
+  if (end - start !== 2 || line.charCodeAt(start + 1) !== 0x73 /* s */) return undefined;
+  if (first === 0x6d /* m */) return 1e-3;
+  if (first === 0xb5 /* µ */ || first === 0x75 /* u */) return 1e-6;
+  return first === 0x6e /* n */ ? 1e-9 : undefined;
+}
+
+const POWERS_OF_TEN: readonly number[] = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
 
 /** `0.000123s`, `1.5ms`, `250µs` in `line[start, end)`: seconds (the grammar `^(\d+(?:\.\d+)?)(s|ms|µs|us|ns|m)$`). */
 function parseDuration(line: string, start: number, end: number): number | undefined {
   let position = digitRun(line, start, end, 1, Infinity);
   if (position < 0) return undefined;
+  let fractionDigits = 0;
   if (line.charCodeAt(position) === DOT) {
-    position = digitRun(line, position + 1, end, 1, Infinity);
+    const fractionStart = position + 1;
+    position = digitRun(line, fractionStart, end, 1, Infinity);
     if (position < 0) return undefined;
+    fractionDigits = position - fractionStart;
   }
-  const unitLength = end - position;
-  if (unitLength < 1 || unitLength > 2) return undefined;
-  const scale = DURATION_UNITS.get(line.slice(position, end));
-  return scale === undefined ? undefined : Number(line.slice(start, position)) * scale;
+  const scale = durationScale(line, position, end);
+  if (scale === undefined) return undefined;
+  return readDecimal(line, start, position, fractionDigits) * scale;
+}
+
+/**
+ * The decimal `line[start, end)` (digits with at most one dot, `fractionDigits` after it) as Number() reads it.
+ * With at most 15 digits, the digits as an integer over a power of ten is the same double (both exact, and the
+ * division rounds once, as the parse does); longer text takes Number().
+ */
+function readDecimal(line: string, start: number, end: number, fractionDigits: number): number {
+  if (end - start - (fractionDigits > 0 ? 1 : 0) > 15) return Number(line.slice(start, end));
+  let digits = 0;
+  for (let index = start; index < end; index++) {
+    const code = line.charCodeAt(index);
+    if (code !== DOT) digits = digits * 10 + (code - ZERO);
+  }
+  return digits / POWERS_OF_TEN[fractionDigits]!;
+}
+
+/**
+ * The query name in `line[start, end)`, normalized: a name that is already lower-case ASCII without spaces
+ * (what CoreDNS logs) only loses its trailing dot, cut once; anything else goes through normalizeQname.
+ */
+function queryName(line: string, start: number, end: number): string {
+  for (let index = start; index < end; index++) {
+    const code = line.charCodeAt(index);
+    // Whitespace and control characters (trim), A-Z and anything beyond ASCII (toLowerCase).
+    if (code <= SPACE || (code >= 0x41 && code <= 0x5a) || code > 0x7e) return normalizeQname(line.slice(start, end));
+  }
+  if (end - start > 1 && line.charCodeAt(end - 1) === DOT) end--;
+  return line.slice(start, end);
 }
 
 /** remote - id "question" rcode rflags rsize duration */
@@ -306,7 +342,7 @@ class CorednsDecoder implements LineDecoder {
       node: '',
       client: clientAt(address),
       server: corednsServer(),
-      qname: normalizeQname(line.slice(nameStart, nameEnd)),
+      qname: queryName(line, nameStart, nameEnd),
       qtype,
       rcode,
       count: 1,
