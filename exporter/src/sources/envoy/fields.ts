@@ -56,19 +56,47 @@ let previousSecond = '';
 let previousZone = '';
 let previousSecondMillis = 0;
 
-const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-const SEPARATORS: readonly (readonly [number, number])[] = [
-  [4, 0x2d], // -
-  [7, 0x2d],
-  [10, 0x54], // T
-  [13, 0x3a], // :
-  [16, 0x3a],
-];
+const DIGIT_POSITIONS: readonly number[] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+/** Positions of the separators `-`, `-`, `T`, `:`, `:` and their character codes. */
+const SEPARATOR_POSITIONS: readonly number[] = [4, 7, 10, 13, 16];
+const SEPARATOR_CODES: readonly number[] = [0x2d, 0x2d, 0x54, 0x3a, 0x3a];
 const WHOLE_SECOND_LENGTH = 19;
 
 function isDigitAt(text: string, index: number): boolean {
   const code = text.charCodeAt(index);
   return code >= 0x30 && code <= 0x39;
+}
+
+function notAnIsoTime(text: string, field: string): DecodeError {
+  return new DecodeError('wrong_type', `field ${field} must be an ISO 8601 time, got ${JSON.stringify(text)}`);
+}
+
+/** Where the zone starts in a START_TIME whose first 19 characters are a date and time, or -1 if it is not one. */
+function zoneStartOf(text: string): number {
+  if (text.length < WHOLE_SECOND_LENGTH + 1) return -1;
+  for (let i = 0; i < DIGIT_POSITIONS.length; i++) if (!isDigitAt(text, DIGIT_POSITIONS[i]!)) return -1;
+  for (let i = 0; i < SEPARATOR_POSITIONS.length; i++) {
+    if (text.charCodeAt(SEPARATOR_POSITIONS[i]!) !== SEPARATOR_CODES[i]) return -1;
+  }
+  let zoneStart = WHOLE_SECOND_LENGTH;
+  if (text.charCodeAt(zoneStart) === 0x2e /* . */) {
+    zoneStart++;
+    while (zoneStart < text.length && isDigitAt(text, zoneStart)) zoneStart++;
+    if (zoneStart === WHOLE_SECOND_LENGTH + 1) return -1;
+  }
+  const zoneLength = text.length - zoneStart;
+  const sign = text.charCodeAt(zoneStart);
+  if (zoneLength === 1) return sign === 0x5a /* Z */ ? zoneStart : -1;
+  const colon = zoneLength === 6;
+  const valid =
+    (zoneLength === 5 || colon) &&
+    (sign === 0x2b /* + */ || sign === 0x2d) /* - */ &&
+    isDigitAt(text, zoneStart + 1) &&
+    isDigitAt(text, zoneStart + 2) &&
+    (!colon || text.charCodeAt(zoneStart + 3) === 0x3a) &&
+    isDigitAt(text, text.length - 2) &&
+    isDigitAt(text, text.length - 1);
+  return valid ? zoneStart : -1;
 }
 
 /**
@@ -77,39 +105,13 @@ function isDigitAt(text: string, index: number): boolean {
  * `^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$`, read in place.
  */
 export function parseStartTime(text: string, field: string): number {
-  const wrong = (): DecodeError =>
-    new DecodeError('wrong_type', `field ${field} must be an ISO 8601 time, got ${JSON.stringify(text)}`);
-  if (text.length < WHOLE_SECOND_LENGTH + 1) throw wrong();
-  for (const index of DIGIT_POSITIONS) if (!isDigitAt(text, index)) throw wrong();
-  for (const [index, code] of SEPARATORS) if (text.charCodeAt(index) !== code) throw wrong();
-  let zoneStart = WHOLE_SECOND_LENGTH;
-  if (text.charCodeAt(zoneStart) === 0x2e /* . */) {
-    zoneStart++;
-    while (zoneStart < text.length && isDigitAt(text, zoneStart)) zoneStart++;
-    if (zoneStart === WHOLE_SECOND_LENGTH + 1) throw wrong();
-  }
+  const zoneStart = zoneStartOf(text);
+  if (zoneStart < 0) throw notAnIsoTime(text, field);
   const zoneLength = text.length - zoneStart;
-  const sign = text.charCodeAt(zoneStart);
-  if (zoneLength === 1) {
-    if (sign !== 0x5a /* Z */) throw wrong();
-  } else {
-    const colon = zoneLength === 6;
-    if (
-      (zoneLength !== 5 && !colon) ||
-      (sign !== 0x2b /* + */ && sign !== 0x2d) /* - */ ||
-      !isDigitAt(text, zoneStart + 1) ||
-      !isDigitAt(text, zoneStart + 2) ||
-      (colon && text.charCodeAt(zoneStart + 3) !== 0x3a) ||
-      !isDigitAt(text, text.length - 2) ||
-      !isDigitAt(text, text.length - 1)
-    ) {
-      throw wrong();
-    }
-  }
   let whole: number;
   if (
-    text.startsWith(previousSecond) &&
     previousSecond.length === WHOLE_SECOND_LENGTH &&
+    text.startsWith(previousSecond) &&
     zoneLength === previousZone.length &&
     text.endsWith(previousZone)
   ) {
@@ -119,7 +121,7 @@ export function parseStartTime(text: string, field: string): number {
     const zone = text.slice(zoneStart);
     const offset = zoneLength === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
     whole = Date.parse(`${second}${offset}`);
-    if (Number.isNaN(whole)) throw wrong();
+    if (Number.isNaN(whole)) throw notAnIsoTime(text, field);
     previousSecond = detached(second);
     previousZone = detached(zone);
     previousSecondMillis = whole;

@@ -22,7 +22,10 @@ export function isSkip(result: HttpDecodeResult): result is HttpSkip {
 }
 
 export function pathWithoutQuery(path: string): string {
-  const end = path.search(/[?#]/);
+  // Two indexOf calls rather than a regex search: most paths have neither character.
+  const query = path.indexOf('?');
+  const fragment = path.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
   return end === -1 ? path : path.slice(0, end);
 }
 

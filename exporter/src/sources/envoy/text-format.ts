@@ -74,10 +74,12 @@ export class LineScanner {
   bareTail(): string[] {
     const lastQuote = this.line.lastIndexOf('"', this.back - 1);
     if (lastQuote < this.front || lastQuote === this.back - 1) return [];
-    const tail = this.line.slice(lastQuote + 1, this.back);
-    if (!tail.startsWith(' ')) throw malformed('the text after the last quoted field', 'must follow a space');
+    if (this.line.charCodeAt(lastQuote + 1) !== 0x20 /* space */) {
+      throw malformed('the text after the last quoted field', 'must follow a space');
+    }
+    const tail = this.line.slice(lastQuote + 2, this.back);
     this.back = lastQuote + 1;
-    return tail.slice(1).split(' ');
+    return tail.split(' ');
   }
 
   /** `"text"` at the back: it opens at the nearest quote that starts the line or follows a space. */
