@@ -111,6 +111,32 @@ test('multi-byte characters split across read chunks decode correctly', async (t
   assert.deepEqual(recorder.texts(), lines);
 });
 
+test('large chunks are decoded in pieces of whole lines: every line arrives whole, numbered and in order', async (t) => {
+  const file = path.join(temporaryDir(t), 'flows.log');
+  // Long and short lines, CRLF, empty lines, multi-byte characters, invalid UTF-8 and lines longer than a piece.
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    if (i % 97 === 0) lines.push('');
+    else if (i % 401 === 0) lines.push(`long ${i} ${'é€😀x'.repeat(12_000)}`);
+    else lines.push(`line ${i} ${'日本'.repeat(i % 37)} ${'y'.repeat((i * 7919) % 300)}`);
+  }
+  const body = lines.map((line, index) => `${line}${index % 5 === 0 ? '\r\n' : '\n'}`).join('');
+  const invalid = Buffer.from([0x62, 0x61, 0x64, 0xe2, 0x82, 0x0a]);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(body), invalid, Buffer.from('last\n')]));
+  const expected = [...lines, Buffer.from([0x62, 0x61, 0x64, 0xe2, 0x82]).toString('utf8'), 'last'];
+  for (const readChunkBytes of [256 * 1024, 100_000, 4096]) {
+    const recorder = new Recorder();
+    const tail = tailer(t, recorder, { path: file, follow: false, readChunkBytes });
+    await tail.start();
+    assert.deepEqual(recorder.texts(), expected, `chunks of ${readChunkBytes} bytes`);
+    assert.deepEqual(
+      recorder.lines.map(([number]) => number),
+      expected.map((_, index) => index + 1),
+    );
+    assert.deepEqual(recorder.errors, []);
+  }
+});
+
 test('a multi-byte character split across two writes decodes correctly when followed', async (t) => {
   const file = path.join(temporaryDir(t), 'flows.log');
   const euro = Buffer.from('€');

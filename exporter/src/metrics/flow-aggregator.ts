@@ -25,6 +25,7 @@ import {
 } from './catalogue';
 import { formatValue } from './exposition';
 import { SeriesStore } from './series-store';
+import { detached } from '../model/text';
 import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
@@ -90,7 +91,11 @@ export function familyLabels<R, L extends string>(
  */
 export class TopKFolder {
   private windowEnd = -Infinity;
-  private readonly admitted = new Map<string, Map<string, number>>();
+  /** Per group, the admitted values and their counts in this window (a holder each, so a hit is one lookup). */
+  private readonly admitted = new Map<string, Map<string, { count: number }>>();
+  /** The group of the previous fold and its values: consecutive records often share the group (a pod's burst). */
+  private lastGroup: string | undefined;
+  private lastValues: Map<string, { count: number }> | undefined;
 
   constructor(
     readonly k: number,
@@ -100,18 +105,21 @@ export class TopKFolder {
   /** The label value to use: `value` if admitted in this window, else `__other__`. */
   fold(group: string, value: string, nowSeconds: number): string {
     if (nowSeconds >= this.windowEnd) this.roll(nowSeconds);
-    let values = this.admitted.get(group);
+    let values = group === this.lastGroup ? this.lastValues : this.admitted.get(group);
     if (values === undefined) {
       values = new Map();
-      this.admitted.set(group, values);
+      this.admitted.set(detached(group), values);
     }
-    const count = values.get(value);
-    if (count !== undefined) {
-      values.set(value, count + 1);
+    this.lastGroup = group;
+    this.lastValues = values;
+    const admitted = values.get(value);
+    if (admitted !== undefined) {
+      admitted.count++;
       return value;
     }
     if (values.size >= this.k) return OTHER_VALUE;
-    values.set(value, 1);
+    // Kept for the window and maybe the next: a piece of a line must not keep its chunk of text alive.
+    values.set(detached(value), { count: 1 });
     return value;
   }
 
@@ -122,13 +130,15 @@ export class TopKFolder {
 
   private roll(nowSeconds: number): void {
     this.windowEnd = nowSeconds + this.windowSeconds;
+    this.lastGroup = undefined;
+    this.lastValues = undefined;
     for (const [group, values] of this.admitted) {
-      const busiest = [...values].filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1]);
+      const busiest = [...values].filter(([, admitted]) => admitted.count > 0).sort((a, b) => b[1].count - a[1].count);
       if (busiest.length === 0) {
         this.admitted.delete(group);
         continue;
       }
-      this.admitted.set(group, new Map(busiest.slice(0, this.k).map(([value]) => [value, 0])));
+      this.admitted.set(group, new Map(busiest.slice(0, this.k).map(([value]) => [value, { count: 0 }])));
     }
   }
 }
@@ -143,6 +153,8 @@ interface FamilyBinding<R, L extends string> {
 class StoreBinding<R, L extends string> {
   readonly store: SeriesStore;
   readonly families: FamilyBinding<R, L>[] = [];
+  /** Per family, whether the record being added applies (reused, so adding allocates nothing). */
+  private readonly applies: boolean[] = [];
   private readonly valueOf: ((record: R) => string)[];
   private readonly keepsValueOnOverflow: boolean[];
   /** The top-K label's index and the extractor of its group, when a family of the store bounds one. */
@@ -181,7 +193,15 @@ class StoreBinding<R, L extends string> {
   }
 
   add(record: R, nowSeconds: number): void {
-    if (!this.appliesTo(record)) return;
+    // Which families take the record, asked once: the answer serves both the skip and the accumulation.
+    const { families, applies } = this;
+    let any = false;
+    for (let f = 0; f < families.length; f++) {
+      const takes = families[f]!.definition.appliesTo(record);
+      applies[f] = takes;
+      if (takes) any = true;
+    }
+    if (!any) return;
     const { store } = this;
     for (let i = 0; i < this.valueOf.length; i++) {
       let value = this.valueOf[i]!(record);
@@ -207,8 +227,9 @@ class StoreBinding<R, L extends string> {
     }
     store.touch(slot, nowSeconds);
     this.currentSlot = slot;
-    for (const family of this.families) {
-      if (!family.definition.appliesTo(record)) continue;
+    for (let f = 0; f < families.length; f++) {
+      if (!applies[f]) continue;
+      const family = families[f]!;
       this.currentFirstColumn = family.firstColumn;
       family.definition.accumulate(record, this.addToCurrent);
       if (overflowed) family.overflowedSamples++;
@@ -225,11 +246,6 @@ class StoreBinding<R, L extends string> {
   clear(): void {
     this.store.removeAll();
     this.overflowSlots.clear();
-  }
-
-  private appliesTo(record: R): boolean {
-    for (const family of this.families) if (family.definition.appliesTo(record)) return true;
-    return false;
   }
 }
 

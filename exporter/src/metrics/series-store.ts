@@ -8,6 +8,7 @@
  * the last series that uses them, so churn (pods coming and going) does not grow memory.
  */
 import { escapeLabelValue } from './exposition';
+import { detached } from '../model/text';
 
 const EMPTY = 0;
 const TOMBSTONE = -1;
@@ -40,9 +41,11 @@ class LabelDictionary {
     if (id === undefined) {
       if (this.lastValue === value) this.lastId = -1;
       id = this.freeIds.pop() ?? this.fragments.length;
-      this.idByValue.set(value, id);
-      this.valueById[id] = value;
-      this.fragments[id] = `${this.fragmentOpener}${escapeLabelValue(value)}"`;
+      // Kept as long as a series uses it: a piece of a line must not keep the line's whole chunk of text alive.
+      const kept = detached(value);
+      this.idByValue.set(kept, id);
+      this.valueById[id] = kept;
+      this.fragments[id] = `${this.fragmentOpener}${escapeLabelValue(kept)}"`;
       this.references[id] = 0;
     }
     this.references[id] = (this.references[id] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeQname, normalizeQtype, normalizeRcode } from './dns';
+import { DnsTextMemo, normalizeQname, normalizeQtype, normalizeRcode } from './dns';
 
 test('response codes normalize to the upper-case mnemonic whatever the spelling', () => {
   const table: [string | number, string | undefined][] = [
@@ -49,4 +49,19 @@ test('query types are upper-case mnemonics; names lose case and their trailing d
   assert.equal(normalizeQtype('1'), undefined);
   assert.equal(normalizeQname('Cart.Shop.svc.cluster.local.'), 'cart.shop.svc.cluster.local');
   assert.equal(normalizeQname('.'), '.');
+});
+
+test('DnsTextMemo gives what the normalizers give, on first sight, on a hit and after it was cleared for room', () => {
+  const memo = new DnsTextMemo(2);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(memo.qtype('aaaa'), 'AAAA');
+    assert.equal(memo.qtype('A;B'), undefined);
+    assert.equal(memo.qtype('srv'), 'SRV');
+    assert.equal(memo.qtype('a'), 'A');
+    assert.equal(memo.rcode('NoError'), 'NOERROR');
+    assert.equal(memo.rcode('3'), 'NXDOMAIN');
+    assert.equal(memo.rcode(2), 'SERVFAIL');
+    assert.equal(memo.rcode('bogus'), undefined);
+    assert.equal(memo.rcode('notimpl'), 'NOTIMP');
+  }
 });

@@ -5,6 +5,7 @@
  * resolve them to workloads.
  */
 import type { Endpoint } from './flow';
+import { detached } from './text';
 
 /** Latency of the queries a record stands for, in seconds. */
 export interface DnsLatency {
@@ -92,4 +93,45 @@ export function normalizeQname(value: string): string {
   const lower = value.trim().toLowerCase();
   if (lower === '.' || lower === '') return lower;
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * normalizeQtype and normalizeRcode remembered per raw text, for one decoder: a node's queries have a handful of
+ * types and codes, line after line, and each hit hands back the same string instance (the aggregator compares
+ * it with the previous value by reference). Only valid values are kept (a rejected line is recomputed, and costs
+ * its error anyway); each map is cleared when full, so odd spellings from a client cannot grow it. Names are
+ * not remembered: a lookup by name cost as much as normalizing it (measured on CoreDNS replay).
+ */
+export class DnsTextMemo {
+  private readonly qtypes = new Map<string, string>();
+  private readonly rcodes = new Map<string, string>();
+
+  constructor(private readonly maxEntries = 256) {}
+
+  qtype(raw: string): string | undefined {
+    let qtype = this.qtypes.get(raw);
+    if (qtype === undefined) {
+      qtype = normalizeQtype(raw);
+      if (qtype !== undefined) qtype = remember(this.qtypes, raw, qtype, this.maxEntries);
+    }
+    return qtype;
+  }
+
+  rcode(raw: string | number): string | undefined {
+    if (typeof raw === 'number') return normalizeRcode(raw);
+    let rcode = this.rcodes.get(raw);
+    if (rcode === undefined) {
+      rcode = normalizeRcode(raw);
+      if (rcode !== undefined) rcode = remember(this.rcodes, raw, rcode, this.maxEntries);
+    }
+    return rcode;
+  }
+}
+
+/** Keys and values are detached: they are usually pieces of a line, which would keep the line's chunk alive. */
+function remember(memo: Map<string, string>, key: string, value: string, limit: number): string {
+  if (memo.size >= limit) memo.clear();
+  const kept = detached(value);
+  memo.set(detached(key), kept);
+  return kept;
 }

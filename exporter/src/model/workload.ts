@@ -59,24 +59,27 @@ export function isPrivateAddress(ip: string): boolean {
   }
   // Read the first two octets in place: this runs for every peer of every record, and split/map allocates.
   const a = leadingOctet(ip, 0);
-  const secondStart = a.end + 1;
-  const b = leadingOctet(ip, secondStart);
-  if (a.value < 0 || b.value < 0 || ip.charCodeAt(a.end) !== DOT || !hasTwoMoreOctets(ip, b.end)) return false;
+  const aEnd = octetEnd;
+  const b = leadingOctet(ip, aEnd + 1);
+  if (a < 0 || b < 0 || ip.charCodeAt(aEnd) !== DOT || !hasTwoMoreOctets(ip, octetEnd)) return false;
   return (
-    a.value === 10 ||
-    a.value === 127 ||
-    (a.value === 172 && b.value >= 16 && b.value <= 31) ||
-    (a.value === 192 && b.value === 168) ||
-    (a.value === 169 && b.value === 254) ||
-    (a.value === 100 && b.value >= 64 && b.value <= 127)
+    a === 10 ||
+    a === 127 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
   );
 }
 
 const DOT = 46;
 const ZERO = 48;
 
-/** The decimal octet starting at `start` (value -1 if none or over 255) and where it ends. */
-function leadingOctet(ip: string, start: number): { value: number; end: number } {
+/** Where the octet read by the last leadingOctet call ends: a second result without allocating a pair. */
+let octetEnd = 0;
+
+/** The decimal octet starting at `start` (-1 if none or over 255); sets octetEnd to where it ends. */
+function leadingOctet(ip: string, start: number): number {
   let value = 0;
   let end = start;
   while (end < ip.length && end - start < 3) {
@@ -85,16 +88,17 @@ function leadingOctet(ip: string, start: number): { value: number; end: number }
     value = value * 10 + digit;
     end++;
   }
-  return { value: end === start || value > 255 ? -1 : value, end };
+  octetEnd = end;
+  return end === start || value > 255 ? -1 : value;
 }
 
 /** After the second octet: `.c.d` and nothing else. */
 function hasTwoMoreOctets(ip: string, from: number): boolean {
   if (ip.charCodeAt(from) !== DOT) return false;
   const c = leadingOctet(ip, from + 1);
-  if (c.value < 0 || ip.charCodeAt(c.end) !== DOT) return false;
-  const d = leadingOctet(ip, c.end + 1);
-  return d.value >= 0 && d.end === ip.length;
+  if (c < 0 || ip.charCodeAt(octetEnd) !== DOT) return false;
+  const d = leadingOctet(ip, octetEnd + 1);
+  return d >= 0 && octetEnd === ip.length;
 }
 
 /** The workload label of a peer outside the pod network. */

@@ -77,3 +77,34 @@ test('malformed query lines are errors by reason', () => {
   assert.equal(decode(query.replace(' 106 ', ' many ')).error?.reason, 'wrong_type');
   assert.equal(decode(query.replace('NOERROR', '"NOERROR"')).error?.reason, 'wrong_type');
 });
+
+test('durations in every unit CoreDNS prints, and remote addresses that are no address', () => {
+  const query = fixtureLines[3]!;
+  const seconds = (duration: string): number | undefined =>
+    decode(query.replace('0.000123s', duration)).sink.dnsRecords[0]?.latency?.meanSeconds;
+  assert.equal(seconds('2s'), 2);
+  assert.equal(seconds('1.5ms'), 1.5 * 1e-3);
+  assert.equal(seconds('250µs'), 250 * 1e-6);
+  assert.equal(seconds('250us'), 250 * 1e-6);
+  assert.equal(seconds('40ns'), 40 * 1e-9);
+  assert.equal(seconds('2m'), 120);
+  for (const duration of ['1.s', '.5s', '5', '5h', '5sec', '-1s']) {
+    assert.equal(decode(query.replace('0.000123s', duration)).error?.reason, 'wrong_type', duration);
+  }
+  for (const remote of ['10.244.1.10:123456', '10.244.1.1000:53', '10.244.1:53', '[fd00::g]:53', '[]:53', 'host:53']) {
+    assert.deepEqual(decode(query.replace('10.244.1.10:52311', remote)).sink.skips, ['not_query'], remote);
+  }
+  assert.equal(
+    decode(query.replace('10.244.1.10:52311', '[FD00::a:1.2.3.4]:1')).sink.dnsRecords[0]?.client.ip,
+    'FD00::a:1.2.3.4',
+  );
+});
+
+test('the same name in any spelling normalizes alike, line after line', () => {
+  const decoder = corednsSource.createDecoder();
+  const query = fixtureLines[3]!;
+  const first = decodeOne(decoder, query).sink.dnsRecords[0];
+  const again = decodeOne(decoder, query.replace('cart.shop', 'Cart.Shop')).sink.dnsRecords[0];
+  assert.equal(first?.qname, 'cart.shop.svc.cluster.local');
+  assert.equal(again?.qname, 'cart.shop.svc.cluster.local');
+});

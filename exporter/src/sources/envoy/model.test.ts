@@ -28,6 +28,18 @@ test('addresses: IPv4, bracketed and bare IPv6, pipes and hostnames', () => {
   assert.equal(hostOf('/var/run/envoy.sock'), '', 'a pipe has no IP');
   assert.equal(hostOf('cart.shop.svc:8080'), '', 'a hostname is not an IP');
   assert.equal(hostOf(''), '');
+  for (const address of [
+    '010.0.0.1:80',
+    '10.0.0.256:80',
+    '10.0.0.1234:80',
+    '10.0.0:80',
+    '10.0.0.1:80:81',
+    '10.0.0.1x',
+  ]) {
+    assert.equal(hostOf(address), '', address);
+  }
+  assert.equal(hostOf('0.0.0.0:1'), '0.0.0.0');
+  assert.equal(hostOf('255.255.255.255:'), '255.255.255.255');
   assert.equal(joinHostPort('fd00::5', 80), '[fd00::5]:80');
   assert.equal(joinHostPort('10.0.0.1', undefined), '10.0.0.1');
 });
@@ -50,4 +62,9 @@ test("Istio outbound cluster names name the destination service; others don't", 
   assert.equal(serviceOfCluster('inbound|8080||'), undefined);
   assert.equal(serviceOfCluster('outbound|443||www.example.com'), undefined);
   assert.equal(serviceOfCluster('PassthroughCluster'), undefined);
+  assert.equal(serviceOfCluster('PassthroughCluster'), undefined, 'remembered as none');
+  assert.deepEqual(serviceOfCluster('outbound|8080||cart.shop.svc.cluster.local'), {
+    service: 'cart',
+    namespace: 'shop',
+  });
 });

@@ -3,7 +3,8 @@
  * Calico L7 decoder turn their input into. The decoders are pure: they fill what the input says and leave
  * workloads to the enrich stage, which resolves the endpoint IPs against the cluster.
  */
-import { emptyEndpoint, type Endpoint } from '../../model/flow';
+import type { Endpoint } from '../../model/flow';
+import { detached } from '../../model/text';
 import { hostOf } from './address';
 import type { HttpRecord } from '../../model/http';
 
@@ -21,23 +22,59 @@ export function isSkip(result: HttpDecodeResult): result is HttpSkip {
 }
 
 export function pathWithoutQuery(path: string): string {
-  const end = path.search(/[?#]/);
+  // Two indexOf calls rather than a regex search: most paths have neither character.
+  const query = path.indexOf('?');
+  const fragment = path.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
   return end === -1 ? path : path.slice(0, end);
 }
 
 /** An endpoint known only by its address; the enrich stage fills in the rest. */
 export function endpointAt(address: string): Endpoint {
-  return { ...emptyEndpoint(), ip: hostOf(address) };
+  return {
+    kind: 'unknown',
+    namespace: '',
+    workload: '',
+    workloadKind: '',
+    pod: '',
+    ip: hostOf(address),
+    labels: undefined,
+    service: '',
+    serviceNamespace: '',
+  };
 }
+
+export interface ClusterService {
+  readonly service: string;
+  readonly namespace: string;
+}
+
+/**
+ * Cluster names seen and the service each names (null for none). A sidecar talks to a few clusters, line after
+ * line, and two `split`s per line cost more than a lookup. Bounded: cleared when full. Keys and values are
+ * detached copies, as they outlive the line they came from.
+ */
+const servicesOfClusters = new Map<string, ClusterService | null>();
+const MAX_REMEMBERED_CLUSTERS = 4096;
 
 /**
  * Istio names its outbound clusters `outbound|<port>|<subset>|<service FQDN>`; the FQDN names the
  * destination service (`cart.shop.svc.cluster.local`). Other cluster names say nothing about a service.
  */
-export function serviceOfCluster(cluster: string): { service: string; namespace: string } | undefined {
+export function serviceOfCluster(cluster: string): ClusterService | undefined {
+  let service = servicesOfClusters.get(cluster);
+  if (service === undefined) {
+    service = parseServiceOfCluster(cluster) ?? null;
+    if (servicesOfClusters.size >= MAX_REMEMBERED_CLUSTERS) servicesOfClusters.clear();
+    servicesOfClusters.set(detached(cluster), service);
+  }
+  return service ?? undefined;
+}
+
+function parseServiceOfCluster(cluster: string): ClusterService | undefined {
   const parts = cluster.split('|');
   if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;
   const labels = (parts[3] ?? '').split('.');
   if (labels.length < 3 || labels[2] !== 'svc' || labels[0] === '' || labels[1] === '') return undefined;
-  return { service: labels[0] ?? '', namespace: labels[1] ?? '' };
+  return { service: detached(labels[0] ?? ''), namespace: detached(labels[1] ?? '') };
 }

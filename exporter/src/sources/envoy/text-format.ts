@@ -74,10 +74,12 @@ export class LineScanner {
   bareTail(): string[] {
     const lastQuote = this.line.lastIndexOf('"', this.back - 1);
     if (lastQuote < this.front || lastQuote === this.back - 1) return [];
-    const tail = this.line.slice(lastQuote + 1, this.back);
-    if (!tail.startsWith(' ')) throw malformed('the text after the last quoted field', 'must follow a space');
+    if (this.line.charCodeAt(lastQuote + 1) !== 0x20 /* space */) {
+      throw malformed('the text after the last quoted field', 'must follow a space');
+    }
+    const tail = this.line.slice(lastQuote + 2, this.back);
     this.back = lastQuote + 1;
-    return tail.slice(1).split(' ');
+    return tail.split(' ');
   }
 
   /** `"text"` at the back: it opens at the nearest quote that starts the line or follows a space. */
@@ -106,7 +108,11 @@ export class LineScanner {
   /** Quotes left between the cursors: a cheap sign of whether the line was cut short. */
   quotesLeft(): number {
     let count = 0;
-    for (let index = this.front; index < this.back; index++) if (this.line[index] === '"') count++;
+    // indexOf jumps from quote to quote natively; indexing the line character by character cost a third of it.
+    for (let index = this.line.indexOf('"', this.front); index !== -1 && index < this.back;) {
+      count++;
+      index = this.line.indexOf('"', index + 1);
+    }
     return count;
   }
 
@@ -183,10 +189,15 @@ export function decodeEnvoyTextLine(line: string): HttpDecodeResult {
   const requestId = scanner.quotedFromBack('X-REQUEST-ID');
   const userAgent = scanner.quotedRest('USER-AGENT');
 
-  const [method = '', path = '', protocol = '', ...extra] = requestLine.split(' ');
-  if (extra.length > 0 || protocol === '') {
+  // Exactly two spaces and a protocol after them (what `split(' ')` into three parts checked, without the array).
+  const pathStart = requestLine.indexOf(' ') + 1;
+  const protocolStart = pathStart === 0 ? 0 : requestLine.indexOf(' ', pathStart) + 1;
+  if (protocolStart === 0 || protocolStart === requestLine.length || requestLine.indexOf(' ', protocolStart) !== -1) {
     throw malformed('request line', `must be "METHOD PATH PROTOCOL", got ${JSON.stringify(requestLine)}`);
   }
+  const method = requestLine.slice(0, pathStart - 1);
+  const path = requestLine.slice(pathStart, protocolStart - 1);
+  const protocol = requestLine.slice(protocolStart);
   const [cluster, , , downstreamRemote, , routeName] = tail;
   const values: EnvoyCommandValues = {
     startTime: parseStartTime(required(startTime, 'START_TIME'), 'START_TIME'),
