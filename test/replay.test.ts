@@ -465,3 +465,26 @@ describe('flowlens replay errors and help', () => {
     }
   });
 });
+
+describe('flowlens replay --source demo: the nodes’ host connections through the conntrack path', () => {
+  test('host flows to the API server and the DNS and NTP servers, and the conntrack gauges of the demo', async () => {
+    const { samples } = await replay(['--source', 'demo']);
+    const fromHosts = findSamples(samples, 'flowlens_flows_total', { source_workload: 'host' });
+    assert.ok(fromHosts.length > 0, 'flows whose source is a node’s host network');
+    for (const sample of fromHosts) {
+      assert.equal(sample.labels['source_namespace'], '');
+      assert.equal(sample.labels['action'], 'allow');
+      assert.equal(sample.labels['reporter'], 'dst', 'conntrack’s default reporter for connections with no pod end');
+    }
+    const toPeer = (name: string, workload: string, port: string, protocol: string): number =>
+      sumSamples(samples, name, { source_workload: 'host', dest_workload: workload, dest_port: port, protocol });
+    // The kubelet's and kube-proxy's connections to the API server carry bytes in every window.
+    assert.ok(toPeer('flowlens_flow_bytes_total', 'private', '6443', 'tcp') > 0);
+    assert.ok(toPeer('flowlens_flows_total', 'private', '53', 'udp') > 0, 'lookups through the on-prem resolver');
+    assert.ok(toPeer('flowlens_flows_total', 'world', '123', 'udp') > 0, 'NTP exchanges');
+    assert.ok(sampleValue(samples, 'flowlens_conntrack_connections', { source: 'demo' }) > 0);
+    assert.equal(sampleValue(samples, 'flowlens_conntrack_untracked_connections', { source: 'demo' }), 0);
+    assert.equal(sampleValue(samples, 'flowlens_conntrack_accounting', { source: 'demo' }), 1);
+    assert.equal(sumSamples(samples, 'flowlens_ingest_errors_total', { source: 'demo' }), 0);
+  });
+});

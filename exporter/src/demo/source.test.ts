@@ -18,6 +18,9 @@ import type { FlowRecord } from '../model/flow';
 import type { DnsRecord } from '../model/dns';
 import type { HttpRecord } from '../model/http';
 import { MemoryLogger } from '../log';
+import type { SocketScan } from '../model/sockets';
+import { DemoCluster } from './traffic';
+import { DemoSockets } from './sockets';
 
 /** A clock the test moves by hand; scheduled callbacks run only when the test says so. */
 class ManualClock implements DemoClock {
@@ -268,4 +271,51 @@ test('the lines decode through the calico-flows, calico-dns, calico-l7 and audit
   assert.ok(
     records.some((record) => record.tcp?.meanSmoothRttSeconds !== undefined && record.tcp.meanSmoothRttSeconds > 0),
   );
+});
+
+test('each window ends with a poll of the nodes’ conntrack tables: host flows and the conntrack gauges', async () => {
+  const clock = new ManualClock(START_MS);
+  const fed: FedLine[] = [];
+  const flows: FlowRecord[] = [];
+  const scans: SocketScan[] = [];
+  const gauges = new Map<string, number>();
+  const context: GeneratorContext = {
+    sink: {
+      flow: (record) => flows.push(record),
+      dns: () => undefined,
+      http: () => undefined,
+      audit: () => undefined,
+      sockets: (scan) => scans.push(scan),
+      skipped: () => undefined,
+    },
+    mode: 'serve',
+    feedLine: (kind, line) => fed.push({ kind, line }),
+    rejected: (error) => assert.fail(`a demo conntrack line was rejected: ${error.message}`),
+    gauge: (name, value) => gauges.set(name, value),
+    logger: new MemoryLogger(),
+  };
+  const source = createDemoSource('seed=3,interval=5', context, clock);
+  await source.start();
+  // As the conntrack source's first poll in serve: a baseline, no flows yet, but the tables' gauges.
+  assert.equal(flows.length, 0);
+  assert.ok((gauges.get('conntrackConnections') ?? 0) > 0);
+  assert.equal(gauges.get('conntrackUntracked'), 0);
+  assert.equal(gauges.get('conntrackAccounting'), 1);
+  // The lines and the scan of the first window are the demo cluster's own: the conntrack poll feeds no lines.
+  const cluster = new DemoCluster({ seed: 3 });
+  const windowStart = START_SECONDS - 5;
+  const linesOf = (kind: string): string[] => fed.filter((line) => line.kind === kind).map((line) => line.line);
+  assert.deepEqual(linesOf('calico-flows'), cluster.linesFor(windowStart, 5));
+  assert.deepEqual(linesOf('calico-dns'), cluster.dnsLinesFor(windowStart, 5));
+  assert.deepEqual(linesOf('calico-l7'), cluster.httpLinesFor(windowStart, 5));
+  assert.deepEqual(scans, [new DemoSockets(cluster.topology, cluster, 3).scanAt(START_SECONDS, 5)]);
+
+  for (let window = 0; window < 60; window++) clock.fireNext();
+  await source.stop();
+  assert.ok(flows.length > 0, 'five minutes of polls find host connections');
+  assert.ok(flows.every((record) => record.source.kind === 'host' && record.source.workload === 'host'));
+  assert.ok(flows.some((record) => record.flowsStarted > 0));
+  assert.ok(flows.some((record) => record.flowsCompleted > 0));
+  assert.ok(flows.some((record) => record.destPort === 6443 && record.bytesReverse > 0));
+  assert.ok(flows.some((record) => record.protocol === 'udp' && record.destPort === 53));
 });

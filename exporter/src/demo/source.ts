@@ -3,7 +3,9 @@
  * Kubernetes audit events into the pipeline through the `calico-flows`, `calico-dns`, `calico-l7` and `audit`
  * decoders, exactly as if they had been read from a flows.log, a dns.log, an l7.log and the API server's audit log,
  * so a demo run exercises the same code as production. Each window also ends with a socket scan of the demo's pods
- * (sockets.ts), handed to the pipeline as the `sockets` source's would be.
+ * (sockets.ts), handed to the pipeline as the `sockets` source's would be, and a poll of each node's conntrack table
+ * (conntrack.ts: the host network's connections, as nf_conntrack lines through the `conntrack` source's grammar and
+ * connection table), which adds host flows and publishes the `flowlens_conntrack_*` gauges.
  *
  * serve: the window ending now at start (metrics appear at once), then one window per interval, aligned to
  * wall-clock boundaries so every instance of the demo agrees on window edges. replay: the last hour of windows,
@@ -13,6 +15,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GeneratorContext, GeneratorSourceKind, RunningSource } from '../sources/types';
 import { DEFAULT_INCIDENT_PERIOD_SECONDS, DemoCluster } from './traffic';
 import { DemoSockets } from './sockets';
+import { DemoConntrack, DemoHostConnections } from './conntrack';
 
 export interface DemoSourceOptions {
   seed: number;
@@ -126,6 +129,7 @@ export const SYSTEM_CLOCK: DemoClock = {
 class DemoRunningSource implements RunningSource {
   private readonly cluster: DemoCluster;
   private readonly sockets: DemoSockets;
+  private readonly conntrack: DemoConntrack;
   private cancelTimer: (() => void) | undefined;
   private emittedUntil = 0;
   private started = false;
@@ -138,6 +142,10 @@ class DemoRunningSource implements RunningSource {
   ) {
     this.cluster = new DemoCluster({ seed: options.seed, incidentPeriodSeconds: options.incidentPeriodSeconds });
     this.sockets = new DemoSockets(this.cluster.topology, this.cluster, options.seed);
+    this.conntrack = new DemoConntrack(
+      this.cluster.topology,
+      new DemoHostConnections(this.cluster.topology, options.seed, options.incidentPeriodSeconds),
+    );
   }
 
   async start(): Promise<void> {
@@ -221,6 +229,11 @@ class DemoRunningSource implements RunningSource {
     }
     // What the `sockets` source would see on the nodes at the window's end.
     this.context.sink.sockets(this.sockets.scanAt(windowEnd, windowEnd - windowStart));
+    // What the `conntrack` source would find in the nodes' tables at the window's end: host flows, and its gauges.
+    const conntrack = this.conntrack.poll(windowEnd, this.context);
+    this.context.gauge('conntrackConnections', conntrack.tracked);
+    this.context.gauge('conntrackUntracked', conntrack.untracked);
+    if (conntrack.entries > 0) this.context.gauge('conntrackAccounting', 1);
     this.emittedUntil = windowEnd;
   }
 
@@ -241,7 +254,7 @@ export function createDemoSource(
 export const demoSource: GeneratorSourceKind = {
   kind: 'demo',
   description:
-    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs, API server audit events and socket scans, with a daily shape and hourly incidents',
+    'embedded demo cluster: synthetic Calico flow, DNS and L7 logs, API server audit events, socket scans and the nodes’ conntrack tables, with a daily shape and hourly incidents',
   input: 'generator',
   create: (argument, context) => createDemoSource(argument, context),
 };

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RateLimitedLog } from '../../log';
-import type { Reporter } from '../../model/flow';
+import type { FlowRecord, Reporter } from '../../model/flow';
 import { parseCidr, type Cidr } from '../../policy/kubernetes/cidr';
 import { DecodeError, type GeneratorContext, type GeneratorSourceKind, type RunningSource } from '../types';
 import { MAX_ENTRY_BYTES, parseConntrackEntry } from './grammar';
@@ -288,17 +288,8 @@ export class ConntrackPoller implements RunningSource {
       const where = this.input.description;
       try {
         await readLines(stream, MAX_ENTRY_BYTES, {
-          line: (text, lineNumber) => {
-            if (text.trim() === '') return;
-            let entry;
-            try {
-              entry = parseConntrackEntry(text);
-            } catch (error) {
-              this.context.rejected(asDecodeError(error), where, lineNumber);
-              return;
-            }
-            this.table.observe(entry, emit);
-          },
+          line: (text, lineNumber) =>
+            observeEntryLine(this.table, text, emit, (error) => this.context.rejected(error, where, lineNumber)),
           oversized: (lineNumber, bytes) =>
             this.context.rejected(
               new DecodeError('oversized', `entry of ${bytes} bytes or more is over the ${MAX_ENTRY_BYTES} limit`),
@@ -373,6 +364,27 @@ export class ConntrackPoller implements RunningSource {
     // The HTTP server keeps a serving exporter alive; the poller must not keep a stopping one alive.
     this.timer.unref();
   }
+}
+
+/**
+ * One line of a table read: its entry goes into the table (which emits what changed), or the line is rejected with
+ * the grammar's reason. Blank lines are no entries. The demo's nodes (demo/conntrack.ts) poll through this too.
+ */
+export function observeEntryLine(
+  table: ConnectionTable,
+  text: string,
+  emit: (record: FlowRecord) => void,
+  reject: (error: DecodeError) => void,
+): void {
+  if (text.trim() === '') return;
+  let entry;
+  try {
+    entry = parseConntrackEntry(text);
+  } catch (error) {
+    reject(asDecodeError(error));
+    return;
+  }
+  table.observe(entry, emit);
 }
 
 function asDecodeError(error: unknown): DecodeError {
