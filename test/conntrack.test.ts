@@ -290,14 +290,16 @@ describe('conntrack source with real traffic between network namespaces', () => 
     await waitFor(
       async () => {
         samples = await scrape();
+        // A poll's records reach the aggregator before the poll ends and sets the source's gauges: wait for both.
         return (
           packetsIn(samples, udp, 'reverse') >= UDP_DATAGRAMS &&
           bytesIn(samples, direct, 'reverse') >= TCP_DIRECT_BYTES &&
-          bytesIn(samples, viaService, 'reverse') >= TCP_SERVICE_BYTES
+          bytesIn(samples, viaService, 'reverse') >= TCP_SERVICE_BYTES &&
+          findSamples(samples, 'flowlens_conntrack_accounting', { source: 'conntrack' }).length === 1
         );
       },
       30_000,
-      { description: 'the client’s traffic in the exposition', process: exporter },
+      { description: 'the client’s traffic and the source’s gauges in the exposition', process: exporter },
     );
 
     for (const labels of [direct, viaService, udp]) {
