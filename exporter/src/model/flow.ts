@@ -122,13 +122,18 @@ export interface FlowRecord {
 }
 
 export function emptyEndpoint(): Endpoint {
+  return endpointAtIp('');
+}
+
+/** An endpoint known only by its address (a fresh object each call): the enrich stage completes it in place. */
+export function endpointAtIp(ip: string): Endpoint {
   return {
     kind: 'unknown',
     namespace: '',
     workload: '',
     workloadKind: '',
     pod: '',
-    ip: '',
+    ip,
     labels: undefined,
     service: '',
     serviceNamespace: '',

@@ -17,7 +17,7 @@
  * and most distributions' name for it).
  */
 import { DecodeError, type LineDecoder, type LineSourceKind, type RecordSink } from './types';
-import type { Endpoint } from '../model/flow';
+import { endpointAtIp, type Endpoint } from '../model/flow';
 import { DnsTextMemo, normalizeQname, type DnsRecord } from '../model/dns';
 
 export const COREDNS_NAMESPACE = 'kube-system';
@@ -340,7 +340,7 @@ class CorednsDecoder implements LineDecoder {
       startTime: time,
       endTime: time,
       node: '',
-      client: clientAt(address),
+      client: endpointAtIp(address),
       server: corednsServer(),
       qname: queryName(line, nameStart, nameEnd),
       qtype,
@@ -350,21 +350,6 @@ class CorednsDecoder implements LineDecoder {
     };
     sink.dns(record);
   }
-}
-
-/** A fresh endpoint each record: the enrich stage completes it in place. */
-function clientAt(ip: string): Endpoint {
-  return {
-    kind: 'unknown',
-    namespace: '',
-    workload: '',
-    workloadKind: '',
-    pod: '',
-    ip,
-    labels: undefined,
-    service: '',
-    serviceNamespace: '',
-  };
 }
 
 function corednsServer(): Endpoint {

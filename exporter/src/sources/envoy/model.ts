@@ -3,7 +3,7 @@
  * Calico L7 decoder turn their input into. The decoders are pure: they fill what the input says and leave
  * workloads to the enrich stage, which resolves the endpoint IPs against the cluster.
  */
-import type { Endpoint } from '../../model/flow';
+import { endpointAtIp, type Endpoint } from '../../model/flow';
 import { detached } from '../../model/text';
 import { hostOf } from './address';
 import type { HttpRecord } from '../../model/http';
@@ -29,19 +29,9 @@ export function pathWithoutQuery(path: string): string {
   return end === -1 ? path : path.slice(0, end);
 }
 
-/** An endpoint known only by its address; the enrich stage fills in the rest. */
+/** An endpoint known only by its address (`host:port` or a bare host); the enrich stage fills in the rest. */
 export function endpointAt(address: string): Endpoint {
-  return {
-    kind: 'unknown',
-    namespace: '',
-    workload: '',
-    workloadKind: '',
-    pod: '',
-    ip: hostOf(address),
-    labels: undefined,
-    service: '',
-    serviceNamespace: '',
-  };
+  return endpointAtIp(hostOf(address));
 }
 
 export interface ClusterService {
