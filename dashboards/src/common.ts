@@ -208,20 +208,40 @@ export interface PanelOptions {
   links?: dashboard.DashboardLinkBuilder[];
 }
 
+/** What every panel builder of the SDK offers, whatever its type. */
+interface PanelBasics<T> {
+  title(title: string): T;
+  description(description: string): T;
+  datasource(datasource: dashboard.DataSourceRef): T;
+  unit(unit: string): T;
+  span(width: number): T;
+  height(height: number): T;
+}
+
+/** Title, description, data source, unit and size, the same way for every panel type. */
+function withBasics<T extends PanelBasics<T>>(
+  panel: T,
+  title: string,
+  options: PanelOptions,
+  size: { width: number; height: number },
+): T {
+  return panel
+    .title(title)
+    .description(options.description)
+    .datasource(DATASOURCE)
+    .unit(options.unit)
+    .span(options.width ?? size.width)
+    .height(options.height ?? size.height);
+}
+
 /** A time series panel: a table legend with mean and max, multi-series tooltips, the unit and bounds set. */
 export function timeseriesPanel(
   title: string,
   options: PanelOptions,
   queries: readonly prometheus.DataqueryBuilder[],
 ): timeseries.PanelBuilder {
-  const panel = new timeseries.PanelBuilder()
-    .title(title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .unit(options.unit)
+  const panel = withBasics(new timeseries.PanelBuilder(), title, options, { width: 12, height: 8 })
     .min(options.min ?? 0)
-    .span(options.width ?? 12)
-    .height(options.height ?? 8)
     .lineWidth(1)
     .fillOpacity(options.stacked ? 30 : 10)
     .showPoints(common.VisibilityMode.Never)
@@ -252,13 +272,7 @@ export function timeseriesPanel(
 
 /** A single-value panel of the current value with a sparkline, coloured by thresholds. */
 export function statPanel(title: string, options: PanelOptions, expr: string): stat.PanelBuilder {
-  return new stat.PanelBuilder()
-    .title(title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .unit(options.unit)
-    .span(options.width ?? 4)
-    .height(options.height ?? 4)
+  return withBasics(new stat.PanelBuilder(), title, options, { width: 4, height: 4 })
     .thresholds(thresholds(options.thresholds ?? []))
     .colorMode(common.BigValueColorMode.Value)
     .graphMode(common.BigValueGraphMode.Area)
@@ -287,14 +301,8 @@ export function httpErrorRatioStat(
 
 /** Top N bars of the current values (e.g. the busiest edges). */
 export function barsPanel(title: string, options: PanelOptions, expr: string, legend: string): bargauge.PanelBuilder {
-  return new bargauge.PanelBuilder()
-    .title(title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .unit(options.unit)
+  return withBasics(new bargauge.PanelBuilder(), title, options, { width: 12, height: 8 })
     .min(options.min ?? 0)
-    .span(options.width ?? 12)
-    .height(options.height ?? 8)
     .thresholds(thresholds(options.thresholds ?? []))
     .displayMode(common.BarGaugeDisplayMode.Gradient)
     .orientation(common.VizOrientation.Horizontal)
@@ -328,13 +336,7 @@ export function tablePanel(
     indexByName[column.field] = index;
     renameByName[column.field] = column.title;
   });
-  const panel = new table.PanelBuilder()
-    .title(title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .unit(options.unit)
-    .span(options.width ?? 12)
-    .height(options.height ?? 8)
+  const panel = withBasics(new table.PanelBuilder(), title, options, { width: 12, height: 8 })
     .thresholds(thresholds(options.thresholds ?? []))
     .sortBy([
       new common.TableSortByFieldStateBuilder()
