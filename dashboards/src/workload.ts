@@ -3,6 +3,7 @@
  * flows and policies.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as table from '@grafana/grafana-foundation-sdk/table';
 import {
   RATE,
   dashboardUrl,
@@ -23,6 +24,37 @@ import {
 const FLOWS_PER_SECOND = 'suffix: flows/s';
 const SOURCE = 'source_namespace="$namespace", source_workload="$workload"';
 const DEST = 'dest_namespace="$namespace", dest_workload="$workload"';
+
+/**
+ * The workload's peers at one end of its edges (`dest`: where it connects; `source`: who connects to it), busiest
+ * first, each linking to the peer's workload dashboard.
+ */
+function peerTable(title: string, description: string, peer: 'source' | 'dest'): table.PanelBuilder {
+  const label = peer === 'source' ? 'Source' : 'Destination';
+  const namespaceColumn = `${label} namespace`;
+  const workloadColumn = `${label} workload`;
+  return tablePanel(
+    title,
+    {
+      description,
+      unit: FLOWS_PER_SECOND,
+      columns: [
+        { field: `${peer}_namespace`, title: namespaceColumn },
+        { field: `${peer}_workload`, title: workloadColumn },
+        { field: 'Value', title: 'Flows/s' },
+      ],
+      columnLinks: {
+        [workloadColumn]: [
+          drilldown(`Workload \${__data.fields["${workloadColumn}"]}`, 'workload', {
+            namespace: `\${__data.fields["${namespaceColumn}"]}`,
+            workload: `\${__data.fields["${workloadColumn}"]}`,
+          }),
+        ],
+      },
+    },
+    `sum by (${peer}_namespace, ${peer}_workload) (edge:flowlens_flows:rate5m{${peer === 'dest' ? SOURCE : DEST}})`,
+  );
+}
 
 export function workloadDashboard(): dashboard.Dashboard {
   const flowsLink = (title: string, namespace: string, workload: string): dashboard.DashboardLinkBuilder =>
@@ -112,49 +144,17 @@ export function workloadDashboard(): dashboard.Dashboard {
     )
     .withRow(row('Edges'))
     .withPanel(
-      tablePanel(
+      peerTable(
         'Outbound edges',
-        {
-          description: 'Where the workload connects, busiest first. Click a destination for its workload dashboard.',
-          unit: FLOWS_PER_SECOND,
-          columns: [
-            { field: 'dest_namespace', title: 'Destination namespace' },
-            { field: 'dest_workload', title: 'Destination workload' },
-            { field: 'Value', title: 'Flows/s' },
-          ],
-          columnLinks: {
-            'Destination workload': [
-              drilldown('Workload ${__data.fields["Destination workload"]}', 'workload', {
-                namespace: '${__data.fields["Destination namespace"]}',
-                workload: '${__data.fields["Destination workload"]}',
-              }),
-            ],
-          },
-        },
-        `sum by (dest_namespace, dest_workload) (edge:flowlens_flows:rate5m{${SOURCE}})`,
+        'Where the workload connects, busiest first. Click a destination for its workload dashboard.',
+        'dest',
       ),
     )
     .withPanel(
-      tablePanel(
+      peerTable(
         'Inbound edges',
-        {
-          description: 'Who connects to the workload, busiest first. Click a source for its workload dashboard.',
-          unit: FLOWS_PER_SECOND,
-          columns: [
-            { field: 'source_namespace', title: 'Source namespace' },
-            { field: 'source_workload', title: 'Source workload' },
-            { field: 'Value', title: 'Flows/s' },
-          ],
-          columnLinks: {
-            'Source workload': [
-              drilldown('Workload ${__data.fields["Source workload"]}', 'workload', {
-                namespace: '${__data.fields["Source namespace"]}',
-                workload: '${__data.fields["Source workload"]}',
-              }),
-            ],
-          },
-        },
-        `sum by (source_namespace, source_workload) (edge:flowlens_flows:rate5m{${DEST}})`,
+        'Who connects to the workload, busiest first. Click a source for its workload dashboard.',
+        'source',
       ),
     )
     .withPanel(
