@@ -39,14 +39,20 @@ function counts(record: FlowRecord): number[] {
   return [record.packetsForward, record.bytesForward, record.packetsReverse, record.bytesReverse];
 }
 
-test('connections already in the table at the first poll count as flows, not as started, with their bytes so far', () => {
-  const table = new ConnectionTable({
+/** A table with the source's test defaults (10 connections, reporter dst, no node, count existing, no local CIDRs). */
+function newTable(options: Partial<ConstructorParameters<typeof ConnectionTable>[0]> = {}): ConnectionTable {
+  return new ConnectionTable({
     maxConnections: 10,
     reporter: 'dst',
-    node: 'n1',
+    node: '',
     countExisting: true,
     localCidrs: [],
+    ...options,
   });
+}
+
+test('connections already in the table at the first poll count as flows, not as started, with their bytes so far', () => {
+  const table = newTable({ node: 'n1' });
   const [records, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   assert.equal(records.length, 1);
   const [record] = records;
@@ -61,13 +67,7 @@ test('connections already in the table at the first poll count as flows, not as 
 });
 
 test('without countExisting (serve) the first poll is a baseline: only what connections carry later counts', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: false,
-    localCidrs: [],
-  });
+  const table = newTable({ countExisting: false });
   const [baseline, summary] = poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   assert.deepEqual(baseline, []);
   assert.deepEqual([summary.tracked, summary.started], [1, 0]);
@@ -85,13 +85,7 @@ test('without countExisting (serve) the first poll is a baseline: only what conn
 });
 
 test('later polls emit new connections as started, deltas of known ones, and ended ones as completed', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'src',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable({ reporter: 'src' });
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [second, secondSummary] = poll(table, 110, [
     { ...A, counters: [5, 700, 3, 260] },
@@ -120,13 +114,7 @@ test('later polls emit new connections as started, deltas of known ones, and end
 });
 
 test('a connection a read skipped once is not ended, and its bytes are not counted twice', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable();
   poll(table, 100, [{ ...A, counters: [3, 300, 2, 200] }]);
   const [skipped] = poll(table, 110, []);
   assert.deepEqual(skipped, []);
@@ -139,13 +127,7 @@ test('a connection a read skipped once is not ended, and its bytes are not count
 });
 
 test('counters going backwards are a new connection on a reused tuple', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable();
   poll(table, 100, [{ ...A, counters: [30, 3000, 20, 2000] }]);
   const [records, summary] = poll(table, 110, [{ ...A, counters: [2, 120, 1, 60] }]);
   assert.deepEqual(
@@ -159,13 +141,7 @@ test('counters going backwards are a new connection on a reused tuple', () => {
 });
 
 test('a DNATed connection goes to the real destination and port, and keeps the dialled service IP', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable();
   const [[record]] = poll(table, 100, [
     { ...A, dst: '10.96.0.10', dport: 80, realDst: '10.0.2.7', realPort: 8080, counters: [1, 1, 1, 1] },
   ]);
@@ -175,13 +151,7 @@ test('a DNATed connection goes to the real destination and port, and keeps the d
 });
 
 test('without accounting, connections still start and end, and the summary says accounting is off', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable();
   poll(table, 100, []);
   const [records, summary] = poll(table, 110, [A]);
   assert.deepEqual(
@@ -200,13 +170,7 @@ test('without accounting, connections still start and end, and the summary says 
 
 test('a table past its budget counts what it can and reports the rest as untracked', () => {
   const max = 100;
-  const table = new ConnectionTable({
-    maxConnections: max,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable({ maxConnections: max });
   const flood: Connection[] = [];
   for (let i = 0; i < 1000; i++) {
     flood.push({
@@ -241,13 +205,7 @@ test('a table past its budget counts what it can and reports the rest as untrack
 });
 
 test('an entry listed twice in one read is counted once', () => {
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: [],
-  });
+  const table = newTable();
   const [records, summary] = poll(table, 100, [
     { ...A, counters: [1, 10, 1, 10] },
     { ...A, counters: [1, 10, 1, 10] },
@@ -258,13 +216,7 @@ test('an entry listed twice in one read is counted once', () => {
 
 test('with the node’s pod CIDRs, each local end reports: the source, the destination, or both', () => {
   const local: Cidr[] = ['10.0.1.0/24', '10.0.3.0/24'].map((text) => parseCidr(text)!);
-  const table = new ConnectionTable({
-    maxConnections: 10,
-    reporter: 'dst',
-    node: '',
-    countExisting: true,
-    localCidrs: local,
-  });
+  const table = newTable({ localCidrs: local });
   const reporters = (records: FlowRecord[]): string[][] =>
     records.map((record) => [record.source.ip, record.reporter, String(record.bytesForward)]);
   const [first] = poll(table, 100, [
