@@ -318,6 +318,14 @@ export interface Column {
   unit?: string;
 }
 
+/** The table columns of an edge's two ends, in the order a reader follows a flow. */
+export const EDGE_COLUMNS: readonly Column[] = [
+  { field: 'source_namespace', title: 'Source namespace' },
+  { field: 'source_workload', title: 'Source workload' },
+  { field: 'dest_namespace', title: 'Destination namespace' },
+  { field: 'dest_workload', title: 'Destination workload' },
+];
+
 /**
  * A table of an instant query's series: the listed columns in order, the others hidden, sorted by value. Links
  * on a column turn each row into a drill-down.

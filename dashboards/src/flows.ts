@@ -15,6 +15,7 @@ import {
   timeseriesPanel,
   workloadVariable,
   redAt,
+  EDGE_COLUMNS,
 } from './common';
 
 const FLOWS_PER_SECOND = 'suffix: flows/s';
@@ -98,10 +99,7 @@ export function flowsDashboard(): dashboard.Dashboard {
           unit: FLOWS_PER_SECOND,
           width: 24,
           columns: [
-            { field: 'source_namespace', title: 'Source namespace' },
-            { field: 'source_workload', title: 'Source workload' },
-            { field: 'dest_namespace', title: 'Destination namespace' },
-            { field: 'dest_workload', title: 'Destination workload' },
+            ...EDGE_COLUMNS,
             { field: 'dest_port', title: 'Port' },
             { field: 'protocol', title: 'Protocol' },
             { field: 'policy_tier', title: 'Tier' },
@@ -125,10 +123,7 @@ export function flowsDashboard(): dashboard.Dashboard {
           columns: [
             { field: 'policy', title: 'Staged policy' },
             { field: 'action', title: 'Would' },
-            { field: 'source_namespace', title: 'Source namespace' },
-            { field: 'source_workload', title: 'Source workload' },
-            { field: 'dest_namespace', title: 'Destination namespace' },
-            { field: 'dest_workload', title: 'Destination workload' },
+            ...EDGE_COLUMNS,
             { field: 'Value', title: 'Flows/s' },
           ],
         },

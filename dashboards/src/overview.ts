@@ -16,6 +16,7 @@ import {
   warnAt,
   redAt,
   httpErrorRatioStat,
+  EDGE_COLUMNS,
 } from './common';
 
 export function overviewDashboard(): dashboard.Dashboard {
@@ -150,13 +151,7 @@ export function overviewDashboard(): dashboard.Dashboard {
           description: 'Edges with flows denied by policy now. Click a source for its flows and deciding policies.',
           unit: 'suffix: flows/s',
           width: 12,
-          columns: [
-            { field: 'source_namespace', title: 'Source namespace' },
-            { field: 'source_workload', title: 'Source workload' },
-            { field: 'dest_namespace', title: 'Destination namespace' },
-            { field: 'dest_workload', title: 'Destination workload' },
-            { field: 'Value', title: 'Denied flows/s' },
-          ],
+          columns: [...EDGE_COLUMNS, { field: 'Value', title: 'Denied flows/s' }],
           columnLinks: {
             'Source workload': [
               drilldown('Flows of ${__data.fields["Source workload"]}', 'flows', {
