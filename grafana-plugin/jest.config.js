@@ -1,0 +1,42 @@
+// After @grafana/create-plugin's jest config: swc transforms TypeScript, and the ES-module-only packages that
+// Grafana's libraries pull in are transformed too (everything else in node_modules is left alone).
+const grafanaESModules = [
+  '@grafana/schema',
+  '@wojtekmaj/date-utils',
+  'd3',
+  'd3-color',
+  'd3-force',
+  'd3-interpolate',
+  'd3-scale-chromatic',
+  'get-user-locale',
+  'marked',
+  'memoize',
+  'mimic-function',
+  'ol',
+  'react-calendar',
+  'react-colorful',
+  'rxjs',
+  'uuid',
+];
+
+module.exports = {
+  moduleNameMapper: { '\\.(css|scss|sass)$': 'identity-obj-proxy' },
+  modulePaths: ['<rootDir>/src'],
+  setupFilesAfterEnv: ['<rootDir>/jest-setup.js'],
+  testEnvironment: 'jest-environment-jsdom',
+  testMatch: ['<rootDir>/src/**/*.test.{ts,tsx}'],
+  transform: {
+    '^.+\\.(t|j)sx?$|^.+\\.mjs$': [
+      '@swc/jest',
+      {
+        sourceMaps: 'inline',
+        jsc: {
+          parser: { syntax: 'typescript', tsx: true, decorators: false, dynamicImport: true },
+          transform: { react: { runtime: 'automatic' } },
+        },
+      },
+    ],
+  },
+  transformIgnorePatterns: [`node_modules/(?!.*(${grafanaESModules.join('|')})/.*)`],
+  watchPathIgnorePatterns: ['<rootDir>/node_modules', '<rootDir>/dist'],
+};
