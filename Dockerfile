@@ -7,6 +7,7 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY exporter/package.json exporter/
 COPY dashboards/package.json dashboards/
+COPY grafana-plugin/package.json grafana-plugin/
 # No dependency needs an install script; --ignore-scripts also skips this repository's own `prepare` (built below).
 RUN npm ci --ignore-scripts
 COPY exporter/ exporter/
@@ -17,6 +18,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 COPY exporter/package.json exporter/
 COPY dashboards/package.json dashboards/
+COPY grafana-plugin/package.json grafana-plugin/
 RUN npm ci --ignore-scripts --omit=dev --workspace @flowlens/exporter --include-workspace-root=false
 
 FROM gcr.io/distroless/nodejs20-debian12:nonroot

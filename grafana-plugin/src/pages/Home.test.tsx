@@ -1,0 +1,71 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { type AppRootProps, PluginType } from '@grafana/data';
+import { render, screen, within } from '@testing-library/react';
+// The router @grafana/ui's links use; in Grafana the app is rendered inside it.
+import { MemoryRouter } from 'react-router-dom-v5-compat';
+
+import { DASHBOARDS, type FlowlensAppSettings } from '../constants';
+import Home from './Home';
+
+function renderHome(settings: FlowlensAppSettings) {
+  return render(
+    <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+      <Home {...props(settings)} />
+    </MemoryRouter>,
+  );
+}
+
+function props(jsonData: FlowlensAppSettings): AppRootProps<FlowlensAppSettings> {
+  return {
+    basename: '/a/flowlens-observability-app',
+    query: {},
+    path: '/a/flowlens-observability-app',
+    onNavChanged: () => undefined,
+    meta: {
+      id: 'flowlens-observability-app',
+      name: 'Flowlens',
+      type: PluginType.app,
+      module: '',
+      baseUrl: '',
+      info: {
+        author: { name: 'Flowlens' },
+        description: '',
+        links: [],
+        logos: { small: '', large: '' },
+        screenshots: [],
+        updated: '',
+        version: '',
+      },
+      jsonData,
+    },
+  };
+}
+
+describe('Home', () => {
+  it('names the configured data source', () => {
+    renderHome({ datasourceUid: 'flowlens-prometheus' });
+    expect(screen.getByLabelText('Data source')).toHaveTextContent('flowlens-prometheus');
+  });
+
+  it('says when no data source is configured', () => {
+    renderHome({});
+    expect(screen.getByLabelText('Data source')).toHaveTextContent('No Prometheus data source is set');
+  });
+
+  it('links to every dashboard by uid', () => {
+    renderHome({});
+    const links = within(screen.getByLabelText('Dashboards')).getAllByRole('link');
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(DASHBOARDS.map(({ uid }) => `/d/${uid}`));
+  });
+});
+
+describe('DASHBOARDS', () => {
+  it('matches the dashboards generated into dashboards/json, uid and title', () => {
+    const dashboardsDir = join(__dirname, '../../../dashboards/json');
+    for (const dashboard of DASHBOARDS) {
+      const generated = JSON.parse(readFileSync(join(dashboardsDir, `${dashboard.uid}.json`), 'utf8'));
+      expect({ uid: generated.uid, title: generated.title }).toEqual({ uid: dashboard.uid, title: dashboard.title });
+    }
+  });
+});

@@ -1,0 +1,5 @@
+import { PanelPlugin } from '@grafana/data';
+
+import { PolicyFlowPanel } from './PolicyFlowPanel';
+
+export const plugin = new PanelPlugin(PolicyFlowPanel);

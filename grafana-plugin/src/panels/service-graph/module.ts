@@ -1,0 +1,59 @@
+import { PanelPlugin } from '@grafana/data';
+
+import { ServiceGraphPanel } from './ServiceGraphPanel';
+import { DEFAULT_OPTIONS, type ServiceGraphOptions } from './types';
+
+export const plugin = new PanelPlugin<ServiceGraphOptions>(ServiceGraphPanel).setPanelOptions((builder) =>
+  builder
+    .addTextInput({
+      path: 'search',
+      name: 'Search',
+      description: 'Only edges with an end whose workload or namespace contains this text',
+      defaultValue: DEFAULT_OPTIONS.search,
+      category: ['Filters'],
+    })
+    .addBooleanSwitch({
+      path: 'onlyDenied',
+      name: 'Only denied',
+      description: 'Only edges with denied flows',
+      defaultValue: DEFAULT_OPTIONS.onlyDenied,
+      category: ['Filters'],
+    })
+    .addBooleanSwitch({
+      path: 'onlyUnhealthy',
+      name: 'Only unhealthy',
+      description: 'Only edges over the error ratio or p99 threshold',
+      defaultValue: DEFAULT_OPTIONS.onlyUnhealthy,
+      category: ['Filters'],
+    })
+    .addBooleanSwitch({
+      path: 'showIdle',
+      name: 'Show idle edges',
+      description: 'Edges whose rates are all zero',
+      defaultValue: DEFAULT_OPTIONS.showIdle,
+      category: ['Filters'],
+    })
+    .addNumberInput({
+      path: 'errorRatioThreshold',
+      name: 'Error ratio threshold',
+      description: 'HTTP 5xx answers over requests above which an edge is unhealthy (0.05 is 5 %)',
+      defaultValue: DEFAULT_OPTIONS.errorRatioThreshold,
+      settings: { min: 0, max: 1, step: 0.01 },
+      category: ['Health'],
+    })
+    .addNumberInput({
+      path: 'p99ThresholdSeconds',
+      name: 'p99 threshold (seconds)',
+      description: 'HTTP p99 latency above which an edge is unhealthy',
+      defaultValue: DEFAULT_OPTIONS.p99ThresholdSeconds,
+      settings: { min: 0, step: 0.05 },
+      category: ['Health'],
+    })
+    .addNumberInput({
+      path: 'maxEdges',
+      name: 'Edges listed',
+      description: 'The busiest edges first',
+      defaultValue: DEFAULT_OPTIONS.maxEdges,
+      settings: { min: 1, integer: true },
+    }),
+);
