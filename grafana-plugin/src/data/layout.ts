@@ -97,22 +97,26 @@ export function layoutGraph(
     namespaceOf[index] = group;
   });
 
-  // Existing nodes stay; their namespaces' centroids are where new members of those namespaces start.
-  const kept = new Map<string, { x: number; y: number; n: number }>();
+  // Existing nodes stay where they were.
   inputs.forEach((node, index) => {
     const point = previousPositions?.get(node.id);
     if (!point) return;
     xs[index] = point.x;
     ys[index] = point.y;
-    const sum = kept.get(node.namespace) ?? { x: 0, y: 0, n: 0 };
-    sum.x += point.x;
-    sum.y += point.y;
-    sum.n += 1;
-    kept.set(node.namespace, sum);
   });
+  // Each namespace has an anchor its nodes are pulled towards: where its existing nodes are, else where its
+  // collapsed node was, else a point seeded from its name.
+  const anchorX = new Float64Array(namespaceIndex.size);
+  const anchorY = new Float64Array(namespaceIndex.size);
+  for (const [namespace, group] of namespaceIndex) {
+    const anchor = namespaceAnchorFor(namespace, inputs, previousPositions, settings);
+    anchorX[group] = anchor.x;
+    anchorY[group] = anchor.y;
+  }
   inputs.forEach((node, index) => {
     if (previousPositions?.has(node.id)) return;
-    const seed = seededStart(node, previousPositions, kept, settings);
+    const group = namespaceOf[index] ?? 0;
+    const seed = seededStart(node, previousPositions, { x: anchorX[group] ?? 0, y: anchorY[group] ?? 0 }, settings);
     xs[index] = seed.x;
     ys[index] = seed.y;
     mobile[index] = 1;
@@ -131,7 +135,7 @@ export function layoutGraph(
 
   if (added.length > 0) {
     const iterations = previous && previous.nodes.length > 0 ? settings.incrementalIterations : settings.iterations;
-    relax(xs, ys, mobile, namespaceOf, namespaceIndex.size, sources, targets, iterations, settings);
+    relax(xs, ys, mobile, namespaceOf, anchorX, anchorY, sources, targets, iterations, settings);
   }
 
   const nodes: LayoutNode[] = inputs.map((node, index) => ({
@@ -148,7 +152,7 @@ export function layoutGraph(
 function seededStart(
   node: LayoutInputNode,
   previous: ReadonlyMap<string, Point> | undefined,
-  kept: Map<string, { x: number; y: number; n: number }>,
+  anchor: Point,
   settings: LayoutOptions,
 ): Point {
   const random = seededRandom(node.id);
@@ -157,17 +161,32 @@ function seededStart(
     const distance = radius * Math.sqrt(random());
     return { x: around.x + distance * Math.cos(angle), y: around.y + distance * Math.sin(angle) };
   };
-  // A collapsed namespace starts at the centre of its workloads; expanded workloads around their namespace's node.
+  // A collapsed namespace starts at the centre of its workloads.
   const memberPoints = (node.memberIds ?? []).flatMap((id) => {
     const point = id === node.id ? undefined : previous?.get(id);
     return point ? [point] : [];
   });
   if (memberPoints.length > 0) return jitter(settings.nodeSpacing / 4, centroid(memberPoints));
-  const namespacePoint = previous?.get(namespaceNodeId(node.namespace));
-  if (namespacePoint) return jitter(settings.nodeSpacing * 2, namespacePoint);
-  const sum = kept.get(node.namespace);
-  if (sum) return jitter(settings.nodeSpacing * 3, { x: sum.x / sum.n, y: sum.y / sum.n });
-  return jitter(settings.nodeSpacing * 3, namespaceAnchor(node.namespace, settings));
+  return jitter(settings.nodeSpacing * 3, anchor);
+}
+
+function namespaceAnchorFor(
+  namespace: string,
+  inputs: readonly LayoutInputNode[],
+  previous: ReadonlyMap<string, Point> | undefined,
+  settings: LayoutOptions,
+): Point {
+  // A node's own earlier position, or those of the workloads a collapsed namespace's node stands for.
+  const kept = inputs.flatMap((node) =>
+    node.namespace !== namespace
+      ? []
+      : [node.id, ...(node.memberIds ?? [])].flatMap((id) => {
+          const point = previous?.get(id);
+          return point ? [point] : [];
+        }),
+  );
+  if (kept.length > 0) return centroid(kept);
+  return previous?.get(namespaceNodeId(namespace)) ?? namespaceAnchor(namespace, settings);
 }
 
 /** Where a namespace seen for the first time is centred: a point of a disc, from its name alone. */
@@ -183,7 +202,8 @@ function relax(
   ys: Float64Array,
   mobile: Uint8Array,
   namespaceOf: Int32Array,
-  namespaceCount: number,
+  anchorX: Float64Array,
+  anchorY: Float64Array,
   sources: Int32Array,
   targets: Int32Array,
   iterations: number,
@@ -193,11 +213,12 @@ function relax(
   const dx = new Float64Array(count);
   const dy = new Float64Array(count);
   const springCount = new Float64Array(count);
-  const groupX = new Float64Array(namespaceCount);
-  const groupY = new Float64Array(namespaceCount);
-  const groupSize = new Float64Array(namespaceCount);
   const cell = settings.nodeSpacing;
-  const grid = new Map<number, number[]>();
+  // The grid as a hash table of linked lists in typed arrays (bucket heads, next node), rebuilt each iteration
+  // without allocating; cells sharing a bucket only cost a few extra distance checks.
+  const bucketCount = 1 << Math.max(10, Math.ceil(Math.log2(count * 2 + 1)));
+  const heads = new Int32Array(bucketCount);
+  const next = new Int32Array(count);
   const maxStep = settings.nodeSpacing / 2;
 
   for (let iteration = 0; iteration < iterations; iteration++) {
@@ -206,15 +227,17 @@ function relax(
     dy.fill(0);
     springCount.fill(0);
 
-    // Springs: each end moves towards its preferred distance, averaged over its edges so hubs do not fly off.
+    // Springs: each end moves towards its preferred distance, averaged over its edges so hubs do not fly off;
+    // edges across namespaces pull less, so that namespaces stay apart.
     for (let edge = 0; edge < sources.length; edge++) {
       const a = sources[edge] ?? 0;
       const b = targets[edge] ?? 0;
       if (a === b || (!mobile[a] && !mobile[b])) continue;
       const vx = (xs[b] ?? 0) - (xs[a] ?? 0);
       const vy = (ys[b] ?? 0) - (ys[a] ?? 0);
-      const distance = Math.hypot(vx, vy) || 1e-6;
-      const pull = ((distance - settings.linkDistance) / distance) * 0.5;
+      const distance = Math.sqrt(vx * vx + vy * vy) || 1e-6;
+      const weight = namespaceOf[a] === namespaceOf[b] ? 1 : 0.1;
+      const pull = ((distance - settings.linkDistance) / distance) * 0.5 * weight;
       dx[a] = (dx[a] ?? 0) + vx * pull;
       dy[a] = (dy[a] ?? 0) + vy * pull;
       dx[b] = (dx[b] ?? 0) - vx * pull;
@@ -230,31 +253,20 @@ function relax(
       }
     }
 
-    // Cohesion: a light pull towards the namespace's centroid keeps namespaces together.
-    groupX.fill(0);
-    groupY.fill(0);
-    groupSize.fill(0);
-    for (let node = 0; node < count; node++) {
-      const group = namespaceOf[node] ?? 0;
-      groupX[group] = (groupX[group] ?? 0) + (xs[node] ?? 0);
-      groupY[group] = (groupY[group] ?? 0) + (ys[node] ?? 0);
-      groupSize[group] = (groupSize[group] ?? 0) + 1;
-    }
+    // Cohesion: a light pull towards the namespace's anchor keeps namespaces together and in place.
     for (let node = 0; node < count; node++) {
       if (!mobile[node]) continue;
       const group = namespaceOf[node] ?? 0;
-      const size = groupSize[group] ?? 1;
-      dx[node] = (dx[node] ?? 0) + ((groupX[group] ?? 0) / size - (xs[node] ?? 0)) * 0.05;
-      dy[node] = (dy[node] ?? 0) + ((groupY[group] ?? 0) / size - (ys[node] ?? 0)) * 0.05;
+      dx[node] = (dx[node] ?? 0) + ((anchorX[group] ?? 0) - (xs[node] ?? 0)) * 0.05;
+      dy[node] = (dy[node] ?? 0) + ((anchorY[group] ?? 0) - (ys[node] ?? 0)) * 0.05;
     }
 
     // Repulsion between nodes closer than the spacing, found through a grid of spacing-sized cells.
-    grid.clear();
+    heads.fill(-1);
     for (let node = 0; node < count; node++) {
-      const key = cellKey(Math.floor((xs[node] ?? 0) / cell), Math.floor((ys[node] ?? 0) / cell));
-      const members = grid.get(key);
-      if (members) members.push(node);
-      else grid.set(key, [node]);
+      const bucket = bucketOf(Math.floor((xs[node] ?? 0) / cell), Math.floor((ys[node] ?? 0) / cell), bucketCount);
+      next[node] = heads[bucket] ?? -1;
+      heads[bucket] = node;
     }
     for (let node = 0; node < count; node++) {
       if (!mobile[node]) continue;
@@ -264,13 +276,15 @@ function relax(
       const cy = Math.floor(y / cell);
       for (let ox = -1; ox <= 1; ox++) {
         for (let oy = -1; oy <= 1; oy++) {
-          const members = grid.get(cellKey(cx + ox, cy + oy));
-          if (!members) continue;
-          for (const other of members) {
+          for (
+            let other = heads[bucketOf(cx + ox, cy + oy, bucketCount)] ?? -1;
+            other >= 0;
+            other = next[other] ?? -1
+          ) {
             if (other === node) continue;
             let vx = x - (xs[other] ?? 0);
             let vy = y - (ys[other] ?? 0);
-            let distance = Math.hypot(vx, vy);
+            let distance = Math.sqrt(vx * vx + vy * vy);
             if (distance >= settings.nodeSpacing) continue;
             if (distance < 1e-6) {
               // Same place: part them in a direction fixed by the pair, not by chance.
@@ -294,7 +308,7 @@ function relax(
       if (!mobile[node]) continue;
       const stepX = dx[node] ?? 0;
       const stepY = dy[node] ?? 0;
-      const length = Math.hypot(stepX, stepY);
+      const length = Math.sqrt(stepX * stepX + stepY * stepY);
       const scale = length > limit ? limit / length : 1;
       xs[node] = (xs[node] ?? 0) + stepX * scale;
       ys[node] = (ys[node] ?? 0) + stepY * scale;
@@ -302,9 +316,8 @@ function relax(
   }
 }
 
-function cellKey(cx: number, cy: number): number {
-  // Cells within ±2^20 of the origin (far beyond any drawn graph) get distinct keys.
-  return (cx + 1_048_576) * 2_097_152 + (cy + 1_048_576);
+function bucketOf(cx: number, cy: number, bucketCount: number): number {
+  return (Math.imul(cx, 73856093) ^ Math.imul(cy, 19349663)) & (bucketCount - 1);
 }
 
 function centroid(points: Point[]): Point {
