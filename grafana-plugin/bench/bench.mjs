@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench -w @flowlens/grafana-plugin`: how long the service graph's data code takes at its target scale
-// (1,000 nodes, 5,000 edges), in plain Node.js: jest's module sandbox runs these loops several times slower than
-// a browser or Node would. The data modules are compiled with swc into node_modules/.cache first. Prints one JSON
-// object per result (the median of 5 runs); README.md, "Layout cost", keeps the figures.
+// (1,000 nodes, 5,000 edges), in plain Node.js, away from jest's sandbox. The data modules are compiled with swc into
+// node_modules/.cache first. Prints one JSON object per result (the median of 5 runs); README.md, "Layout cost",
+// keeps the figures.
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
