@@ -148,6 +148,26 @@ describe('framesToGraph with Prometheus series', () => {
     expect(model.namespaces.map((group) => group.name)).toEqual(['', 'shop']);
   });
 
+  it("reads merged tables: each 'Value #<refId>' column is its query's rule", () => {
+    const merged = createDataFrame({
+      fields: [
+        { name: 'Time', type: FieldType.time, values: [1] },
+        { name: 'source_namespace', type: FieldType.string, values: ['shop'] },
+        { name: 'source_workload', type: FieldType.string, values: ['frontend'] },
+        { name: 'dest_namespace', type: FieldType.string, values: ['shop'] },
+        { name: 'dest_workload', type: FieldType.string, values: ['cart'] },
+        { name: 'Value #flows', type: FieldType.number, values: [6] },
+        { name: 'Value #denied', type: FieldType.number, values: [6] },
+        { name: 'Value #unknown', type: FieldType.number, values: [100] },
+      ],
+    });
+    const model = framesToGraph([merged], {
+      ruleByRefId: { flows: 'edge:flowlens_flows:rate5m', denied: 'edge:flowlens_flows_denied:rate5m' },
+    });
+    expect(model.edges).toHaveLength(1);
+    expect(model.edges[0]).toMatchObject({ flowRate: 6, deniedRate: 6, verdict: 'denied', bytesRate: 0 });
+  });
+
   it('ignores frames that are neither edge rules nor Node Graph frames', () => {
     const other = series({ __name__: 'up', job: 'flowlens' }, [1]);
     const noLabels = series(edgeLabels('a/x', 'b/y', { __name__: 'edge:flowlens_tcp_retransmissions:rate5m' }), [1]);

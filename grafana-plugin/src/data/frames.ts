@@ -113,10 +113,10 @@ function readPrometheusFrame(frame: DataFrame, options: FramesToGraphOptions, bu
     for (let row = 0; row < frame.length; row++) {
       const labels: Record<string, string> = {};
       for (const field of labelFields) labels[field.name] = String(field.values[row] ?? '');
-      const rule = ruleNamed(labels['__name__']) ?? ruleNamed(nameField?.values[row]) ?? frameRule;
-      if (!rule) continue;
+      const rowRule = ruleNamed(labels['__name__']) ?? ruleNamed(nameField?.values[row]);
       for (const field of valueFields) {
-        addValue(builder, labels, rule, field.values[row]);
+        const rule = rowRule ?? ruleOfValueColumn(field, options) ?? frameRule;
+        if (rule) addValue(builder, labels, rule, field.values[row]);
       }
     }
     return;
@@ -141,6 +141,15 @@ function lastValue(field: Field): unknown {
     if (value !== null && value !== undefined) return value;
   }
   return undefined;
+}
+
+/**
+ * Several queries in one table (Grafana's "Value #A", "Value #B" columns, as after a merge transformation): each
+ * column is its query's, by refId.
+ */
+function ruleOfValueColumn(field: Field, options: FramesToGraphOptions): EdgeRecordingRule | undefined {
+  const refId = /^Value #(.+)$/.exec(field.name)?.[1];
+  return refId === undefined ? undefined : options.ruleByRefId?.[refId];
 }
 
 function ruleNamed(name: unknown): EdgeRecordingRule | undefined {
