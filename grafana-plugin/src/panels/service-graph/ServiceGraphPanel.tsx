@@ -3,7 +3,7 @@
 import type { PanelProps } from '@grafana/data';
 import { useMemo } from 'react';
 
-import { filterGraph } from '../../data/filters';
+import { collapseNamespaces, filterGraph } from '../../data/filters';
 import { framesToGraph } from '../../data/frames';
 import { EdgeTable } from './components/EdgeTable';
 import type { ServiceGraphOptions } from './types';
@@ -12,13 +12,16 @@ export function ServiceGraphPanel({ data, options, width, height }: PanelProps<S
   const model = useMemo(() => framesToGraph(data.series), [data.series]);
   const view = useMemo(
     () =>
-      filterGraph(model, {
-        search: options.search,
-        onlyDenied: options.onlyDenied,
-        onlyUnhealthy: options.onlyUnhealthy,
-        showIdle: options.showIdle,
-        thresholds: { errorRatio: options.errorRatioThreshold, p99Seconds: options.p99ThresholdSeconds },
-      }),
+      collapseNamespaces(
+        filterGraph(model, {
+          search: options.search,
+          onlyDenied: options.onlyDenied,
+          onlyUnhealthy: options.onlyUnhealthy,
+          showIdle: options.showIdle,
+          thresholds: { errorRatio: options.errorRatioThreshold, p99Seconds: options.p99ThresholdSeconds },
+        }),
+        options.collapsedNamespaces ?? [],
+      ),
     [model, options],
   );
   return (

@@ -49,6 +49,12 @@ export const plugin = new PanelPlugin<ServiceGraphOptions>(ServiceGraphPanel).se
       settings: { min: 0, step: 0.05 },
       category: ['Health'],
     })
+    .addStringArray({
+      path: 'collapsedNamespaces',
+      name: 'Collapsed namespaces',
+      description: 'Each shown as one node, its edges merged',
+      defaultValue: DEFAULT_OPTIONS.collapsedNamespaces,
+    })
     .addNumberInput({
       path: 'maxEdges',
       name: 'Edges listed',

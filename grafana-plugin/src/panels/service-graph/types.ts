@@ -7,6 +7,8 @@ export interface ServiceGraphOptions {
   showIdle: boolean;
   errorRatioThreshold: number;
   p99ThresholdSeconds: number;
+  /** Namespaces drawn as one node each, their edges merged. */
+  collapsedNamespaces: string[];
   /** How many of the busiest edges the table lists. */
   maxEdges: number;
 }
@@ -18,5 +20,6 @@ export const DEFAULT_OPTIONS: ServiceGraphOptions = {
   showIdle: DEFAULT_FILTER.showIdle,
   errorRatioThreshold: DEFAULT_HEALTH_THRESHOLDS.errorRatio,
   p99ThresholdSeconds: DEFAULT_HEALTH_THRESHOLDS.p99Seconds,
+  collapsedNamespaces: [],
   maxEdges: 200,
 };

@@ -25,7 +25,7 @@ describe('EdgeTable', () => {
     expect(rows[0]).toHaveTextContent('world');
     expect(rows[0]).toHaveTextContent('denied');
     expect(rows[1]).toHaveTextContent('25%');
-    expect(screen.getByText(/3 workloads in 2 namespaces, 2 edges, 1 with denied flows/)).toBeInTheDocument();
+    expect(screen.getByText(/3 nodes in 2 namespaces, 2 edges, 1 with denied flows/)).toBeInTheDocument();
   });
 
   it('lists at most maxEdges and says so', () => {

@@ -25,7 +25,7 @@ export function EdgeTable({ model, maxEdges }: EdgeTableProps) {
   return (
     <div>
       <Text element="p" color="secondary">
-        {`${model.nodes.length} workloads in ${model.namespaces.length} namespaces, ${model.edges.length} edges, ` +
+        {`${model.nodes.length} nodes in ${model.namespaces.length} namespaces, ${model.edges.length} edges, ` +
           `${withDenials} with denied flows` +
           (edges.length < model.edges.length ? `; the ${edges.length} busiest listed` : '')}
       </Text>
@@ -72,6 +72,7 @@ function EdgeRow({ edge, source, target }: { edge: GraphEdge; source?: GraphNode
 
 function nodeLabel(node: GraphNode | undefined, id: string): string {
   if (!node) return id;
+  if (node.kind === 'namespace') return `${node.namespace} (${node.memberIds.length} workloads)`;
   return node.namespace === '' ? node.name : `${node.namespace}/${node.name}`;
 }
 
