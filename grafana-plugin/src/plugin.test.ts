@@ -6,6 +6,7 @@ import appJson from './plugin.json';
 import { plugin as app } from './module';
 import { plugin as serviceGraph } from './panels/service-graph/module';
 import { DEFAULT_OPTIONS } from './panels/service-graph/types';
+import { DEFAULT_OPTIONS as POLICY_FLOW_DEFAULTS } from './panels/policy-flow/types';
 import { plugin as policyFlow } from './panels/policy-flow/module';
 
 const panelsDir = join(__dirname, 'panels');
@@ -55,5 +56,23 @@ describe('module files', () => {
     const supplier = serviceGraph.getPanelOptionsSupplier();
     supplier(builder as unknown as Parameters<typeof supplier>[0], { data: [] });
     expect(defaults).toEqual(DEFAULT_OPTIONS);
+  });
+
+  it('give every policy flow option its default', () => {
+    const defaults: Record<string, unknown> = {};
+    const record = (item: { path: string; defaultValue?: unknown }) => {
+      defaults[item.path] = item.defaultValue;
+      return builder;
+    };
+    const builder = {
+      addRadio: record,
+      addTextInput: record,
+      addBooleanSwitch: record,
+      addNumberInput: record,
+      addStringArray: record,
+    };
+    const supplier = policyFlow.getPanelOptionsSupplier();
+    supplier(builder as unknown as Parameters<typeof supplier>[0], { data: [] });
+    expect(defaults).toEqual(POLICY_FLOW_DEFAULTS);
   });
 });
