@@ -257,6 +257,34 @@ describe('buildPolicyFlowModel', () => {
     expect(buildPolicyFlowModel(many, { topN: 0 }).nodes.some((node) => node.key === OTHER_KEY)).toBe(false);
   });
 
+  it('merges the policies past the top N into an "other" node per action, staged ones apart', () => {
+    const policyFlows = framesToPolicyFlows([
+      enforced('a/x', 'b/y', 't', 'p1', 'allow', 10),
+      enforced('a/x', 'b/y', 't', 'p2', 'allow', 3),
+      enforced('a/x', 'b/y', 't', 'p3', 'allow', 2),
+      enforced('a/x', 'b/z', 't', 'p4', 'deny', 1),
+      enforced('a/x', 'b/z', 't', 'p5', 'deny', 1),
+      staged('a/x', 'b/z', 's1', 'deny', 0.5),
+    ]);
+    const model = buildPolicyFlowModel(policyFlows, { topPolicies: 1 });
+    const policies = model.nodes.filter((node) => node.column === 'policy');
+    expect(policies.map((node) => [node.key, node.rate, node.merged, node.label])).toEqual([
+      ['t/p1:allow', 10, false, 't/p1 · allow'],
+      [`${OTHER_KEY}:allow`, 5, true, 'other policies (2) · allow'],
+      [`${OTHER_KEY}:deny`, 2, true, 'other policies (2) · deny'],
+      [`${OTHER_KEY}:staged:deny`, 0.5, true, 'other staged policies (1) · would deny'],
+    ]);
+    expect(policies[1]?.memberIds).toEqual(['t/p2:allow', 't/p3:allow']);
+    // Only real policies can be clicked to filter.
+    expect(policies.map((node) => node.policy?.key)).toEqual(['t/p1', undefined, undefined, undefined]);
+    expect(model.links.filter((link) => link.staged).map((link) => link.id)).toEqual([
+      `policy:${OTHER_KEY}:staged:deny>dest:b/z`,
+      `source:a/x>policy:${OTHER_KEY}:staged:deny`,
+    ]);
+    expect(model.policyCount).toBe(4);
+    expect(buildPolicyFlowModel(policyFlows).policyCount).toBe(6);
+  });
+
   it('is deterministic whatever the order of the frames', () => {
     const reversed = framesToPolicyFlows([...frames].reverse());
     expect(buildPolicyFlowModel(reversed)).toEqual(buildPolicyFlowModel(flows));

@@ -229,7 +229,11 @@ export function filterPolicyFlows(flows: readonly PolicyFlow[], filter: Partial<
 
 export type PolicyFlowColumn = 'source' | 'policy' | 'dest';
 
-/** The key of the node standing for the workloads past the top N of a column (the exporter's overflow style). */
+/**
+ * The key of a node standing for what is past the top N of its column (the exporter's overflow style): the
+ * workloads' "other" node is `__other__`; the policies' are `__other__:<action>` and `__other__:staged:<action>`,
+ * one per action so that their links keep one color and staged links stay apart.
+ */
 export const OTHER_KEY = '__other__';
 
 export interface PolicyFlowNode {
@@ -237,17 +241,21 @@ export interface PolicyFlowNode {
   id: string;
   column: PolicyFlowColumn;
   /**
-   * What the node stands for: a workload's id (`namespace/workload`), OTHER_KEY, or for a policy node its
-   * policy's key and the action, `<policy key>:<action>` (a policy that both allows and denies is two nodes).
+   * What the node stands for: a workload's id (`namespace/workload`), for a policy node its policy's key and the
+   * action, `<policy key>:<action>` (a policy that both allows and denies is two nodes), or an "other" key.
    */
   key: string;
   label: string;
   /** Flows per second through the node. */
   rate: number;
-  /** Policy nodes only. */
+  /** Policy nodes of one policy only (not the policies' "other" nodes): what clicking the node filters to. */
   policy?: PolicyRef;
+  /** Nodes of the policy column. */
   action?: string;
-  /** The workload ids an "other" node stands for, sorted; `[key]` for the rest. */
+  staged: boolean;
+  /** An "other" node, standing for the workloads or policies past the top N. */
+  merged: boolean;
+  /** What an "other" node stands for (workload ids, or policy node keys), sorted; `[key]` for the rest. */
   memberIds: string[];
 }
 
@@ -264,13 +272,13 @@ export interface PolicyFlowLink {
 }
 
 export interface PolicyFlowModel {
-  /** The flows shown, busiest first, with their real workloads (the table lists them; no "other" merging). */
+  /** The flows shown, busiest first, with their real workloads and policies (the table; no "other" merging). */
   flows: PolicyFlow[];
-  /** Sources, then policies, then destinations; each column busiest first, its "other" node last. */
+  /** Sources, then policies, then destinations; each column busiest first, its "other" nodes last. */
   nodes: PolicyFlowNode[];
   /** Sorted by id. */
   links: PolicyFlowLink[];
-  /** Distinct policy nodes (a policy and an action). */
+  /** Nodes in the policy column ("other" ones included). */
   policyCount: number;
   /** Flows per second of the enforced flows shown (staged flows are the same traffic seen another way). */
   enforcedRate: number;
@@ -283,9 +291,13 @@ export interface PolicyFlowModelOptions {
    * column merge into one "other" node (left as they are when only one would be merged). 0 or less: no limit.
    */
   topN: number;
+  /** The same for policy nodes (a policy and an action); the rest merge into an "other" node per action. */
+  topPolicies: number;
 }
 
 export const DEFAULT_TOP_N = 15;
+// Policies are fewer than workloads and each one is worth seeing; a cluster with hundreds still gets a bounded column.
+export const DEFAULT_TOP_POLICIES = 40;
 
 /**
  * The Sankey's columns and links for some flows. Each flow becomes a link from its source to its policy node and
@@ -297,12 +309,16 @@ export function buildPolicyFlowModel(
   options: Partial<PolicyFlowModelOptions> = {},
 ): PolicyFlowModel {
   const topN = options.topN ?? DEFAULT_TOP_N;
+  const topPolicies = options.topPolicies ?? DEFAULT_TOP_POLICIES;
   const sorted = [...flows].sort(busiestFirst);
-  const keepSource = topWorkloads(sorted, (flow) => flow.source.id, topN);
-  const keepDest = topWorkloads(sorted, (flow) => flow.dest.id, topN);
+  const keepSource = topKeys(sorted, (flow) => flow.source.id, topN);
+  const keepDest = topKeys(sorted, (flow) => flow.dest.id, topN);
+  const keepPolicy = topKeys(sorted, policyNodeKey, topPolicies);
 
   const nodes = new Map<string, PolicyFlowNode>();
   const links = new Map<string, PolicyFlowLink>();
+  // Sets beside the "other" nodes' member lists: a big cluster merges hundreds of workloads into them.
+  const otherMembers = new Map<string, Set<string>>();
   const nodeFor = (column: PolicyFlowColumn, key: string, make: () => Omit<PolicyFlowNode, 'id' | 'rate'>) => {
     const id = `${column}:${key}`;
     let node = nodes.get(id);
@@ -312,18 +328,48 @@ export function buildPolicyFlowModel(
     }
     return node;
   };
-  const workloadNode = (column: 'source' | 'dest', workload: WorkloadRef, kept: Set<string>) => {
-    if (kept.has(workload.id)) {
-      return nodeFor(column, workload.id, () => ({
-        column,
-        key: workload.id,
-        label: workloadLabel(workload),
-        memberIds: [workload.id],
-      }));
+  const otherNode = (column: PolicyFlowColumn, key: string, member: string, extra: Partial<PolicyFlowNode> = {}) => {
+    const node = nodeFor(column, key, () => ({ column, key, label: '', staged: false, merged: true, memberIds: [] }));
+    Object.assign(node, extra);
+    let members = otherMembers.get(node.id);
+    if (!members) {
+      members = new Set();
+      otherMembers.set(node.id, members);
     }
-    const other = nodeFor(column, OTHER_KEY, () => ({ column, key: OTHER_KEY, label: '', memberIds: [] }));
-    if (!other.memberIds.includes(workload.id)) other.memberIds.push(workload.id);
-    return other;
+    if (!members.has(member)) {
+      members.add(member);
+      node.memberIds.push(member);
+    }
+    return node;
+  };
+  const workloadNode = (column: 'source' | 'dest', workload: WorkloadRef, kept: Set<string>) =>
+    kept.has(workload.id)
+      ? nodeFor(column, workload.id, () => ({
+          column,
+          key: workload.id,
+          label: workloadLabel(workload),
+          staged: false,
+          merged: false,
+          memberIds: [workload.id],
+        }))
+      : otherNode(column, OTHER_KEY, workload.id);
+  const policyNode = (flow: PolicyFlow) => {
+    const key = policyNodeKey(flow);
+    const { staged } = flow.policy;
+    if (!keepPolicy.has(key)) {
+      const otherKey = staged ? `${OTHER_KEY}:staged:${flow.action}` : `${OTHER_KEY}:${flow.action}`;
+      return otherNode('policy', otherKey, key, { action: flow.action, staged });
+    }
+    return nodeFor('policy', key, () => ({
+      column: 'policy',
+      key,
+      label: `${policyLabel(flow.policy)} · ${actionLabel(flow.action, staged)}`,
+      policy: flow.policy,
+      action: flow.action,
+      staged,
+      merged: false,
+      memberIds: [key],
+    }));
   };
   const link = (from: PolicyFlowNode, to: PolicyFlowNode, flow: PolicyFlow) => {
     const id = `${from.id}>${to.id}`;
@@ -345,15 +391,7 @@ export function buildPolicyFlowModel(
   for (const flow of sorted) {
     const source = workloadNode('source', flow.source, keepSource);
     const dest = workloadNode('dest', flow.dest, keepDest);
-    const policyNodeKey = `${flow.policy.key}:${flow.action}`;
-    const policy = nodeFor('policy', policyNodeKey, () => ({
-      column: 'policy',
-      key: policyNodeKey,
-      label: `${policyLabel(flow.policy)} · ${actionLabel(flow.action, flow.policy.staged)}`,
-      policy: flow.policy,
-      action: flow.action,
-      memberIds: [policyNodeKey],
-    }));
+    const policy = policyNode(flow);
     source.rate += flow.rate;
     policy.rate += flow.rate;
     dest.rate += flow.rate;
@@ -367,14 +405,18 @@ export function buildPolicyFlowModel(
   const orderedNodes = [...nodes.values()].sort(
     (a, b) =>
       columnOrder[a.column] - columnOrder[b.column] ||
-      Number(a.key === OTHER_KEY) - Number(b.key === OTHER_KEY) ||
+      Number(a.merged) - Number(b.merged) ||
       b.rate - a.rate ||
       (a.id < b.id ? -1 : 1),
   );
   for (const node of orderedNodes) {
-    if (node.key !== OTHER_KEY) continue;
+    if (!node.merged) continue;
     node.memberIds.sort();
-    node.label = `other (${node.memberIds.length} workloads)`;
+    const count = node.memberIds.length;
+    node.label =
+      node.column === 'policy'
+        ? `other ${node.staged ? 'staged ' : ''}policies (${count}) · ${actionLabel(node.action ?? MISSING, node.staged)}`
+        : `other (${count} workloads)`;
   }
   return {
     flows: sorted,
@@ -386,13 +428,17 @@ export function buildPolicyFlowModel(
   };
 }
 
-/** The workload ids that keep their own node: the `topN` busiest, or all when at most one more would be left. */
-function topWorkloads(flows: readonly PolicyFlow[], idOf: (flow: PolicyFlow) => string, topN: number): Set<string> {
+function policyNodeKey(flow: PolicyFlow): string {
+  return `${flow.policy.key}:${flow.action}`;
+}
+
+/** The keys that keep their own node: the `topN` busiest, or all when at most one more would be left. */
+function topKeys(flows: readonly PolicyFlow[], keyOf: (flow: PolicyFlow) => string, topN: number): Set<string> {
   const rates = new Map<string, number>();
-  for (const flow of flows) rates.set(idOf(flow), (rates.get(idOf(flow)) ?? 0) + flow.rate);
+  for (const flow of flows) rates.set(keyOf(flow), (rates.get(keyOf(flow)) ?? 0) + flow.rate);
   const ranked = [...rates.entries()].sort(([a, rateA], [b, rateB]) => rateB - rateA || (a < b ? -1 : 1));
   const limit = topN > 0 && ranked.length > topN + 1 ? topN : ranked.length;
-  return new Set(ranked.slice(0, limit).map(([id]) => id));
+  return new Set(ranked.slice(0, limit).map(([key]) => key));
 }
 
 /** The flows to show and their Sankey columns: `buildPolicyFlowModel(filterPolicyFlows(flows, filter), options)`. */

@@ -166,6 +166,20 @@ describe('PolicyFlowPanel in Sankey mode', () => {
     expect(dests.map((node) => node.dataset.id)).toEqual(['shop/cart', '__other__']);
     expect(within(dests[1] as HTMLElement).getByText('other (2 workloads)')).toBeInTheDocument();
   });
+
+  it('merges policies past the limit into "other" nodes that do not filter', () => {
+    renderPanel({ topPolicies: 1 });
+    expect(policyNodes().map((node) => node.dataset.id)).toEqual([
+      'default/shop/allow-web:allow',
+      '__other__:allow',
+      '__other__:staged:deny',
+      '__other__:deny',
+    ]);
+    expect(policyNodes().map((node) => node.getAttribute('role'))).toEqual(['button', null, null, null]);
+    fireEvent.click(policyNode('__other__:deny'));
+    expect(screen.queryByTestId('pf-policy-filter')).not.toBeInTheDocument();
+    expect(links()).toHaveLength(8);
+  });
 });
 
 describe('PolicyFlowPanel in table mode', () => {

@@ -50,9 +50,9 @@ export function PolicyFlowPanel({ data, options, width, height }: PanelProps<Pol
           search: options.search ?? '',
           showStaged: options.showStaged,
         },
-        { topN: options.topN },
+        { topN: options.topN, topPolicies: options.topPolicies },
       ),
-    [flows, policyFilter, options.namespaces, options.search, options.showStaged, options.topN],
+    [flows, policyFilter, options.namespaces, options.search, options.showStaged, options.topN, options.topPolicies],
   );
 
   const contentHeight = Math.max(0, height - TOOLBAR_HEIGHT);

@@ -24,6 +24,13 @@ export const plugin = new PanelPlugin<PolicyFlowOptions>(PolicyFlowPanel).setPan
       defaultValue: DEFAULT_OPTIONS.topN,
       settings: { min: 0, integer: true },
     })
+    .addNumberInput({
+      path: 'topPolicies',
+      name: 'Policies',
+      description: 'The busiest policies (with their action) keep a node each; the rest merge into "other" (0: all)',
+      defaultValue: DEFAULT_OPTIONS.topPolicies,
+      settings: { min: 0, integer: true },
+    })
     .addBooleanSwitch({
       path: 'showStaged',
       name: 'Show staged policies',

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY_FLOW_FILTER, DEFAULT_TOP_N } from '../../data/policy-flow';
+import { DEFAULT_POLICY_FLOW_FILTER, DEFAULT_TOP_N, DEFAULT_TOP_POLICIES } from '../../data/policy-flow';
 
 export type PolicyFlowMode = 'sankey' | 'table';
 
@@ -7,6 +7,8 @@ export interface PolicyFlowOptions {
   mode: PolicyFlowMode;
   /** Sources and destinations drawn with a node of their own, busiest first; the rest merge into "other". */
   topN: number;
+  /** Policy nodes (a policy and an action) drawn, busiest first; the rest merge into an "other" node per action. */
+  topPolicies: number;
   /** Staged policies' flows (would-allow, would-deny) beside the enforced ones. */
   showStaged: boolean;
   /** Only the flows through this policy (`<tier>/<policy>`, or the `policy` label in any tier); empty for all. */
@@ -20,6 +22,7 @@ export interface PolicyFlowOptions {
 export const DEFAULT_OPTIONS: PolicyFlowOptions = {
   mode: 'sankey',
   topN: DEFAULT_TOP_N,
+  topPolicies: DEFAULT_TOP_POLICIES,
   showStaged: DEFAULT_POLICY_FLOW_FILTER.showStaged,
   policyFilter: DEFAULT_POLICY_FLOW_FILTER.policy,
   namespaces: DEFAULT_POLICY_FLOW_FILTER.namespaces,

@@ -5,7 +5,7 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 import { type KeyboardEvent, useMemo } from 'react';
 
-import { OTHER_KEY, type PolicyFlowLink, type PolicyFlowModel, type PolicyFlowNode } from '../../../data/policy-flow';
+import type { PolicyFlowLink, PolicyFlowModel, PolicyFlowNode } from '../../../data/policy-flow';
 import { layoutSankey } from '../../../data/sankey';
 import { STAGED_DASH, actionColor, formatRate } from './actionStyle';
 
@@ -38,7 +38,7 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
   const layout = useMemo(
     () =>
       layoutSankey(
-        model.nodes.map((node) => ({ id: node.id, column: COLUMN_INDEX[node.column], last: node.key === OTHER_KEY })),
+        model.nodes.map((node) => ({ id: node.id, column: COLUMN_INDEX[node.column], last: node.merged })),
         model.links.map((link) => ({ id: link.id, source: link.source, target: link.target, value: link.rate })),
         {
           width: layoutWidth,
@@ -130,7 +130,7 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
                 fill={node.action === undefined ? theme.colors.text.secondary : actionColor(theme, node.action)}
                 stroke={selected ? theme.colors.text.primary : 'none'}
                 strokeWidth={selected ? 2 : 0}
-                strokeDasharray={node.policy?.staged ? '3 2' : undefined}
+                strokeDasharray={node.staged ? '3 2' : undefined}
               />
               <text
                 x={labelLeft ? laid.x0 - LABEL_GAP : laid.x1 + LABEL_GAP}
@@ -154,7 +154,7 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
 
 function nodeTitle(node: PolicyFlowNode): string {
   const members = node.memberIds.length > 1 ? `\n${node.memberIds.join('\n')}` : '';
-  const hint = node.column === 'policy' ? '\nClick: only this policy (again: all)' : '';
+  const hint = node.policy ? '\nClick: only this policy (again: all)' : '';
   return `${node.label}: ${formatRate(node.rate)}${members}${hint}`;
 }
 
