@@ -138,6 +138,16 @@ describe('PolicyFlowPanel in Sankey mode', () => {
     expect(links()).toHaveLength(8);
   });
 
+  it('fades the links away from a hovered node', () => {
+    renderPanel();
+    fireEvent.mouseEnter(policyNode('security/deny-data:deny'));
+    const faded = links().filter((link) => link.getAttribute('stroke-opacity') === '0.1');
+    expect(faded).toHaveLength(6);
+    expect(faded.some((link) => link.dataset.action === 'deny' && link.dataset.staged === 'false')).toBe(false);
+    fireEvent.mouseLeave(policyNode('security/deny-data:deny'));
+    expect(links().filter((link) => link.getAttribute('stroke-opacity') === '0.1')).toHaveLength(0);
+  });
+
   it('filters from the keyboard too', () => {
     renderPanel();
     fireEvent.keyDown(policyNode('security/deny-data:deny'), { key: 'Enter' });

@@ -25,6 +25,8 @@ const MODE_OPTIONS: Array<{ label: string; value: PolicyFlowMode }> = [
 
 // The toolbar is one row of small controls; the rest of the panel's height is the drawing's.
 const TOOLBAR_HEIGHT = 32;
+// Room for a vertical scrollbar, so a drawing taller than the panel does not need a horizontal one as well.
+const SCROLLBAR_ALLOWANCE = 12;
 
 export function PolicyFlowPanel({ data, options, width, height }: PanelProps<PolicyFlowOptions>) {
   const styles = useStyles2(getStyles);
@@ -91,7 +93,7 @@ export function PolicyFlowPanel({ data, options, width, height }: PanelProps<Pol
         ) : (
           <PolicyFlowSankey
             model={model}
-            width={Math.max(0, width - 2)}
+            width={Math.max(0, width - SCROLLBAR_ALLOWANCE)}
             height={contentHeight}
             selectedPolicy={policyFilter}
             onPolicyClick={togglePolicy}
@@ -170,7 +172,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     overflow: 'hidden',
     whiteSpace: 'nowrap',
   }),
-  content: css({ overflow: 'auto', flex: 'none' }),
+  // The drawing is as wide as the panel: only a column too full to fit makes it taller, and scroll.
+  content: css({ overflowX: 'hidden', overflowY: 'auto', flex: 'none' }),
   chip: css({
     display: 'inline-flex',
     alignItems: 'center',

@@ -3,7 +3,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
-import { type KeyboardEvent, useMemo } from 'react';
+import { type KeyboardEvent, useMemo, useState } from 'react';
 
 import type { PolicyFlowLink, PolicyFlowModel, PolicyFlowNode } from '../../../data/policy-flow';
 import { layoutSankey } from '../../../data/sankey';
@@ -32,6 +32,8 @@ const MARGIN_Y = 4;
 export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolicyClick }: PolicyFlowSankeyProps) {
   const theme = useTheme2();
   const styles = useStyles2(getStyles);
+  // While a node is hovered, its links stand out and the others fade, so its traffic can be followed.
+  const [hovered, setHovered] = useState<string | undefined>(undefined);
   // Source labels sit left of their nodes and destination labels right of theirs, in margins kept for them.
   const labelWidth = Math.round(Math.min(200, Math.max(60, width * 0.2)));
   const layoutWidth = Math.max(3 * NODE_WIDTH, width - 2 * labelWidth);
@@ -51,6 +53,8 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
     [model, layoutWidth, height],
   );
   const nodes = new Map(model.nodes.map((node) => [node.id, node]));
+  // A hovered node that a click filtered away never sees the mouse leave: it no longer counts.
+  const hoveredId = hovered !== undefined && nodes.has(hovered) ? hovered : undefined;
   const links = new Map(model.links.map((link) => [link.id, link]));
   // Policy labels share the space between the middle column and the destinations' links.
   const policyLabelChars = Math.floor((layoutWidth / 2 - NODE_WIDTH - 2 * LABEL_GAP) / CHAR_WIDTH);
@@ -69,6 +73,7 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
           {layout.links.map((laid) => {
             const link = links.get(laid.id);
             if (!link) return null;
+            const faded = hoveredId !== undefined && link.source !== hoveredId && link.target !== hoveredId;
             return (
               <path
                 key={laid.id}
@@ -79,7 +84,7 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
                 fill="none"
                 stroke={actionColor(theme, link.action)}
                 strokeWidth={Math.max(1, laid.width)}
-                strokeOpacity={link.staged ? 0.55 : 0.4}
+                strokeOpacity={faded ? 0.1 : link.staged ? 0.55 : 0.4}
                 strokeDasharray={link.staged ? STAGED_DASH : undefined}
                 className={styles.link}
               >
@@ -110,6 +115,8 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
               data-kind={node.column}
               data-id={node.key}
               className={isPolicy ? styles.policyNode : undefined}
+              onMouseEnter={() => setHovered(node.id)}
+              onMouseLeave={() => setHovered(undefined)}
               {...(isPolicy
                 ? {
                     role: 'button',
