@@ -264,25 +264,29 @@ describe('buildPolicyFlowModel', () => {
       enforced('a/x', 'b/y', 't', 'p3', 'allow', 2),
       enforced('a/x', 'b/z', 't', 'p4', 'deny', 1),
       enforced('a/x', 'b/z', 't', 'p5', 'deny', 1),
+      enforced('a/x', 'b/z', 't', 'p6', 'pass', 0.1),
       staged('a/x', 'b/z', 's1', 'deny', 0.5),
+      staged('a/x', 'b/z', 's2', 'deny', 0.4),
     ]);
     const model = buildPolicyFlowModel(policyFlows, { topPolicies: 1 });
     const policies = model.nodes.filter((node) => node.column === 'policy');
     expect(policies.map((node) => [node.key, node.rate, node.merged, node.label])).toEqual([
       ['t/p1:allow', 10, false, 't/p1 · allow'],
+      // Alone in its group (pass), p6 keeps its node.
+      ['t/p6:pass', 0.1, false, 't/p6 · pass'],
       [`${OTHER_KEY}:allow`, 5, true, 'other policies (2) · allow'],
       [`${OTHER_KEY}:deny`, 2, true, 'other policies (2) · deny'],
-      [`${OTHER_KEY}:staged:deny`, 0.5, true, 'other staged policies (1) · would deny'],
+      [`${OTHER_KEY}:staged:deny`, 0.9, true, 'other staged policies (2) · would deny'],
     ]);
-    expect(policies[1]?.memberIds).toEqual(['t/p2:allow', 't/p3:allow']);
+    expect(policies[2]?.memberIds).toEqual(['t/p2:allow', 't/p3:allow']);
     // Only real policies can be clicked to filter.
-    expect(policies.map((node) => node.policy?.key)).toEqual(['t/p1', undefined, undefined, undefined]);
+    expect(policies.map((node) => node.policy?.key)).toEqual(['t/p1', 't/p6', undefined, undefined, undefined]);
     expect(model.links.filter((link) => link.staged).map((link) => link.id)).toEqual([
       `policy:${OTHER_KEY}:staged:deny>dest:b/z`,
       `source:a/x>policy:${OTHER_KEY}:staged:deny`,
     ]);
-    expect(model.policyCount).toBe(4);
-    expect(buildPolicyFlowModel(policyFlows).policyCount).toBe(6);
+    expect(model.policyCount).toBe(5);
+    expect(buildPolicyFlowModel(policyFlows).policyCount).toBe(8);
   });
 
   it('is deterministic whatever the order of the frames', () => {

@@ -291,7 +291,10 @@ export interface PolicyFlowModelOptions {
    * column merge into one "other" node (left as they are when only one would be merged). 0 or less: no limit.
    */
   topN: number;
-  /** The same for policy nodes (a policy and an action); the rest merge into an "other" node per action. */
+  /**
+   * The same for policy nodes (a policy and an action); the rest merge into an "other" node per action (and
+   * staged or not), unless that node would stand for one policy only.
+   */
   topPolicies: number;
 }
 
@@ -314,6 +317,19 @@ export function buildPolicyFlowModel(
   const keepSource = topKeys(sorted, (flow) => flow.source.id, topN);
   const keepDest = topKeys(sorted, (flow) => flow.dest.id, topN);
   const keepPolicy = topKeys(sorted, policyNodeKey, topPolicies);
+  // Policies merge per action: a group of one keeps its own node rather than becoming "other policies (1)".
+  const policyGroups = new Map<string, Set<string>>();
+  for (const flow of sorted) {
+    const key = policyNodeKey(flow);
+    if (keepPolicy.has(key)) continue;
+    const group = otherPolicyKey(flow);
+    const members = policyGroups.get(group) ?? new Set<string>();
+    members.add(key);
+    policyGroups.set(group, members);
+  }
+  for (const members of policyGroups.values()) {
+    if (members.size === 1) for (const key of members) keepPolicy.add(key);
+  }
 
   const nodes = new Map<string, PolicyFlowNode>();
   const links = new Map<string, PolicyFlowLink>();
@@ -356,10 +372,7 @@ export function buildPolicyFlowModel(
   const policyNode = (flow: PolicyFlow) => {
     const key = policyNodeKey(flow);
     const { staged } = flow.policy;
-    if (!keepPolicy.has(key)) {
-      const otherKey = staged ? `${OTHER_KEY}:staged:${flow.action}` : `${OTHER_KEY}:${flow.action}`;
-      return otherNode('policy', otherKey, key, { action: flow.action, staged });
-    }
+    if (!keepPolicy.has(key)) return otherNode('policy', otherPolicyKey(flow), key, { action: flow.action, staged });
     return nodeFor('policy', key, () => ({
       column: 'policy',
       key,
@@ -430,6 +443,10 @@ export function buildPolicyFlowModel(
 
 function policyNodeKey(flow: PolicyFlow): string {
   return `${flow.policy.key}:${flow.action}`;
+}
+
+function otherPolicyKey(flow: PolicyFlow): string {
+  return flow.policy.staged ? `${OTHER_KEY}:staged:${flow.action}` : `${OTHER_KEY}:${flow.action}`;
 }
 
 /** The keys that keep their own node: the `topN` busiest, or all when at most one more would be left. */

@@ -178,17 +178,19 @@ describe('PolicyFlowPanel in Sankey mode', () => {
   });
 
   it('merges policies past the limit into "other" nodes that do not filter', () => {
-    renderPanel({ topPolicies: 1 });
+    const allowDb = { policy_tier: 'default', policy: 'data/allow-db', action: 'allow' };
+    renderPanel({ topPolicies: 1 }, [...series, flow('enforced', 'shop/cart', 'data/db', allowDb, 1)]);
     expect(policyNodes().map((node) => node.dataset.id)).toEqual([
       'default/shop/allow-web:allow',
+      'staged:data/lockdown:deny',
+      'security/deny-data:deny',
       '__other__:allow',
-      '__other__:staged:deny',
-      '__other__:deny',
     ]);
-    expect(policyNodes().map((node) => node.getAttribute('role'))).toEqual(['button', null, null, null]);
-    fireEvent.click(policyNode('__other__:deny'));
+    expect(policyNodes().map((node) => node.getAttribute('role'))).toEqual(['button', 'button', 'button', null]);
+    fireEvent.click(policyNode('__other__:allow'));
     expect(screen.queryByTestId('pf-policy-filter')).not.toBeInTheDocument();
-    expect(links()).toHaveLength(8);
+    // shop/cart's links to its two merged policies are one link now.
+    expect(links()).toHaveLength(9);
   });
 });
 
