@@ -344,9 +344,20 @@ export function buildPolicyFlowModel(
     }
     return node;
   };
-  const otherNode = (column: PolicyFlowColumn, key: string, member: string, extra: Partial<PolicyFlowNode> = {}) => {
-    const node = nodeFor(column, key, () => ({ column, key, label: '', staged: false, merged: true, memberIds: [] }));
-    Object.assign(node, extra);
+  const otherNode = (
+    column: PolicyFlowColumn,
+    key: string,
+    member: string,
+    extra: Pick<PolicyFlowNode, 'action' | 'staged'> = { staged: false },
+  ) => {
+    const node = nodeFor(column, key, () => ({
+      column,
+      key,
+      label: '', // named once its members are all known
+      merged: true,
+      memberIds: [],
+      ...extra,
+    }));
     let members = otherMembers.get(node.id);
     if (!members) {
       members = new Set();
