@@ -148,8 +148,11 @@ describe('PolicyFlowPanel in Sankey mode', () => {
     expect(links().filter((link) => link.getAttribute('stroke-opacity') === '0.1')).toHaveLength(0);
   });
 
-  it('filters from the keyboard too', () => {
+  it('filters from the keyboard too; policy nodes are buttons', () => {
     renderPanel();
+    expect(screen.getByRole('button', { name: 'security/deny-data · deny: only this policy' })).toBe(
+      policyNode('security/deny-data:deny'),
+    );
     fireEvent.keyDown(policyNode('security/deny-data:deny'), { key: 'Enter' });
     expect(screen.getByTestId('pf-policy-filter')).toHaveTextContent('deny-data');
   });

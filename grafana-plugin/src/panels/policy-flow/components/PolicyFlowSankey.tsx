@@ -65,7 +65,8 @@ export function PolicyFlowSankey({ model, width, height, selectedPolicy, onPolic
       width={width}
       height={layout.height + 2 * MARGIN_Y}
       className={styles.svg}
-      role="img"
+      // Not role="img": its children would be presentational, and the policy nodes are buttons.
+      role="group"
       aria-label="Flows from source workloads through the deciding policies to destination workloads"
     >
       <g transform={`translate(${labelWidth},${MARGIN_Y})`}>
