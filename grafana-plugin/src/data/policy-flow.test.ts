@@ -189,6 +189,7 @@ describe('filterPolicyFlows', () => {
     ]);
     expect(filterPolicyFlows(flows, { showStaged: false }).some((flow) => flow.policy.staged)).toBe(false);
     expect(filterPolicyFlows(flows, { search: 'redis', policy: 'default/data/allow-cart' })).toHaveLength(1);
+    expect(filterPolicyFlows(flows, { showStaged: undefined, policy: undefined })).toHaveLength(5);
   });
 });
 

@@ -208,7 +208,11 @@ export const DEFAULT_POLICY_FLOW_FILTER: PolicyFlowFilter = {
 };
 
 export function filterPolicyFlows(flows: readonly PolicyFlow[], filter: Partial<PolicyFlowFilter>): PolicyFlow[] {
-  const { policy, namespaces, search, showStaged } = { ...DEFAULT_POLICY_FLOW_FILTER, ...filter };
+  // Field by field, so that a field present but undefined (an option a saved panel lacks) takes its default too.
+  const policy = filter.policy ?? DEFAULT_POLICY_FLOW_FILTER.policy;
+  const namespaces = filter.namespaces ?? DEFAULT_POLICY_FLOW_FILTER.namespaces;
+  const search = filter.search ?? DEFAULT_POLICY_FLOW_FILTER.search;
+  const showStaged = filter.showStaged ?? DEFAULT_POLICY_FLOW_FILTER.showStaged;
   const wantedNamespaces = new Set(namespaces);
   const needle = search.trim().toLowerCase();
   return flows.filter(
