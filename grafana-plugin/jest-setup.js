@@ -20,3 +20,13 @@ Object.defineProperty(global, 'matchMedia', {
 
 HTMLCanvasElement.prototype.getContext = () => null;
 process.env.TZ = 'UTC';
+
+// @grafana/scenes' lazy loader watches panels entering the viewport; jsdom has no IntersectionObserver.
+global.IntersectionObserver = class IntersectionObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+};
