@@ -1,0 +1,34 @@
+// A scene page of the app: a one-page SceneApp (page title, breadcrumbs, controls, URL sync of the variables and
+// time range) around the page's scene, built once per page and settings.
+import { SceneApp, SceneAppPage } from '@grafana/scenes';
+import { useMemo } from 'react';
+
+import { PAGES, pageUrl } from '../constants';
+import type { ResolvedAppSettings } from '../data/app-settings';
+import { SCENES, type ScenePageKey } from './scenes';
+
+export interface ScenePageProps {
+  page: ScenePageKey;
+  settings: ResolvedAppSettings;
+}
+
+export function sceneApp({ page, settings }: ScenePageProps): SceneApp {
+  return new SceneApp({
+    name: `flowlens-${PAGES[page].path}`,
+    urlSyncOptions: { updateUrlOnInit: true, createBrowserHistorySteps: true },
+    pages: [
+      new SceneAppPage({
+        title: PAGES[page].title,
+        url: pageUrl(page),
+        // Relative to the route that renders this page (App.tsx): the page owns everything under it.
+        routePath: '*',
+        getScene: () => SCENES[page](settings),
+      }),
+    ],
+  });
+}
+
+export default function ScenePage({ page, settings }: ScenePageProps) {
+  const app = useMemo(() => sceneApp({ page, settings }), [page, settings]);
+  return <app.Component model={app} />;
+}
