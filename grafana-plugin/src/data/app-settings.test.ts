@@ -1,4 +1,4 @@
-import { DEFAULT_APP_SETTINGS, resolveAppSettings, settingsUpdate } from './app-settings';
+import { DEFAULT_APP_SETTINGS, defaultPrometheusUid, resolveAppSettings, settingsUpdate } from './app-settings';
 
 describe('resolveAppSettings', () => {
   it('gives every field its default when nothing is saved', () => {
@@ -50,5 +50,25 @@ describe('settingsUpdate', () => {
       pinned: false,
       jsonData: { future: 1, onlyDenied: false, showIdle: false },
     });
+  });
+});
+
+describe('defaultPrometheusUid', () => {
+  it('picks the default data source when it is a Prometheus', () => {
+    const list = [
+      { uid: 'a', type: 'prometheus' },
+      { uid: 'b', type: 'prometheus', isDefault: true },
+    ];
+    expect(defaultPrometheusUid(list)).toBe('b');
+  });
+
+  it('else the first Prometheus, else none', () => {
+    const list = [
+      { uid: 'loki', type: 'loki', isDefault: true },
+      { uid: 'a', type: 'prometheus' },
+      { uid: 'b', type: 'prometheus' },
+    ];
+    expect(defaultPrometheusUid(list)).toBe('a');
+    expect(defaultPrometheusUid([{ uid: 'loki', type: 'loki', isDefault: true }])).toBeUndefined();
   });
 });

@@ -59,3 +59,19 @@ export function settingsUpdate(
   jsonData.showIdle = edited.showIdle;
   return { enabled: current.enabled ?? true, pinned: current.pinned ?? true, jsonData };
 }
+
+/** What the pages need to know of a data source to pick one. */
+export interface DataSourceChoice {
+  uid: string;
+  type: string;
+  isDefault?: boolean;
+}
+
+/**
+ * The data source the pages use when the settings name none: Grafana's default data source if it is a Prometheus,
+ * else the first Prometheus; undefined when there is none.
+ */
+export function defaultPrometheusUid(dataSources: DataSourceChoice[]): string | undefined {
+  const prometheus = dataSources.filter((dataSource) => dataSource.type === 'prometheus');
+  return (prometheus.find((dataSource) => dataSource.isDefault) ?? prometheus[0])?.uid;
+}

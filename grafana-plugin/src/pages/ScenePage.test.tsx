@@ -14,19 +14,27 @@ import { DEFAULT_APP_SETTINGS } from '../data/app-settings';
 import ScenePage from './ScenePage';
 import type { ScenePageKey } from './scenes';
 
-const prometheus = {
-  uid: 'flowlens-prometheus',
-  name: 'Flowlens Prometheus',
-  type: 'prometheus',
-  meta: { id: 'prometheus' },
-  isDefault: true,
-} as unknown as DataSourceInstanceSettings;
+function prometheus(uid: string, name: string, isDefault: boolean) {
+  return {
+    uid,
+    name,
+    type: 'prometheus',
+    meta: { id: 'prometheus' },
+    isDefault,
+  } as unknown as DataSourceInstanceSettings;
+}
+// Listed first, as Grafana lists by name; the default is the second.
+const dataSources = [
+  prometheus('archive', 'Archive Prometheus', false),
+  prometheus('flowlens', 'Flowlens Prometheus', true),
+];
 
 beforeAll(() => {
-  // Grafana's data source service: one Prometheus, which never answers (the test looks at the page, not its data).
+  // Grafana's data source service: two Prometheus, which never answer (the test looks at the page, not its data).
   setDataSourceSrv({
-    getList: () => [prometheus],
-    getInstanceSettings: () => prometheus,
+    getList: () => dataSources,
+    getInstanceSettings: (ref: string | { uid?: string } | null | undefined) =>
+      dataSources.find(({ uid }) => uid === (typeof ref === 'string' ? ref : ref?.uid)),
     get: () => new Promise(() => undefined),
     reload: async () => undefined,
     registerRuntimeDataSource: () => undefined,
@@ -63,9 +71,11 @@ function renderPage(page: ScenePageKey, path: string) {
 }
 
 describe('ScenePage', () => {
-  it('renders the DNS page: variable pickers and its panels', async () => {
+  it('renders the DNS page: variable pickers and its panels, on the default Prometheus', async () => {
     renderPage('dns', 'dns');
     expect(await screen.findByText('Queries by client workload')).toBeInTheDocument();
+    expect(screen.getByText('Flowlens Prometheus')).toBeInTheDocument();
+    expect(screen.queryByText('Archive Prometheus')).not.toBeInTheDocument();
     expect(screen.getByText('p99 latency by client workload')).toBeInTheDocument();
     expect(screen.getByText('Namespace')).toBeInTheDocument();
   });

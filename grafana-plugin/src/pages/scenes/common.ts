@@ -26,8 +26,8 @@ export const ALL_VALUE = '$__all';
 export const DATASOURCE: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 /**
- * The Prometheus data source: the one the app's settings name, else Grafana's default Prometheus (a data source
- * variable without a value picks the default data source of its type, else the first).
+ * The Prometheus data source: the one the settings name (ScenePage puts Grafana's default Prometheus there when the
+ * app's settings name none); without one, the variable takes the first Prometheus.
  */
 export function datasourceVariable(settings: ResolvedAppSettings): DataSourceVariable {
   return new DataSourceVariable({

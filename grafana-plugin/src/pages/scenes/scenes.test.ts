@@ -74,7 +74,7 @@ describe('every scene page', () => {
     },
   );
 
-  it('use the configured data source, else leave the variable to pick the default Prometheus', () => {
+  it('use the configured data source, else leave the variable to pick one (ScenePage passes the default)', () => {
     for (const build of Object.values(SCENES)) {
       const configured = build(settings({ datasourceUid: 'flowlens-prometheus' }));
       expect(variable(configured, 'datasource', DataSourceVariable).state.value).toBe('flowlens-prometheus');
