@@ -55,6 +55,7 @@ export function dnsScene(settings: ResolvedAppSettings): EmbeddedScene {
           title: `Top ${TOP_NAMES} names answered NXDOMAIN`,
           description: 'Queries per second answered NXDOMAIN, by name.',
           unit: 'reqps',
+          valueColumn: 'NXDOMAIN answers',
         }),
       ],
     ]),

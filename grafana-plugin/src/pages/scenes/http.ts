@@ -45,11 +45,13 @@ export function httpScene(settings: ResolvedAppSettings): EmbeddedScene {
           title: 'Error ratio by destination workload (5m)',
           description: 'What the availability objective alerts on.',
           unit: 'percentunit',
+          valueColumn: '5xx ratio',
         }),
         tablePanel(HTTP_QUERIES.destSlowRatio, {
           title: 'Slow requests by destination workload (5m)',
           description: 'Share of requests slower than 500 ms: what the latency objective alerts on.',
           unit: 'percentunit',
+          valueColumn: 'slow ratio',
         }),
       ],
     ]),

@@ -1,6 +1,13 @@
 // Grafana core panels for the DNS and HTTP pages: each draws one query of src/queries.ts, with the unit, range and
 // legend a careful dashboard author would set.
-import { PanelBuilders, SceneFlexItem, SceneFlexLayout, type SceneObject, type VizPanel } from '@grafana/scenes';
+import {
+  PanelBuilders,
+  SceneDataTransformer,
+  SceneFlexItem,
+  SceneFlexLayout,
+  type SceneObject,
+  type VizPanel,
+} from '@grafana/scenes';
 import { BarGaugeDisplayMode, LegendDisplayMode, SortOrder, TooltipDisplayMode, VizOrientation } from '@grafana/schema';
 
 import type { PrometheusQuery } from '../../queries';
@@ -46,13 +53,20 @@ export function barGaugePanel(query: PrometheusQuery, text: PanelText): VizPanel
     .build();
 }
 
-/** An instant query's result as a table. */
-export function tablePanel(query: PrometheusQuery, text: PanelText): VizPanel {
+/** An instant query's result as a table: its labels, then the value under `valueColumn`; no time column. */
+export function tablePanel(query: PrometheusQuery, text: PanelText & { valueColumn: string }): VizPanel {
   return PanelBuilders.table()
     .setTitle(text.title)
     .setDescription(text.description)
     .setUnit(text.unit)
-    .setData(queryRunner([query]))
+    .setData(
+      new SceneDataTransformer({
+        $data: queryRunner([query]),
+        transformations: [
+          { id: 'organize', options: { excludeByName: { Time: true }, renameByName: { Value: text.valueColumn } } },
+        ],
+      }),
+    )
     .build();
 }
 

@@ -2,6 +2,7 @@ import {
   DataSourceVariable,
   type EmbeddedScene,
   QueryVariable,
+  SceneDataTransformer,
   SceneQueryRunner,
   SceneRefreshPicker,
   SceneTimePicker,
@@ -30,10 +31,12 @@ function panels(scene: EmbeddedScene): VizPanel[] {
   return sceneGraph.findAllObjects(scene, (object) => object instanceof VizPanel) as VizPanel[];
 }
 
+/** The panel's query runner, under its transformations if it has any. */
 function runner(panel: VizPanel): SceneQueryRunner {
   const data = panel.state.$data;
-  if (!(data instanceof SceneQueryRunner)) throw new Error(`${panel.state.title} has no query runner`);
-  return data;
+  const source = data instanceof SceneDataTransformer ? data.state.$data : data;
+  if (!(source instanceof SceneQueryRunner)) throw new Error(`${panel.state.title} has no query runner`);
+  return source;
 }
 
 /** Each panel's plugin id and the expressions it queries, by refId. */
@@ -150,5 +153,16 @@ describe('HTTP page', () => {
     expect(drawn).toHaveLength(Object.keys(HTTP_QUERIES).length);
     expect(new Set(drawn.map(({ pluginId }) => pluginId))).toEqual(new Set(['timeseries', 'table']));
     expect(variables(scene)).toEqual(['datasource', 'namespace', 'workload']);
+  });
+
+  it('shows its tables without the time column of instant queries, the value column named', () => {
+    const tables = panels(SCENES.http(settings())).filter((panel) => panel.state.pluginId === 'table');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      const data = table.state.$data;
+      if (!(data instanceof SceneDataTransformer)) throw new Error('no transformations');
+      const [organize] = data.state.transformations as Array<{ id: string; options: Record<string, unknown> }>;
+      expect(organize).toMatchObject({ id: 'organize', options: { excludeByName: { Time: true } } });
+    }
   });
 });
