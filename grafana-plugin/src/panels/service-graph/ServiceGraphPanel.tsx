@@ -114,8 +114,9 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
         exploreUrl({
           datasourceUid,
           queries,
-          from: data.timeRange?.raw.from.toString(),
-          to: data.timeRange?.raw.to.toString(),
+          // Absolute milliseconds: the panel's range as it was queried.
+          from: data.timeRange ? String(data.timeRange.from.valueOf()) : undefined,
+          to: data.timeRange ? String(data.timeRange.to.valueOf()) : undefined,
         })
     : undefined;
 
@@ -236,7 +237,13 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
           </>
         )}
         {details && (
-          <DetailsPanel details={details} exploreUrl={explore} onClose={() => select(undefined)} onSelect={select} />
+          <DetailsPanel
+            details={details}
+            exploreUrl={explore}
+            onClose={() => select(undefined)}
+            onSelect={select}
+            onFilterTo={(nodeId) => setView({ ...view, filter: { ...view.filter, workloads: [nodeId] } })}
+          />
         )}
       </div>
     </div>

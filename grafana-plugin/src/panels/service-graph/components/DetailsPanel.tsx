@@ -16,9 +16,11 @@ interface DetailsPanelProps {
   exploreUrl: ((queries: string[]) => string) | undefined;
   onClose: () => void;
   onSelect: (selection: Selection) => void;
+  /** Narrows the graph to the node's edges (the workload filter). */
+  onFilterTo: (nodeId: string) => void;
 }
 
-export function DetailsPanel({ details, exploreUrl, onClose, onSelect }: DetailsPanelProps) {
+export function DetailsPanel({ details, exploreUrl, onClose, onSelect, onFilterTo }: DetailsPanelProps) {
   const styles = useStyles2(getStyles);
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -55,6 +57,11 @@ export function DetailsPanel({ details, exploreUrl, onClose, onSelect }: Details
                   ? 'Outside the cluster’s namespaces'
                   : 'Workload'}
           </p>
+          {details.node.kind !== 'namespace' && (
+            <button type="button" className={styles.linkButton} onClick={() => onFilterTo(details.node.id)}>
+              Show only its edges
+            </button>
+          )}
           <Traffic title="Outbound" traffic={details.outbound} />
           <Traffic title="Inbound" traffic={details.inbound} />
           {details.denied.length > 0 && (
@@ -230,7 +237,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     right: 0,
     bottom: 0,
     width: 320,
-    maxWidth: '60%',
+    // Never over the canvas's centre, where search (Enter) puts the node it finds.
+    maxWidth: '45%',
     overflowY: 'auto',
     padding: theme.spacing(1, 1.5),
     background: theme.colors.background.primary,

@@ -65,6 +65,17 @@ export function FilterBar(props: FilterBarProps) {
           </option>
         ))}
       </select>
+      {filter.workloads.length > 0 && (
+        <button
+          type="button"
+          className={styles.select}
+          aria-label="Clear workload filter"
+          title={filter.workloads.join(', ')}
+          onClick={() => update({ workloads: [] })}
+        >
+          {filter.workloads.length === 1 ? filter.workloads[0] : `${filter.workloads.length} workloads`} ×
+        </button>
+      )}
       <label className={styles.check}>
         <input
           type="checkbox"
