@@ -41,7 +41,8 @@ export function GraphCanvas(props: GraphCanvasProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [measuredSize, setMeasuredSize] = useState<Size | undefined>(undefined);
   const size = measuredSize ?? fallbackSize;
-  const hitGrid = useMemo(() => new HitGrid(plan), [plan]);
+  // Built on the first click after a change, not on every data refresh.
+  const hitGrid = useMemo(() => lazily(() => new HitGrid(plan)), [plan]);
   const pixelRatio = typeof window === 'undefined' ? 1 : window.devicePixelRatio || 1;
 
   // What a frame draws; kept in refs so that gesture handlers and animation frames see the latest.
@@ -141,7 +142,7 @@ export function GraphCanvas(props: GraphCanvasProps) {
     const point = pointerPosition(event);
     const current = viewportRef.current;
     const world = screenToWorld(current, size, point.x, point.y);
-    return hitGrid.hit(world.x, world.y, PICK_TOLERANCE / current.scale, current.scale);
+    return hitGrid().hit(world.x, world.y, PICK_TOLERANCE / current.scale, current.scale);
   }
 
   function onMouseDown(event: React.MouseEvent<HTMLCanvasElement>) {
@@ -194,4 +195,12 @@ export function GraphCanvas(props: GraphCanvasProps) {
       />
     </div>
   );
+}
+
+function lazily<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
 }
