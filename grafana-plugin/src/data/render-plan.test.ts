@@ -10,6 +10,8 @@ import {
   edgeWidth,
   healthOf,
   labelsVisible,
+  screenEdgeWidth,
+  THIN_EDGES_BELOW_SCALE,
 } from './render-plan';
 import { syntheticGraph } from './testing/synthetic';
 
@@ -99,6 +101,15 @@ describe('buildRenderPlan', () => {
       expect(position.y).toBeGreaterThan(shop.y + shop.headerHeight);
       expect(position.y).toBeLessThan(shop.y + shop.height);
     }
+  });
+
+  it('draws edges at full width once labels show, 1 pixel wide far out', () => {
+    expect(screenEdgeWidth(6, LABEL_MIN_SCALE)).toBe(6);
+    expect(screenEdgeWidth(6, 4)).toBe(6);
+    expect(screenEdgeWidth(6, THIN_EDGES_BELOW_SCALE)).toBe(1);
+    const between = screenEdgeWidth(6, (LABEL_MIN_SCALE + THIN_EDGES_BELOW_SCALE) / 2);
+    expect(between).toBeGreaterThan(1);
+    expect(between).toBeLessThan(6);
   });
 
   it('shows labels only when zoomed in enough', () => {

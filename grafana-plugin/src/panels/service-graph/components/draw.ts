@@ -1,8 +1,8 @@
 // Canvas 2D drawing of a render plan. Everything is drawn in world coordinates under one transform; widths, fonts
 // and tolerances are divided by the zoom so that they keep their screen size. Edges of one style are one path and
 // one stroke (a few dozen strokes for 5,000 edges); what lies outside the visible part of the world is skipped;
-// labels are drawn only from LABEL_MIN_SCALE on.
-import { type Bounds, type RenderPlan, intersects, labelsVisible } from '../../../data/render-plan';
+// labels are drawn only from LABEL_MIN_SCALE on, and edges get thinner as the zoom goes out (screenEdgeWidth).
+import { type Bounds, type RenderPlan, intersects, labelsVisible, screenEdgeWidth } from '../../../data/render-plan';
 import { measured } from '../../../data/perf';
 import { type Size, visibleWorld } from '../../../data/viewport';
 import type { Selection, Viewport } from '../../../data/view-state';
@@ -95,14 +95,14 @@ function draw(context: CanvasRenderingContext2D, request: DrawRequest): void {
       }
     }
     context.strokeStyle = batch.color;
-    context.lineWidth = batch.width * pixel;
+    context.lineWidth = screenEdgeWidth(batch.width, scale) * pixel;
     context.stroke();
   }
   context.setLineDash([]);
   if (scale >= ARROW_MIN_SCALE) {
     for (const batch of plan.batches) {
       context.beginPath();
-      const length = (6 + batch.width) * pixel;
+      const length = (6 + screenEdgeWidth(batch.width, scale)) * pixel;
       for (const index of batch.edges) {
         const edge = plan.edges[index];
         if (!edge || edge.loopRadius > 0 || !intersects(edge.bounds, visible)) continue;
@@ -129,7 +129,7 @@ function draw(context: CanvasRenderingContext2D, request: DrawRequest): void {
         context.quadraticCurveTo(edge.cx, edge.cy, edge.x1, edge.y1);
       }
       context.strokeStyle = colors.selected;
-      context.lineWidth = (edge.width + 3) * pixel;
+      context.lineWidth = (screenEdgeWidth(edge.width, scale) + 3) * pixel;
       context.stroke();
     }
   }
