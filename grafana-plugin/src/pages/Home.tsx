@@ -26,10 +26,10 @@ export default function Home({ meta }: AppRootProps<FlowlensAppSettings>) {
         <section aria-label="Panels">
           <Text element="h3">Panels</Text>
           <Text element="p">
-            The app adds two panel types, both in development: <strong>Flowlens service graph</strong>, which draws
-            the traffic between workloads from Flowlens&apos; per-edge recording rules (or Node Graph frames), with
-            filters, saved views and a side panel per node or edge, and <strong>Flowlens policy flow</strong>, which
-            does not draw anything yet.
+            The app adds two panel types, both in development: <strong>Flowlens service graph</strong>, which draws the
+            traffic between workloads from Flowlens&apos; per-edge recording rules (or Node Graph frames), with filters,
+            saved views and a side panel per node or edge, and <strong>Flowlens policy flow</strong>, which does not
+            draw anything yet.
           </Text>
         </section>
         <section aria-label="Dashboards">
