@@ -51,7 +51,11 @@ describe('DetailsPanel', () => {
     const { onClose } = renderDetails('shop/cart->data/db', 'edge');
     expect(screen.getByTestId('sg-details-title')).toHaveTextContent('shop/cart → data/db');
     expect(screen.getByText('TCP 5432')).toBeInTheDocument();
+    const grafanaShortcut = jest.fn();
+    document.addEventListener('keydown', grafanaShortcut);
     fireEvent.keyDown(document, { key: 'Escape' });
+    document.removeEventListener('keydown', grafanaShortcut);
+    expect(grafanaShortcut).not.toHaveBeenCalled();
     fireEvent.click(screen.getByRole('button', { name: 'Close details' }));
     expect(onClose).toHaveBeenCalledTimes(2);
   });

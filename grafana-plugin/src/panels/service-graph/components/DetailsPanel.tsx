@@ -22,12 +22,15 @@ interface DetailsPanelProps {
 
 export function DetailsPanel({ details, exploreUrl, onClose, onSelect, onFilterTo }: DetailsPanelProps) {
   const styles = useStyles2(getStyles);
+  // Escape closes the side panel first: caught before Grafana's own shortcuts (which leave panel view on Escape).
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') onClose();
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      onClose();
     };
-    document.addEventListener('keydown', onKeyDown);
-    return () => document.removeEventListener('keydown', onKeyDown);
+    window.addEventListener('keydown', onKeyDown, true);
+    return () => window.removeEventListener('keydown', onKeyDown, true);
   }, [onClose]);
 
   return (

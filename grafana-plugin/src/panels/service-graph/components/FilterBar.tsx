@@ -39,7 +39,8 @@ export function FilterBar(props: FilterBarProps) {
   return (
     <div className={styles.bar} role="toolbar" aria-label="Service graph filters">
       <input
-        type="search"
+        // Not type="search": Chromium clears those on Escape, which closes the side panel here.
+        type="text"
         className={styles.input}
         aria-label="Search workloads"
         placeholder="Search workloads (Enter: go to)"
