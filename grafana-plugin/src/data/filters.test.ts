@@ -173,4 +173,19 @@ describe('protocol and port filters', () => {
     expect(both[1]?.ports.map((usage) => usage.port)).toEqual(['5432', '6379']);
     expect(both[1]?.policies).toEqual([{ tier: 'default', policy: 'db', action: 'allow', flowRate: 4 }]);
   });
+
+  it('keeps the pods of a workload in the workload filter', () => {
+    const pod = (id: string, workloadId: string): GraphNode => {
+      const [namespace = '', , name = ''] = id.split('/');
+      return { id, kind: 'pod', namespace, name, memberIds: [id], workloadId };
+    };
+    const pods = assembleModel(
+      [pod('shop/cart/cart-1', 'shop/cart'), pod('data/db/db-0', 'data/db'), pod('ops/cron/cron-1', 'ops/cron')],
+      [
+        makeEdge('shop/cart/cart-1', 'data/db/db-0', { ...emptyMeasures(), flowRate: 1 }),
+        makeEdge('ops/cron/cron-1', 'ops/cron/cron-1', { ...emptyMeasures(), flowRate: 1 }),
+      ],
+    );
+    expect(ids(filterGraph(pods, { workloads: ['shop/cart'] }).edges)).toEqual(['shop/cart/cart-1->data/db/db-0']);
+  });
 });

@@ -29,7 +29,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { errorRatio: 0.05, p
 export interface GraphFilter {
   /** Keep edges with either end in one of these namespaces; empty keeps all. */
   namespaces: string[];
-  /** Keep edges with either end at one of these node ids; empty keeps all. */
+  /** Keep edges with either end at one of these node ids (a pod: or at its workload's); empty keeps all. */
   workloads: string[];
   /** Keep edges with either end whose name, namespace or id contains this (case-insensitive); empty keeps all. */
   search: string;
@@ -107,7 +107,9 @@ export function filterGraph(model: GraphModel, filter: Partial<GraphFilter> = {}
   const nodeMatches = (node: GraphNode | undefined): boolean =>
     node !== undefined &&
     (namespaces.size === 0 || namespaces.has(node.namespace)) &&
-    (workloads.size === 0 || workloads.has(node.id)) &&
+    (workloads.size === 0 ||
+      workloads.has(node.id) ||
+      (node.workloadId !== undefined && workloads.has(node.workloadId))) &&
     (search === '' ||
       node.name.toLowerCase().includes(search) ||
       node.namespace.toLowerCase().includes(search) ||

@@ -107,6 +107,11 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
   );
   const choices = useMemo(() => portChoices(model), [model]);
   const namespaces = useMemo(() => model.namespaces.map((group) => group.name).filter((name) => name !== ''), [model]);
+  // Workloads (not pods or networks) for the workload filter, whatever the level drawn.
+  const workloadIds = useMemo(
+    () => [...new Set(model.nodes.filter((node) => node.namespace !== '').map((node) => node.workloadId ?? node.id))],
+    [model],
+  );
   const details = view.selection ? detailsOf(drawn, view.selection) : undefined;
   const datasourceUid = panelDatasourceUid(data, replaceVariables);
   const explore = datasourceUid
@@ -180,6 +185,7 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
         colorBy={colorBy}
         animate={animate}
         namespaces={namespaces}
+        workloads={workloadIds}
         protocols={choices.protocols}
         ports={choices.ports}
         hasPods={model.hasPods === true}

@@ -18,6 +18,7 @@ function renderBar(props: Partial<FilterBarProps> = {}) {
       colorBy="verdict"
       animate={false}
       namespaces={['shop', 'data']}
+      workloads={['data/db', 'shop/cart']}
       protocols={['TCP', 'UDP']}
       ports={['53', '443']}
       hasPods={false}
@@ -65,6 +66,17 @@ describe('FilterBar', () => {
     expect(onColorByChange).toHaveBeenCalledWith('health');
     fireEvent.change(screen.getByLabelText('Level'), { target: { value: 'namespace' } });
     expect(onLevelChange).toHaveBeenCalledWith('namespace');
+  });
+
+  it('adds a known workload to the workload filter on Enter', () => {
+    const { onFilterChange } = renderBar({ filter: { ...DEFAULT_VIEW.filter, workloads: ['shop/cart'] } });
+    const input = screen.getByLabelText('Workloads');
+    fireEvent.change(input, { target: { value: 'nope/x' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    expect(onFilterChange).not.toHaveBeenCalled();
+    fireEvent.change(input, { target: { value: 'data/db' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    expect(onFilterChange).toHaveBeenLastCalledWith(expect.objectContaining({ workloads: ['data/db', 'shop/cart'] }));
   });
 
   it('shows and clears a workload filter', () => {

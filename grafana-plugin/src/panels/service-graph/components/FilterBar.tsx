@@ -4,7 +4,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
-import type { ReactNode } from 'react';
+import { type ReactNode, useId } from 'react';
 
 import type { GraphLevel } from '../../../data/frames';
 import type { ColorMode } from '../../../data/render-plan';
@@ -18,6 +18,8 @@ export interface FilterBarProps {
   colorBy: ColorMode;
   animate: boolean;
   namespaces: string[];
+  /** Node ids offered by the workload filter's input. */
+  workloads: string[];
   protocols: string[];
   ports: string[];
   /** Whether the series carry pod labels (the pod level is offered only then). */
@@ -32,7 +34,8 @@ export interface FilterBarProps {
 }
 
 export function FilterBar(props: FilterBarProps) {
-  const { filter, level, colorBy, animate, namespaces, protocols, ports, hasPods, onFilterChange } = props;
+  const { filter, level, colorBy, animate, namespaces, workloads, protocols, ports, hasPods, onFilterChange } = props;
+  const listId = useId();
   const styles = useStyles2(getStyles);
   const update = (change: Partial<ViewFilter>) => onFilterChange({ ...filter, ...change });
   const namespaceChoices = [...new Set([...namespaces, ...filter.namespaces])].sort();
@@ -66,6 +69,24 @@ export function FilterBar(props: FilterBarProps) {
           </option>
         ))}
       </select>
+      <input
+        type="text"
+        className={styles.input}
+        aria-label="Workloads"
+        placeholder="Add a workload (Enter)"
+        list={listId}
+        onKeyDown={(event) => {
+          const id = event.currentTarget.value.trim();
+          if (event.key !== 'Enter' || !workloads.includes(id)) return;
+          if (!filter.workloads.includes(id)) update({ workloads: [...filter.workloads, id].sort() });
+          event.currentTarget.value = '';
+        }}
+      />
+      <datalist id={listId}>
+        {workloads.map((id) => (
+          <option key={id} value={id} />
+        ))}
+      </datalist>
       {filter.workloads.length > 0 && (
         <button
           type="button"

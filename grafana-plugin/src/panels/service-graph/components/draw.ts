@@ -74,7 +74,7 @@ function draw(context: CanvasRenderingContext2D, request: DrawRequest): void {
     for (const box of plan.boxes) {
       if (box.x > visible.maxX || box.x + box.width < visible.minX) continue;
       if (box.y > visible.maxY || box.y + box.headerHeight < visible.minY) continue;
-      context.fillText(`▾ ${box.namespace}`, box.x + 6 * pixel, box.y + box.headerHeight / 2, box.width);
+      context.fillText(`▾ ${box.namespace}`, box.x + 6 * pixel, box.y + box.headerHeight / 2);
     }
   }
 
