@@ -153,6 +153,23 @@ describe('ServiceGraphPanel', () => {
     expect(locationService.getSearchObject()['sg-level']).toBe('namespace');
   });
 
+  it('follows the color mode option when it is edited', () => {
+    const props = (colorBy: 'verdict' | 'health') =>
+      ({
+        data: { series: frames },
+        options: { ...DEFAULT_OPTIONS, colorBy },
+        width: 800,
+        height: 400,
+        onOptionsChange: jest.fn(),
+        replaceVariables: (text: string) => text,
+      }) as unknown as PanelProps<ServiceGraphOptions>;
+    const { rerender } = render(<ServiceGraphPanel {...props('verdict')} />);
+    expect(screen.getByLabelText('Color by')).toHaveValue('verdict');
+    rerender(<ServiceGraphPanel {...props('health')} />);
+    expect(screen.getByLabelText('Color by')).toHaveValue('health');
+    expect(screen.getByTestId('sg-legend-unhealthy')).toBeInTheDocument();
+  });
+
   it('applies the filter and collapse options when the URL has no view', () => {
     renderPanel({ collapsedNamespaces: ['data'] });
     expect(counts()).toEqual(['3', '3']);

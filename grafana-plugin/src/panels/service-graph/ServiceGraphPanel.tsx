@@ -71,6 +71,12 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
     setSeenOptionsKey(optionsKey);
     setViewState(optionsView(options));
   }
+  const [seenDrawingOptions, setSeenDrawingOptions] = useState([options.colorBy, options.animate]);
+  if (seenDrawingOptions[0] !== options.colorBy || seenDrawingOptions[1] !== options.animate) {
+    setSeenDrawingOptions([options.colorBy, options.animate]);
+    setColorBy(options.colorBy ?? 'verdict');
+    setAnimate(options.animate ?? false);
+  }
 
   const setView = (next: ViewState) => {
     setViewState(next);
