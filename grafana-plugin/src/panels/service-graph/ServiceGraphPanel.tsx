@@ -87,13 +87,11 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
     () => ({ errorRatio: options.errorRatioThreshold, p99Seconds: options.p99ThresholdSeconds }),
     [options.errorRatioThreshold, options.p99ThresholdSeconds],
   );
+  // Frames are read again only between pod and workload nodes: the namespace level collapses the workload model.
+  const readLevel = view.level === 'pod' ? 'pod' : 'workload';
   const model = useMemo(
-    () =>
-      framesToGraph(data.series, {
-        ruleByRefId: CONTENT_BY_REF_ID,
-        level: view.level === 'pod' ? 'pod' : 'workload',
-      }),
-    [data.series, view.level],
+    () => framesToGraph(data.series, { ruleByRefId: CONTENT_BY_REF_ID, level: readLevel }),
+    [data.series, readLevel],
   );
   const filtered = useMemo(() => filterGraph(model, { ...view.filter, thresholds }), [model, view.filter, thresholds]);
   const drawn = useMemo(

@@ -4,7 +4,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
-import { type ReactNode, useId } from 'react';
+import { type ReactNode, memo, useId } from 'react';
 
 import type { GraphLevel } from '../../../data/frames';
 import type { ColorMode } from '../../../data/render-plan';
@@ -82,11 +82,7 @@ export function FilterBar(props: FilterBarProps) {
           event.currentTarget.value = '';
         }}
       />
-      <datalist id={listId}>
-        {workloads.map((id) => (
-          <option key={id} value={id} />
-        ))}
-      </datalist>
+      <WorkloadList id={listId} workloads={workloads} />
       {filter.workloads.length > 0 && (
         <button
           type="button"
@@ -177,6 +173,17 @@ export function FilterBar(props: FilterBarProps) {
     </div>
   );
 }
+
+/** The workload input's suggestions: a thousand options, rendered again only when the workloads change. */
+const WorkloadList = memo(function WorkloadList({ id, workloads }: { id: string; workloads: string[] }) {
+  return (
+    <datalist id={id}>
+      {workloads.map((workload) => (
+        <option key={workload} value={workload} />
+      ))}
+    </datalist>
+  );
+});
 
 function levelOf(value: string): GraphLevel {
   return value === 'namespace' || value === 'pod' ? value : 'workload';
