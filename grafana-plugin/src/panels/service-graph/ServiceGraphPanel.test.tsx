@@ -145,6 +145,18 @@ describe('ServiceGraphPanel', () => {
     expect(screen.getByTestId('sg-details-title')).toHaveTextContent('data/redis');
   });
 
+  it('centres a shared link on its selected node, whatever the link’s coordinates', () => {
+    locationService.replace('/d/test?sg-selected=node:data/db&sg-view=99999,-99999,2');
+    renderPanel();
+    fireEvent.click(screen.getByLabelText('Close details'));
+    const canvas = screen.getByTestId('sg-canvas');
+    const centre = { clientX: 800 / 2, clientY: (400 - 80) / 2 };
+    fireEvent.mouseDown(canvas, { ...centre, button: 0 });
+    fireEvent.mouseUp(canvas, centre);
+    expect(screen.getByTestId('sg-details-title')).toHaveTextContent('data/db');
+    expect(String(locationService.getSearchObject()['sg-view']).split(',')[2]).toBe('2');
+  });
+
   it('collapses every namespace at namespace level', () => {
     renderPanel();
     fireEvent.change(screen.getByLabelText('Level'), { target: { value: 'namespace' } });

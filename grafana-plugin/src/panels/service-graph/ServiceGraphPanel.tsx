@@ -23,7 +23,7 @@ import {
   viewToLocationQuery,
   viewToSearchParams,
 } from '../../data/view-state';
-import { focusOn } from '../../data/viewport';
+import { FOCUS_SCALE, focusOn } from '../../data/viewport';
 import { DetailsPanel } from './components/DetailsPanel';
 import { EdgeTable } from './components/EdgeTable';
 import { FilterBar } from './components/FilterBar';
@@ -78,6 +78,10 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
     setAnimate(options.animate ?? false);
   }
 
+  // A shared link's viewport is in world coordinates, which depend on the layout's history; its selection does not.
+  // So a view opened with a selection is centred on the selected node once laid out, at the link's zoom.
+  const [focusSelection, setFocusSelection] = useState(() => view.selection !== undefined);
+
   const setView = (next: ViewState) => {
     setViewState(next);
     locationService.partial(viewToLocationQuery(next), true);
@@ -93,18 +97,25 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
     () => framesToGraph(data.series, { ruleByRefId: CONTENT_BY_REF_ID, level: readLevel }),
     [data.series, readLevel],
   );
-  const filtered = useMemo(() => filterGraph(model, { ...view.filter, thresholds }), [model, view.filter, thresholds]);
-  const drawn = useMemo(
+  const collapsed = useMemo(
     () =>
-      collapseNamespaces(
-        filtered,
-        view.level === 'namespace'
-          ? filtered.namespaces.map((group) => group.name).filter((name) => name !== '')
-          : view.collapsed,
-      ),
-    [filtered, view.level, view.collapsed],
+      view.level === 'namespace'
+        ? model.namespaces.map((group) => group.name).filter((name) => name !== '')
+        : view.collapsed,
+    [model, view.level, view.collapsed],
   );
-  const layout = useMemo(() => layoutSession.update(drawn), [layoutSession, drawn]);
+  // The layout is of the whole (collapsed) graph, not of what the filters leave: filtering never moves a node, and
+  // positions depend on the data and the collapsed namespaces only, not on the filters tried before.
+  const layoutModel = useMemo(() => collapseNamespaces(model, collapsed), [model, collapsed]);
+  const layout = useMemo(() => layoutSession.update(layoutModel), [layoutSession, layoutModel]);
+  const filtered = useMemo(() => filterGraph(model, { ...view.filter, thresholds }), [model, view.filter, thresholds]);
+  const drawn = useMemo(() => collapseNamespaces(filtered, collapsed), [filtered, collapsed]);
+  if (focusSelection) {
+    setFocusSelection(false);
+    const point = view.selection?.kind === 'node' ? layout.positions.get(view.selection.id) : undefined;
+    if (point)
+      setViewState({ ...view, viewport: { x: point.x, y: point.y, scale: view.viewport?.scale ?? FOCUS_SCALE } });
+  }
   const plan = useMemo(
     () => buildRenderPlan(drawn, layout, { colorBy, thresholds, palette }),
     [drawn, layout, colorBy, thresholds, palette],
