@@ -182,6 +182,17 @@ describe('ServiceGraphPanel', () => {
     expect(screen.getByTestId('sg-legend-unhealthy')).toBeInTheDocument();
   });
 
+  it('collapses and expands a namespace from the side panel', () => {
+    renderPanel();
+    const search = screen.getByLabelText('Search workloads');
+    fireEvent.change(search, { target: { value: 'redis' } });
+    fireEvent.keyDown(search, { key: 'Enter' });
+    fireEvent.change(search, { target: { value: '' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Collapse data' }));
+    expect(counts()).toEqual(['3', '3']);
+    expect(locationService.getSearchObject()['sg-collapsed']).toBe('data');
+  });
+
   it('applies the filter and collapse options when the URL has no view', () => {
     renderPanel({ collapsedNamespaces: ['data'] });
     expect(counts()).toEqual(['3', '3']);

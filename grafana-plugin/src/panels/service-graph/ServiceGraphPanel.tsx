@@ -264,6 +264,7 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
             onClose={() => select(undefined)}
             onSelect={select}
             onFilterTo={(nodeId) => setView({ ...view, filter: { ...view.filter, workloads: [nodeId] } })}
+            onToggleNamespace={toggleNamespace}
           />
         )}
       </div>

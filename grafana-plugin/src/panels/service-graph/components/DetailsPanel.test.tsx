@@ -24,14 +24,14 @@ const model = assembleModel(
 function renderDetails(id: string, kind: 'node' | 'edge' = 'node') {
   const details = detailsOf(model, { kind, id });
   if (!details) throw new Error('no details');
-  const handlers = { onClose: jest.fn(), onSelect: jest.fn(), onFilterTo: jest.fn() };
+  const handlers = { onClose: jest.fn(), onSelect: jest.fn(), onFilterTo: jest.fn(), onToggleNamespace: jest.fn() };
   render(<DetailsPanel details={details} exploreUrl={(queries) => `/explore?n=${queries.length}`} {...handlers} />);
   return handlers;
 }
 
 describe('DetailsPanel', () => {
   it("shows a node's traffic, denied flows, deciding policies, DNS and links", () => {
-    const { onSelect, onFilterTo } = renderDetails('shop/cart');
+    const { onSelect, onFilterTo, onToggleNamespace } = renderDetails('shop/cart');
     expect(screen.getByTestId('sg-details-title')).toHaveTextContent('shop/cart');
     expect(screen.getByText('Denied flows')).toBeInTheDocument();
     expect(screen.getByText('security/deny-db deny')).toBeInTheDocument();
@@ -45,6 +45,8 @@ describe('DetailsPanel', () => {
     expect(onSelect).toHaveBeenCalledWith({ kind: 'edge', id: 'shop/cart->data/db' });
     fireEvent.click(screen.getByRole('button', { name: 'Show only its edges' }));
     expect(onFilterTo).toHaveBeenCalledWith('shop/cart');
+    fireEvent.click(screen.getByRole('button', { name: 'Collapse shop' }));
+    expect(onToggleNamespace).toHaveBeenCalledWith('shop');
   });
 
   it("shows an edge's ports, and closes on Escape and on its close button", () => {

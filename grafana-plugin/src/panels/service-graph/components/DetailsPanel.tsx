@@ -18,9 +18,12 @@ interface DetailsPanelProps {
   onSelect: (selection: Selection) => void;
   /** Narrows the graph to the node's edges (the workload filter). */
   onFilterTo: (nodeId: string) => void;
+  /** Collapses or expands a namespace. */
+  onToggleNamespace: (namespace: string) => void;
 }
 
-export function DetailsPanel({ details, exploreUrl, onClose, onSelect, onFilterTo }: DetailsPanelProps) {
+export function DetailsPanel(props: DetailsPanelProps) {
+  const { details, exploreUrl, onClose, onSelect, onFilterTo, onToggleNamespace } = props;
   const styles = useStyles2(getStyles);
   // Escape closes the side panel first: caught before Grafana's own shortcuts (which leave panel view on Escape).
   useEffect(() => {
@@ -60,11 +63,22 @@ export function DetailsPanel({ details, exploreUrl, onClose, onSelect, onFilterT
                   ? 'Outside the cluster’s namespaces'
                   : 'Workload'}
           </p>
-          {details.node.kind !== 'namespace' && (
-            <button type="button" className={styles.linkButton} onClick={() => onFilterTo(details.node.id)}>
-              Show only its edges
-            </button>
-          )}
+          <p className={styles.actions}>
+            {details.node.kind !== 'namespace' && (
+              <button type="button" className={styles.linkButton} onClick={() => onFilterTo(details.node.id)}>
+                Show only its edges
+              </button>
+            )}
+            {details.node.namespace !== '' && (
+              <button
+                type="button"
+                className={styles.linkButton}
+                onClick={() => onToggleNamespace(details.node.namespace)}
+              >
+                {details.node.kind === 'namespace' ? 'Expand namespace' : `Collapse ${details.node.namespace}`}
+              </button>
+            )}
+          </p>
           <Traffic title="Outbound" traffic={details.outbound} />
           <Traffic title="Inbound" traffic={details.inbound} />
           {details.denied.length > 0 && (
@@ -283,5 +297,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
     '&:hover': { color: theme.colors.text.primary },
   }),
   link: css({ color: theme.colors.text.link, '&:hover': { textDecoration: 'underline' } }),
+  actions: css({ display: 'flex', flexWrap: 'wrap', gap: theme.spacing(1.5), margin: theme.spacing(0.5, 0) }),
   links: css({ display: 'flex', gap: theme.spacing(2), marginTop: theme.spacing(1.5) }),
 });
