@@ -198,3 +198,37 @@ report(
     ),
   ),
 );
+
+// What a view change costs after the layout: the render plan (geometry, colors, style batches, boxes) and the
+// picking grid built from it. Drawing itself needs a browser (see README.md, "Drawing cost").
+const { buildRenderPlan } = require(join(outDir, 'render-plan.js'));
+const { HitGrid } = require(join(outDir, 'hit-test.js'));
+const { DEFAULT_HEALTH_THRESHOLDS } = require(join(outDir, 'filters.js'));
+const palette = {
+  allowed: '#73BF69',
+  denied: '#F2495C',
+  mixed: '#FF9830',
+  healthy: '#73BF69',
+  warning: '#FADE2A',
+  unhealthy: '#F2495C',
+  unknown: '#808080',
+};
+const initialModel = filterGraph(graph, { namespaces: [] });
+const initialLayout = layoutGraph(initialModel);
+const planOptions = { colorBy: 'verdict', thresholds: DEFAULT_HEALTH_THRESHOLDS, palette };
+report(
+  'render_plan_1000_nodes_5000_edges_ms',
+  median(() => buildRenderPlan(initialModel, initialLayout, planOptions)),
+);
+const plan = buildRenderPlan(initialModel, initialLayout, planOptions);
+report(
+  'hit_grid_build_ms',
+  median(() => new HitGrid(plan)),
+);
+const grid = new HitGrid(plan);
+report(
+  'hit_1000_clicks_ms',
+  median(() => {
+    for (const node of plan.nodes) grid.hit(node.x + 3, node.y + 3, 4, 1);
+  }),
+);

@@ -88,7 +88,14 @@ describe('module files', () => {
       defaults[item.path] = item.defaultValue;
       return builder;
     };
-    const builder = { addTextInput: record, addBooleanSwitch: record, addNumberInput: record, addStringArray: record };
+    const builder = {
+      addTextInput: record,
+      addBooleanSwitch: record,
+      addNumberInput: record,
+      addStringArray: record,
+      addRadio: record,
+      addCustomEditor: record,
+    };
     const supplier = serviceGraph.getPanelOptionsSupplier();
     supplier(builder as unknown as Parameters<typeof supplier>[0], { data: [] });
     expect(defaults).toEqual(DEFAULT_OPTIONS);

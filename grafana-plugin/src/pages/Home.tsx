@@ -49,9 +49,11 @@ export default function Home({ meta }: AppRootProps<FlowlensAppSettings>) {
         <section aria-label="Panels">
           <Text element="h3">Panels</Text>
           <Text element="p">
-            The app adds two panel types, both in development, which the Service Graph and Policy Flows pages show:{' '}
-            <strong>Flowlens service graph</strong>, the edges between workloads from Flowlens&apos; per-edge recording
-            rules (or Node Graph frames), and <strong>Flowlens policy flow</strong>.
+            The app adds two panel types, which the Service Graph and Policy Flows pages show:{' '}
+            <strong>Flowlens service graph</strong>, which draws the traffic between workloads from Flowlens&apos;
+            per-edge recording rules (or Node Graph frames), with filters, saved views and a side panel per node or
+            edge, and <strong>Flowlens policy flow</strong>, flows from source workloads through the deciding policy to
+            their destinations.
           </Text>
         </section>
         <section aria-label="Dashboards">
