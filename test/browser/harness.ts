@@ -9,8 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { extname, join, normalize, sep } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, fetchText } from '../support';
+import type { ExpectedGraph } from './expected';
 import type { FlowlensHarness, MountRequest, MountResult, PanelName } from './harness-api';
 
 export const PLUGIN_DIR = join(REPO_ROOT, 'grafana-plugin');
@@ -98,6 +100,18 @@ export async function runQueries(prometheusBase: string, queries: PrometheusQuer
     results[query.refId] = JSON.parse(response.body) as PrometheusQueryResult;
   }
   return { queries, results, stepSeconds: 15 };
+}
+
+/** Everything the browser tests share: the Prometheus results of both views, the server, the browser. */
+export interface BrowserContext {
+  browser: Browser;
+  server: HarnessServer;
+  serviceGraph: PrometheusResults;
+  policyFlow: PrometheusResults;
+  /** The service graph the service graph's results should give, worked out from the raw answers. */
+  expected: ExpectedGraph;
+  /** Where screenshots go. */
+  artifacts: string;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -245,4 +259,30 @@ export class HarnessPage {
   async close(): Promise<void> {
     await this.page.close();
   }
+}
+
+/**
+ * A mouse drag across the middle of `locator` lasting about `durationMs` (one move per 16 ms), with the page's
+ * animation frames recorded meanwhile; returns their intervals in milliseconds. Used by the real panels' test and the bench.
+ */
+export async function dragAcross(page: Page, locator: Locator, durationMs: number): Promise<number[]> {
+  const box = await locator.boundingBox();
+  assert.ok(box, 'the element is laid out');
+  const start = { x: box.x + box.width * 0.3, y: box.y + box.height * 0.5 };
+  const steps = Math.max(2, Math.round(durationMs / 16));
+  await page.evaluate('window.flowlensHarness.startFrameRecorder()');
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  const began = Date.now();
+  for (let step = 1; step <= steps; step++) {
+    const along = step / steps;
+    // There and back: a pan to the right and down, then back, so the graph stays in view.
+    const offset = along < 0.5 ? along * 2 : (1 - along) * 2;
+    await page.mouse.move(start.x + offset * box.width * 0.4, start.y + offset * box.height * 0.2);
+    const due = began + step * 16;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolveWait) => setTimeout(resolveWait, wait));
+  }
+  await page.mouse.up();
+  return (await page.evaluate('window.flowlensHarness.stopFrameRecorder()')) as number[];
 }

@@ -134,7 +134,9 @@ async function mount(request: MountRequest): Promise<MountResult> {
     if (!response.ok) throw new Error(`prometheus results: HTTP ${response.status}`);
     results = (await response.json()) as PrometheusResults;
   }
+  performance.mark('harness:frames:start');
   const series = framesFromPrometheus(results);
+  performance.measure('harness:frames', 'harness:frames:start');
   const exported = (await loader.load(`/dist/panels/${request.panel}/module.js`)) as { plugin?: PanelPlugin<Options> };
   const plugin = exported.plugin;
   if (plugin === undefined || plugin.panel === null || plugin.panel === undefined) {
