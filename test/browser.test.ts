@@ -11,7 +11,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { FakeKubeApiServer } from './kube-api-server';
@@ -123,6 +123,11 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
     await server.start();
     browser = await launchChromium();
     await mkdir(ARTIFACTS, { recursive: true });
+    // The answers the page got, for a failure's post-mortem (and to replay them against a panel under development).
+    await writeFile(
+      join(ARTIFACTS, 'prometheus-results.json'),
+      `${JSON.stringify({ serviceGraph, policyFlow }, null, 1)}\n`,
+    );
     process.stdout.write(`browser test: screenshots in ${ARTIFACTS}\n`);
     context = {
       browser,
