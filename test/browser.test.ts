@@ -6,8 +6,9 @@
  * user sees; screenshots go to test/artifacts/ (the path is printed).
  *
  * This file checks the panels as they are today (the service graph is a table of edges; the policy flow panel a
- * placeholder). test/browser/real-panels.ts holds the assertions for the drawn panels' DOM contract, registered by
- * `registerRealPanelTests` below once those panels are merged.
+ * placeholder). test/browser/real-panels.ts holds the assertions for the drawn panels' DOM contract; they run here
+ * against reference test doubles (test/browser/reference-panels) until the drawn panels are merged, then against
+ * the built plugin too (one line, marked below).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,15 +30,19 @@ import {
   panelQueries,
   runQueries,
 } from './browser/harness';
+import { registerRealPanelTests } from './browser/real-panels';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
 const workspace = testWorkspace('flowlens-browser-');
 const api = new FakeKubeApiServer();
 const server = new HarnessServer();
+/** The same page serving test doubles of the drawn panels instead of the plugin's build. */
+const referenceServer = new HarnessServer(join(REPO_ROOT, 'test', 'browser', 'reference-panels'));
 let browser: Browser | undefined;
 after(async () => {
   await browser?.close();
   await server.stop();
+  await referenceServer.stop();
   await api.stop();
 });
 
@@ -118,11 +123,13 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
       180_000,
       { description: 'the edge rules and policy series to have data', process: prometheus.process, intervalMs: 1_000 },
     );
-    server.setResults('service-graph', serviceGraph!);
-    server.setResults('policy-flow', policyFlow!);
-    await server.start();
+    for (const target of [server, referenceServer]) {
+      target.setResults('service-graph', serviceGraph!);
+      target.setResults('policy-flow', policyFlow!);
+      await target.start();
+    }
     browser = await launchChromium();
-    await mkdir(ARTIFACTS, { recursive: true });
+    await mkdir(join(ARTIFACTS, 'reference'), { recursive: true });
     // The answers the page got, for a failure's post-mortem (and to replay them against a panel under development).
     await writeFile(
       join(ARTIFACTS, 'prometheus-results.json'),
@@ -139,9 +146,13 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
     };
   });
 
-  // After merging the drawn panels, register their DOM contract's tests (test/browser/real-panels.ts) here:
+  // The drawn panels' DOM contract (test/browser/real-panels.ts), checked against the reference test doubles until
+  // the real panels exist. After merging them, add the same against the built plugin:
   //   registerRealPanelTests(() => context);
-  // (import it from './browser/real-panels') and drop the table and placeholder assertions below.
+  // and drop the table and placeholder assertions below.
+  describe("the drawn panels' DOM contract, against reference doubles (test/browser/reference-panels)", () => {
+    registerRealPanelTests(() => ({ ...context, server: referenceServer, artifacts: join(ARTIFACTS, 'reference') }));
+  });
 
   test('the service graph panel lists the edges of the real frames, the denied one in the denied color', async () => {
     const { expected } = context;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, fetchText } from '../support';
@@ -19,6 +19,13 @@ export const PLUGIN_DIR = join(REPO_ROOT, 'grafana-plugin');
 export const HARNESS_DIR = join(PLUGIN_DIR, 'harness');
 export const HARNESS_DIST = join(HARNESS_DIR, 'dist');
 export const PLUGIN_DIST = join(PLUGIN_DIR, 'dist');
+/** @grafana/ui's icons, which Grafana serves at public/build/img/icons/ and @grafana/ui's Icon loads from there. */
+const GRAFANA_UI_IMAGES = join(
+  dirname(createRequire(join(PLUGIN_DIR, 'package.json')).resolve('@grafana/ui/package.json')),
+  'dist',
+  'public',
+  'img',
+);
 /** Debian's `chromium` package (scripts/ensure-system-deps.mjs installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -126,8 +133,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * The page's server, on loopback: `/` the harness page, `/harness/*` its bundle, `/dist/*` the plugin's built
- * modules (as Grafana serves public/plugins/<id>/), `/api/prometheus-results?panel=` the results set for a panel.
- * Nothing else, and nothing proxied.
+ * modules (as Grafana serves public/plugins/<id>/), `/public/build/img/*` @grafana/ui's icons (as Grafana serves
+ * them), `/api/prometheus-results?panel=` the results set for a panel. Nothing else, and nothing proxied.
  */
 export class HarnessServer {
   private server: Server | undefined;
@@ -182,12 +189,15 @@ export class HarnessServer {
     }
     if (pathname.startsWith('/harness/')) return this.file(join(HARNESS_DIST, pathname.slice('/harness/'.length)));
     if (pathname.startsWith('/dist/')) return this.file(join(this.pluginDist, pathname.slice('/dist/'.length)));
+    if (pathname.startsWith('/public/build/img/')) {
+      return this.file(join(GRAFANA_UI_IMAGES, pathname.slice('/public/build/img/'.length)));
+    }
     return { status: 404, type: 'text/plain', body: 'not found' };
   }
 
   private async file(path: string): Promise<{ status: number; type: string; body: string | Buffer }> {
     const normalized = normalize(path);
-    const allowed = [HARNESS_DIR, this.pluginDist].some((root) => normalized.startsWith(root + sep));
+    const allowed = [HARNESS_DIR, this.pluginDist, GRAFANA_UI_IMAGES].some((root) => normalized.startsWith(root + sep));
     if (!allowed) return { status: 403, type: 'text/plain', body: 'outside the served folders' };
     try {
       return {

@@ -1,8 +1,9 @@
 /**
  * The browser assertions for the drawn panels, against the DOM contract the service graph and policy flow panels
- * implement (grafana-plugin/README.md, "Browser test"). Written before those panels exist, so not registered yet:
- * once they are merged, call `registerRealPanelTests(() => context)` inside test/browser.test.ts' `describe` (one
- * line, marked there) and delete the today-only table assertions it replaces.
+ * implement (grafana-plugin/README.md, "Browser test"). Written before those panels exist: test/browser.test.ts runs
+ * them against the reference doubles in test/browser/reference-panels (which meet the contract and nothing more), so
+ * the assertions themselves are known to work; once the panels are merged, `registerRealPanelTests(() => context)`
+ * there (one line, marked) runs them against the built plugin, and the today-only table assertions go.
  *
  * Service graph: root `[data-testid=flowlens-service-graph]` with `data-node-count`/`data-edge-count`; `<canvas
  * data-testid=sg-canvas>`; legend `sg-legend-{allowed,denied,mixed}`, each with an `sg-swatch` whose background is
@@ -40,6 +41,14 @@ async function expectCount(locator: Locator, name: string, expected: number, why
     actual = await numberAttribute(locator, name);
   }
   assert.equal(actual, expected, `${name}: ${why}`);
+}
+
+/**
+ * @grafana/ui's Switch draws its knob as a `<label for>` over the (transparent) checkbox: a click where the user
+ * clicks lands on that label, which toggles the checkbox. `force` lets Playwright click there anyway.
+ */
+async function setSwitch(locator: Locator, on: boolean): Promise<void> {
+  await locator.setChecked(on, { force: true, timeout: 30_000 });
 }
 
 /** Two animation frames: whatever a change scheduled with requestAnimationFrame has been drawn. */
@@ -97,7 +106,7 @@ export function registerRealPanelTests(context: () => BrowserContext): void {
       await page.page.getByTestId('harness-panel').screenshot({ path: join(artifacts, 'real-service-graph.png') });
 
       // Only denied: fewer edges, none drawn in the allowed color.
-      await page.page.getByLabel('Only denied').check();
+      await setSwitch(page.page.getByLabel('Only denied'), true);
       const deniedEdges = expected.edges.filter((edge) => edge.verdict !== 'allowed');
       await expectCount(root, 'data-edge-count', deniedEdges.length, 'only the edges with denied flows');
       await nextFrames(page.page);
@@ -112,7 +121,7 @@ export function registerRealPanelTests(context: () => BrowserContext): void {
       await page.page
         .getByTestId('harness-panel')
         .screenshot({ path: join(artifacts, 'real-service-graph-only-denied.png') });
-      await page.page.getByLabel('Only denied').uncheck();
+      await setSwitch(page.page.getByLabel('Only denied'), false);
       await expectCount(root, 'data-edge-count', expected.edges.length, 'all edges again');
 
       // Search, Enter: the first match is selected and centred, so a click in the canvas' centre selects it.
