@@ -75,6 +75,15 @@ const edgeLabels = (edge: { source: string; target: string }) => {
   };
 };
 
+/** The panel down to the end of its table (the panel is sized for the full table, so a filtered one leaves space). */
+async function screenshotTable(page: HarnessPage, path: string): Promise<void> {
+  const panel = await page.page.getByTestId('harness-panel').boundingBox();
+  const table = await page.page.getByTestId('harness-panel').locator('table').boundingBox();
+  assert.ok(panel && table, 'the panel and its table are laid out');
+  const height = Math.min(panel.height, table.y + table.height + 12 - panel.y);
+  await page.page.screenshot({ path, clip: { x: panel.x, y: panel.y, width: panel.width, height } });
+}
+
 describe('the Grafana panels in a real browser, fed by a real Prometheus scraping the demo', () => {
   let exporter: Spawned;
   let prometheus: TestPrometheus;
@@ -208,7 +217,7 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
       const colors = await page.call('themeColors');
       assert.equal(deniedRow?.verdictColor, denied.verdict === 'denied' ? colors['errorText'] : colors['warningText']);
       assert.notEqual(deniedRow?.verdictColor, row(ALLOWED_EDGE)?.verdictColor);
-      await page.page.getByTestId('harness-panel').screenshot({ path: join(context.artifacts, 'service-graph.png') });
+      await screenshotTable(page, join(context.artifacts, 'service-graph.png'));
 
       // A filter narrows the graph: the panel's "Only denied" option, as the panel editor sets it.
       await page.call('setOptions', { onlyDenied: true });
@@ -220,9 +229,7 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
         verdicts.every((verdict) => verdict === 'denied' || verdict === 'partly denied'),
         verdicts.join(', '),
       );
-      await page.page
-        .getByTestId('harness-panel')
-        .screenshot({ path: join(context.artifacts, 'service-graph-only-denied.png') });
+      await screenshotTable(page, join(context.artifacts, 'service-graph-only-denied.png'));
       assert.deepEqual(page.errors, []);
     } finally {
       await page.close();
