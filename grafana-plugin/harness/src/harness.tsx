@@ -24,7 +24,7 @@ import * as grafanaUi from '@grafana/ui';
 import { GlobalStyles, PanelChrome, PanelContextProvider } from '@grafana/ui';
 import lodash from 'lodash';
 import * as React from 'react';
-import { type ComponentType, useEffect, useState } from 'react';
+import { type ComponentType, useEffect, useMemo, useState } from 'react';
 import * as ReactDOM from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import * as jsxRuntime from 'react/jsx-runtime';
@@ -83,7 +83,8 @@ function PanelHost({ panel, component: Panel, series, initialOptions, width, hei
   const [renderCounter, setRenderCounter] = useState(0);
   useEffect(() => exposeOptions(() => options, setOptions), [exposeOptions, options]);
   useEffect(() => setRenderCounter((count) => count + 1), [options, fieldConfig]);
-  const data: PanelData = { state: LoadingState.Done, series, timeRange };
+  // One PanelData for the frames, as Grafana hands a panel the same object until new data arrives.
+  const data = useMemo((): PanelData => ({ state: LoadingState.Done, series, timeRange }), [series]);
   return (
     <PanelContextProvider value={{ eventsScope: 'global', eventBus }}>
       <div data-testid="harness-panel" style={{ width, height, padding: 0 }}>
