@@ -28,7 +28,10 @@ const common = {
   performance: { hints: false },
   resolve: {
     extensions: ['.js', '.jsx', '.ts', '.tsx', '.mjs'],
-    modules: [path.join(pluginDir, 'node_modules'), 'node_modules'],
+    // Node's lookup, nearest node_modules first: the app pages' react-router-dom 6 (grafana-plugin/node_modules) must
+    // not shadow the react-router-dom 5 that @grafana/ui's react-router-dom-v5-compat imports (the root's), as it
+    // did when grafana-plugin/node_modules came first for every module.
+    modules: ['node_modules'],
   },
 };
 

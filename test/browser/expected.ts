@@ -72,3 +72,68 @@ export function expectedServiceGraph(results: PrometheusResults, namespaces: rea
 export function namespaceOf(label: string): string {
   return label.includes('/') ? label.slice(0, label.indexOf('/')) : '';
 }
+
+/** The demo's known edges (exporter/src/demo/topology.ts): a busy allowed call, and a legacy sync denied all day. */
+export const DEMO_ALLOWED_EDGE = { source: 'shop/frontend', target: 'shop/cart' };
+export const DEMO_DENIED_EDGE = { source: 'shop/catalog', target: 'data/orders-db' };
+
+/** A flow of the policy flow panel: one source, deciding policy and action, destination. */
+export interface ExpectedPolicyFlow {
+  /** The policy node's id: `<tier>/<policy>:<action>`, or `staged:<policy>:<action>`. */
+  node: string;
+  /** The policy's key, what clicking its node filters on: `<tier>/<policy>` or `staged:<policy>`. */
+  policy: string;
+  action: string;
+  staged: boolean;
+  rate: number;
+}
+
+export interface ExpectedPolicyFlows {
+  flows: ExpectedPolicyFlow[];
+  /** The policy nodes' ids as drawn: the `topPolicies` busiest own theirs, the rest merge into `__other__...` nodes. */
+  policyNodes: string[];
+}
+
+/**
+ * What the policy flow panel should show for its results (refIds `enforced` and `staged`), worked out here from the
+ * raw answers: a flow per source workload, policy, action and destination workload with a positive rate; a missing
+ * label reads `unknown`. Policy nodes are per policy and action; past the `topPolicies` busiest, a node merges into
+ * `__other__:<action>` (`__other__:staged:<action>`), unless it would be alone there or at most one would be left out.
+ */
+export function expectedPolicyFlows(results: PrometheusResults, topPolicies: number): ExpectedPolicyFlows {
+  const flows = new Map<string, ExpectedPolicyFlow>();
+  for (const [refId, staged] of [
+    ['enforced', false],
+    ['staged', true],
+  ] as const) {
+    for (const { metric, value } of results.results[refId]?.data?.result ?? []) {
+      const rate = Number(value[1]);
+      if (!(rate > 0) || !Number.isFinite(rate) || !metric['source_workload'] || !metric['dest_workload']) continue;
+      const name = metric['policy'] || 'unknown';
+      const action = metric['action'] || 'unknown';
+      const policy = staged ? `staged:${name}` : `${metric['policy_tier'] || 'unknown'}/${name}`;
+      const source = `${metric['source_namespace'] ?? ''}/${metric['source_workload']}`;
+      const dest = `${metric['dest_namespace'] ?? ''}/${metric['dest_workload']}`;
+      const id = [source, policy, action, dest].join('|');
+      const flow = flows.get(id) ?? { node: `${policy}:${action}`, policy, action, staged, rate: 0 };
+      flow.rate += rate;
+      flows.set(id, flow);
+    }
+  }
+  const rates = new Map<string, { rate: number; flow: ExpectedPolicyFlow }>();
+  for (const flow of flows.values()) {
+    const entry = rates.get(flow.node) ?? { rate: 0, flow };
+    entry.rate += flow.rate;
+    rates.set(flow.node, entry);
+  }
+  const ranked = [...rates.entries()].sort(([a, x], [b, y]) => y.rate - x.rate || (a < b ? -1 : 1));
+  const kept = ranked.length > topPolicies + 1 ? ranked.slice(0, topPolicies) : ranked;
+  const others = new Map<string, string[]>();
+  for (const [node, { flow }] of ranked.slice(kept.length)) {
+    const other = flow.staged ? `__other__:staged:${flow.action}` : `__other__:${flow.action}`;
+    others.set(other, [...(others.get(other) ?? []), node]);
+  }
+  const policyNodes = kept.map(([node]) => node);
+  for (const [other, members] of others) policyNodes.push(...(members.length === 1 ? members : [other]));
+  return { flows: [...flows.values()], policyNodes: policyNodes.sort() };
+}

@@ -24,6 +24,11 @@ export interface ColorCount {
   pixels: number;
 }
 
+export interface CanvasPoint {
+  x: number;
+  y: number;
+}
+
 export interface FlowlensHarness {
   mount(request: MountRequest): Promise<MountResult>;
   setOptions(patch: Record<string, unknown>): void;
@@ -31,6 +36,13 @@ export interface FlowlensHarness {
   themeColors(): Record<string, string>;
   normalizeColor(color: string): string;
   canvasColorCounts(selector: string, colors: string[], tolerance: number): { total: number; counts: ColorCount[] };
+  nearestCanvasPixel(
+    selector: string,
+    color: string,
+    tolerance: number,
+    from: CanvasPoint,
+    minDistance: number,
+  ): CanvasPoint | null;
   measures(prefix: string): { name: string; duration: number }[];
   clearMeasures(): void;
   startFrameRecorder(): void;

@@ -141,9 +141,6 @@ export class HarnessServer {
   private readonly results = new Map<PanelName, PrometheusResults>();
   base = '';
 
-  /** `pluginDist`: the plugin build whose modules the page loads (grafana-plugin/dist unless told otherwise). */
-  constructor(private readonly pluginDist = PLUGIN_DIST) {}
-
   setResults(panel: PanelName, results: PrometheusResults): void {
     this.results.set(panel, results);
   }
@@ -188,7 +185,7 @@ export class HarnessServer {
       return { status: 200, type: 'application/json', body: JSON.stringify(results) };
     }
     if (pathname.startsWith('/harness/')) return this.file(join(HARNESS_DIST, pathname.slice('/harness/'.length)));
-    if (pathname.startsWith('/dist/')) return this.file(join(this.pluginDist, pathname.slice('/dist/'.length)));
+    if (pathname.startsWith('/dist/')) return this.file(join(PLUGIN_DIST, pathname.slice('/dist/'.length)));
     if (pathname.startsWith('/public/build/img/')) {
       return this.file(join(GRAFANA_UI_IMAGES, pathname.slice('/public/build/img/'.length)));
     }
@@ -197,7 +194,7 @@ export class HarnessServer {
 
   private async file(path: string): Promise<{ status: number; type: string; body: string | Buffer }> {
     const normalized = normalize(path);
-    const allowed = [HARNESS_DIR, this.pluginDist, GRAFANA_UI_IMAGES].some((root) => normalized.startsWith(root + sep));
+    const allowed = [HARNESS_DIR, PLUGIN_DIST, GRAFANA_UI_IMAGES].some((root) => normalized.startsWith(root + sep));
     if (!allowed) return { status: 403, type: 'text/plain', body: 'outside the served folders' };
     try {
       return {

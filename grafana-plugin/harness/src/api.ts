@@ -28,6 +28,11 @@ export interface ColorCount {
   pixels: number;
 }
 
+export interface CanvasPoint {
+  x: number;
+  y: number;
+}
+
 export interface FlowlensHarness {
   mount(request: MountRequest): Promise<MountResult>;
   /** Changes the panel's options as the panel editor would (merged over the current ones). */
@@ -39,6 +44,17 @@ export interface FlowlensHarness {
   normalizeColor(color: string): string;
   /** Pixels of the canvas matching each color within `tolerance` per channel, and the canvas' non-transparent ones. */
   canvasColorCounts(selector: string, colors: string[], tolerance: number): { total: number; counts: ColorCount[] };
+  /**
+   * The canvas pixel matching `color` (within `tolerance` per channel) nearest to `from`, at least `minDistance` away
+   * from it, all in CSS pixels relative to the canvas' top left corner; null when there is none.
+   */
+  nearestCanvasPixel(
+    selector: string,
+    color: string,
+    tolerance: number,
+    from: CanvasPoint,
+    minDistance: number,
+  ): CanvasPoint | null;
   /** performance.measure entries whose name starts with `prefix`. */
   measures(prefix: string): { name: string; duration: number }[];
   clearMeasures(): void;

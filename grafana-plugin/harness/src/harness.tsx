@@ -224,6 +224,40 @@ const harness: FlowlensHarness = {
     }
     return { total, counts };
   },
+  nearestCanvasPixel(selector, color, tolerance, from, minDistance) {
+    const canvas = document.querySelector(selector);
+    if (!(canvas instanceof HTMLCanvasElement)) throw new Error(`${selector} is not a canvas`);
+    const context = canvas.getContext('2d');
+    if (context === null) throw new Error(`${selector} has no 2D context`);
+    // The canvas is sized by devicePixelRatio: its pixels are not CSS pixels.
+    const box = canvas.getBoundingClientRect();
+    const scaleX = canvas.width / box.width;
+    const scaleY = canvas.height / box.height;
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const [r, g, b] = rgbaOf(color);
+    let nearest: { x: number; y: number } | null = null;
+    let nearestDistance = Infinity;
+    for (let y = 0; y < canvas.height; y++) {
+      for (let x = 0; x < canvas.width; x++) {
+        const index = (y * canvas.width + x) * 4;
+        if (
+          (pixels[index + 3] ?? 0) === 0 ||
+          Math.abs((pixels[index] ?? 0) - r) > tolerance ||
+          Math.abs((pixels[index + 1] ?? 0) - g) > tolerance ||
+          Math.abs((pixels[index + 2] ?? 0) - b) > tolerance
+        ) {
+          continue;
+        }
+        const point = { x: (x + 0.5) / scaleX, y: (y + 0.5) / scaleY };
+        const distance = Math.hypot(point.x - from.x, point.y - from.y);
+        if (distance >= minDistance && distance < nearestDistance) {
+          nearest = point;
+          nearestDistance = distance;
+        }
+      }
+    }
+    return nearest;
+  },
   measures: (prefix) =>
     performance
       .getEntriesByType('measure')
