@@ -1,4 +1,4 @@
-import { detailsOf, summarize } from './details';
+import { detailsOf, policyDecisionLabel, summarize } from './details';
 import { collapseNamespaces } from './filters';
 import { type GraphNode, assembleModel, emptyMeasures, makeEdge } from './model';
 
@@ -72,5 +72,20 @@ describe('detailsOf', () => {
 
   it('summarizes no edges as zero rates', () => {
     expect(summarize([])).toMatchObject({ edgeCount: 0, flowRate: 0, errorRatio: undefined, p99Seconds: undefined });
+  });
+});
+
+describe('policyDecisionLabel', () => {
+  it('names a policy with its tier and action', () => {
+    expect(policyDecisionLabel({ tier: 'default', policy: 'data/default-deny', action: 'deny', flowRate: 1 })).toBe(
+      'default/data/default-deny · deny',
+    );
+  });
+
+  it('reads the exporter\'s policy "none" in tier "none" as no policy, not as a policy named none', () => {
+    expect(policyDecisionLabel({ tier: 'none', policy: 'none', action: 'allow', flowRate: 1 })).toBe(
+      'no policy · allow',
+    );
+    expect(policyDecisionLabel({ tier: '', policy: '', action: '', flowRate: 1 })).toBe('no policy · unknown');
   });
 });

@@ -136,3 +136,15 @@ function edgeDetails(model: GraphModel, edge: GraphEdge): EdgeDetails {
     exploreQueries: source && target ? edgeQueries(source, target) : [],
   };
 }
+
+/**
+ * How the side panel names a deciding policy: `tier/policy · action`. The exporter labels flows that no policy
+ * selected (the default action applied) `policy="none"` in tier `none`; that reads "no policy", as in the policy
+ * flow panel, rather than as a policy named none.
+ */
+export function policyDecisionLabel(decision: PolicyDecision): string {
+  const noPolicy = decision.policy === '' || decision.policy === 'none';
+  const name = noPolicy ? 'no policy' : decision.policy;
+  const tier = noPolicy || decision.tier === '' || decision.tier === 'none' ? '' : `${decision.tier}/`;
+  return `${tier}${name} · ${decision.action || 'unknown'}`;
+}

@@ -34,7 +34,7 @@ describe('DetailsPanel', () => {
     const { onSelect, onFilterTo, onToggleNamespace } = renderDetails('shop/cart');
     expect(screen.getByTestId('sg-details-title')).toHaveTextContent('shop/cart');
     expect(screen.getByText('Denied flows')).toBeInTheDocument();
-    expect(screen.getByText('security/deny-db deny')).toBeInTheDocument();
+    expect(screen.getByText('security/deny-db · deny')).toBeInTheDocument();
     expect(screen.getByText('Queries/s').nextSibling).toHaveTextContent('3');
     expect(screen.getByRole('link', { name: 'Dashboard' })).toHaveAttribute(
       'href',

@@ -6,7 +6,7 @@ import { config, locationService } from '@grafana/runtime';
 import { useStyles2 } from '@grafana/ui';
 import { useEffect } from 'react';
 
-import type { Details, TrafficSummary } from '../../../data/details';
+import { type Details, type TrafficSummary, policyDecisionLabel } from '../../../data/details';
 import type { PolicyDecision } from '../../../data/model';
 import type { Selection } from '../../../data/view-state';
 
@@ -192,7 +192,7 @@ function Policies({ policies }: { policies: PolicyDecision[] }) {
           {policies.slice(0, 10).map((decision) => (
             <Row
               key={`${decision.tier}/${decision.policy}/${decision.action}`}
-              label={`${decision.tier ? `${decision.tier}/` : ''}${decision.policy || '(no policy)'} ${decision.action}`}
+              label={policyDecisionLabel(decision)}
               value={`${format('short', decision.flowRate)}/s`}
             />
           ))}
@@ -244,6 +244,9 @@ function Row({ label, value }: { label: string; value: string }) {
 }
 
 function format(unit: string, value: number): string {
+  // Grafana's byte units scale below one with SI prefixes ("999 mB/s"); a fraction of a byte per second reads
+  // better as itself.
+  if (unit === 'Bps' && value > 0 && value < 1) return `${value.toPrecision(2)} B/s`;
   return formattedValueToString(getValueFormat(unit)(value));
 }
 
