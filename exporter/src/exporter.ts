@@ -15,6 +15,7 @@ import { buildPolicySnapshot } from './policy/snapshot';
 import { PodDirectory } from './policy/pod-directory';
 import { UnifiedPolicyEngine } from './policy/engine';
 import type { LiveClusterView } from './cluster/live-view';
+import type { ObservedFlows } from './policy/recommend/observed';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { AuditWebhookConfig, FlowlensConfig } from './config';
@@ -38,6 +39,13 @@ export interface Exporter {
   readonly liveView: LiveClusterView | undefined;
   /** The `POST /audit/webhook` handler, when `audit.webhook` is configured. */
   readonly auditWebhook: AuditWebhookHandler | undefined;
+  /** The flows seen so far, for policy recommendations, when asked for (see ExporterExtras). */
+  readonly observedFlows: ObservedFlows | undefined;
+}
+
+export interface ExporterExtras {
+  /** Keep the distinct flows seen in this (bounded) set: `policy recommend` and `/api/v1/recommendations`. */
+  observedFlows?: ObservedFlows | undefined;
 }
 
 /** The `source` label of the audit webhook's self-metrics. */
@@ -78,6 +86,7 @@ export async function buildExporter(
   mode: RunMode,
   logger: Logger,
   clock: () => number = wallClockSeconds,
+  extras: ExporterExtras = {},
 ): Promise<Exporter> {
   const aggregator = new FlowAggregator(config.families);
   const self = new SelfMetrics();
@@ -132,6 +141,8 @@ export async function buildExporter(
     auditAggregator,
     socketAggregator,
   );
+  const observedFlows = extras.observedFlows;
+  if (observedFlows !== undefined) pipeline.observeFlows((record) => observedFlows.observe(record));
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);
 
@@ -165,5 +176,5 @@ export async function buildExporter(
   liveView?.start();
   const auditWebhook =
     config.auditWebhook === undefined ? undefined : auditWebhookHandler(config.auditWebhook, pipeline, logger);
-  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook };
+  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook, observedFlows };
 }
