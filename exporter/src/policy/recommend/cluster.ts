@@ -17,7 +17,16 @@ export interface RecommendClusterResult {
 
 export function recommendClusterFromDocuments(documents: readonly ResourceDocument[]): RecommendClusterResult {
   const snapshot = buildPolicySnapshot(documents.map((document) => document.object));
-  const view = StaticClusterView.fromDocuments(documents);
+  const problems = [...snapshot.problems];
+  // Owners come from the enrich stage's own view; a document it cannot read is reported, the rest still count.
+  const view = new StaticClusterView();
+  for (const document of documents) {
+    try {
+      view.addObject(document.object, document.where);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
   const workloads = new Map<string, { namespace: string; name: string; kind: string; pods: PodInfo[] }>();
   for (const pod of snapshot.pods) {
     const projection = view.podByName(pod.namespace, pod.name);
@@ -36,6 +45,6 @@ export function recommendClusterFromDocuments(documents: readonly ResourceDocume
       workloads: sorted,
       networkSets: snapshot.engine.networkSets ?? [],
     },
-    problems: snapshot.problems,
+    problems,
   };
 }

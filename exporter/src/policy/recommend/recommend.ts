@@ -20,6 +20,7 @@ import type { NetworkSet } from '../calico';
 import { parseIp, type Labels, type Protocol } from '../kubernetes';
 import { NAMESPACE_NAME_LABEL } from '../kubernetes/evaluate';
 import {
+  flowKey,
   workloadKey,
   type ClusterWorkload,
   type ObservedFlow,
@@ -62,7 +63,7 @@ export interface Recommendation {
   readonly policies: readonly Record<string, unknown>[];
   /** What the recommender could not do, each naming the workload or flow and what to change. */
   readonly warnings: readonly string[];
-  /** Observed flows used, and skipped by reason. */
+  /** Distinct observed flows used, and skipped by reason. */
   readonly flowsUsed: number;
   readonly flowsSkipped: Readonly<Record<string, number>>;
 }
@@ -322,7 +323,11 @@ export function recommendPolicies(
     return { kind: 'workload', key: `w:${key}`, namespace: peer.namespace, selector };
   };
   let used = 0;
+  const seen = new Set<string>();
   for (const flow of flows) {
+    const key = flowKey(flow);
+    if (seen.has(key)) continue;
+    seen.add(key);
     if (flow.source.kind === 'external' && flow.destination.kind === 'external') {
       skip('no workload at either end');
       continue;
