@@ -382,6 +382,7 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     logger,
     tls,
     auditWebhook: exporter.auditWebhook,
+    recommendations: exporter.recommendations,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length
