@@ -11,6 +11,7 @@ import { checkConnection } from '../check';
 import {
   aggregateAddresses,
   recommendClusterFromDocuments,
+  recommendClusterFromLivePods,
   recommendPolicies,
   renderRecommendationYaml,
   workloadSelectors,
@@ -334,5 +335,40 @@ test('resources with wrongly typed fields are reported by object and field; the 
   assert.deepEqual(
     partial.workloads.map((entry) => entry.name),
     ['good'],
+  );
+});
+
+test('the live view: running and pending pods by the workload the index names; finished pods are left out', () => {
+  const projection = (name: string, labels: Record<string, string>, active: boolean) => ({
+    namespace: 'shop',
+    name,
+    uid: 0,
+    labels,
+    ips: ['10.0.0.1'],
+    containerPorts: [],
+    hostNetwork: false,
+    serviceAccount: '',
+    active,
+    createdAt: 0,
+    resourceVersion: 0,
+    owner: undefined,
+  });
+  const pods = new Map([
+    ['shop/web-1', projection('web-1', { app: 'web' }, true)],
+    ['shop/web-2', projection('web-2', { app: 'web' }, true)],
+    ['shop/job-done', projection('job-done', { app: 'batch' }, false)],
+  ]);
+  const live = recommendClusterFromLivePods(
+    {
+      podKeys: () => [...pods.keys()],
+      podByName: (namespace, name) => pods.get(`${namespace}/${name}`),
+      workloadOf: (pod) => ({ workload: pod.name.startsWith('web') ? 'web' : pod.name, kind: 'Deployment' }),
+    },
+    [{ name: 'shop', labels: {} }],
+    [],
+  );
+  assert.deepEqual(
+    live.workloads.map((entry) => [entry.name, entry.pods.map((pod) => pod.name)]),
+    [['web', ['web-1', 'web-2']]],
   );
 });
