@@ -204,14 +204,18 @@ function formatAddress(family: 4 | 6, value: bigint): string {
   return groups.join(':');
 }
 
-/** The NetworkSet with the longest prefix containing `ip` (ties: global first, then by namespace and name). */
-export function networkSetFor(sets: readonly NetworkSet[], ip: string): NetworkSet | undefined {
+/** Global sets first, then by namespace and name: the order `networkSetFor` breaks ties in. */
+export function orderNetworkSets(sets: readonly NetworkSet[]): NetworkSet[] {
+  return [...sets].sort(
+    (a, b) => (a.namespace === '' ? 0 : 1) - (b.namespace === '' ? 0 : 1) || compare(setKey(a), setKey(b)),
+  );
+}
+
+/** The NetworkSet with the longest prefix containing `ip`; `ordered` as `orderNetworkSets` gives them (first wins ties). */
+export function networkSetFor(ordered: readonly NetworkSet[], ip: string): NetworkSet | undefined {
   const address = parseIp(ip);
   if (address === undefined) return undefined;
   let best: { set: NetworkSet; length: number } | undefined;
-  const ordered = [...sets].sort(
-    (a, b) => (a.namespace === '' ? 0 : 1) - (b.namespace === '' ? 0 : 1) || compare(setKey(a), setKey(b)),
-  );
   for (const set of ordered) {
     for (const net of set.nets) {
       if (net.family !== address.family || (address.value & net.mask) !== net.network) continue;
@@ -300,7 +304,7 @@ export function recommendPolicies(
       `no DNS pods (label ${DNS_LABEL.key}=${DNS_LABEL.value}) in the resources: the policies allow no DNS; add the kube-system pods to the resources file`,
     );
   }
-  const useSets = options.format === 'calico-staged';
+  const networkSets = options.format === 'calico-staged' ? orderNetworkSets(cluster.networkSets) : [];
   const skipped: Record<string, number> = {};
   const skip = (reason: string): void => {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
@@ -308,7 +312,7 @@ export function recommendPolicies(
   const unknownWorkloads = new Set<string>();
   const rulePeer = (peer: ObservedPeer): RulePeer | undefined => {
     if (peer.kind === 'external') {
-      const set = useSets ? networkSetFor(cluster.networkSets, peer.ip) : undefined;
+      const set = networkSetFor(networkSets, peer.ip);
       if (set !== undefined && Object.keys(set.labels).length > 0) {
         return { kind: 'networkSet', key: `s:${setKey(set)}`, set };
       }
@@ -372,22 +376,19 @@ export function recommendPolicies(
     )
     .map((entry) =>
       options.format === 'kubernetes'
-        ? kubernetesPolicy(entry, policyName(entry, traffic), dnsPeers)
-        : calicoPolicy(entry, policyName(entry, traffic), dnsPeers),
+        ? kubernetesPolicy(entry, policyName(entry), dnsPeers)
+        : calicoPolicy(entry, policyName(entry), dnsPeers),
     );
   return { policies, warnings, flowsUsed: used, flowsSkipped: skipped };
 }
 
-/** `flowlens-recommended-<workload>`; with two workloads of one name in a namespace, the kind tells them apart. */
-function policyName(entry: WorkloadTraffic, all: ReadonlyMap<string, WorkloadTraffic>): string {
-  const clash = [...all.values()].some(
-    (other) =>
-      other !== entry &&
-      other.workload.namespace === entry.workload.namespace &&
-      other.workload.name === entry.workload.name,
-  );
-  const base = `${RECOMMENDED_PREFIX}${entry.workload.name}${clash ? `-${entry.workload.kind.toLowerCase()}` : ''}`;
-  return base.length <= 253 ? base : base.slice(0, 253).replace(/[-.]+$/, '');
+/**
+ * `flowlens-recommended-<workload>`: one per workload, since workloads are told apart by namespace and name (as
+ * flows name them). Within the 253 characters of a DNS subdomain; workload names already are DNS names.
+ */
+function policyName(entry: WorkloadTraffic): string {
+  const name = `${RECOMMENDED_PREFIX}${entry.workload.name}`;
+  return name.length <= 253 ? name : name.slice(0, 253).replace(/[-.]+$/, '');
 }
 
 /** Groups peers by the exact set of ports each used: `[ports signature, peers]`, sorted. */
