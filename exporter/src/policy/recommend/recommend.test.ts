@@ -268,20 +268,50 @@ test('workloads no label tells apart get no policy and a warning naming both and
     pod('a', 'web-0', { app: 'web', 'controller-revision-hash': 'x1' }, 'web'),
     pod('a', 'web-copy-0', { app: 'web', 'controller-revision-hash': 'x2' }, 'web-copy'),
     pod('a', 'bare', {}),
+    pod('a', 'client-0', { app: 'client' }, 'client'),
   ]);
   const recommendation = recommendPolicies(
     ambiguous,
-    [{ source: workload('a', 'web'), destination: workload('a', 'bare'), port: 80, protocol: 'TCP' }],
+    [
+      { source: workload('a', 'web'), destination: workload('a', 'bare'), port: 80, protocol: 'TCP' },
+      { source: workload('a', 'client'), destination: workload('a', 'web'), port: 8080, protocol: 'TCP' },
+      { source: workload('a', 'bare'), destination: workload('a', 'client'), port: 9090, protocol: 'TCP' },
+    ],
     { format: 'kubernetes' },
   );
-  assert.deepEqual(recommendation.policies, []);
   assert.deepEqual(recommendation.warnings, [
-    'a/bare: its pods share no stable label to select them by; label the pod template (e.g. app.kubernetes.io/name) and run again',
-    "a/web: no labels tell its pods from a/web-copy's; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again",
-    "a/web-copy: no labels tell its pods from a/web's; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again",
+    'a/bare: its pods share no stable label to select them by, so it gets no policy and its peers allow its whole namespace; label the pod template (e.g. app.kubernetes.io/name) and run again',
+    "a/web: no labels tell its pods from a/web-copy's, so it gets no policy and its peers allow both; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again",
+    "a/web-copy: no labels tell its pods from a/web's, so it gets no policy and its peers allow both; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again",
     'no DNS pods (label k8s-app=kube-dns) in the resources: the policies allow no DNS; add the kube-system pods to the resources file',
   ]);
-  assert.deepEqual(recommendation.flowsSkipped, { 'workload not selectable': 1 });
+  assert.deepEqual(recommendation.flowsSkipped, { 'no policy recommended for either end': 1 });
+  // Only client gets a policy; its observed peers stay allowed, by the broader selectors.
+  const [client] = recommendation.policies as { metadata: { name: string }; spec: Record<string, unknown> }[];
+  assert.equal(recommendation.policies.length, 1);
+  assert.equal(client?.metadata.name, 'flowlens-recommended-client');
+  assert.deepEqual(client?.spec['egress'], [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'a' } },
+          podSelector: { matchLabels: { app: 'web' } },
+        },
+      ],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    },
+  ]);
+  assert.deepEqual(client?.spec['ingress'], [
+    {
+      from: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'a' } },
+          podSelector: { matchLabels: {} },
+        },
+      ],
+      ports: [{ protocol: 'TCP', port: 9090 }],
+    },
+  ]);
 });
 
 test('flows naming workloads the resources lack are skipped with a warning; two outside ends are skipped', () => {
@@ -296,10 +326,13 @@ test('flows naming workloads the resources lack are skipped with a warning; two 
   );
   assert.ok(
     recommendation.warnings.includes(
-      'shop/ghost: flows name this workload but the resources have no pods of it; their flows are skipped',
+      "shop/ghost: flows name this workload but the resources have no pods of it; its flows are skipped (and blocked by the other end's policy): add its pods to the resources file",
     ),
   );
-  assert.deepEqual(recommendation.flowsSkipped, { 'workload not selectable': 1, 'no workload at either end': 1 });
+  assert.deepEqual(recommendation.flowsSkipped, {
+    'workload not in the resources': 1,
+    'no workload at either end': 1,
+  });
   assert.equal(recommendation.flowsUsed, FLOWS.length);
 });
 

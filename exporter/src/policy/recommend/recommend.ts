@@ -101,9 +101,15 @@ function selects(selector: WorkloadSelector, labels: Labels): boolean {
  */
 export function workloadSelectors(cluster: RecommendCluster): {
   selectors: Map<string, WorkloadSelector>;
+  /**
+   * For workloads without a selector of their own, the broader one their peers' rules use instead (their shared
+   * labels, or the whole namespace), so recommending never blocks a flow that was observed.
+   */
+  broadSelectors: Map<string, WorkloadSelector>;
   warnings: string[];
 } {
   const selectors = new Map<string, WorkloadSelector>();
+  const broadSelectors = new Map<string, WorkloadSelector>();
   const warnings: string[] = [];
   const byNamespace = new Map<string, ClusterWorkload[]>();
   for (const workload of cluster.workloads) {
@@ -117,8 +123,9 @@ export function workloadSelectors(cluster: RecommendCluster): {
     const matchLabels = stableLabels(workload);
     if (Object.keys(matchLabels).length === 0) {
       warnings.push(
-        `${key}: its pods share no stable label to select them by; label the pod template (e.g. app.kubernetes.io/name) and run again`,
+        `${key}: its pods share no stable label to select them by, so it gets no policy and its peers allow its whole namespace; label the pod template (e.g. app.kubernetes.io/name) and run again`,
       );
+      broadSelectors.set(key, { matchLabels: {}, absentKeys: [] });
       continue;
     }
     const absentKeys: string[] = [];
@@ -142,13 +149,14 @@ export function workloadSelectors(cluster: RecommendCluster): {
     }
     if (ambiguousWith !== undefined) {
       warnings.push(
-        `${key}: no labels tell its pods from ${ambiguousWith}'s; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again`,
+        `${key}: no labels tell its pods from ${ambiguousWith}'s, so it gets no policy and its peers allow both; give one of them a distinguishing label (e.g. app.kubernetes.io/name) and run again`,
       );
+      broadSelectors.set(key, { matchLabels, absentKeys: [] });
       continue;
     }
     selectors.set(key, { matchLabels, absentKeys: [...new Set(absentKeys)].sort() });
   }
-  return { selectors, warnings };
+  return { selectors, broadSelectors, warnings };
 }
 
 function isDnsWorkload(selector: WorkloadSelector): boolean {
@@ -281,7 +289,7 @@ export function recommendPolicies(
   flows: Iterable<ObservedFlow>,
   options: RecommendOptions,
 ): Recommendation {
-  const { selectors, warnings } = workloadSelectors(cluster);
+  const { selectors, broadSelectors, warnings } = workloadSelectors(cluster);
   const traffic = new Map<string, WorkloadTraffic>();
   for (const workload of cluster.workloads) {
     const key = workloadKey(workload.namespace, workload.name);
@@ -319,7 +327,7 @@ export function recommendPolicies(
       return { kind: 'address', key: `a:${peer.ip}`, ip: peer.ip };
     }
     const key = workloadKey(peer.namespace, peer.workload);
-    const selector = selectors.get(key);
+    const selector = selectors.get(key) ?? broadSelectors.get(key);
     if (selector === undefined) {
       unknownWorkloads.add(key);
       return undefined;
@@ -339,11 +347,16 @@ export function recommendPolicies(
     const source = rulePeer(flow.source);
     const destination = rulePeer(flow.destination);
     if (source === undefined || destination === undefined) {
-      skip('workload not selectable');
+      skip('workload not in the resources');
       continue;
     }
     const port = { protocol: flow.protocol, port: flow.port };
-    const toDns = destination.kind === 'workload' && isDnsWorkload(destination.selector) && flow.port === DNS_PORT;
+    // The DNS rules cover these already.
+    const toDns =
+      destination.kind === 'workload' &&
+      isDnsWorkload(destination.selector) &&
+      flow.port === DNS_PORT &&
+      flow.protocol !== 'SCTP';
     let counted = false;
     if (flow.destination.kind === 'workload') {
       const target = traffic.get(workloadKey(flow.destination.namespace, flow.destination.workload));
@@ -362,12 +375,12 @@ export function recommendPolicies(
       }
     }
     if (counted) used++;
-    else skip('outside the namespace');
+    else skip('no policy recommended for either end');
   }
   for (const key of [...unknownWorkloads].sort()) {
-    if (!cluster.workloads.some((workload) => workloadKey(workload.namespace, workload.name) === key)) {
-      warnings.push(`${key}: flows name this workload but the resources have no pods of it; their flows are skipped`);
-    }
+    warnings.push(
+      `${key}: flows name this workload but the resources have no pods of it; its flows are skipped (and blocked by the other end's policy): add its pods to the resources file`,
+    );
   }
 
   const policies = [...traffic.values()]
