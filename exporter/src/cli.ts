@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:net';
 import { ConfigError, DEFAULT_PORT, loadConfig, overridesFromEnvironment, type ConfigOverrides } from './config';
-import { buildExporter } from './exporter';
+import { buildExporter, wallClockSeconds } from './exporter';
 import type { LiveClusterView } from './cluster/live-view';
 import { createExporterServer } from './server/http';
 import { readTlsMaterial, secureContextOptions, TlsFiles } from './server/tls';
@@ -15,6 +15,13 @@ import { catalogueMarkdown } from './metrics/catalogue-doc';
 import { readResourcesFile } from './cluster/resources-file';
 import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
+import {
+  ObservedFlows,
+  RECOMMEND_FORMATS,
+  recommendClusterFromDocuments,
+  recommendPolicies,
+  renderRecommendationYaml,
+} from './policy/recommend';
 import { VERSION } from './version';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
@@ -92,6 +99,26 @@ const COMMANDS = {
   --port N               destination port
   --protocol PROTOCOL    TCP (default), UDP or SCTP`,
   },
+  'policy recommend': {
+    summary: 'least-privilege policies that allow exactly the observed flows (YAML for kubectl apply)',
+    usage:
+      'flowlens policy recommend --resources FILE --source KIND:PATH [--source ...] [--namespace NS] [--format kubernetes|calico-staged] [--config FILE]',
+    options: {
+      resources: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      namespace: { type: 'string' },
+      format: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --resources FILE       namespaces, pods (with their owners) and Calico network sets, as kubectl get -A -o yaml writes them
+  --source KIND:PATH     flows to read, repeatable (at least one); denied flows are not recommended
+  --namespace NS         recommend for the workloads of this namespace only (their peers may be anywhere)
+  --format FORMAT        kubernetes (NetworkPolicy, default) or calico-staged (projectcalico.org/v3 StagedNetworkPolicy)
+  --config FILE          YAML configuration file (exclusions)
+  --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -104,7 +131,7 @@ type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
   const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(13)} ${COMMANDS[name].summary}`)
+    .map((name) => `  ${name.padEnd(16)} ${COMMANDS[name].summary}`)
     .join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
@@ -112,7 +139,7 @@ Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version       print the version
+  version          print the version
 
 Run flowlens <command> --help for a command's flags.
 
@@ -201,11 +228,13 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
     return 0;
   }
-  // `policy` has subcommands; `policy check` is the one so far.
+  // `policy` has subcommands: check and recommend.
   const [commandName, commandArgs] =
-    command === 'policy' && rest[0] === 'check' ? ['policy check', rest.slice(1)] : [command, rest];
+    command === 'policy' && (rest[0] === 'check' || rest[0] === 'recommend')
+      ? [`policy ${rest[0]}`, rest.slice(1)]
+      : [command, rest];
   if (command === 'policy' && commandName === 'policy') {
-    throw new UsageError(`flowlens policy needs a subcommand: check (got ${rest[0] ?? 'none'})`);
+    throw new UsageError(`flowlens policy needs a subcommand: check or recommend (got ${rest[0] ?? 'none'})`);
   }
   if (!(commandName in COMMANDS)) {
     throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
@@ -223,6 +252,8 @@ async function run(args: string[]): Promise<number> {
       return replay(flags);
     case 'policy check':
       return policyCheck(flags);
+    case 'policy recommend':
+      return policyRecommend(flags);
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
@@ -256,6 +287,53 @@ function policyCheck(flags: Record<string, string | boolean | string[] | undefin
     if (error instanceof CheckInputError) throw new UsageError(error.message);
     throw error;
   }
+  return 0;
+}
+
+async function policyRecommend(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+  const resources = flags['resources'];
+  if (typeof resources !== 'string' || resources === '') {
+    throw new UsageError('policy recommend needs --resources FILE (the pods and namespaces the flows are between)');
+  }
+  if (!Array.isArray(flags['source']) || flags['source'].length === 0) {
+    throw new UsageError('policy recommend needs at least one --source KIND:PATH (the observed flows)');
+  }
+  const format = RECOMMEND_FORMATS.find((candidate) => candidate === (flags['format'] ?? 'kubernetes'));
+  if (format === undefined) {
+    throw new UsageError(`--format "${String(flags['format'])}" must be one of ${RECOMMEND_FORMATS.join(', ')}`);
+  }
+  const namespace = typeof flags['namespace'] === 'string' ? flags['namespace'] : undefined;
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new UsageError(`--namespace "${namespace}" must be a namespace name (lower-case letters, digits and -)`);
+  }
+  const { cluster, problems } = recommendClusterFromDocuments(readResourcesFile(resources));
+  for (const problem of problems) process.stderr.write(`flowlens: skipped: ${problem}\n`);
+  if (namespace !== undefined && !cluster.workloads.some((workload) => workload.namespace === namespace)) {
+    throw new UsageError(`--namespace "${namespace}": no pods in namespace ${namespace} in ${resources}`);
+  }
+  const config = configFrom(flags, { logLevel: 'warn' });
+  const logger = new JsonLogger(config.logLevel);
+  const observed = new ObservedFlows();
+  const exporter = await buildExporter(config, 'replay', logger, wallClockSeconds, { observedFlows: observed });
+  try {
+    for (const source of exporter.sources) {
+      try {
+        await source.start();
+      } finally {
+        await source.stop();
+      }
+    }
+  } finally {
+    await exporter.liveView?.stop();
+  }
+  if (observed.dropped > 0) {
+    process.stderr.write(
+      `flowlens: warning: ${observed.dropped} distinct flows past the first ${observed.maxEntries} were not kept; the policies miss them\n`,
+    );
+  }
+  const recommendation = recommendPolicies(cluster, observed.flows(), { format, namespace });
+  for (const warning of recommendation.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
+  process.stdout.write(renderRecommendationYaml(recommendation));
   return 0;
 }
 
@@ -304,6 +382,7 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     logger,
     tls,
     auditWebhook: exporter.auditWebhook,
+    recommendations: exporter.recommendations,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length

@@ -46,7 +46,17 @@ export interface FlowlensConfig {
   auditWebhook: AuditWebhookConfig | undefined;
   /** HTTPS instead of HTTP on the listen address, when `server.tls` (or `--tls-cert-file`) is configured. */
   tls: TlsConfig | undefined;
+  /** The data API (`GET /api/v1/recommendations`), when `api` is configured: off unless callers can be authorized. */
+  api: ApiConfig | undefined;
 }
+
+/** Who may call `/api/v1/*` (as for the audit webhook: a token, allowed client certificates, or either) and budgets. */
+export interface ApiConfig extends AuditWebhookConfig {
+  /** Distinct observed flows kept for recommendations; new ones past it are counted and left out. */
+  maxObservedFlows: number;
+}
+
+export const DEFAULT_API_MAX_OBSERVED_FLOWS = 50_000;
 
 /** At least one of the two is set; with both, a caller passes with either (a token or an allowed certificate). */
 export interface AuditWebhookConfig {
@@ -178,6 +188,12 @@ export function loadConfig(options: {
       `${where('audit.webhook.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
     );
   }
+  const api = file.api === undefined ? undefined : parseApi(file.api, where, problems);
+  if (api?.clientCertificate !== undefined && tls?.clientCAFile === undefined) {
+    problems.push(
+      `${where('api.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
+    );
+  }
   const kubernetesWatchdogSeconds =
     file.kubernetesWatchdog === undefined
       ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
@@ -197,6 +213,7 @@ export function loadConfig(options: {
     excludeNamespaces,
     auditWebhook,
     tls,
+    api,
   };
 }
 
@@ -229,6 +246,7 @@ interface FileConfig {
   excludeNamespaces?: string[];
   kubernetesWatchdog?: unknown;
   audit?: unknown;
+  api?: unknown;
 }
 
 const SERVER_KEYS = ['tls'];
@@ -280,6 +298,7 @@ const FILE_KEYS = [
   'metrics',
   'excludeNamespaces',
   'audit',
+  'api',
   'server',
 ];
 
@@ -332,6 +351,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       case 'excludeNamespaces':
       case 'kubernetesWatchdog':
       case 'audit':
+      case 'api':
         break;
       default:
         problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
@@ -354,6 +374,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
     excludeNamespaces,
     kubernetesWatchdog: document['kubernetesWatchdog'],
     audit: document['audit'],
+    api: document['api'],
   };
 }
 
@@ -451,35 +472,71 @@ function parseAudit(
       problems.push(`${where(`audit.webhook.${key}`)}: unknown key; known keys are ${AUDIT_WEBHOOK_KEYS.join(', ')}`);
     }
   }
-  const tokenFileValue = webhook['tokenFile'];
+  return parseAuthMethods(webhook, 'audit.webhook', where, problems);
+}
+
+/** `tokenFile` and/or `clientCertificate` under `key`; undefined (with problems) when neither is usable. */
+function parseAuthMethods(
+  section: Record<string, unknown>,
+  key: string,
+  where: (key: string) => string,
+  problems: string[],
+): AuditWebhookConfig | undefined {
+  const tokenFileValue = section['tokenFile'];
   let tokenFile: string | undefined;
   if (tokenFileValue !== undefined) {
     if (typeof tokenFileValue === 'string' && tokenFileValue !== '') tokenFile = resolve(tokenFileValue);
     else
       problems.push(
-        `${where('audit.webhook.tokenFile')}: ${show(tokenFileValue)} must be the path of a file holding the bearer token`,
+        `${where(`${key}.tokenFile`)}: ${show(tokenFileValue)} must be the path of a file holding the bearer token`,
       );
   }
   const clientCertificate =
-    webhook['clientCertificate'] === undefined
+    section['clientCertificate'] === undefined
       ? undefined
-      : parseClientCertificate(webhook['clientCertificate'], where, problems);
-  if (tokenFileValue === undefined && webhook['clientCertificate'] === undefined) {
-    problems.push(
-      `${where('audit.webhook')}: needs tokenFile (a bearer token) or clientCertificate (allowed CNs/Os), or both`,
-    );
+      : parseClientCertificate(section['clientCertificate'], `${key}.clientCertificate`, where, problems);
+  if (tokenFileValue === undefined && section['clientCertificate'] === undefined) {
+    problems.push(`${where(key)}: needs tokenFile (a bearer token) or clientCertificate (allowed CNs/Os), or both`);
     return undefined;
   }
   if (tokenFile === undefined && clientCertificate === undefined) return undefined;
   return { tokenFile, clientCertificate };
 }
 
+const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows'];
+
+/**
+ * `api: {tokenFile: PATH, clientCertificate: {allowedCommonNames, allowedOrganizations}, maxObservedFlows: N}`: who
+ * may read `/api/v1/*` (what the exporter observed is more than its metrics say), as for the audit webhook.
+ */
+function parseApi(value: unknown, where: (key: string) => string, problems: string[]): ApiConfig | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where('api')}: must be a mapping with tokenFile and/or clientCertificate (and maxObservedFlows)`);
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!API_KEYS.includes(key))
+      problems.push(`${where(`api.${key}`)}: unknown key; known keys are ${API_KEYS.join(', ')}`);
+  }
+  let maxObservedFlows = DEFAULT_API_MAX_OBSERVED_FLOWS;
+  const budget = value['maxObservedFlows'];
+  if (budget !== undefined) {
+    if (typeof budget === 'number' && Number.isSafeInteger(budget) && budget >= 1) maxObservedFlows = budget;
+    else
+      problems.push(
+        `${where('api.maxObservedFlows')}: ${show(budget)} must be a whole number of at least 1, e.g. 50000`,
+      );
+  }
+  const auth = parseAuthMethods(value, 'api', where, problems);
+  return auth === undefined ? undefined : { ...auth, maxObservedFlows };
+}
+
 function parseClientCertificate(
   value: unknown,
+  key: string,
   where: (key: string) => string,
   problems: string[],
 ): AuditWebhookConfig['clientCertificate'] {
-  const key = 'audit.webhook.clientCertificate';
   if (!isRecord(value)) {
     problems.push(`${where(key)}: must be a mapping with ${CLIENT_CERTIFICATE_KEYS.join(' and/or ')}`);
     return undefined;

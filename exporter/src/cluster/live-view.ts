@@ -19,6 +19,7 @@ import type { Logger } from '../log';
 import { ClusterIndex } from './cluster-index';
 import { PodsByPrefix } from './pod-prefixes';
 import { LivePolicyStore, type LivePolicyObject } from '../policy/live/policy-store';
+import { recommendClusterFromLivePods, type RecommendCluster } from '../policy/recommend';
 import { DEFAULT_POLICY_DEBOUNCE_MS, LivePolicyContext } from '../policy/live/live-policy-context';
 import type { PolicyContext } from '../policy/attribution';
 import { parseAdminNetworkPolicy, parseBaselineAdminNetworkPolicy, parseNetworkPolicy } from '../policy/kubernetes';
@@ -550,6 +551,13 @@ export class LiveClusterView implements ClusterView {
    */
   livePolicyContext(): PolicyContext | undefined {
     return this.policyContext.current();
+  }
+
+  /** The pods by workload, namespaces and network sets the policy recommender reads; undefined until listed. */
+  recommendCluster(): RecommendCluster | undefined {
+    if (!this.synced()) return undefined;
+    const snapshot = this.stores.policies.engineSnapshot();
+    return recommendClusterFromLivePods(this.index, snapshot.namespaces, snapshot.networkSets ?? []);
   }
 
   /** Engines built so far (the first included). */

@@ -1,7 +1,7 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
- * asked), /healthz (the process serves), /readyz (the sources have started), and `POST /audit/webhook` when the
- * audit webhook is configured. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
+ * asked), /healthz (the process serves), /readyz (the sources have started), `POST /audit/webhook` when the
+ * audit webhook is configured, and `GET /api/v1/recommendations` (authenticated) when `api` is configured. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
  * certificate when a client CA is given but letting those without one in (the webhook checks per request).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import type { MetricsRegistry } from '../metrics/registry';
 import type { Logger } from '../log';
 import type { AuditWebhookHandler } from '../sources/audit/webhook';
 import { secureContextOptions, type TlsMaterial } from './tls';
+import { RECOMMENDATIONS_PATH, type RecommendationsHandler } from './recommendations';
 
 const gzipAsync = promisify(gzip);
 
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   notReadyReason: () => string | undefined;
   /** Serves `/audit/webhook` (it answers every method itself: 405 for all but POST). */
   auditWebhook?: AuditWebhookHandler | undefined;
+  /** Serves `/api/v1/recommendations` (it authenticates and answers every method itself). */
+  recommendations?: RecommendationsHandler | undefined;
   /** Serve HTTPS with this material (see `server/tls.ts`). */
   tls?: TlsMaterial | undefined;
 }
@@ -62,6 +65,9 @@ export function createExporterServer(options: HttpServerOptions): ExporterServer
 async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (path === AUDIT_WEBHOOK_PATH && options.auditWebhook !== undefined) return options.auditWebhook(request, response);
+  if (path === RECOMMENDATIONS_PATH && options.recommendations !== undefined) {
+    return options.recommendations(request, response);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
     response.end('method not allowed\n');
