@@ -3,7 +3,7 @@
 // package: promtool (lints the exposition and the rules) and prometheus (scrapes a running exporter) from
 // `prometheus`; amtool (checks the Alertmanager configuration) and the Alertmanager itself from
 // `prometheus-alertmanager`; nft (makes conntrack track in a test network namespace) from `nftables` and the conntrack
-// tool (the conntrack source's fallback) from `conntrack`. As root the missing packages are installed; otherwise the script says what to install
+// tool (the conntrack source's fallback) from `conntrack`; tcpdump (packet capture) from `tcpdump`. As root the missing packages are installed; otherwise the script says what to install
 // and fails. Debian may start services on :9090 and :9093 when the packages are installed; the tests never use those
 // ports (they pick free loopback ports).
 import { accessSync, constants } from 'node:fs';
@@ -23,6 +23,8 @@ const PACKAGE_OF = {
   // The sockets and conntrack tests build network namespaces and veth pairs (ip), and run small Python servers.
   ip: 'iproute2',
   python3: 'python3',
+  // Packet capture runs it, and the capture tests read its files with `tcpdump -r`.
+  tcpdump: 'tcpdump',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 

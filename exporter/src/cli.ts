@@ -16,11 +16,15 @@ import { readResourcesFile } from './cluster/resources-file';
 import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
 import { VERSION } from './version';
+import { captureMerge, captureRun, CaptureUsageError } from './capture/cli';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 class UsageError extends Error {}
 
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
+
+/** Commands that take positional arguments (file names) besides flags. */
+const TAKES_POSITIONALS: ReadonlySet<string> = new Set(['capture merge']);
 
 const SOURCE_HELP = SOURCE_KINDS.map((kind) => `    ${kind.kind.padEnd(14)} ${kind.description}`).join('\n');
 
@@ -92,6 +96,41 @@ const COMMANDS = {
   --port N               destination port
   --protocol PROTOCOL    TCP (default), UDP or SCTP`,
   },
+  'capture run': {
+    summary:
+      'capture the packets of selected pods on this node with tcpdump, as the capture controller does, without a cluster',
+    usage:
+      'flowlens capture run --resources FILE --namespace NS --selector SEL [--protocol P] [--port N|N-M ...] --duration D --output-dir DIR [--snap-length N] [--max-bytes N] [--file-bytes N]',
+    options: {
+      resources: { type: 'string' },
+      namespace: { type: 'string' },
+      selector: { type: 'string' },
+      protocol: { type: 'string' },
+      port: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      'output-dir': { type: 'string' },
+      'snap-length': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      'file-bytes': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --resources FILE       pods (YAML or JSON, as kubectl get pods -o yaml writes them), as policy check reads
+  --namespace NS         the pods' namespace
+  --selector SEL         a label selector string: app=web,tier!=db,env in (a,b),!legacy ("" selects all)
+  --protocol P           TCP, UDP, ICMP or SCTP (default: any)
+  --port N|N-M           a port or range, repeatable (with --protocol: that protocol's ports)
+  --duration D           how long: 30s, 5m, 1h30m (at most 24h)
+  --output-dir DIR       where the pcap files go (<pod>.<n>.pcap); one capture at a time per folder
+  --snap-length N        bytes kept of each packet, 64 to 262144 (default 262144)
+  --max-bytes N          bytes of files in all, with Ki, Mi or Gi (default 100Mi): the capture stops there
+  --file-bytes N         start a new file past this size (default 64Mi)`,
+  },
+  'capture merge': {
+    summary: 'merge pcap files into one, in time order (as the fetched files are merged)',
+    usage: 'flowlens capture merge --output FILE INPUT.pcap [INPUT.pcap ...]',
+    options: { output: { type: 'string' }, help: { type: 'boolean' } },
+    flags: `  --output FILE          the merged file (written whole, then renamed into place)`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -104,7 +143,7 @@ type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
   const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(13)} ${COMMANDS[name].summary}`)
+    .map((name) => `  ${name.padEnd(15)} ${COMMANDS[name].summary}`)
     .join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
@@ -112,7 +151,7 @@ Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version       print the version
+  version         print the version
 
 Run flowlens <command> --help for a command's flags.
 
@@ -124,14 +163,25 @@ ${SOURCE_HELP}
 function commandHelp(name: CommandName): string {
   const command = COMMANDS[name];
   return `${command.summary}\n\nUsage: ${command.usage}\n${command.flags ? `\nFlags:\n${command.flags}\n  --help                 show this help\n` : ''}${
-    name === 'catalogue' || name === 'policy check' ? '' : `\nSource kinds:\n${SOURCE_HELP}\n`
+    name === 'serve' || name === 'replay' ? `\nSource kinds:\n${SOURCE_HELP}\n` : ''
   }`;
 }
 
-function parseFlags(name: CommandName, args: string[]): Record<string, string | boolean | string[] | undefined> {
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+function parseFlags(name: CommandName, args: string[]): Flags {
+  return parseCommandLine(name, args).flags;
+}
+
+function parseCommandLine(name: CommandName, args: string[]): { flags: Flags; positionals: string[] } {
   try {
-    const { values } = parseArgs({ args, options: COMMANDS[name].options, strict: true, allowPositionals: false });
-    return values as Record<string, string | boolean | string[] | undefined>;
+    const { values, positionals } = parseArgs({
+      args,
+      options: COMMANDS[name].options,
+      strict: true,
+      allowPositionals: TAKES_POSITIONALS.has(name),
+    });
+    return { flags: values as Flags, positionals };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = error instanceof Error ? error.message : String(error);
@@ -207,6 +257,22 @@ async function run(args: string[]): Promise<number> {
   if (command === 'policy' && commandName === 'policy') {
     throw new UsageError(`flowlens policy needs a subcommand: check (got ${rest[0] ?? 'none'})`);
   }
+  if (command === 'capture') {
+    const sub = `capture ${rest[0] ?? ''}`;
+    if (!(sub in COMMANDS)) {
+      const subcommands = Object.keys(COMMANDS)
+        .filter((key) => key.startsWith('capture '))
+        .map((key) => key.slice('capture '.length));
+      throw new UsageError(`flowlens capture needs a subcommand: ${subcommands.join(', ')} (got ${rest[0] ?? 'none'})`);
+    }
+    const captureName = sub as CommandName;
+    const { flags, positionals } = parseCommandLine(captureName, rest.slice(1));
+    if (flags['help'] === true) {
+      process.stdout.write(commandHelp(captureName));
+      return 0;
+    }
+    return runCaptureCommand(captureName, flags, positionals);
+  }
   if (!(commandName in COMMANDS)) {
     throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
   }
@@ -226,6 +292,24 @@ async function run(args: string[]): Promise<number> {
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
+    default:
+      throw new UsageError(`flowlens ${name} is a subcommand: run it as written in flowlens --help`);
+  }
+}
+
+async function runCaptureCommand(name: CommandName, flags: Flags, positionals: string[]): Promise<number> {
+  try {
+    switch (name) {
+      case 'capture run':
+        return await captureRun(flags, (line) => process.stderr.write(`flowlens: ${line}\n`));
+      case 'capture merge':
+        return await captureMerge(flags, positionals);
+      default:
+        throw new UsageError(`unknown command ${name}`);
+    }
+  } catch (error) {
+    if (error instanceof CaptureUsageError) throw new UsageError(error.message);
+    throw error;
   }
 }
 

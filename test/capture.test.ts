@@ -1,0 +1,457 @@
+/**
+ * `flowlens capture run` and `capture merge` against the kernel and the real tcpdump: a "node" network namespace
+ * and "pods" wired as Calico wires them (each pod's eth0 holds a /32 and routes everything to 169.254.1.1, which
+ * the node's end of the veth answers by proxy ARP; the node has a /32 route per pod to its `cali*` veth), real TCP
+ * and UDP traffic from a client pod, and `flowlens capture run` running in the node's namespace, as the exporter
+ * runs in the node's. Files are checked with `tcpdump -r`.
+ *
+ * Needs root and tcpdump (`npm test` installs it); every namespace and link is named flcap*, made here and
+ * removed after the tests, also when they fail.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parsePcap } from '@flowlens/exporter/dist/src/capture/pcap';
+import { FLOWLENS_BIN, run, testWorkspace, waitFor, type Spawned } from './support';
+
+const workspace = testWorkspace('flowlens-capture-');
+const { processes } = workspace;
+
+const RUN = String(process.pid % 100_000);
+const NODE_NS = `flcap-node-${RUN}`;
+const CLIENT = { name: 'client-1', ip: '10.252.0.20' };
+const WEB_1 = { name: 'web-1', ip: '10.252.0.11' };
+const WEB_2 = { name: 'web-2', ip: '10.252.0.12' };
+const DB_1 = { name: 'db-1', ip: '10.252.0.13' };
+const PODS = [CLIENT, WEB_1, WEB_2, DB_1];
+const podNamespace = (pod: { name: string }) => `flcap-${pod.name}-${RUN}`;
+const hostLink = (index: number) => `cali${RUN}x${index}`;
+const UPLINK = `flcapu${RUN}`;
+
+const RESOURCES = `apiVersion: v1
+kind: List
+items:
+  - { apiVersion: v1, kind: Pod, metadata: { name: web-1, namespace: shop, labels: { app: web, tier: front } }, status: { phase: Running, podIP: ${WEB_1.ip}, podIPs: [{ ip: ${WEB_1.ip} }] } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: web-2, namespace: shop, labels: { app: web } }, status: { phase: Running, podIP: ${WEB_2.ip}, podIPs: [{ ip: ${WEB_2.ip} }] } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: db-1, namespace: shop, labels: { app: web, tier: db } }, status: { phase: Running, podIP: ${DB_1.ip}, podIPs: [{ ip: ${DB_1.ip} }] } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: client-1, namespace: tools, labels: { app: web } }, status: { phase: Running, podIP: ${CLIENT.ip}, podIPs: [{ ip: ${CLIENT.ip} }] } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: web-old, namespace: shop, labels: { app: web } }, status: { phase: Succeeded, podIP: 10.252.0.99 } }
+`;
+
+/** Echo servers: TCP 8080 and 9090, UDP 5353, on the pod's address. */
+const SERVER_SCRIPT = `
+const net = require('node:net');
+const dgram = require('node:dgram');
+const address = process.argv[1];
+let ready = 0;
+const up = () => { if (++ready === 3) console.log('ready'); };
+for (const port of [8080, 9090]) {
+  net.createServer((socket) => { socket.on('data', (data) => socket.write(data)); socket.on('end', () => socket.end()); socket.on('error', () => {}); })
+    .listen(port, address, up);
+}
+const udp = dgram.createSocket('udp4');
+udp.on('message', (message, peer) => udp.send(message, peer.port, peer.address));
+udp.bind(5353, address, up);
+`;
+
+/** The client: for each "proto:host:port:bytes" argument, one TCP connection or one UDP datagram, echoed. */
+const CLIENT_SCRIPT = `
+const net = require('node:net');
+const dgram = require('node:dgram');
+function tcp(host, port, bytes) {
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    const socket = net.connect(Number(port), host, () => socket.write(Buffer.alloc(bytes, 7)));
+    socket.on('data', (data) => { received += data.length; if (received >= bytes) socket.end(); });
+    socket.on('close', () => (received >= bytes ? resolve() : reject(new Error('short echo from ' + host + ':' + port))));
+    socket.on('error', reject);
+  });
+}
+function udp(host, port, bytes) {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    const timer = setTimeout(() => reject(new Error('no UDP echo from ' + host)), 5000);
+    socket.once('message', () => { clearTimeout(timer); socket.close(); resolve(); });
+    socket.send(Buffer.alloc(bytes, 1), Number(port), host);
+  });
+}
+(async () => {
+  for (const target of process.argv.slice(1)) {
+    const [proto, host, port, bytes] = target.split(':');
+    await (proto === 'tcp' ? tcp : udp)(host, port, Number(bytes));
+  }
+  console.log('done');
+})().catch((error) => { console.error(String(error)); process.exit(1); });
+`;
+
+async function must(command: string, args: readonly string[]): Promise<string> {
+  const result = await run(processes, command, args, { timeoutMs: 30_000 });
+  assert.equal(result.code, 0, `${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function removeNamespaces(): Promise<void> {
+  for (const namespace of [NODE_NS, ...PODS.map(podNamespace)]) {
+    await run(processes, 'ip', ['netns', 'del', namespace]).catch(() => undefined);
+  }
+}
+
+/** The node and the pods, as Calico wires them. */
+async function createNetwork(): Promise<void> {
+  await must('ip', ['netns', 'add', NODE_NS]);
+  await must('ip', ['-n', NODE_NS, 'link', 'set', 'lo', 'up']);
+  await must('ip', ['netns', 'exec', NODE_NS, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  // The node's uplink: proxy ARP answers for addresses routed out of another interface, as 169.254.1.1 is here.
+  // (A veth pair inside the node's namespace: the dummy driver is not always available.)
+  await must('ip', ['-n', NODE_NS, 'link', 'add', UPLINK, 'type', 'veth', 'peer', 'name', `${UPLINK}b`]);
+  await must('ip', ['-n', NODE_NS, 'link', 'set', `${UPLINK}b`, 'up']);
+  await must('ip', ['-n', NODE_NS, 'link', 'set', UPLINK, 'up']);
+  await must('ip', ['-n', NODE_NS, 'route', 'add', 'default', 'dev', UPLINK]);
+  for (const [index, pod] of PODS.entries()) {
+    const namespace = podNamespace(pod);
+    const link = hostLink(index);
+    const podEnd = `flcap${RUN}p${index}`;
+    await must('ip', ['netns', 'add', namespace]);
+    await must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+    await must('ip', ['-n', NODE_NS, 'link', 'add', link, 'type', 'veth', 'peer', 'name', podEnd, 'netns', namespace]);
+    await must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
+    await must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/32`, 'dev', 'eth0']);
+    await must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+    await must('ip', ['-n', namespace, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+    await must('ip', ['-n', namespace, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+    await must('ip', ['netns', 'exec', NODE_NS, 'sysctl', '-q', '-w', `net.ipv4.conf.${link}.proxy_arp=1`]);
+    await must('ip', ['-n', NODE_NS, 'link', 'set', link, 'up']);
+    await must('ip', ['-n', NODE_NS, 'route', 'add', `${pod.ip}/32`, 'dev', link, 'scope', 'link']);
+  }
+}
+
+async function startServer(pod: { name: string; ip: string }): Promise<void> {
+  const server = processes.start('ip', [
+    'netns',
+    'exec',
+    podNamespace(pod),
+    process.execPath,
+    '-e',
+    SERVER_SCRIPT,
+    pod.ip,
+  ]);
+  await waitFor(() => server.stdout.includes('ready'), 20_000, {
+    description: `servers in ${pod.name}`,
+    process: server,
+  });
+}
+
+async function traffic(targets: readonly string[]): Promise<void> {
+  const output = await must('ip', [
+    'netns',
+    'exec',
+    podNamespace(CLIENT),
+    process.execPath,
+    '-e',
+    CLIENT_SCRIPT,
+    ...targets,
+  ]);
+  assert.match(output, /done/);
+}
+
+function startCapture(args: readonly string[]): Spawned {
+  return processes.start('ip', ['netns', 'exec', NODE_NS, process.execPath, FLOWLENS_BIN, 'capture', 'run', ...args]);
+}
+
+async function capturing(capture: Spawned): Promise<void> {
+  await waitFor(() => capture.stderr.includes('capturing'), 20_000, {
+    description: 'capture to start',
+    process: capture,
+  });
+}
+
+interface Summary {
+  stopReason: string;
+  packets: number;
+  bytes: number;
+  files: string[];
+  targets: { pod: string; device: string; state: string; packets: number; bytes: number; files: string[] }[];
+}
+
+async function finished(capture: Spawned): Promise<Summary> {
+  const exit = await capture.exited;
+  assert.equal(exit.code, 0, `capture run exited ${exit.code ?? exit.signal}: ${capture.stderr}`);
+  return JSON.parse(capture.stdout) as Summary;
+}
+
+/** `tcpdump -r FILE -n -q -tt`: one line per packet. */
+async function readWithTcpdump(file: string): Promise<string[]> {
+  const result = await run(processes, 'tcpdump', ['-r', file, '-n', '-q', '-tt'], { timeoutMs: 30_000 });
+  assert.equal(result.code, 0, `tcpdump -r ${file} failed: ${result.stderr}`);
+  return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+const pcapFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((name) => name.endsWith('.pcap'))
+    .sort();
+
+describe('capture run with real namespaces, traffic and tcpdump', () => {
+  let resources = '';
+  let outputRoot = '';
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'the capture integration test needs root for network namespaces');
+    outputRoot = workspace.dir();
+    resources = join(outputRoot, 'resources.yaml');
+    await writeFile(resources, RESOURCES);
+    await removeNamespaces();
+    await createNetwork();
+    for (const pod of [WEB_1, WEB_2, DB_1]) await startServer(pod);
+  });
+
+  after(async () => {
+    await processes.stopAll();
+    await removeNamespaces();
+  });
+
+  test('the files hold the selected pods’ packets, and only those matching the filters', async () => {
+    const dir = join(outputRoot, 'filters');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'app=web,tier!=db'],
+      ...['--protocol', 'TCP', '--port', '8080', '--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    assert.match(capture.stderr, /skipped shop\/web-old: not running/);
+    await traffic([
+      `tcp:${WEB_1.ip}:8080:3000`,
+      `tcp:${WEB_2.ip}:8080:2000`,
+      `tcp:${WEB_1.ip}:9090:1000`,
+      `udp:${WEB_1.ip}:5353:100`,
+      `tcp:${DB_1.ip}:8080:1000`,
+    ]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    assert.equal(summary.stopReason, 'stopped');
+    assert.deepEqual(
+      summary.targets.map((target) => [target.pod, target.device, target.state]),
+      [
+        ['shop/web-1', hostLink(1), 'Stopped'],
+        ['shop/web-2', hostLink(2), 'Stopped'],
+      ],
+    );
+    assert.deepEqual(pcapFiles(dir), ['web-1.0000.pcap', 'web-2.0000.pcap']);
+    const web1 = await readWithTcpdump(join(dir, 'web-1.0000.pcap'));
+    const web2 = await readWithTcpdump(join(dir, 'web-2.0000.pcap'));
+    // Both directions of each TCP connection: the handshake, data, echo and close.
+    assert.ok(web1.length >= 6, web1.join('\n'));
+    assert.ok(web2.length >= 6, web2.join('\n'));
+    for (const line of web1)
+      assert.match(
+        line,
+        new RegExp(`IP ${CLIENT.ip}\\.\\d+ > ${WEB_1.ip}\\.8080:|IP ${WEB_1.ip}\\.8080 > ${CLIENT.ip}\\.\\d+:`),
+        line,
+      );
+    for (const line of web2)
+      assert.match(
+        line,
+        new RegExp(`IP ${CLIENT.ip}\\.\\d+ > ${WEB_2.ip}\\.8080:|IP ${WEB_2.ip}\\.8080 > ${CLIENT.ip}\\.\\d+:`),
+        line,
+      );
+    assert.equal(summary.packets, web1.length + web2.length);
+    const onDisk = pcapFiles(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+    assert.equal(summary.bytes, onDisk);
+  });
+
+  test('UDP filters and port ranges: only UDP packets in the range', async () => {
+    const dir = join(outputRoot, 'udp');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'tier=front'],
+      ...['--protocol', 'udp', '--port', '5000-5999', '--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    await traffic([`tcp:${WEB_1.ip}:8080:500`, `udp:${WEB_1.ip}:5353:300`, `udp:${WEB_1.ip}:5353:200`]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    const lines = await readWithTcpdump(join(dir, 'web-1.0000.pcap'));
+    // Two datagrams and their echoes.
+    assert.equal(lines.length, 4, lines.join('\n'));
+    for (const line of lines) assert.match(line, /UDP, length (300|200)/);
+    assert.equal(summary.packets, 4);
+  });
+
+  test('the duration limit stops the capture by itself', async () => {
+    const dir = join(outputRoot, 'duration');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'app=web,tier=front'],
+      ...['--duration', '2s', '--output-dir', dir],
+    ]);
+    const summary = await finished(capture);
+    assert.equal(summary.stopReason, 'duration');
+    assert.equal(summary.targets[0]?.state, 'Stopped');
+  });
+
+  test('maxBytes stops the capture with the files within the limit; files rotate at --file-bytes', async () => {
+    const dir = join(outputRoot, 'limits');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'tier=front', '--protocol', 'tcp'],
+      ...['--duration', '5m', '--output-dir', dir, '--snap-length', '128', '--max-bytes', '8Ki', '--file-bytes', '2Ki'],
+    ]);
+    await capturing(capture);
+    // Far more than 8 KiB of packets (at 128 bytes kept each, a few hundred packets).
+    await traffic(Array.from({ length: 40 }, () => `tcp:${WEB_1.ip}:8080:20000`));
+    const summary = await finished(capture);
+    assert.equal(summary.stopReason, 'maxBytes');
+    assert.ok(summary.bytes <= 8192 && summary.bytes > 8192 - 2 * 144, `bytes ${summary.bytes}`);
+    const files = pcapFiles(dir);
+    assert.ok(files.length >= 4, files.join(', '));
+    let packets = 0;
+    for (const name of files) {
+      const size = statSync(join(dir, name)).size;
+      assert.ok(size <= 2048, `${name} is ${size} bytes`);
+      const { header, records } = parsePcap(readFileSync(join(dir, name)), name);
+      assert.equal(header.snapLength, 128);
+      for (const record of records) assert.ok(record.data.length <= 128);
+      packets += (await readWithTcpdump(join(dir, name))).length;
+    }
+    assert.equal(packets, summary.packets);
+  });
+
+  test('merge: the pods’ files become one time-ordered file that tcpdump reads', async () => {
+    const dir = join(outputRoot, 'merge');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'app=web,tier!=db', '--protocol', 'tcp'],
+      ...['--port', '8080', '--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    await traffic([`tcp:${WEB_1.ip}:8080:500`, `tcp:${WEB_2.ip}:8080:500`, `tcp:${WEB_1.ip}:8080:500`]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    const merged = join(dir, 'merged.pcap');
+    const inputs = pcapFiles(dir).map((name) => join(dir, name));
+    const result = await run(processes, process.execPath, [
+      FLOWLENS_BIN,
+      'capture',
+      'merge',
+      '--output',
+      merged,
+      ...inputs,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = await readWithTcpdump(merged);
+    assert.equal(lines.length, summary.packets);
+    const times = lines.map((line) => Number(line.split(' ')[0]));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
+    assert.ok(lines.some((line) => line.includes(WEB_1.ip)) && lines.some((line) => line.includes(WEB_2.ip)));
+  });
+
+  test('a pod going away mid-capture ends its part; its files stay readable and the others go on', async () => {
+    const dir = join(outputRoot, 'vanish');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'app=web,tier!=db', '--protocol', 'tcp'],
+      ...['--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    await traffic([`tcp:${WEB_2.ip}:8080:500`]);
+    // The pod is deleted: its veth goes with it.
+    await must('ip', ['-n', NODE_NS, 'link', 'del', hostLink(2)]);
+    await traffic([`tcp:${WEB_1.ip}:8080:500`]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    const states = Object.fromEntries(summary.targets.map((target) => [target.pod, target.state]));
+    assert.deepEqual(states, { 'shop/web-1': 'Stopped', 'shop/web-2': 'InterfaceGone' });
+    assert.ok((await readWithTcpdump(join(dir, 'web-2.0000.pcap'))).length >= 6);
+    assert.ok((await readWithTcpdump(join(dir, 'web-1.0000.pcap'))).length >= 6);
+  });
+
+  test('usage errors name the flag and the fix', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--namespace', 'shop', '--selector', '', '--duration', '1s', '--output-dir', '/tmp/x'], /needs --resources/],
+      [
+        [
+          '--resources',
+          resources,
+          '--namespace',
+          'shop',
+          '--selector',
+          'app=',
+          '--duration',
+          '1x',
+          '--output-dir',
+          '/tmp/x',
+        ],
+        /--duration "1x" is not a duration/,
+      ],
+      [
+        [
+          '--resources',
+          resources,
+          '--namespace',
+          'shop',
+          '--selector',
+          'app in web',
+          '--duration',
+          '1s',
+          '--output-dir',
+          '/tmp/x',
+        ],
+        /--selector "app in web": expected "\(" after in/,
+      ],
+      [
+        [
+          '--resources',
+          resources,
+          '--namespace',
+          'shop',
+          '--selector',
+          'app=web',
+          '--protocol',
+          'http',
+          '--duration',
+          '1s',
+          '--output-dir',
+          '/tmp/x',
+        ],
+        /--protocol\/--port\.protocol must be one of TCP/,
+      ],
+      [
+        [
+          '--resources',
+          resources,
+          '--namespace',
+          'shop',
+          '--selector',
+          'app=web',
+          '--port',
+          '0',
+          '--duration',
+          '1s',
+          '--output-dir',
+          '/tmp/x',
+        ],
+        /--port\.ports\[0\] must be a port/,
+      ],
+      [
+        [
+          '--resources',
+          resources,
+          '--namespace',
+          'shop',
+          '--selector',
+          'app=nothing',
+          '--duration',
+          '1s',
+          '--output-dir',
+          '/tmp/x',
+        ],
+        /no running pod in namespace shop/,
+      ],
+      [['--resources', resources, '--bogus'], /unknown flag --bogus/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await run(processes, process.execPath, [FLOWLENS_BIN, 'capture', 'run', ...args]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+  });
+});
