@@ -5,8 +5,8 @@
  * and UDP traffic from a client pod, and `flowlens capture run` running in the node's namespace, as the exporter
  * runs in the node's. Files are checked with `tcpdump -r`.
  *
- * Needs root and tcpdump (`npm test` installs it); every namespace and link is named flcap*, made here and
- * removed after the tests, also when they fail.
+ * Needs root and tcpdump (`npm test` installs it); the network is test/capture-lab.ts's, named flcap*, made here
+ * and removed after the tests, also when they fail.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,20 +15,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePcap } from '@flowlens/exporter/dist/src/capture/pcap';
 import { FLOWLENS_BIN, run, testWorkspace, waitFor, type Spawned } from './support';
+import { CaptureLab } from './capture-lab';
 
 const workspace = testWorkspace('flowlens-capture-');
 const { processes } = workspace;
 
-const RUN = String(process.pid % 100_000);
-const NODE_NS = `flcap-node-${RUN}`;
 const CLIENT = { name: 'client-1', ip: '10.252.0.20' };
 const WEB_1 = { name: 'web-1', ip: '10.252.0.11' };
 const WEB_2 = { name: 'web-2', ip: '10.252.0.12' };
 const DB_1 = { name: 'db-1', ip: '10.252.0.13' };
-const PODS = [CLIENT, WEB_1, WEB_2, DB_1];
-const podNamespace = (pod: { name: string }) => `flcap-${pod.name}-${RUN}`;
-const hostLink = (index: number) => `cali${RUN}x${index}`;
-const UPLINK = `flcapu${RUN}`;
+const lab = new CaptureLab(processes, 'flcap', CLIENT, [WEB_1, WEB_2, DB_1]);
+const traffic = (targets: readonly string[]) => lab.traffic(targets);
+const readWithTcpdump = (file: string) => lab.readWithTcpdump(file);
+const must = (command: string, args: readonly string[]) => lab.must(command, args);
 
 const RESOURCES = `apiVersion: v1
 kind: List
@@ -40,124 +39,8 @@ items:
   - { apiVersion: v1, kind: Pod, metadata: { name: web-old, namespace: shop, labels: { app: web } }, status: { phase: Succeeded, podIP: 10.252.0.99 } }
 `;
 
-/** Echo servers: TCP 8080 and 9090, UDP 5353, on the pod's address. */
-const SERVER_SCRIPT = `
-const net = require('node:net');
-const dgram = require('node:dgram');
-const address = process.argv[1];
-let ready = 0;
-const up = () => { if (++ready === 3) console.log('ready'); };
-for (const port of [8080, 9090]) {
-  net.createServer((socket) => { socket.on('data', (data) => socket.write(data)); socket.on('end', () => socket.end()); socket.on('error', () => {}); })
-    .listen(port, address, up);
-}
-const udp = dgram.createSocket('udp4');
-udp.on('message', (message, peer) => udp.send(message, peer.port, peer.address));
-udp.bind(5353, address, up);
-`;
-
-/** The client: for each "proto:host:port:bytes" argument, one TCP connection or one UDP datagram, echoed. */
-const CLIENT_SCRIPT = `
-const net = require('node:net');
-const dgram = require('node:dgram');
-function tcp(host, port, bytes) {
-  return new Promise((resolve, reject) => {
-    let received = 0;
-    const socket = net.connect(Number(port), host, () => socket.write(Buffer.alloc(bytes, 7)));
-    socket.on('data', (data) => { received += data.length; if (received >= bytes) socket.end(); });
-    socket.on('close', () => (received >= bytes ? resolve() : reject(new Error('short echo from ' + host + ':' + port))));
-    socket.on('error', reject);
-  });
-}
-function udp(host, port, bytes) {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => reject(new Error('no UDP echo from ' + host)), 5000);
-    socket.once('message', () => { clearTimeout(timer); socket.close(); resolve(); });
-    socket.send(Buffer.alloc(bytes, 1), Number(port), host);
-  });
-}
-(async () => {
-  for (const target of process.argv.slice(1)) {
-    const [proto, host, port, bytes] = target.split(':');
-    await (proto === 'tcp' ? tcp : udp)(host, port, Number(bytes));
-  }
-  console.log('done');
-})().catch((error) => { console.error(String(error)); process.exit(1); });
-`;
-
-async function must(command: string, args: readonly string[]): Promise<string> {
-  const result = await run(processes, command, args, { timeoutMs: 30_000 });
-  assert.equal(result.code, 0, `${command} ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
-
-async function removeNamespaces(): Promise<void> {
-  for (const namespace of [NODE_NS, ...PODS.map(podNamespace)]) {
-    await run(processes, 'ip', ['netns', 'del', namespace]).catch(() => undefined);
-  }
-}
-
-/** The node and the pods, as Calico wires them. */
-async function createNetwork(): Promise<void> {
-  await must('ip', ['netns', 'add', NODE_NS]);
-  await must('ip', ['-n', NODE_NS, 'link', 'set', 'lo', 'up']);
-  await must('ip', ['netns', 'exec', NODE_NS, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-  // The node's uplink: proxy ARP answers for addresses routed out of another interface, as 169.254.1.1 is here.
-  // (A veth pair inside the node's namespace: the dummy driver is not always available.)
-  await must('ip', ['-n', NODE_NS, 'link', 'add', UPLINK, 'type', 'veth', 'peer', 'name', `${UPLINK}b`]);
-  await must('ip', ['-n', NODE_NS, 'link', 'set', `${UPLINK}b`, 'up']);
-  await must('ip', ['-n', NODE_NS, 'link', 'set', UPLINK, 'up']);
-  await must('ip', ['-n', NODE_NS, 'route', 'add', 'default', 'dev', UPLINK]);
-  for (const [index, pod] of PODS.entries()) {
-    const namespace = podNamespace(pod);
-    const link = hostLink(index);
-    const podEnd = `flcap${RUN}p${index}`;
-    await must('ip', ['netns', 'add', namespace]);
-    await must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
-    await must('ip', ['-n', NODE_NS, 'link', 'add', link, 'type', 'veth', 'peer', 'name', podEnd, 'netns', namespace]);
-    await must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
-    await must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/32`, 'dev', 'eth0']);
-    await must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
-    await must('ip', ['-n', namespace, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-    await must('ip', ['-n', namespace, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    await must('ip', ['netns', 'exec', NODE_NS, 'sysctl', '-q', '-w', `net.ipv4.conf.${link}.proxy_arp=1`]);
-    await must('ip', ['-n', NODE_NS, 'link', 'set', link, 'up']);
-    await must('ip', ['-n', NODE_NS, 'route', 'add', `${pod.ip}/32`, 'dev', link, 'scope', 'link']);
-  }
-}
-
-async function startServer(pod: { name: string; ip: string }): Promise<void> {
-  const server = processes.start('ip', [
-    'netns',
-    'exec',
-    podNamespace(pod),
-    process.execPath,
-    '-e',
-    SERVER_SCRIPT,
-    pod.ip,
-  ]);
-  await waitFor(() => server.stdout.includes('ready'), 20_000, {
-    description: `servers in ${pod.name}`,
-    process: server,
-  });
-}
-
-async function traffic(targets: readonly string[]): Promise<void> {
-  const output = await must('ip', [
-    'netns',
-    'exec',
-    podNamespace(CLIENT),
-    process.execPath,
-    '-e',
-    CLIENT_SCRIPT,
-    ...targets,
-  ]);
-  assert.match(output, /done/);
-}
-
 function startCapture(args: readonly string[]): Spawned {
-  return processes.start('ip', ['netns', 'exec', NODE_NS, process.execPath, FLOWLENS_BIN, 'capture', 'run', ...args]);
+  return processes.start('ip', ['netns', 'exec', lab.node, process.execPath, FLOWLENS_BIN, 'capture', 'run', ...args]);
 }
 
 async function capturing(capture: Spawned): Promise<void> {
@@ -181,13 +64,6 @@ async function finished(capture: Spawned): Promise<Summary> {
   return JSON.parse(capture.stdout) as Summary;
 }
 
-/** `tcpdump -r FILE -n -q -tt`: one line per packet. */
-async function readWithTcpdump(file: string): Promise<string[]> {
-  const result = await run(processes, 'tcpdump', ['-r', file, '-n', '-q', '-tt'], { timeoutMs: 30_000 });
-  assert.equal(result.code, 0, `tcpdump -r ${file} failed: ${result.stderr}`);
-  return result.stdout.split('\n').filter((line) => line !== '');
-}
-
 const pcapFiles = (dir: string) =>
   readdirSync(dir)
     .filter((name) => name.endsWith('.pcap'))
@@ -202,14 +78,12 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     outputRoot = workspace.dir();
     resources = join(outputRoot, 'resources.yaml');
     await writeFile(resources, RESOURCES);
-    await removeNamespaces();
-    await createNetwork();
-    for (const pod of [WEB_1, WEB_2, DB_1]) await startServer(pod);
+    await lab.create();
   });
 
   after(async () => {
     await processes.stopAll();
-    await removeNamespaces();
+    await lab.remove();
   });
 
   test('the files hold the selected pods’ packets, and only those matching the filters', async () => {
@@ -233,8 +107,8 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     assert.deepEqual(
       summary.targets.map((target) => [target.pod, target.device, target.state]),
       [
-        ['shop/web-1', hostLink(1), 'Stopped'],
-        ['shop/web-2', hostLink(2), 'Stopped'],
+        ['shop/web-1', lab.hostLink(WEB_1), 'Stopped'],
+        ['shop/web-2', lab.hostLink(WEB_2), 'Stopped'],
       ],
     );
     assert.deepEqual(pcapFiles(dir), ['web-1.0000.pcap', 'web-2.0000.pcap']);
@@ -342,7 +216,14 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
       times,
       [...times].sort((a, b) => a - b),
     );
-    assert.ok(lines.some((line) => line.includes(WEB_1.ip)) && lines.some((line) => line.includes(WEB_2.ip)));
+    assert.ok(
+      lines.some((line) => line.includes(WEB_1.ip)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((line) => line.includes(WEB_2.ip)),
+      lines.join('\n'),
+    );
   });
 
   test('a pod going away mid-capture ends its part; its files stay readable and the others go on', async () => {
@@ -354,7 +235,7 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     await capturing(capture);
     await traffic([`tcp:${WEB_2.ip}:8080:500`]);
     // The pod is deleted: its veth goes with it.
-    await must('ip', ['-n', NODE_NS, 'link', 'del', hostLink(2)]);
+    await must('ip', ['-n', lab.node, 'link', 'del', lab.hostLink(WEB_2)]);
     await traffic([`tcp:${WEB_1.ip}:8080:500`]);
     capture.child.kill('SIGINT');
     const summary = await finished(capture);

@@ -80,7 +80,10 @@ export interface RunnerOptions {
   readonly targets: readonly CaptureTarget[];
   readonly filters: readonly CaptureFilter[];
   readonly limits: CaptureLimits;
-  readonly tcpdump?: string;
+  /** The command that runs tcpdump, before its arguments (default `['tcpdump']`; tests prefix `ip netns exec NS`). */
+  readonly tcpdump?: readonly string[];
+  /** Whether a network device still exists (default: /sys/class/net/<device>); tells a vanished pod from a failure. */
+  readonly interfaceExists?: (device: string) => Promise<boolean>;
   /** Called after each batch of records written (for status and metrics), with the packets and bytes just added. */
   readonly onProgress?: (addedPackets: number, addedBytes: number) => void;
 }
@@ -112,10 +115,16 @@ class TargetCapture {
     this.listening = new Promise((resolve) => (this.resolveListening = resolve));
   }
 
-  start(tcpdump: string, expression: string, snapLength: number): void {
+  start(
+    tcpdump: readonly string[],
+    expression: string,
+    snapLength: number,
+    interfaceExists: (device: string) => Promise<boolean>,
+  ): void {
     const args = ['-i', this.target.iface.device, '-s', String(snapLength), '-U', '--immediate-mode', '-n', '-w', '-'];
     if (expression !== '') args.push(expression);
-    const child = spawn(tcpdump, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...prefix] = tcpdump;
+    const child = spawn(command ?? 'tcpdump', [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const parser = new PcapStreamParser(`tcpdump on ${this.target.iface.device}`);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -138,21 +147,23 @@ class TargetCapture {
       }
     });
     child.once('error', (error) => {
-      this.fail(`cannot run ${tcpdump}: ${error.message}; install Debian's tcpdump package`);
+      this.fail(`cannot run ${tcpdump.join(' ')}: ${error.message}; install Debian's tcpdump package`);
       this.finish();
     });
     child.once('close', (code, signal) => {
-      if (this.state === 'Starting' || this.state === 'Listening') {
-        if (this.session.stopping) {
-          this.state = 'Stopped';
-        } else if (!existsSync(join('/sys/class/net', this.target.iface.device))) {
-          // The pod went away: its veth is gone, and with it tcpdump's capture.
-          this.state = 'InterfaceGone';
-        } else {
-          this.fail(`tcpdump on ${this.target.iface.device} exited (${code ?? signal}): ${lastLine(this.stderr)}`);
+      void (async () => {
+        if (this.state === 'Starting' || this.state === 'Listening') {
+          if (this.session.stopping) {
+            this.state = 'Stopped';
+          } else if (!(await interfaceExists(this.target.iface.device).catch(() => true))) {
+            // The pod went away: its veth is gone, and with it tcpdump's capture.
+            this.state = 'InterfaceGone';
+          } else {
+            this.fail(`tcpdump on ${this.target.iface.device} exited (${code ?? signal}): ${lastLine(this.stderr)}`);
+          }
         }
-      }
-      this.finish();
+        this.finish();
+      })();
     });
   }
 
@@ -183,11 +194,18 @@ class TargetCapture {
   }
 
   private openFile(): number {
-    const name = `${this.target.fileStem}.${String(this.files.length).padStart(4, '0')}.pcap`;
-    const path = join(this.session.directory, name);
-    // `wx`: never append to or overwrite a file another capture may be writing.
-    this.fd = openSync(path, 'wx', 0o640);
-    this.files.push(name);
+    // `wx`: never append to or overwrite a file; after a restart, numbering goes on past the files already there.
+    for (let index = this.files.length; ; index++) {
+      const name = `${this.target.fileStem}.${String(index).padStart(4, '0')}.pcap`;
+      try {
+        this.fd = openSync(join(this.session.directory, name), 'wx', 0o640);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && index < 100_000) continue;
+        throw error;
+      }
+      this.files.push(name);
+      break;
+    }
     const header = encodePcapHeader({
       resolution: this.header!.resolution,
       snapLength: this.header!.snapLength,
@@ -238,6 +256,8 @@ export class CaptureSession {
   readonly directory: string;
   stopping = false;
   private stopReason: StopReason | undefined;
+  private stopAtNs = 0n;
+  private full = false;
   private totalBytes = 0;
   private totalPackets = 0;
   private readonly captures: TargetCapture[];
@@ -276,13 +296,16 @@ export class CaptureSession {
     mkdirSync(this.directory, { recursive: true, mode: 0o750 });
     this.lock();
     try {
-      const tcpdump = this.options.tcpdump ?? 'tcpdump';
+      const tcpdump = this.options.tcpdump ?? ['tcpdump'];
+      const interfaceExists =
+        this.options.interfaceExists ??
+        ((device: string) => Promise.resolve(existsSync(join('/sys/class/net', device))));
       for (const capture of this.captures) {
         const expression = bpfExpression(
           this.options.filters,
           capture.target.iface.shared ? capture.target.address : undefined,
         );
-        capture.start(tcpdump, expression, this.options.limits.snapLength);
+        capture.start(tcpdump, expression, this.options.limits.snapLength, interfaceExists);
       }
       this.timer = setTimeout(() => this.stop('duration'), this.options.limits.durationMs);
       await Promise.all(this.captures.map((capture) => capture.exited));
@@ -300,15 +323,16 @@ export class CaptureSession {
     }
   }
 
-  /** Ends the capture: every tcpdump is stopped, files are closed. */
+  /**
+   * Ends the capture: every tcpdump is told to stop. Packets captured before this moment and still in the pipe are
+   * written as they arrive (after a maxBytes stop, nothing more is); files close when each tcpdump has exited.
+   */
   stop(reason: StopReason = 'stopped'): void {
     if (this.stopping) return;
     this.stopping = true;
     this.stopReason = reason;
-    for (const capture of this.captures) {
-      capture.closeFile();
-      capture.child?.kill('SIGTERM');
-    }
+    this.stopAtNs = BigInt(Date.now()) * 1_000_000n;
+    for (const capture of this.captures) capture.child?.kill('SIGTERM');
   }
 
   status(): readonly TargetStatus[] {
@@ -323,10 +347,12 @@ export class CaptureSession {
     let addedPackets = 0;
     let addedBytes = 0;
     for (const record of records) {
-      if (this.stopping) break;
+      if (this.full) break;
+      if (this.stopping && record.timestampNs > this.stopAtNs) continue;
       const encoded = encodePcapRecord(record, capture.linkHeader().resolution);
       const needed = capture.cost(encoded.length, this.options.limits.fileBytes);
       if (this.totalBytes + needed > this.options.limits.maxBytes) {
+        this.full = true;
         this.stop('maxBytes');
         break;
       }
