@@ -17,6 +17,11 @@ import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
 import { VERSION } from './version';
 import { captureMerge, captureRun, CaptureUsageError } from './capture/cli';
+import { CaptureSpecError } from './capture/filters';
+import { parseByteCount, parseDuration } from './capture/spec';
+import type { SelfMetrics } from './metrics/registry';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve as resolvePath } from 'node:path';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -32,7 +37,7 @@ const COMMANDS = {
   serve: {
     summary: 'run the exporter: follow the sources and serve /metrics',
     usage:
-      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR] [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE]]',
+      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR] [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE]] [--capture-dir DIR --node-name NODE]',
     options: {
       config: { type: 'string' },
       listen: { type: 'string' },
@@ -42,6 +47,10 @@ const COMMANDS = {
       source: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       kubernetes: { type: 'boolean' },
+      'capture-dir': { type: 'string' },
+      'node-name': { type: 'string' },
+      'capture-max-age': { type: 'string' },
+      'capture-max-disk': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -58,7 +67,12 @@ const COMMANDS = {
   --tls-client-ca-file FILE
                          verify client certificates against these PEM CAs (requested, not required: the audit
                          webhook can require them); env FLOWLENS_TLS_CLIENT_CA_FILE
-  --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL`,
+  --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL
+  --capture-dir DIR      run the packet capture controller (PacketCapture resources; needs --kubernetes, TLS,
+                         tcpdump and ip): captures go to DIR/<namespace>/<name>/, served on /api/v1/captures/
+  --node-name NODE       this node's name, for the captures' status (default: env NODE_NAME)
+  --capture-max-age D    remove finished captures older than this (default 24h, at most 720h)
+  --capture-max-disk N   remove the oldest finished captures past this total (default 1Gi)`,
   },
   replay: {
     summary: 'read files to their end through the pipeline, print the exposition to stdout, exit',
@@ -371,7 +385,7 @@ async function replay(flags: Record<string, string | boolean | string[] | undefi
   return 0;
 }
 
-async function serve(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+async function serve(flags: Flags): Promise<number> {
   const config = configFrom(flags);
   const logger = new JsonLogger(config.logLevel);
   if (config.sources.length === 0 && config.auditWebhook === undefined) {
@@ -379,15 +393,21 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       'serve needs a source: --source KIND:PATH, --demo, sources or audit.webhook in the config file',
     );
   }
+  const captureOptions = captureOptionsFrom(flags, config.kubernetes, config.tls !== undefined);
   // Read before anything starts, so a bad certificate path stops `serve` with the key to fix.
   const tls = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
   const exporter = await buildExporter(config, 'serve', logger);
+  const capture =
+    captureOptions === undefined || exporter.liveView === undefined
+      ? undefined
+      : await startCaptureController(captureOptions, exporter.liveView, exporter.registry.self, logger);
   let startedSources = 0;
   const server = createExporterServer({
     registry: exporter.registry,
     logger,
     tls,
     auditWebhook: exporter.auditWebhook,
+    captureFiles: capture?.fileApi,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length
@@ -459,7 +479,11 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       clearInterval(sweeper);
       clearInterval(tlsReloader);
       void (async () => {
-        await Promise.allSettled([...exporter.sources.map((source) => source.stop()), exporter.liveView?.stop()]);
+        await Promise.allSettled([
+          ...exporter.sources.map((source) => source.stop()),
+          exporter.liveView?.stop(),
+          capture?.controller.stop(),
+        ]);
         await exporter.checkpoints?.flush();
         await new Promise<void>((closed) => {
           server.close(() => closed());
@@ -472,6 +496,91 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+interface CaptureOptions {
+  captureDir: string;
+  nodeName: string;
+  maxAgeMs: number;
+  maxTotalBytes: number;
+}
+
+/** The capture controller's flags, checked before anything starts; undefined when --capture-dir is not given. */
+function captureOptionsFrom(flags: Flags, kubernetes: boolean, tls: boolean): CaptureOptions | undefined {
+  const captureDir = flags['capture-dir'];
+  if (typeof captureDir !== 'string') {
+    for (const flag of ['node-name', 'capture-max-age', 'capture-max-disk']) {
+      if (flags[flag] !== undefined) throw new UsageError(`--${flag} needs --capture-dir`);
+    }
+    return undefined;
+  }
+  if (!kubernetes) throw new UsageError('--capture-dir needs --kubernetes (captures are PacketCapture resources)');
+  if (!tls) {
+    throw new UsageError(
+      '--capture-dir serves packet payload on /api/v1/captures/: give --tls-cert-file and --tls-key-file',
+    );
+  }
+  const nodeName = typeof flags['node-name'] === 'string' ? flags['node-name'] : process.env['NODE_NAME'];
+  if (nodeName === undefined || nodeName === '') {
+    throw new UsageError(
+      '--capture-dir needs --node-name NODE (or env NODE_NAME, from the downward API spec.nodeName)',
+    );
+  }
+  try {
+    return {
+      captureDir: resolvePath(captureDir),
+      nodeName,
+      maxAgeMs:
+        typeof flags['capture-max-age'] === 'string'
+          ? parseDuration(flags['capture-max-age'], '--capture-max-age', 720 * 3_600_000)
+          : DEFAULT_RETENTION_AGE_MS,
+      maxTotalBytes:
+        typeof flags['capture-max-disk'] === 'string'
+          ? parseByteCount(flags['capture-max-disk'], '--capture-max-disk', 1024 * 1024, 2 ** 50)
+          : DEFAULT_RETENTION_BYTES,
+    };
+  } catch (error) {
+    if (error instanceof CaptureSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const DEFAULT_RETENTION_AGE_MS = 24 * 3_600_000;
+const DEFAULT_RETENTION_BYTES = 1024 ** 3;
+
+/** Loads the controller (and the client library) only when captures are on. */
+async function startCaptureController(
+  options: CaptureOptions,
+  liveView: LiveClusterView,
+  metrics: SelfMetrics,
+  logger: JsonLogger,
+): Promise<{
+  controller: { stop(): Promise<void> };
+  fileApi: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+}> {
+  const { CaptureController } = await import('./capture/controller');
+  const { KubeRequester } = await import('./capture/kube-client');
+  const { KubernetesReviews } = await import('./capture/review');
+  const { captureFileApi } = await import('./capture/file-api');
+  const requester = KubeRequester.fromDefault();
+  const controller = new CaptureController({
+    config: requester.config,
+    nodeName: options.nodeName,
+    captureDir: options.captureDir,
+    logger,
+    metrics,
+    podsInNamespace: (namespace) => liveView.podsInNamespace(namespace),
+    retention: { maxAgeMs: options.maxAgeMs, maxTotalBytes: options.maxTotalBytes },
+  });
+  controller.start();
+  const fileApi = captureFileApi({
+    access: new KubernetesReviews(requester, logger),
+    folderOf: (namespace, name) => controller.folderOf(namespace, name),
+    nodeName: options.nodeName,
+    logger,
+  });
+  logger.log('info', 'capture controller started', { captureDir: options.captureDir, node: options.nodeName });
+  return { controller, fileApi };
 }
 
 const REPLAY_SYNC_TIMEOUT_MS = 60_000;

@@ -54,7 +54,7 @@ export interface PacketCapture {
 const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
 /** A Go-style duration: `90s`, `5m`, `1h30m`, `500ms`; at least 1 ms and at most 24 h. */
-export function parseDuration(text: string, field: string): number {
+export function parseDuration(text: string, field: string, maxMs: number = MAX_DURATION_MS): number {
   const match = DURATION.exec(text.trim());
   if (match === null || text.trim() === '') {
     throw new CaptureSpecError(`${field} "${text}" is not a duration: write it like 30s, 5m or 1h30m`);
@@ -66,8 +66,8 @@ export function parseDuration(text: string, field: string): number {
     number,
   ];
   const ms = ((hours * 60 + minutes) * 60 + seconds) * 1000 + milliseconds;
-  if (ms < 1 || ms > MAX_DURATION_MS) {
-    throw new CaptureSpecError(`${field} "${text}" must be between 1ms and 24h`);
+  if (ms < 1 || ms > maxMs) {
+    throw new CaptureSpecError(`${field} "${text}" must be between 1ms and ${maxMs / 3_600_000}h`);
   }
   return ms;
 }

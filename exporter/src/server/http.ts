@@ -1,7 +1,8 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
  * asked), /healthz (the process serves), /readyz (the sources have started), and `POST /audit/webhook` when the
- * audit webhook is configured. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
+ * audit webhook is configured, and the capture file API (`/api/v1/captures/...`, HTTPS only) when the capture
+ * controller runs. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
  * certificate when a client CA is given but letting those without one in (the webhook checks per request).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -27,7 +28,11 @@ export interface HttpServerOptions {
   auditWebhook?: AuditWebhookHandler | undefined;
   /** Serve HTTPS with this material (see `server/tls.ts`). */
   tls?: TlsMaterial | undefined;
+  /** Serves `/api/v1/captures/...` (the capture file API; it authenticates and authorizes each request itself). */
+  captureFiles?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
 }
+
+export const CAPTURE_FILES_PREFIX = '/api/v1/captures/';
 
 /** The HTTP or the HTTPS server: the same listener, timeouts and lifecycle. */
 export type ExporterServer = ReturnType<typeof createServer> | ReturnType<typeof createHttpsServer>;
@@ -62,6 +67,9 @@ export function createExporterServer(options: HttpServerOptions): ExporterServer
 async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (path === AUDIT_WEBHOOK_PATH && options.auditWebhook !== undefined) return options.auditWebhook(request, response);
+  if (path?.startsWith(CAPTURE_FILES_PREFIX) === true && options.captureFiles !== undefined) {
+    return options.captureFiles(request, response);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
     response.end('method not allowed\n');
