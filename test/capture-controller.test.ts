@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { FlowAggregator } from '@flowlens/exporter/dist/src/metrics/flow-aggrega
 import { createExporterServer, type ExporterServer } from '@flowlens/exporter/dist/src/server/http';
 import { FakeKubeApiServer, PACKET_CAPTURES } from './kube-api-server';
 import { CaptureLab } from './capture-lab';
-import { FIXTURES, run, testWorkspace, waitFor } from './support';
+import { childEnvironment, FIXTURES, run, runFlowlens, testWorkspace, waitFor } from './support';
 
 const workspace = testWorkspace('flowlens-capture-controller-');
 const { processes } = workspace;
@@ -108,6 +108,9 @@ describe('capture controller and file API against the fake API server, on a lab 
     api.tokens.set('alice-token', { username: 'alice', groups: ['devs'] });
     api.tokens.set('bob-token', { username: 'bob', groups: [] });
     api.grants.add('alice get flowlens.io/packetcaptures/files shop');
+    // The kubeconfig's user, for the command line.
+    api.tokens.set('fake-token', { username: 'tester', groups: [] });
+    api.grants.add('tester get flowlens.io/packetcaptures/files shop');
     await api.start(0);
     const kubeconfig = join(workspace.dir(), 'kubeconfig.json');
     await api.writeKubeconfig(kubeconfig);
@@ -288,6 +291,110 @@ describe('capture controller and file API against the fake API server, on a lab 
     api.apply(PACKET_CAPTURES, packetCapture('bad', { selector: {}, snapLength: 10 }));
     await waitFor(() => nodeStatus('bad')?.state === 'Error', 20_000, { description: 'Error status' });
     assert.match(nodeStatus('bad')!.error ?? '', /spec\.snapLength must be an integer from 64 to 262144, got 10/);
+  });
+
+  test('the command line: create, list, status, fetch (per-node files and one merged pcap), delete', async () => {
+    const kubeconfig = join(workspace.dir(), 'kubeconfig.json');
+    const env = childEnvironment({ KUBECONFIG: kubeconfig });
+    const flowlens = async (args: string[], code = 0) => {
+      const result = await runFlowlens(processes, args, { env, timeoutMs: 60_000 });
+      assert.equal(result.code, code, `flowlens ${args.join(' ')}: ${result.stderr}`);
+      return result;
+    };
+    // The exporter of node-a, as fetch finds it: a pod of the DaemonSet on that node.
+    api.apply('/api/v1/pods', {
+      metadata: { name: 'flowlens-x7k2p', namespace: 'flowlens', labels: { 'app.kubernetes.io/name': 'flowlens' } },
+      spec: { nodeName: NODE },
+      status: { phase: 'Running', podIP: '127.0.0.1' },
+    });
+    const created = await flowlens([
+      ...['capture', 'create', 'shop/cli-capture', '--selector', 'app=web,tier=front', '--protocol', 'tcp'],
+      ...['--port', '8080', '--duration', '1h', '--max-bytes', '4Ki', '--snap-length', '128'],
+    ]);
+    assert.match(created.stdout, /packetcapture shop\/cli-capture created/);
+    assert.deepEqual(api.get(PACKET_CAPTURES, 'shop', 'cli-capture')?.spec, {
+      selector: { matchLabels: { app: 'web', tier: 'front' } },
+      filters: [{ protocol: 'TCP', ports: [8080] }],
+      duration: '1h',
+      maxBytes: '4Ki',
+      snapLength: 128,
+    });
+    await waitFor(() => nodeStatus('cli-capture')?.state === 'WaitingForTraffic', 20_000, { description: 'started' });
+    await lab.traffic(Array.from({ length: 10 }, () => `tcp:${WEB_1.ip}:8080:4000`));
+    await waitFor(() => nodeStatus('cli-capture')?.state === 'Finished', 20_000, { description: 'Finished' });
+    const status = nodeStatus('cli-capture')!;
+    const listed = await flowlens(['capture', 'list', '--namespace', 'shop']);
+    assert.match(listed.stdout, /^NAMESPACE\s+NAME\s+NODES\s+STATE\s+PACKETS\s+BYTES$/m);
+    assert.match(
+      listed.stdout,
+      new RegExp(`^shop\\s+cli-capture\\s+1\\s+Finished\\s+${status.packets}\\s+${status.bytes}$`, 'm'),
+    );
+    const shown = await flowlens(['capture', 'status', 'shop/cli-capture']);
+    assert.match(
+      shown.stdout,
+      new RegExp(`^node-a\\s+Finished\\s+shop/web-1\\s+${status.files.length}\\s+${status.packets}`, 'm'),
+    );
+
+    const dest = join(workspace.dir(), 'fetched');
+    const fetched = await flowlens([
+      ...['capture', 'fetch', 'shop/cli-capture', '--dest', dest],
+      ...['--exporter-ca', join(FIXTURES, 'kube-api-server.crt'), '--exporter-port', String(port)],
+    ]);
+    assert.match(fetched.stderr, /\[#{30}\] 100% .* (\d+)\/\1 files/);
+    const result = JSON.parse(fetched.stdout) as { merged: string; nodes: Record<string, string[]>; packets: number };
+    assert.equal(result.merged, join(dest, 'shop-cli-capture.pcap'));
+    assert.deepEqual(readdirSync(join(dest, NODE)).sort(), status.files.slice().sort());
+    for (const file of status.files) {
+      assert.deepEqual(
+        readFileSync(join(dest, NODE, file)),
+        readFileSync(join(captureDir, 'shop', 'cli-capture', file)),
+      );
+    }
+    const lines = await lab.readWithTcpdump(result.merged);
+    assert.equal(lines.length, status.packets);
+    assert.equal(result.packets, status.packets);
+    const times = lines.map((line) => Number(line.split(' ')[0]));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
+
+    const deleted = await flowlens(['capture', 'delete', 'shop/cli-capture']);
+    assert.match(deleted.stdout, /deleted/);
+    assert.equal(api.get(PACKET_CAPTURES, 'shop', 'cli-capture'), undefined);
+    await waitFor(() => !existsSync(join(captureDir, 'shop', 'cli-capture')), 20_000, { description: 'files removed' });
+  });
+
+  test('the command line names the flag and the fix', async () => {
+    const env = childEnvironment({ KUBECONFIG: join(workspace.dir(), 'kubeconfig.json') });
+    const cases: [string[], number, RegExp][] = [
+      [['capture', 'create', 'shop/x'], 2, /capture create needs --selector/],
+      [['capture', 'create', 'shop', '--selector', 'app=web'], 2, /needs NAMESPACE\/NAME .* got "shop"/],
+      [
+        ['capture', 'create', 'shop/x', '--selector', 'app=web', '--snap-length', '10'],
+        2,
+        /--snap-length must be an integer from 64/,
+      ],
+      [
+        ['capture', 'create', 'shop/x', '--selector', 'app=web', '--duration', 'soon'],
+        2,
+        /--duration "soon" is not a duration/,
+      ],
+      [['capture', 'fetch', 'shop/nothing', '--dest', workspace.dir()], 1, /PacketCapture shop\/nothing not found/],
+      [['capture', 'fetch', 'shop/x'], 2, /capture fetch needs --dest/],
+      [['capture', 'fetch', 'shop/x', '--dest', '/tmp/x', '--exporter-address', 'node-a'], 2, /must be NODE=HOST:PORT/],
+      [['capture', 'status', 'shop/nothing'], 1, /404/],
+      [
+        ['capture', 'nothing'],
+        2,
+        /flowlens capture needs a subcommand: run, merge, create, list, status, delete, fetch/,
+      ],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = await runFlowlens(processes, args, { env, timeoutMs: 60_000 });
+      assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message, args.join(' '));
+    }
   });
 
   test('deleting a running capture stops it and removes its files', async () => {

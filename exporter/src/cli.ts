@@ -29,7 +29,13 @@ class UsageError extends Error {}
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
 
 /** Commands that take positional arguments (file names) besides flags. */
-const TAKES_POSITIONALS: ReadonlySet<string> = new Set(['capture merge']);
+const TAKES_POSITIONALS: ReadonlySet<string> = new Set([
+  'capture merge',
+  'capture create',
+  'capture status',
+  'capture delete',
+  'capture fetch',
+]);
 
 const SOURCE_HELP = SOURCE_KINDS.map((kind) => `    ${kind.kind.padEnd(14)} ${kind.description}`).join('\n');
 
@@ -144,6 +150,69 @@ const COMMANDS = {
     usage: 'flowlens capture merge --output FILE INPUT.pcap [INPUT.pcap ...]',
     options: { output: { type: 'string' }, help: { type: 'boolean' } },
     flags: `  --output FILE          the merged file (written whole, then renamed into place)`,
+  },
+  'capture create': {
+    summary: 'create a PacketCapture: capture the selected pods’ packets on their nodes',
+    usage:
+      'flowlens capture create NAMESPACE/NAME --selector SEL [--protocol P] [--port N|N-M ...] [--duration D | --end-time T] [--start-time T] [--snap-length N] [--max-bytes N]',
+    options: {
+      selector: { type: 'string' },
+      protocol: { type: 'string' },
+      port: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      'start-time': { type: 'string' },
+      'end-time': { type: 'string' },
+      'snap-length': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --selector SEL         pods of the namespace: app=web,tier!=db ("" selects all)
+  --protocol P, --port N one filter: TCP, UDP, ICMP or SCTP, and ports or ranges (repeatable)
+  --duration D           30s, 5m, 1h30m (default 1m), or --end-time; --start-time defaults to now (RFC 3339)
+  --snap-length N        bytes kept of each packet, 64 to 262144
+  --max-bytes N          bytes of files per node (Ki, Mi, Gi; default 100Mi)
+The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service account.`,
+  },
+  'capture list': {
+    summary: 'list PacketCaptures and their nodes’ state',
+    usage: 'flowlens capture list [--namespace NS]',
+    options: { namespace: { type: 'string' }, help: { type: 'boolean' } },
+    flags: `  --namespace NS         one namespace (default: all the kubeconfig user may list)`,
+  },
+  'capture status': {
+    summary: 'a PacketCapture’s status on each node: state, pods, files, packets, bytes, error',
+    usage: 'flowlens capture status NAMESPACE/NAME',
+    options: { help: { type: 'boolean' } },
+    flags: '',
+  },
+  'capture delete': {
+    summary: 'delete a PacketCapture: running captures stop and the nodes remove its files',
+    usage: 'flowlens capture delete NAMESPACE/NAME',
+    options: { help: { type: 'boolean' } },
+    flags: '',
+  },
+  'capture fetch': {
+    summary: 'download a capture’s files from every node, keep them per node and merge them into one pcap',
+    usage:
+      'flowlens capture fetch NAMESPACE/NAME --dest DIR [--exporter-ca FILE] [--exporter-namespace NS] [--exporter-selector SEL] [--exporter-port N] [--exporter-address NODE=HOST:PORT ...] [--concurrency N]',
+    options: {
+      dest: { type: 'string' },
+      'exporter-ca': { type: 'string' },
+      'exporter-namespace': { type: 'string' },
+      'exporter-selector': { type: 'string' },
+      'exporter-port': { type: 'string' },
+      'exporter-address': { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --dest DIR             where DIR/<node>/<file>.pcap and the merged DIR/<namespace>-<name>.pcap go
+  --exporter-ca FILE     the CA of the exporters' TLS certificates (default: the system's)
+  --exporter-namespace NS, --exporter-selector SEL
+                         where the exporter pods are (default flowlens, app.kubernetes.io/name=flowlens)
+  --exporter-port N      their HTTPS port (default 9470)
+  --exporter-address NODE=HOST:PORT
+                         reach a node's exporter there instead (a port-forward), repeatable
+  --concurrency N        downloads at once (default 4)`,
   },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
@@ -318,6 +387,14 @@ async function runCaptureCommand(name: CommandName, flags: Flags, positionals: s
         return await captureRun(flags, (line) => process.stderr.write(`flowlens: ${line}\n`));
       case 'capture merge':
         return await captureMerge(flags, positionals);
+      case 'capture create':
+      case 'capture list':
+      case 'capture status':
+      case 'capture delete':
+      case 'capture fetch': {
+        const { captureClusterCommand } = await import('./capture/cluster-commands');
+        return await captureClusterCommand(name, flags, positionals);
+      }
       default:
         throw new UsageError(`unknown command ${name}`);
     }

@@ -258,6 +258,7 @@ export class CaptureController {
     this.tracked.delete(key);
     entry.deleted = true;
     entry.session?.stop('stopped');
+    this.countActive();
     const [namespace, name] = key.split('/') as [string, string];
     if (isSafeCaptureName(namespace, name)) {
       void rm(join(this.options.captureDir, namespace, name), { recursive: true, force: true }).catch(() => undefined);
@@ -286,13 +287,17 @@ export class CaptureController {
         if (removed.length > 0)
           this.options.logger.log('info', 'capture retention removed folders', { removed: removed.join(',') });
       }
-      this.options.metrics.capturesActive.set(
-        [],
-        [...this.tracked.values()].filter((entry) => entry.session !== undefined).length,
-      );
+      this.countActive();
     } finally {
       this.ticking = false;
     }
+  }
+
+  private countActive(): void {
+    this.options.metrics.capturesActive.set(
+      [],
+      [...this.tracked.values()].filter((entry) => entry.session !== undefined).length,
+    );
   }
 
   private async advance(key: string, entry: Tracked): Promise<void> {
@@ -351,6 +356,7 @@ export class CaptureController {
       },
     });
     entry.session = session;
+    this.countActive();
     entry.status = this.newStatus('WaitingForTraffic', pods);
     this.options.logger.log('info', 'capture started', {
       capture: key,
@@ -363,6 +369,7 @@ export class CaptureController {
       (error: unknown) => {
         entry.session = undefined;
         entry.done = true;
+        this.countActive();
         entry.status = this.newStatus('Error', pods, error instanceof Error ? error.message : String(error));
         void this.writeStatus(key, entry);
       },
@@ -372,6 +379,7 @@ export class CaptureController {
   private finished(key: string, entry: Tracked, result: CaptureResult): void {
     entry.session = undefined;
     entry.done = true;
+    this.countActive();
     if (entry.deleted) return;
     const failures = result.targets.filter((target) => target.state === 'Error');
     const allFailed = failures.length === result.targets.length;

@@ -10,7 +10,7 @@
  * paths looked at, and anything that is not a capture this node knows and a plain `.pcap` file directly in its
  * folder is 404: `..`, encoded slashes or backslashes, absolute or empty names, symlinks. Answers carry no detail.
  */
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -179,13 +179,13 @@ export function captureFileApi(
       response.end();
       return;
     }
-    const stream = createReadStream('', { fd: handle.fd, start: 0, end: Math.max(0, info.size - 1), autoClose: true });
     if (info.size === 0) {
-      stream.destroy();
       await handle.close();
       response.end();
       return;
     }
+    // The stream owns the handle from here and closes it at its end or on error.
+    const stream = handle.createReadStream({ start: 0, end: info.size - 1 });
     stream.pipe(response);
     await new Promise<void>((resolve) => {
       stream.once('close', resolve);
