@@ -52,7 +52,6 @@ export interface NodeCaptureStatus {
 export interface NodeNetwork {
   readonly ip: IpCommand;
   readonly tcpdump: readonly string[];
-  readonly sysClassNet?: string;
   readonly interfaceExists?: (device: string) => Promise<boolean>;
 }
 
@@ -324,7 +323,7 @@ export class CaptureController {
       capture.namespace,
       capture.spec.selector,
     );
-    const { targets } = await localTargets(selected, this.network.ip, this.network.sysClassNet);
+    const { targets } = await localTargets(selected, this.network.ip);
     if (targets.length === 0) return;
     const pods = targets.map((target) => target.pod);
     if (now < capture.spec.startMs) {

@@ -10,13 +10,12 @@ import type { CaptureTarget } from './runner';
 export async function localTargets(
   pods: readonly SelectedPod[],
   ip: IpCommand = runIp,
-  sysClassNet?: string,
 ): Promise<{ targets: CaptureTarget[]; skipped: string[] }> {
   const targets: CaptureTarget[] = [];
   const skipped: string[] = [];
   for (const pod of pods) {
     try {
-      const iface = await resolvePodInterface(pod.address, ip, sysClassNet);
+      const iface = await resolvePodInterface(pod.address, ip);
       targets.push({ pod: `${pod.namespace}/${pod.name}`, fileStem: pod.name, address: pod.address, iface });
     } catch (error) {
       if (!(error instanceof InterfaceResolutionError)) throw error;
