@@ -287,6 +287,18 @@ describe('capture controller and file API against the fake API server, on a lab 
     assert.equal((await rawGet(port, '/api/v1/captures/team/other/files', 'alice-token')).status, 403);
   });
 
+  test('a capture whose start is ahead is Scheduled on the nodes of its pods, and captures nothing yet', async () => {
+    const start = new Date(Date.now() + 3_600_000).toISOString();
+    api.apply(
+      PACKET_CAPTURES,
+      packetCapture('later', { selector: { matchLabels: { tier: 'front' } }, startTime: start }),
+    );
+    await waitFor(() => nodeStatus('later')?.state === 'Scheduled', 20_000, { description: 'Scheduled' });
+    assert.deepEqual(nodeStatus('later')?.pods, ['shop/web-1']);
+    assert.equal(existsSync(join(captureDir, 'shop', 'later')), false);
+    api.delete(PACKET_CAPTURES, 'shop', 'later');
+  });
+
   test('an invalid PacketCapture gets an Error status naming the field', async () => {
     api.apply(PACKET_CAPTURES, packetCapture('bad', { selector: {}, snapLength: 10 }));
     await waitFor(() => nodeStatus('bad')?.state === 'Error', 20_000, { description: 'Error status' });

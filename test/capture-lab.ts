@@ -64,15 +64,23 @@ export class CaptureLab {
   readonly node: string;
   private readonly uplink: string;
 
-  /** `tag`: up to 5 letters, different for each test file (files run concurrently). */
+  /** The bridge of `bridgePods` (as flannel's cni0), when there are any. */
+  readonly bridge: string;
+
+  /**
+   * `tag`: up to 5 letters, different for each test file (files run concurrently). `pods` are wired as Calico wires
+   * them; `bridgePods` (addresses in 10.252.9.0/24) hang off one bridge with 10.252.9.1, as flannel's cni0.
+   */
   constructor(
     private readonly processes: Processes,
     private readonly tag: string,
     readonly client: LabPod,
     readonly pods: readonly LabPod[],
+    readonly bridgePods: readonly LabPod[] = [],
   ) {
     this.node = `${tag}-node-${this.run}`;
     this.uplink = `${tag}u${this.run}`;
+    this.bridge = `${tag}br${this.run}`;
   }
 
   namespaceOf(pod: LabPod): string {
@@ -81,7 +89,7 @@ export class CaptureLab {
 
   /** The node's end of a pod's veth (a Calico-like name, at most 15 characters). */
   hostLink(pod: LabPod): string {
-    return `cali${this.tag.slice(-2)}${this.run}x${[this.client, ...this.pods].indexOf(pod)}`;
+    return `cali${this.tag.slice(-2)}${this.run}x${[this.client, ...this.pods, ...this.bridgePods].indexOf(pod)}`;
   }
 
   async must(command: string, args: readonly string[]): Promise<string> {
@@ -91,7 +99,8 @@ export class CaptureLab {
   }
 
   async remove(): Promise<void> {
-    for (const namespace of [this.node, ...[this.client, ...this.pods].map((pod) => this.namespaceOf(pod))]) {
+    const pods = [this.client, ...this.pods, ...this.bridgePods];
+    for (const namespace of [this.node, ...pods.map((pod) => this.namespaceOf(pod))]) {
       await run(this.processes, 'ip', ['netns', 'del', namespace]).catch(() => undefined);
     }
   }
@@ -138,7 +147,39 @@ export class CaptureLab {
       await this.must('ip', ['-n', node, 'link', 'set', link, 'up']);
       await this.must('ip', ['-n', node, 'route', 'add', `${pod.ip}/32`, 'dev', link, 'scope', 'link']);
     }
-    for (const pod of this.pods) await this.startServers(pod);
+    if (this.bridgePods.length > 0) {
+      await this.must('ip', ['-n', node, 'link', 'add', this.bridge, 'type', 'bridge']);
+      await this.must('ip', ['-n', node, 'addr', 'add', '10.252.9.1/24', 'dev', this.bridge]);
+      await this.must('ip', ['-n', node, 'link', 'set', this.bridge, 'up']);
+    }
+    for (const pod of this.bridgePods) {
+      const namespace = this.namespaceOf(pod);
+      const link = this.hostLink(pod);
+      const podEnd = `${this.tag}${this.run}p`;
+      await this.must('ip', ['netns', 'add', namespace]);
+      await this.must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+      await this.must('ip', [
+        '-n',
+        node,
+        'link',
+        'add',
+        link,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        podEnd,
+        'netns',
+        namespace,
+      ]);
+      await this.must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
+      await this.must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
+      await this.must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+      await this.must('ip', ['-n', namespace, 'route', 'add', 'default', 'via', '10.252.9.1', 'dev', 'eth0']);
+      await this.must('ip', ['-n', node, 'link', 'set', link, 'master', this.bridge]);
+      await this.must('ip', ['-n', node, 'link', 'set', link, 'up']);
+    }
+    for (const pod of [...this.pods, ...this.bridgePods]) await this.startServers(pod);
   }
 
   private async startServers(pod: LabPod): Promise<void> {

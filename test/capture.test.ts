@@ -24,7 +24,10 @@ const CLIENT = { name: 'client-1', ip: '10.252.0.20' };
 const WEB_1 = { name: 'web-1', ip: '10.252.0.11' };
 const WEB_2 = { name: 'web-2', ip: '10.252.0.12' };
 const DB_1 = { name: 'db-1', ip: '10.252.0.13' };
-const lab = new CaptureLab(processes, 'flcap', CLIENT, [WEB_1, WEB_2, DB_1]);
+// On a bridge, as flannel's cni0 holds its pods.
+const BRIDGED_1 = { name: 'api-1', ip: '10.252.9.11' };
+const BRIDGED_2 = { name: 'api-2', ip: '10.252.9.12' };
+const lab = new CaptureLab(processes, 'flcap', CLIENT, [WEB_1, WEB_2, DB_1], [BRIDGED_1, BRIDGED_2]);
 const traffic = (targets: readonly string[]) => lab.traffic(targets);
 const readWithTcpdump = (file: string) => lab.readWithTcpdump(file);
 const must = (command: string, args: readonly string[]) => lab.must(command, args);
@@ -36,6 +39,8 @@ items:
   - { apiVersion: v1, kind: Pod, metadata: { name: web-2, namespace: shop, labels: { app: web } }, status: { phase: Running, podIP: ${WEB_2.ip}, podIPs: [{ ip: ${WEB_2.ip} }] } }
   - { apiVersion: v1, kind: Pod, metadata: { name: db-1, namespace: shop, labels: { app: web, tier: db } }, status: { phase: Running, podIP: ${DB_1.ip}, podIPs: [{ ip: ${DB_1.ip} }] } }
   - { apiVersion: v1, kind: Pod, metadata: { name: client-1, namespace: tools, labels: { app: web } }, status: { phase: Running, podIP: ${CLIENT.ip}, podIPs: [{ ip: ${CLIENT.ip} }] } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: api-1, namespace: shop, labels: { app: api } }, status: { phase: Running, podIP: ${BRIDGED_1.ip} } }
+  - { apiVersion: v1, kind: Pod, metadata: { name: api-2, namespace: shop, labels: { app: api, role: spare } }, status: { phase: Running, podIP: ${BRIDGED_2.ip} } }
   - { apiVersion: v1, kind: Pod, metadata: { name: web-old, namespace: shop, labels: { app: web } }, status: { phase: Succeeded, podIP: 10.252.0.99 } }
 `;
 
@@ -149,6 +154,27 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     assert.equal(lines.length, 4, lines.join('\n'));
     for (const line of lines) assert.match(line, /UDP, length (300|200)/);
     assert.equal(summary.packets, 4);
+  });
+
+  test('a bridge CNI: the pod is captured on the shared bridge, only its own packets', async () => {
+    const dir = join(outputRoot, 'bridge');
+    const capture = startCapture([
+      ...['--resources', resources, '--namespace', 'shop', '--selector', 'app=api,role!=spare', '--protocol', 'tcp'],
+      ...['--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    await traffic([`tcp:${BRIDGED_1.ip}:8080:2000`, `tcp:${BRIDGED_2.ip}:8080:2000`, `tcp:${BRIDGED_1.ip}:9090:500`]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    assert.deepEqual(
+      summary.targets.map((target) => [target.pod, target.device]),
+      [['shop/api-1', lab.bridge]],
+    );
+    const lines = await readWithTcpdump(join(dir, 'api-1.0000.pcap'));
+    assert.ok(lines.length >= 12, lines.join('\n'));
+    for (const line of lines)
+      assert.match(line, new RegExp(`${BRIDGED_1.ip.replace(/\./g, '\\.')}\\.(8080|9090)`), line);
+    assert.ok(!lines.some((line) => line.includes(BRIDGED_2.ip)), 'the other pod on the bridge is not captured');
   });
 
   test('the duration limit stops the capture by itself', async () => {
