@@ -74,6 +74,11 @@ export class SelfMetrics {
   readonly processStart = new LabelledValues(SELF_FAMILIES.processStart);
   readonly heapUsed = new LabelledValues(SELF_FAMILIES.heapUsed);
 
+  constructor() {
+    // Zero until the capture controller runs, so dashboards show "none" rather than "no data".
+    this.capturesActive.set([], 0);
+  }
+
   all(): LabelledValues[] {
     return [
       this.ingestRecords,
