@@ -371,6 +371,15 @@ describe('capture controller and file API against the fake API server, on a lab 
       [...times].sort((a, b) => a - b),
     );
 
+    // Through a given address (a port-forward) instead of the pod's.
+    const forwarded = await flowlens([
+      ...['capture', 'fetch', 'shop/cli-capture', '--dest', join(workspace.dir(), 'forwarded')],
+      ...['--exporter-ca', join(FIXTURES, 'kube-api-server.crt'), '--exporter-address', `${NODE}=127.0.0.1:${port}`],
+    ]);
+    assert.equal((JSON.parse(forwarded.stdout) as { packets: number }).packets, status.packets);
+    const everywhere = await flowlens(['capture', 'list']);
+    assert.match(everywhere.stdout, /^shop\s+cli-capture\s+1\s+Finished/m);
+
     const deleted = await flowlens(['capture', 'delete', 'shop/cli-capture']);
     assert.match(deleted.stdout, /deleted/);
     assert.equal(api.get(PACKET_CAPTURES, 'shop', 'cli-capture'), undefined);
