@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePcap } from './pcap';
@@ -115,6 +115,21 @@ test('one writer per folder: a second capture into a held folder is refused; lat
   second.stop();
   assert.deepEqual((await again).files, ['web-1.0001.pcap']);
   assert.deepEqual(readdirSync(join(dir, 'shared')).sort(), ['web-1.0000.pcap', 'web-1.0001.pcap']);
+});
+
+test('a lock left by an earlier process with this pid (a restarted container) is taken over', async () => {
+  const folder = join(dir, 'restarted');
+  mkdirSync(folder);
+  writeFileSync(join(folder, '.capture.lock'), `${process.pid} 0123456789abcdef`);
+  const capture = session('restarted', { count: 1, size: 60 });
+  const running = capture.run();
+  await capture.listening;
+  await written(capture, 1);
+  capture.stop();
+  assert.equal((await running).packets, 1);
+  // A live process's lock is respected: pid 1 is always alive.
+  writeFileSync(join(folder, '.capture.lock'), '1 0123456789abcdef');
+  await assert.rejects(session('restarted', { count: 1, size: 60 }).run(), /another capture \(pid 1\) is writing/);
 });
 
 test('a tcpdump that fails, or cannot be run, is an Error naming why', async () => {

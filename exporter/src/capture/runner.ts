@@ -23,6 +23,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { bpfExpression, type CaptureFilter } from './filters';
 import type { PodInterface } from './interface';
@@ -90,6 +91,10 @@ export interface RunnerOptions {
 
 const FILE_STEM = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const LOCK_FILE = '.capture.lock';
+/** Folders this process writes into now. */
+const FOLDERS_HELD = new Set<string>();
+/** Tells this process from an earlier one with the same pid (containers restart as pid 1). */
+const PROCESS_TOKEN = randomBytes(8).toString('hex');
 
 class TargetCapture {
   state: TargetState = 'Starting';
@@ -369,28 +374,34 @@ export class CaptureSession {
 
   private lock(): void {
     const path = join(this.directory, LOCK_FILE);
+    if (FOLDERS_HELD.has(this.directory)) {
+      throw new Error(`a capture of this process is already writing into ${this.directory}`);
+    }
+    const content = `${process.pid} ${PROCESS_TOKEN}`;
     try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      writeFileSync(path, content, { flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+      const [pidText, token] = readFileSync(path, 'utf8').trim().split(' ');
+      const holder = Number(pidText);
+      // A container's process often has the pid its predecessor had (1): the token tells them apart.
+      const earlierIncarnation = holder === process.pid && token !== PROCESS_TOKEN;
+      if (Number.isInteger(holder) && holder > 0 && !earlierIncarnation && processAlive(holder)) {
         throw new Error(
           `another capture (pid ${holder}) is writing into ${this.directory}; wait for it or choose another folder`,
         );
       }
-      if (holder === process.pid) {
-        throw new Error(`a capture of this process is already writing into ${this.directory}`);
-      }
-      // Left by a process that died: take it over.
-      writeFileSync(path, String(process.pid));
+      // Left by a process that is gone: take it over.
+      writeFileSync(path, content);
     }
+    FOLDERS_HELD.add(this.directory);
     this.lockHeld = true;
   }
 
   private unlock(): void {
     if (!this.lockHeld) return;
     this.lockHeld = false;
+    FOLDERS_HELD.delete(this.directory);
     try {
       unlinkSync(join(this.directory, LOCK_FILE));
     } catch {
