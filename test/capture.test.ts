@@ -14,7 +14,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePcap } from '@flowlens/exporter/dist/src/capture/pcap';
-import { FLOWLENS_BIN, run, testWorkspace, waitFor, type Spawned } from './support';
+import { parse } from 'yaml';
+import { FLOWLENS_BIN, REPO_ROOT, run, testWorkspace, waitFor, type Spawned } from './support';
 import { CaptureLab } from './capture-lab';
 
 const workspace = testWorkspace('flowlens-capture-');
@@ -64,6 +65,12 @@ interface Summary {
 }
 
 async function finished(capture: Spawned): Promise<Summary> {
+  await waitFor(() => capture.exitStatus !== undefined, 60_000, { description: 'capture run to exit' }).catch(
+    async (error: unknown) => {
+      await capture.stop('SIGKILL');
+      throw error;
+    },
+  );
   const exit = await capture.exited;
   assert.equal(exit.code, 0, `capture run exited ${exit.code ?? exit.signal}: ${capture.stderr}`);
   return JSON.parse(capture.stdout) as Summary;
@@ -175,6 +182,34 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     for (const line of lines)
       assert.match(line, new RegExp(`${BRIDGED_1.ip.replace(/\./g, '\\.')}\\.(8080|9090)`), line);
     assert.ok(!lines.some((line) => line.includes(BRIDGED_2.ip)), 'the other pod on the bridge is not captured');
+  });
+
+  test('a capture works with only the capabilities the capture component grants (setpriv bounding set)', async () => {
+    const component = parse(
+      readFileSync(
+        join(REPO_ROOT, 'provisioning', 'kubernetes', 'components', 'capture', 'kustomization.yaml'),
+        'utf8',
+      ),
+    ) as { patches: { patch: string }[] };
+    const operations = parse(component.patches[0]!.patch) as { path: string; value: unknown }[];
+    const security = operations.find((operation) => operation.path.endsWith('/securityContext'))?.value as {
+      capabilities: { add: string[] };
+    };
+    const bounding = ['-all', ...security.capabilities.add.map((capability) => `+${capability.toLowerCase()}`)].join(
+      ',',
+    );
+    const dir = join(outputRoot, 'capabilities');
+    const capture = processes.start('ip', [
+      ...['netns', 'exec', lab.node, 'setpriv', '--bounding-set', bounding, process.execPath, FLOWLENS_BIN],
+      ...['capture', 'run', '--resources', resources, '--namespace', 'shop', '--selector', 'tier=front'],
+      ...['--protocol', 'tcp', '--duration', '5m', '--output-dir', dir],
+    ]);
+    await capturing(capture);
+    await traffic([`tcp:${WEB_1.ip}:8080:1000`]);
+    capture.child.kill('SIGINT');
+    const summary = await finished(capture);
+    assert.equal(summary.targets[0]?.state, 'Stopped');
+    assert.ok(summary.packets >= 6, `${summary.packets} packets`);
   });
 
   test('the duration limit stops the capture by itself', async () => {

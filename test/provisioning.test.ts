@@ -234,7 +234,7 @@ describe('provisioning', () => {
     const [container] = list(spec['containers'], 'containers').map((entry) => object(entry, 'container'));
     const capabilities = object(object(container?.['securityContext'], 'securityContext')['capabilities'], 'caps');
     assert.deepEqual(capabilities['drop'], ['ALL']);
-    assert.deepEqual(capabilities['add'], ['NET_RAW', 'NET_ADMIN']);
+    assert.deepEqual(capabilities['add'], ['NET_RAW', 'NET_ADMIN', 'SETUID', 'SETGID', 'KILL']);
     const args = list(container?.['args'], 'args').map(String);
     assert.ok(args.includes('--capture-dir=/var/lib/flowlens/captures'));
     assert.ok(
