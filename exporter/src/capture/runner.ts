@@ -221,13 +221,33 @@ class TargetCapture {
     return header.length;
   }
 
+  /**
+   * Asks tcpdump to stop. When the signal cannot be sent (tcpdump runs as its own user and this process lacks
+   * CAP_KILL), the target ends as an Error at once and its pipe is closed, so tcpdump dies at its next write.
+   */
+  terminate(): void {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (child.kill('SIGTERM')) return;
+    this.fail(
+      `cannot stop tcpdump on ${this.target.iface.device} (pid ${child.pid}): no permission to signal it; the exporter needs CAP_KILL`,
+    );
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    this.finish();
+  }
+
   fail(message: string): void {
     if (this.state === 'Error') return;
     this.state = 'Error';
     this.error = message;
   }
 
+  private finished = false;
+
   private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
     this.closeFile();
     this.resolveListening();
     this.resolveExited();
@@ -337,7 +357,7 @@ export class CaptureSession {
     this.stopping = true;
     this.stopReason = reason;
     this.stopAtNs = BigInt(Date.now()) * 1_000_000n;
-    for (const capture of this.captures) capture.child?.kill('SIGTERM');
+    for (const capture of this.captures) capture.terminate();
   }
 
   status(): readonly TargetStatus[] {
