@@ -15,7 +15,11 @@
  * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status, forbidden ones 403.
  *
  * It serves the core kinds the live view watches and every policy kind: Kubernetes' NetworkPolicy, the
- * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1.
+ * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1; and Flowlens' PacketCapture
+ * (flowlens.io/v1alpha1, not watched by the live view). Namespaced paths (`/api/v1/namespaces/NS/pods?labelSelector=`,
+ * `/apis/G/V/namespaces/NS/PLURAL[/NAME]`) list, get, create and delete; `.../NAME/status` takes JSON merge patches
+ * (recorded in `statusPatches`). TokenReview answers from `tokens`, SubjectAccessReview from `grants`
+ * (`user verb group/resource/subresource namespace`), each question recorded.
  *
  * On demand it drops every watch connection, stalls watches (streams stay open, nothing is written),
  * stops listening (an outage; objects and history are kept) and listens again on the same port.
