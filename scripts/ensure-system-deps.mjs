@@ -25,6 +25,8 @@ const PACKAGE_OF = {
   python3: 'python3',
   // Packet capture runs it, and the capture tests read its files with `tcpdump -r`.
   tcpdump: 'tcpdump',
+  // The capture test runs a capture with only the capture component's capabilities.
+  setpriv: 'util-linux',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 
