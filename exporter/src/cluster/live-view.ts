@@ -576,6 +576,18 @@ export class LiveClusterView implements ClusterView {
     return this.index.podByIp(ip, atSeconds);
   }
 
+  /** The pods of a namespace (the capture controller selects among them). */
+  podsInNamespace(namespace: string): PodProjection[] {
+    const prefix = `${namespace}/`;
+    const pods: PodProjection[] = [];
+    for (const key of this.index.podKeys()) {
+      if (!key.startsWith(prefix)) continue;
+      const pod = this.index.podByName(namespace, key.slice(prefix.length));
+      if (pod !== undefined) pods.push(pod);
+    }
+    return pods;
+  }
+
   podByName(namespace: string, name: string): PodProjection | undefined {
     return this.index.podByName(namespace, name);
   }
