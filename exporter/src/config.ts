@@ -46,7 +46,19 @@ export interface FlowlensConfig {
   auditWebhook: AuditWebhookConfig | undefined;
   /** HTTPS instead of HTTP on the listen address, when `server.tls` (or `--tls-cert-file`) is configured. */
   tls: TlsConfig | undefined;
+  /** The anomaly detectors (`anomaly:`): undefined when `anomaly.enabled` is false. */
+  anomaly: AnomalyConfig | undefined;
 }
+
+/** `anomaly: {enabled, topN, window}`; see docs/configuration.md. */
+export interface AnomalyConfig {
+  /** Series `flowlens_anomaly_score` shows. */
+  topN: number;
+  /** Detection window, seconds. */
+  windowSeconds: number;
+}
+
+export const DEFAULT_ANOMALY_CONFIG: Readonly<AnomalyConfig> = Object.freeze({ topN: 20, windowSeconds: 60 });
 
 /** At least one of the two is set; with both, a caller passes with either (a token or an allowed certificate). */
 export interface AuditWebhookConfig {
@@ -178,6 +190,8 @@ export function loadConfig(options: {
       `${where('audit.webhook.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
     );
   }
+  const anomaly =
+    file.anomaly === undefined ? { ...DEFAULT_ANOMALY_CONFIG } : parseAnomaly(file.anomaly, where, problems);
   const kubernetesWatchdogSeconds =
     file.kubernetesWatchdog === undefined
       ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
@@ -197,7 +211,34 @@ export function loadConfig(options: {
     excludeNamespaces,
     auditWebhook,
     tls,
+    anomaly,
   };
+}
+
+const ANOMALY_KEYS = ['enabled', 'topN', 'window'];
+
+function parseAnomaly(value: unknown, where: (key: string) => string, problems: string[]): AnomalyConfig | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where('anomaly')}: must be a mapping with ${ANOMALY_KEYS.join(', ')}`);
+    return { ...DEFAULT_ANOMALY_CONFIG };
+  }
+  for (const key of Object.keys(value)) {
+    if (!ANOMALY_KEYS.includes(key))
+      problems.push(`${where(`anomaly.${key}`)}: unknown key; known keys are ${ANOMALY_KEYS.join(', ')}`);
+  }
+  const enabled = value['enabled'] ?? true;
+  if (typeof enabled !== 'boolean')
+    problems.push(`${where('anomaly.enabled')}: ${show(enabled)} must be true or false`);
+  const topN = value['topN'] ?? DEFAULT_ANOMALY_CONFIG.topN;
+  if (!(typeof topN === 'number' && Number.isInteger(topN) && topN >= 0 && topN <= 1000)) {
+    problems.push(`${where('anomaly.topN')}: ${show(topN)} must be a whole number of series from 0 to 1000`);
+  }
+  const windowSeconds =
+    value['window'] === undefined
+      ? DEFAULT_ANOMALY_CONFIG.windowSeconds
+      : parseDuration(value['window'], where('anomaly.window'), problems);
+  if (enabled === false) return undefined;
+  return { topN: typeof topN === 'number' ? topN : DEFAULT_ANOMALY_CONFIG.topN, windowSeconds };
 }
 
 /** `server.tls` and its flags: a certificate needs its key, and a client CA needs both. */
@@ -229,6 +270,7 @@ interface FileConfig {
   excludeNamespaces?: string[];
   kubernetesWatchdog?: unknown;
   audit?: unknown;
+  anomaly?: unknown;
 }
 
 const SERVER_KEYS = ['tls'];
@@ -281,6 +323,7 @@ const FILE_KEYS = [
   'excludeNamespaces',
   'audit',
   'server',
+  'anomaly',
 ];
 
 function readConfigFile(path: string, problems: string[]): FileConfig {
@@ -332,6 +375,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       case 'excludeNamespaces':
       case 'kubernetesWatchdog':
       case 'audit':
+      case 'anomaly':
         break;
       default:
         problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
@@ -354,6 +398,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
     excludeNamespaces,
     kubernetesWatchdog: document['kubernetesWatchdog'],
     audit: document['audit'],
+    anomaly: document['anomaly'],
   };
 }
 
