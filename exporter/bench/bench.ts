@@ -4,13 +4,14 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
- * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets runs one part (for profiling with --cpu-prof). The
+ * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets|anomaly runs one part (for profiling with --cpu-prof). The
  * sockets part builds real network namespaces: it needs Linux, root and `ip`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateCalicoLog } from './calico-gen';
+import { benchAnomaly } from './anomaly';
 import { benchCluster } from './cluster';
 import { benchConntrack } from './conntrack';
 import { benchIngest } from './ingest';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets'];
+  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets', 'anomaly'];
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes one of ${parts.join(', ')}`);
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
@@ -47,8 +48,9 @@ async function main(): Promise<void> {
   const scrape = runs('scrape') ? await benchScrape() : [];
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
   const sockets = runs('sockets') ? await benchSockets() : [];
+  const anomaly = runs('anomaly') ? benchAnomaly() : [];
   if (!runs('ingest') && !runs('l7') && !runs('conntrack')) {
-    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets])
+    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...anomaly])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       ...policy,
       ...cluster,
       ...sockets,
+      ...anomaly,
     ];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
