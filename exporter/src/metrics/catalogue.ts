@@ -934,6 +934,14 @@ export const ANOMALY_FAMILIES = {
     budget: 'one series per kind (8)',
     ttl: 'none (counters)',
   },
+  late: {
+    name: 'flowlens_anomaly_late_records_total',
+    help: 'Records that arrived after their detection window was judged (a source more than a window behind the others): counted in the other families, left out of the anomaly detectors’ totals.',
+    type: 'counter',
+    labels: [],
+    budget: 'one series',
+    ttl: 'none (counters)',
+  },
 } as const satisfies Record<string, DerivedFamilyDefinition>;
 
 export const ALL_FAMILIES: readonly FamilyDefinition[] = [

@@ -48,6 +48,10 @@ test('the score family shows at most topN series however many are anomalous, hig
   );
   assert.match(stage.renderSamples(ANOMALY_FAMILIES.evicted.name), /kind="bytes"\} 0$/m);
   assert.equal(stage.renderSamples('flowlens_flows_total'), '');
+  // A straggler for a window already judged is counted, not added.
+  assert.equal(stage.renderSamples(ANOMALY_FAMILIES.late.name), 'flowlens_anomaly_late_records_total 0\n');
+  stage.flow(testFlowRecord({ source: pod('shop', 'client-0'), destination: pod('data', 'server-0'), endTime: 90 }));
+  assert.equal(stage.renderSamples(ANOMALY_FAMILIES.late.name), 'flowlens_anomaly_late_records_total 1\n');
 
   // No window closes any more (the sources went quiet): the scores go after the TTL, the counters stay.
   now += SCORE_TTL_WINDOWS * 60 + 1;

@@ -84,6 +84,8 @@ export class AnomalyStage {
         return this.perKind(familyName, (kind) => this.detector.alarmsByKind.get(kind) ?? 0);
       case ANOMALY_FAMILIES.tracked.name:
         return this.perKind(familyName, (kind) => this.detector.trackedSeries(kind));
+      case ANOMALY_FAMILIES.late.name:
+        return `${familyName} ${formatValue(this.accumulator.lateRecords)}\n`;
       case ANOMALY_FAMILIES.evicted.name:
         return this.perKind(familyName, (kind) => this.detector.evictedByKind.get(kind) ?? 0);
       default:
