@@ -95,6 +95,28 @@ test('one noisy window alarms nobody (hysteresis)', () => {
   assert.equal(alarms.length, 0);
 });
 
+test('high scores must come in consecutive windows; a long absence ends an alarm', () => {
+  const detector = new AnomalyDetector();
+  const alarms = recording(detector);
+  const talk = (index: number, flows: number | undefined): void =>
+    detector.observe(
+      window(index, flows === undefined ? [] : [edge({ from: 'shop/frontend', to: 'shop/cart', flows })]),
+    );
+  for (let index = 0; index < 60; index++) talk(index, steady(index));
+  // High, absent, high: not two consecutive windows.
+  talk(60, 1000);
+  talk(61, undefined);
+  talk(62, 1000);
+  assert.equal(alarms.length, 0);
+  talk(63, 1000);
+  assert.equal(alarms.length, 1);
+  // Gone for longer than the exit windows, then high again for two windows: a new alarm.
+  for (let index = 64; index < 70; index++) talk(index, undefined);
+  talk(70, 1000);
+  talk(71, 1000);
+  assert.equal(alarms.length, 2);
+});
+
 test('a new series is learnt before it is judged', () => {
   const detector = new AnomalyDetector();
   const alarms = recording(detector);

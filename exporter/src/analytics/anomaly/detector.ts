@@ -236,15 +236,25 @@ export class AnomalyDetector {
     }
     const estimate = state.baseline.estimate(settings.floors, this.scratch);
     const score = robustScore(value, estimate);
-    state.score = score;
-    state.scoredAt = this.windowIndex;
     // Winsorized learning: an outlier teaches the baseline no more than a value at the exit threshold would.
     state.baseline.add(Math.min(value, estimate.median + this.options.exitScore * estimate.scale));
     this.hysteresis(window, kind, state, score);
+    state.score = score;
+    state.scoredAt = this.windowIndex;
   }
 
   private hysteresis(window: WindowTotals, kind: BaselineKind, state: SeriesState, score: number): void {
     const { enterScore, enterWindows, exitScore, exitWindows } = this.options;
+    // Consecutive means consecutive windows: windows without a score (the series absent, or too few requests) break
+    // a run of high scores, and as many as exitWindows of them end an alarm.
+    const unscored = state.scoredAt < 0 ? 0 : this.windowIndex - state.scoredAt - 1;
+    if (unscored > 0) {
+      state.above = 0;
+      if (unscored >= exitWindows) {
+        state.alarmed = false;
+        state.below = 0;
+      }
+    }
     state.above = score >= enterScore ? state.above + 1 : 0;
     state.below = score < exitScore ? state.below + 1 : 0;
     if (!state.alarmed && state.above >= enterWindows) {
