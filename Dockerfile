@@ -21,6 +21,24 @@ COPY dashboards/package.json dashboards/
 COPY grafana-plugin/package.json grafana-plugin/
 RUN npm ci --ignore-scripts --omit=dev --workspace @flowlens/exporter --include-workspace-root=false
 
+# The capture image: docker build --target capture -t ghcr.io/flowlens/flowlens:0.1.0-capture .
+# The same exporter on Debian slim with Debian's tcpdump and iproute2, which the capture controller runs (the
+# distroless image has neither). Used by provisioning/kubernetes/components/capture.
+FROM node:20-bookworm-slim AS capture
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tcpdump iproute2 \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=production-dependencies /src/node_modules node_modules
+COPY --from=build /src/exporter/package.json exporter/package.json
+COPY --from=build /src/exporter/bin exporter/bin
+COPY --from=build /src/exporter/dist/src exporter/dist/src
+COPY --from=build /src/exporter/src/sources/envoy/accesslog.proto exporter/src/sources/envoy/accesslog.proto
+USER 65534
+EXPOSE 9470
+ENTRYPOINT ["node", "exporter/bin/flowlens.js"]
+CMD ["serve", "--demo"]
+
 FROM gcr.io/distroless/nodejs20-debian12:nonroot
 WORKDIR /app
 COPY --from=production-dependencies /src/node_modules node_modules

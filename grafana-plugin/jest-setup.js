@@ -20,3 +20,19 @@ Object.defineProperty(global, 'matchMedia', {
 
 HTMLCanvasElement.prototype.getContext = () => null;
 process.env.TZ = 'UTC';
+
+// @grafana/scenes' lazy loader watches panels entering the viewport, and its panels their size; jsdom has neither
+// IntersectionObserver nor ResizeObserver.
+global.ResizeObserver = class ResizeObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};
+global.IntersectionObserver = class IntersectionObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+};

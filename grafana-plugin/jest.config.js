@@ -1,5 +1,7 @@
 // After @grafana/create-plugin's jest config: swc transforms TypeScript, and the ES-module-only packages that
 // Grafana's libraries pull in are transformed too (everything else in node_modules is left alone).
+const path = require('path');
+
 const grafanaESModules = [
   '@grafana/schema',
   '@wojtekmaj/date-utils',
@@ -19,8 +21,15 @@ const grafanaESModules = [
   'uuid',
 ];
 
+// react-router-dom 6 (the app's routes, @grafana/scenes) and react-router-dom-v5-compat (@grafana/ui's links) each
+// install their own react-router 6; one copy, as in Grafana where react-router is shared, gives them one router
+// context.
+const reactRouter = require.resolve('react-router', {
+  paths: [path.dirname(require.resolve('react-router-dom/package.json'))],
+});
+
 module.exports = {
-  moduleNameMapper: { '\\.(css|scss|sass)$': 'identity-obj-proxy' },
+  moduleNameMapper: { '\\.(css|scss|sass)$': 'identity-obj-proxy', '^react-router$': reactRouter },
   modulePaths: ['<rootDir>/src'],
   setupFilesAfterEnv: ['<rootDir>/jest-setup.js'],
   testEnvironment: 'jest-environment-jsdom',

@@ -138,6 +138,8 @@ export default (env) => ({
         { from: '**/plugin.json', to: '.', transform: fillTemplate },
         { from: 'img/**/*', to: '.' },
         { from: 'panels/*/img/**/*', to: '.', noErrorOnMissing: true },
+        // The generated dashboards, listed in plugin.json's includes; dashboards/json stays their one copy in git.
+        { from: '*.json', context: path.join(root, '../dashboards/json'), to: 'dashboards' },
       ],
     }),
   ],

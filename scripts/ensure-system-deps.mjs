@@ -3,7 +3,9 @@
 // package: promtool (lints the exposition and the rules) and prometheus (scrapes a running exporter) from
 // `prometheus`; amtool (checks the Alertmanager configuration) and the Alertmanager itself from
 // `prometheus-alertmanager`; nft (makes conntrack track in a test network namespace) from `nftables` and the conntrack
-// tool (the conntrack source's fallback) from `conntrack`. As root the missing packages are installed; otherwise the script says what to install
+// tool (the conntrack source's fallback) from `conntrack`; chromium (/usr/bin/chromium, the browser test's headless
+// browser) from `chromium`; tcpdump (packet capture) from `tcpdump`. As root the missing packages are installed;
+// otherwise the script says what to install
 // and fails. Debian may start services on :9090 and :9093 when the packages are installed; the tests never use those
 // ports (they pick free loopback ports).
 import { accessSync, constants } from 'node:fs';
@@ -23,6 +25,13 @@ const PACKAGE_OF = {
   // The sockets and conntrack tests build network namespaces and veth pairs (ip), and run small Python servers.
   ip: 'iproute2',
   python3: 'python3',
+  // The browser test (test/browser.test.ts) and `npm run bench -- --only browser` drive Debian's Chromium through
+  // playwright-core; Playwright's own browser download is not used.
+  chromium: 'chromium',
+  // Packet capture runs it, and the capture tests read its files with `tcpdump -r`.
+  tcpdump: 'tcpdump',
+  // The capture test runs a capture with only the capture component's capabilities.
+  setpriv: 'util-linux',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 

@@ -15,7 +15,11 @@
  * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status, forbidden ones 403.
  *
  * It serves the core kinds the live view watches and every policy kind: Kubernetes' NetworkPolicy, the
- * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1.
+ * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1; and Flowlens' PacketCapture
+ * (flowlens.io/v1alpha1, not watched by the live view). Namespaced paths (`/api/v1/namespaces/NS/pods?labelSelector=`,
+ * `/apis/G/V/namespaces/NS/PLURAL[/NAME]`) list, get, create and delete; `.../NAME/status` takes JSON merge patches
+ * (recorded in `statusPatches`). TokenReview answers from `tokens`, SubjectAccessReview from `grants`
+ * (`user verb group/resource/subresource namespace`), each question recorded.
  *
  * On demand it drops every watch connection, stalls watches (streams stay open, nothing is written),
  * stops listening (an outage; objects and history are kept) and listens again on the same port.
@@ -124,6 +128,32 @@ const COLLECTIONS: readonly [string, string, string][] = [
 /** The number of collections, each watched by the live view. */
 export const COLLECTION_COUNT = COLLECTIONS.length;
 
+/** Custom resources served besides (not watched by the live view): Flowlens' PacketCapture, with its status subresource. */
+export const PACKET_CAPTURES = '/apis/flowlens.io/v1alpha1/packetcaptures';
+const CUSTOM_COLLECTIONS: readonly [string, string, string][] = [
+  [PACKET_CAPTURES, 'PacketCapture', 'flowlens.io/v1alpha1'],
+];
+
+/** A user the fake TokenReview knows. */
+export interface FakeUser {
+  username: string;
+  groups: string[];
+}
+
+/** A SubjectAccessReview's question, as recorded. */
+export interface AccessQuestion {
+  user: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+}
+
+/** A namespaced object path: `/api/v1/namespaces/NS/pods`, `/apis/G/V/namespaces/NS/PLURAL/NAME/status`. */
+const NAMESPACED_PATH = /^(\/api\/v1|\/apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(status))?)?$/;
+
 export class FakeKubeApiServer {
   private readonly collections = new Map<string, Collection>();
   private readonly watchers = new Set<Watcher>();
@@ -141,9 +171,18 @@ export class FakeKubeApiServer {
   /** Every list (path) and watch (path and parameters) request, in order. */
   readonly lists: string[] = [];
   readonly watches: WatchRequest[] = [];
+  /** Bearer tokens TokenReview accepts, and whose they are. */
+  readonly tokens = new Map<string, FakeUser>();
+  /** What SubjectAccessReview allows: `user verb group/resource/subresource namespace` strings. */
+  readonly grants = new Set<string>();
+  /** Every TokenReview's token and SubjectAccessReview's question, in order. */
+  readonly tokenReviews: string[] = [];
+  readonly accessReviews: AccessQuestion[] = [];
+  /** Every PATCH of a status subresource: path and body. */
+  readonly statusPatches: { path: string; body: unknown }[] = [];
 
   constructor() {
-    for (const [path, kind, apiVersion] of COLLECTIONS) {
+    for (const [path, kind, apiVersion] of [...COLLECTIONS, ...CUSTOM_COLLECTIONS]) {
       this.collections.set(path, {
         path,
         kind,
@@ -324,6 +363,41 @@ export class FakeKubeApiServer {
       sendStatus(response, 401, 'Unauthorized', 'Unauthorized');
       return;
     }
+    if (request.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      void readJson(request).then((body) => this.tokenReview(body, response));
+      return;
+    }
+    if (request.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
+      void readJson(request).then((body) => this.accessReview(body, response));
+      return;
+    }
+    const namespaced = NAMESPACED_PATH.exec(url.pathname);
+    if (namespaced !== null) {
+      const [, prefix, namespace, plural, name, subresource] = namespaced as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+        string | undefined,
+      ];
+      const namespacedCollection = this.collections.get(`${prefix}/${plural}`);
+      if (namespacedCollection !== undefined && !this.absentGroups.has(prefix.replace(/^\/apis?\//, ''))) {
+        void readJson(request).then((body) =>
+          this.namespacedRequest(
+            namespacedCollection,
+            request.method ?? 'GET',
+            namespace,
+            name,
+            subresource,
+            url,
+            body,
+            response,
+          ),
+        );
+        return;
+      }
+    }
     const groupVersion = /^\/apis?\/(.+)\/[^/]+$/.exec(url.pathname)?.[1] ?? '';
     const collection = this.collections.get(url.pathname);
     if (request.method !== 'GET' || collection === undefined || this.absentGroups.has(groupVersion)) {
@@ -360,6 +434,124 @@ export class FakeKubeApiServer {
     };
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body));
+  }
+
+  /** GET, POST, DELETE of namespaced objects; PATCH (JSON merge patch) of their status subresource. */
+  private namespacedRequest(
+    collection: Collection,
+    method: string,
+    namespace: string,
+    name: string | undefined,
+    subresource: string | undefined,
+    url: URL,
+    body: unknown,
+    response: ServerResponse,
+  ): void {
+    const send = (code: number, object: unknown): void => {
+      response.writeHead(code, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(object));
+    };
+    const notFound = (): void =>
+      sendStatus(response, 404, 'NotFound', `${collection.kind.toLowerCase()}s "${name ?? ''}" not found`);
+    if (name === undefined) {
+      if (method === 'GET') {
+        const selector = url.searchParams.get('labelSelector') ?? '';
+        const wanted = selector === '' ? [] : selector.split(',').map((pair) => pair.split('=') as [string, string]);
+        const items = [...collection.objects.values()].filter(
+          (object) =>
+            object.metadata.namespace === namespace &&
+            wanted.every(([key, value]) => object.metadata.labels?.[key] === value),
+        );
+        send(200, {
+          kind: collection.listKind,
+          apiVersion: collection.apiVersion,
+          metadata: { resourceVersion: String(this.revision) },
+          items,
+        });
+        return;
+      }
+      if (method === 'POST') {
+        const object = body as KubeObject;
+        if (typeof object?.metadata?.name !== 'string') {
+          sendStatus(response, 422, 'Invalid', 'metadata.name: Required value');
+          return;
+        }
+        if (collection.objects.has(`${namespace}/${object.metadata.name}`)) {
+          sendStatus(response, 409, 'AlreadyExists', `${collection.kind} "${object.metadata.name}" already exists`);
+          return;
+        }
+        // The status subresource is not set by a create.
+        const created = structuredClone(object);
+        delete created.status;
+        send(201, this.apply(collection.path, { ...created, metadata: { ...object.metadata, namespace } }));
+        return;
+      }
+      sendStatus(response, 405, 'MethodNotAllowed', `${method} is not supported here`);
+      return;
+    }
+    const existing = collection.objects.get(`${namespace}/${name}`);
+    if (existing === undefined) return notFound();
+    if (subresource === 'status') {
+      if (method !== 'PATCH') {
+        sendStatus(response, 405, 'MethodNotAllowed', 'the fake server patches status only');
+        return;
+      }
+      this.statusPatches.push({ path: url.pathname, body });
+      const patch = (body as { status?: unknown } | undefined)?.status;
+      const updated = structuredClone(existing);
+      updated.status = mergePatch(updated.status ?? {}, patch) as Record<string, unknown>;
+      send(200, this.apply(collection.path, updated));
+      return;
+    }
+    if (method === 'GET') return send(200, existing);
+    if (method === 'DELETE') {
+      this.delete(collection.path, namespace, name);
+      send(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name } });
+      return;
+    }
+    sendStatus(response, 405, 'MethodNotAllowed', `${method} is not supported here`);
+  }
+
+  private tokenReview(body: unknown, response: ServerResponse): void {
+    const token = (body as { spec?: { token?: unknown } } | undefined)?.spec?.token;
+    const text = typeof token === 'string' ? token : '';
+    this.tokenReviews.push(text);
+    const user = this.tokens.get(text);
+    response.writeHead(201, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        status:
+          user === undefined ? { authenticated: false, error: 'invalid bearer token' } : { authenticated: true, user },
+      }),
+    );
+  }
+
+  private accessReview(body: unknown, response: ServerResponse): void {
+    const spec = (body as { spec?: { user?: string; resourceAttributes?: Record<string, string> } } | undefined)?.spec;
+    const attributes = spec?.resourceAttributes ?? {};
+    const question: AccessQuestion = {
+      user: spec?.user ?? '',
+      verb: attributes['verb'] ?? '',
+      group: attributes['group'] ?? '',
+      resource: attributes['resource'] ?? '',
+      subresource: attributes['subresource'] ?? '',
+      namespace: attributes['namespace'] ?? '',
+      name: attributes['name'] ?? '',
+    };
+    this.accessReviews.push(question);
+    const allowed = this.grants.has(
+      `${question.user} ${question.verb} ${question.group}/${question.resource}/${question.subresource} ${question.namespace}`,
+    );
+    response.writeHead(201, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        status: allowed ? { allowed: true } : { allowed: false, reason: 'no RBAC rule allows it' },
+      }),
+    );
   }
 
   private watch(collection: Collection, parameters: URLSearchParams, response: ServerResponse): void {
@@ -411,6 +603,32 @@ export class FakeKubeApiServer {
     clearTimeout(watcher.timer);
     this.watchers.delete(watcher);
     watcher.response.end();
+  }
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null removes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

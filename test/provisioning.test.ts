@@ -199,6 +199,51 @@ describe('provisioning', () => {
     }
   });
 
+  test('the capture component: the CRD, least-privilege RBAC, and a patch that applies to the DaemonSet', () => {
+    const dir = join(KUBERNETES, 'components', 'capture');
+    const kustomization = readYaml(join(dir, 'kustomization.yaml'));
+    assert.equal(kustomization['kind'], 'Component');
+    for (const resource of list(kustomization['resources'], 'resources')) {
+      assert.ok(existsSync(join(dir, String(resource))), `components/capture/${String(resource)} exists`);
+    }
+    const crd = readYaml(join(dir, 'packetcapture-crd.yaml'));
+    assert.equal(crd['kind'], 'CustomResourceDefinition');
+    assert.equal(object(crd['metadata'], 'metadata')['name'], 'packetcaptures.flowlens.io');
+    const documents = parseAllDocuments(readFileSync(join(dir, 'rbac.yaml'), 'utf8')).map(
+      (document) => document.toJSON() as JsonObject,
+    );
+    const role = documents.find(
+      (document) =>
+        document['kind'] === 'ClusterRole' && object(document['metadata'], 'm')['name'] === 'flowlens-capture',
+    );
+    // The controller reads captures and writes their status only.
+    assert.deepEqual(role?.['rules'], [
+      { apiGroups: ['flowlens.io'], resources: ['packetcaptures'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['flowlens.io'], resources: ['packetcaptures/status'], verbs: ['update', 'patch'] },
+    ]);
+    const delegator = documents.find(
+      (document) => object(document['metadata'], 'm')['name'] === 'flowlens-capture-auth-delegator',
+    );
+    assert.equal(object(delegator?.['roleRef'], 'roleRef')['name'], 'system:auth-delegator');
+    let patched = daemonSet();
+    for (const patch of list(kustomization['patches'], 'patches').map((entry) => object(entry, 'patch'))) {
+      patched = applyPatch(patched, list(parse(String(patch['patch'])) as Json, 'operations'));
+    }
+    const spec = podSpec(patched);
+    assert.equal(spec['hostNetwork'], true, 'capture sees the host side of pod interfaces');
+    const [container] = list(spec['containers'], 'containers').map((entry) => object(entry, 'container'));
+    const capabilities = object(object(container?.['securityContext'], 'securityContext')['capabilities'], 'caps');
+    assert.deepEqual(capabilities['drop'], ['ALL']);
+    assert.deepEqual(capabilities['add'], ['NET_RAW', 'NET_ADMIN', 'SETUID', 'SETGID', 'KILL']);
+    const args = list(container?.['args'], 'args').map(String);
+    assert.ok(args.includes('--capture-dir=/var/lib/flowlens/captures'));
+    assert.ok(
+      args.some((arg) => arg.startsWith('--tls-cert-file=')) && args.some((arg) => arg.startsWith('--tls-key-file=')),
+    );
+    const overlay = readYaml(join(KUBERNETES, 'overlays', 'capture', 'kustomization.yaml'));
+    assert.deepEqual(overlay['components'], ['../../components/capture']);
+  });
+
   test('Grafana provisioning points at the dashboards and the data source the dashboards expect', () => {
     const datasources = readYaml(join(PROVISIONING, 'grafana', 'datasources', 'flowlens.yaml'));
     const [source] = list(datasources['datasources'], 'datasources').map((entry) => object(entry, 'datasource'));

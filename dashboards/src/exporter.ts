@@ -5,7 +5,7 @@ import { RATE, flowlensDashboard, query, row, statPanel, timeseriesPanel, warnAt
 export function exporterDashboard(): dashboard.Dashboard {
   return flowlensDashboard(
     'exporter',
-    'The Flowlens exporters themselves: records and rejected input per source, lag and backlog, series against their budgets, the live cluster view, policy attribution, CPU and memory.',
+    'The Flowlens exporters themselves: records and rejected input per source, lag and backlog, series against their budgets, the live cluster view, policy attribution, packet captures, CPU and memory.',
   )
     .withRow(row('Exporters'))
     .withPanel(
@@ -153,6 +153,23 @@ export function exporterDashboard(): dashboard.Dashboard {
         'Objects in the cluster view',
         { description: 'Objects each exporter’s live view holds, per resource.', unit: 'short' },
         [query('max by (resource) (flowlens_k8s_objects)', '{{resource}}')],
+      ),
+    )
+    .withRow(row('Packet capture'))
+    .withPanel(
+      timeseriesPanel(
+        'Packet captures',
+        {
+          description:
+            'PacketCaptures each exporter is capturing now (zero without the capture controller, serve --capture-dir; see docs/capture.md), and the bytes (pcap headers included) and packets written to capture files per second, per namespace of the PacketCapture.',
+          unit: 'short',
+          width: 24,
+        },
+        [
+          query('sum by (instance) (flowlens_captures_active)', 'running on {{instance}}'),
+          query(`sum by (namespace) (rate(flowlens_capture_bytes_total[${RATE}]))`, '{{namespace}} bytes/s'),
+          query(`sum by (namespace) (rate(flowlens_capture_packets_total[${RATE}]))`, '{{namespace}} packets/s'),
+        ],
       ),
     )
     .withRow(row('Resources'))

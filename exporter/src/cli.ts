@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:net';
 import { ConfigError, DEFAULT_PORT, loadConfig, overridesFromEnvironment, type ConfigOverrides } from './config';
-import { buildExporter } from './exporter';
+import { buildExporter, wallClockSeconds } from './exporter';
 import type { LiveClusterView } from './cluster/live-view';
 import { createExporterServer } from './server/http';
 import { readTlsMaterial, secureContextOptions, TlsFiles } from './server/tls';
@@ -15,12 +15,34 @@ import { catalogueMarkdown } from './metrics/catalogue-doc';
 import { readResourcesFile } from './cluster/resources-file';
 import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
+import {
+  ObservedFlows,
+  RECOMMEND_FORMATS,
+  recommendClusterFromDocuments,
+  recommendPolicies,
+  renderRecommendationYaml,
+} from './policy/recommend';
 import { VERSION } from './version';
+import { captureMerge, captureRun, CaptureUsageError } from './capture/cli';
+import { CaptureSpecError } from './capture/filters';
+import { parseByteCount, parseDuration } from './capture/spec';
+import type { SelfMetrics } from './metrics/registry';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve as resolvePath } from 'node:path';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 class UsageError extends Error {}
 
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
+
+/** Commands that take positional arguments (file names) besides flags. */
+const TAKES_POSITIONALS: ReadonlySet<string> = new Set([
+  'capture merge',
+  'capture create',
+  'capture status',
+  'capture delete',
+  'capture fetch',
+]);
 
 const SOURCE_HELP = SOURCE_KINDS.map((kind) => `    ${kind.kind.padEnd(14)} ${kind.description}`).join('\n');
 
@@ -28,7 +50,7 @@ const COMMANDS = {
   serve: {
     summary: 'run the exporter: follow the sources and serve /metrics',
     usage:
-      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR] [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE]]',
+      'flowlens serve [--config FILE] [--listen HOST:PORT] [--source KIND:PATH ...] [--demo] [--kubernetes] [--state-dir DIR] [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE]] [--capture-dir DIR --node-name NODE]',
     options: {
       config: { type: 'string' },
       listen: { type: 'string' },
@@ -38,6 +60,10 @@ const COMMANDS = {
       source: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       kubernetes: { type: 'boolean' },
+      'capture-dir': { type: 'string' },
+      'node-name': { type: 'string' },
+      'capture-max-age': { type: 'string' },
+      'capture-max-disk': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -54,7 +80,12 @@ const COMMANDS = {
   --tls-client-ca-file FILE
                          verify client certificates against these PEM CAs (requested, not required: the audit
                          webhook can require them); env FLOWLENS_TLS_CLIENT_CA_FILE
-  --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL`,
+  --log-level LEVEL      debug, info, warn or error (default info); env FLOWLENS_LOG_LEVEL
+  --capture-dir DIR      run the packet capture controller (PacketCapture resources; needs --kubernetes, TLS,
+                         tcpdump and ip): captures go to DIR/<namespace>/<name>/, served on /api/v1/captures/
+  --node-name NODE       this node's name, for the captures' status (default: env NODE_NAME)
+  --capture-max-age D    remove finished captures older than this (default 24h, at most 720h)
+  --capture-max-disk N   remove the oldest finished captures past this total (default 1Gi)`,
   },
   replay: {
     summary: 'read files to their end through the pipeline, print the exposition to stdout, exit',
@@ -92,6 +123,124 @@ const COMMANDS = {
   --port N               destination port
   --protocol PROTOCOL    TCP (default), UDP or SCTP`,
   },
+  'policy recommend': {
+    summary: 'least-privilege policies that allow exactly the observed flows (YAML for kubectl apply)',
+    usage:
+      'flowlens policy recommend --resources FILE --source KIND:PATH [--source ...] [--namespace NS] [--format kubernetes|calico-staged] [--config FILE]',
+    options: {
+      resources: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      namespace: { type: 'string' },
+      format: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --resources FILE       namespaces, pods (with their owners) and Calico network sets, as kubectl get -A -o yaml writes them
+  --source KIND:PATH     flows to read, repeatable (at least one); denied flows are not recommended
+  --namespace NS         recommend for the workloads of this namespace only (their peers may be anywhere)
+  --format FORMAT        kubernetes (NetworkPolicy, default) or calico-staged (projectcalico.org/v3 StagedNetworkPolicy)
+  --config FILE          YAML configuration file (exclusions)
+  --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
+  },
+  'capture run': {
+    summary:
+      'capture the packets of selected pods on this node with tcpdump, as the capture controller does, without a cluster',
+    usage:
+      'flowlens capture run --resources FILE --namespace NS --selector SEL [--protocol P] [--port N|N-M ...] --duration D --output-dir DIR [--snap-length N] [--max-bytes N] [--file-bytes N]',
+    options: {
+      resources: { type: 'string' },
+      namespace: { type: 'string' },
+      selector: { type: 'string' },
+      protocol: { type: 'string' },
+      port: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      'output-dir': { type: 'string' },
+      'snap-length': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      'file-bytes': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --resources FILE       pods (YAML or JSON, as kubectl get pods -o yaml writes them), as policy check reads
+  --namespace NS         the pods' namespace
+  --selector SEL         a label selector string: app=web,tier!=db,env in (a,b),!legacy ("" selects all)
+  --protocol P           TCP, UDP, ICMP or SCTP (default: any)
+  --port N|N-M           a port or range, repeatable (with --protocol: that protocol's ports)
+  --duration D           how long: 30s, 5m, 1h30m (at most 24h)
+  --output-dir DIR       where the pcap files go (<pod>.<n>.pcap); one capture at a time per folder
+  --snap-length N        bytes kept of each packet, 64 to 262144 (default 262144)
+  --max-bytes N          bytes of files in all, with Ki, Mi or Gi (default 100Mi): the capture stops there
+  --file-bytes N         start a new file past this size (default 64Mi)`,
+  },
+  'capture merge': {
+    summary: 'merge pcap files into one, in time order (as the fetched files are merged)',
+    usage: 'flowlens capture merge --output FILE INPUT.pcap [INPUT.pcap ...]',
+    options: { output: { type: 'string' }, help: { type: 'boolean' } },
+    flags: `  --output FILE          the merged file (written whole, then renamed into place)`,
+  },
+  'capture create': {
+    summary: 'create a PacketCapture: capture the selected pods’ packets on their nodes',
+    usage:
+      'flowlens capture create NAMESPACE/NAME --selector SEL [--protocol P] [--port N|N-M ...] [--duration D | --end-time T] [--start-time T] [--snap-length N] [--max-bytes N]',
+    options: {
+      selector: { type: 'string' },
+      protocol: { type: 'string' },
+      port: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      'start-time': { type: 'string' },
+      'end-time': { type: 'string' },
+      'snap-length': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --selector SEL         pods of the namespace: app=web,tier!=db ("" selects all)
+  --protocol P, --port N one filter: TCP, UDP, ICMP or SCTP, and ports or ranges (repeatable)
+  --duration D           30s, 5m, 1h30m (default 1m), or --end-time; --start-time defaults to now (RFC 3339)
+  --snap-length N        bytes kept of each packet, 64 to 262144
+  --max-bytes N          bytes of files per node (Ki, Mi, Gi; default 100Mi)
+The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service account.`,
+  },
+  'capture list': {
+    summary: 'list PacketCaptures and their nodes’ state',
+    usage: 'flowlens capture list [--namespace NS]',
+    options: { namespace: { type: 'string' }, help: { type: 'boolean' } },
+    flags: `  --namespace NS         one namespace (default: all the kubeconfig user may list)`,
+  },
+  'capture status': {
+    summary: 'a PacketCapture’s status on each node: state, pods, files, packets, bytes, error',
+    usage: 'flowlens capture status NAMESPACE/NAME',
+    options: { help: { type: 'boolean' } },
+    flags: '',
+  },
+  'capture delete': {
+    summary: 'delete a PacketCapture: running captures stop and the nodes remove its files',
+    usage: 'flowlens capture delete NAMESPACE/NAME',
+    options: { help: { type: 'boolean' } },
+    flags: '',
+  },
+  'capture fetch': {
+    summary: 'download a capture’s files from every node, keep them per node and merge them into one pcap',
+    usage:
+      'flowlens capture fetch NAMESPACE/NAME --dest DIR [--exporter-ca FILE] [--exporter-namespace NS] [--exporter-selector SEL] [--exporter-port N] [--exporter-address NODE=HOST:PORT ...] [--concurrency N]',
+    options: {
+      dest: { type: 'string' },
+      'exporter-ca': { type: 'string' },
+      'exporter-namespace': { type: 'string' },
+      'exporter-selector': { type: 'string' },
+      'exporter-port': { type: 'string' },
+      'exporter-address': { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --dest DIR             where DIR/<node>/<file>.pcap and the merged DIR/<namespace>-<name>.pcap go
+  --exporter-ca FILE     the CA of the exporters' TLS certificates (default: the system's)
+  --exporter-namespace NS, --exporter-selector SEL
+                         where the exporter pods are (default flowlens, app.kubernetes.io/name=flowlens)
+  --exporter-port N      their HTTPS port (default 9470)
+  --exporter-address NODE=HOST:PORT
+                         reach a node's exporter there instead (a port-forward), repeatable
+  --concurrency N        downloads at once (default 4)`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -104,7 +253,7 @@ type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
   const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(13)} ${COMMANDS[name].summary}`)
+    .map((name) => `  ${name.padEnd(16)} ${COMMANDS[name].summary}`)
     .join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
@@ -112,7 +261,7 @@ Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version       print the version
+  version          print the version
 
 Run flowlens <command> --help for a command's flags.
 
@@ -124,14 +273,25 @@ ${SOURCE_HELP}
 function commandHelp(name: CommandName): string {
   const command = COMMANDS[name];
   return `${command.summary}\n\nUsage: ${command.usage}\n${command.flags ? `\nFlags:\n${command.flags}\n  --help                 show this help\n` : ''}${
-    name === 'catalogue' || name === 'policy check' ? '' : `\nSource kinds:\n${SOURCE_HELP}\n`
+    name === 'serve' || name === 'replay' ? `\nSource kinds:\n${SOURCE_HELP}\n` : ''
   }`;
 }
 
-function parseFlags(name: CommandName, args: string[]): Record<string, string | boolean | string[] | undefined> {
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+function parseFlags(name: CommandName, args: string[]): Flags {
+  return parseCommandLine(name, args).flags;
+}
+
+function parseCommandLine(name: CommandName, args: string[]): { flags: Flags; positionals: string[] } {
   try {
-    const { values } = parseArgs({ args, options: COMMANDS[name].options, strict: true, allowPositionals: false });
-    return values as Record<string, string | boolean | string[] | undefined>;
+    const { values, positionals } = parseArgs({
+      args,
+      options: COMMANDS[name].options,
+      strict: true,
+      allowPositionals: TAKES_POSITIONALS.has(name),
+    });
+    return { flags: values as Flags, positionals };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = error instanceof Error ? error.message : String(error);
@@ -201,11 +361,29 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
     return 0;
   }
-  // `policy` has subcommands; `policy check` is the one so far.
+  // `policy` has subcommands: check and recommend.
   const [commandName, commandArgs] =
-    command === 'policy' && rest[0] === 'check' ? ['policy check', rest.slice(1)] : [command, rest];
+    command === 'policy' && (rest[0] === 'check' || rest[0] === 'recommend')
+      ? [`policy ${rest[0]}`, rest.slice(1)]
+      : [command, rest];
   if (command === 'policy' && commandName === 'policy') {
-    throw new UsageError(`flowlens policy needs a subcommand: check (got ${rest[0] ?? 'none'})`);
+    throw new UsageError(`flowlens policy needs a subcommand: check or recommend (got ${rest[0] ?? 'none'})`);
+  }
+  if (command === 'capture') {
+    const sub = `capture ${rest[0] ?? ''}`;
+    if (!(sub in COMMANDS)) {
+      const subcommands = Object.keys(COMMANDS)
+        .filter((key) => key.startsWith('capture '))
+        .map((key) => key.slice('capture '.length));
+      throw new UsageError(`flowlens capture needs a subcommand: ${subcommands.join(', ')} (got ${rest[0] ?? 'none'})`);
+    }
+    const captureName = sub as CommandName;
+    const { flags, positionals } = parseCommandLine(captureName, rest.slice(1));
+    if (flags['help'] === true) {
+      process.stdout.write(commandHelp(captureName));
+      return 0;
+    }
+    return runCaptureCommand(captureName, flags, positionals);
   }
   if (!(commandName in COMMANDS)) {
     throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}, version`);
@@ -223,9 +401,37 @@ async function run(args: string[]): Promise<number> {
       return replay(flags);
     case 'policy check':
       return policyCheck(flags);
+    case 'policy recommend':
+      return policyRecommend(flags);
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
+    default:
+      throw new UsageError(`flowlens ${name} is a subcommand: run it as written in flowlens --help`);
+  }
+}
+
+async function runCaptureCommand(name: CommandName, flags: Flags, positionals: string[]): Promise<number> {
+  try {
+    switch (name) {
+      case 'capture run':
+        return await captureRun(flags, (line) => process.stderr.write(`flowlens: ${line}\n`));
+      case 'capture merge':
+        return await captureMerge(flags, positionals);
+      case 'capture create':
+      case 'capture list':
+      case 'capture status':
+      case 'capture delete':
+      case 'capture fetch': {
+        const { captureClusterCommand } = await import('./capture/cluster-commands');
+        return await captureClusterCommand(name, flags, positionals);
+      }
+      default:
+        throw new UsageError(`unknown command ${name}`);
+    }
+  } catch (error) {
+    if (error instanceof CaptureUsageError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
@@ -259,6 +465,53 @@ function policyCheck(flags: Record<string, string | boolean | string[] | undefin
   return 0;
 }
 
+async function policyRecommend(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+  const resources = flags['resources'];
+  if (typeof resources !== 'string' || resources === '') {
+    throw new UsageError('policy recommend needs --resources FILE (the pods and namespaces the flows are between)');
+  }
+  if (!Array.isArray(flags['source']) || flags['source'].length === 0) {
+    throw new UsageError('policy recommend needs at least one --source KIND:PATH (the observed flows)');
+  }
+  const format = RECOMMEND_FORMATS.find((candidate) => candidate === (flags['format'] ?? 'kubernetes'));
+  if (format === undefined) {
+    throw new UsageError(`--format "${String(flags['format'])}" must be one of ${RECOMMEND_FORMATS.join(', ')}`);
+  }
+  const namespace = typeof flags['namespace'] === 'string' ? flags['namespace'] : undefined;
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new UsageError(`--namespace "${namespace}" must be a namespace name (lower-case letters, digits and -)`);
+  }
+  const { cluster, problems } = recommendClusterFromDocuments(readResourcesFile(resources));
+  for (const problem of problems) process.stderr.write(`flowlens: skipped: ${problem}\n`);
+  if (namespace !== undefined && !cluster.workloads.some((workload) => workload.namespace === namespace)) {
+    throw new UsageError(`--namespace "${namespace}": no pods in namespace ${namespace} in ${resources}`);
+  }
+  const config = configFrom(flags, { logLevel: 'warn' });
+  const logger = new JsonLogger(config.logLevel);
+  const observed = new ObservedFlows();
+  const exporter = await buildExporter(config, 'replay', logger, wallClockSeconds, { observedFlows: observed });
+  try {
+    for (const source of exporter.sources) {
+      try {
+        await source.start();
+      } finally {
+        await source.stop();
+      }
+    }
+  } finally {
+    await exporter.liveView?.stop();
+  }
+  if (observed.dropped > 0) {
+    process.stderr.write(
+      `flowlens: warning: ${observed.dropped} distinct flows past the first ${observed.maxEntries} were not kept; the policies miss them\n`,
+    );
+  }
+  const recommendation = recommendPolicies(cluster, observed.flows(), { format, namespace });
+  for (const warning of recommendation.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
+  process.stdout.write(renderRecommendationYaml(recommendation));
+  return 0;
+}
+
 async function replay(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
   if (!Array.isArray(flags['source']) || flags['source'].length === 0) {
     throw new UsageError('replay needs at least one --source KIND:PATH');
@@ -289,7 +542,7 @@ async function replay(flags: Record<string, string | boolean | string[] | undefi
   return 0;
 }
 
-async function serve(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+async function serve(flags: Flags): Promise<number> {
   const config = configFrom(flags);
   const logger = new JsonLogger(config.logLevel);
   if (config.sources.length === 0 && config.auditWebhook === undefined) {
@@ -297,15 +550,21 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       'serve needs a source: --source KIND:PATH, --demo, sources or audit.webhook in the config file',
     );
   }
+  const captureOptions = captureOptionsFrom(flags, config.kubernetes, config.tls !== undefined);
   // Read before anything starts, so a bad certificate path stops `serve` with the key to fix.
   const tls = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
   const exporter = await buildExporter(config, 'serve', logger);
+  const capture =
+    captureOptions === undefined || exporter.liveView === undefined
+      ? undefined
+      : await startCaptureController(captureOptions, exporter.liveView, exporter.registry.self, logger);
   let startedSources = 0;
   const server = createExporterServer({
     registry: exporter.registry,
     logger,
     tls,
     auditWebhook: exporter.auditWebhook,
+    recommendations: exporter.recommendations,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length
@@ -377,7 +636,11 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
       clearInterval(sweeper);
       clearInterval(tlsReloader);
       void (async () => {
-        await Promise.allSettled([...exporter.sources.map((source) => source.stop()), exporter.liveView?.stop()]);
+        await Promise.allSettled([
+          ...exporter.sources.map((source) => source.stop()),
+          exporter.liveView?.stop(),
+          capture?.controller.stop(),
+        ]);
         await exporter.checkpoints?.flush();
         await new Promise<void>((closed) => {
           server.close(() => closed());
@@ -390,6 +653,91 @@ async function serve(flags: Record<string, string | boolean | string[] | undefin
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+interface CaptureOptions {
+  captureDir: string;
+  nodeName: string;
+  maxAgeMs: number;
+  maxTotalBytes: number;
+}
+
+/** The capture controller's flags, checked before anything starts; undefined when --capture-dir is not given. */
+function captureOptionsFrom(flags: Flags, kubernetes: boolean, tls: boolean): CaptureOptions | undefined {
+  const captureDir = flags['capture-dir'];
+  if (typeof captureDir !== 'string') {
+    for (const flag of ['node-name', 'capture-max-age', 'capture-max-disk']) {
+      if (flags[flag] !== undefined) throw new UsageError(`--${flag} needs --capture-dir`);
+    }
+    return undefined;
+  }
+  if (!kubernetes) throw new UsageError('--capture-dir needs --kubernetes (captures are PacketCapture resources)');
+  if (!tls) {
+    throw new UsageError(
+      '--capture-dir serves packet payload on /api/v1/captures/: give --tls-cert-file and --tls-key-file',
+    );
+  }
+  const nodeName = typeof flags['node-name'] === 'string' ? flags['node-name'] : process.env['NODE_NAME'];
+  if (nodeName === undefined || nodeName === '') {
+    throw new UsageError(
+      '--capture-dir needs --node-name NODE (or env NODE_NAME, from the downward API spec.nodeName)',
+    );
+  }
+  try {
+    return {
+      captureDir: resolvePath(captureDir),
+      nodeName,
+      maxAgeMs:
+        typeof flags['capture-max-age'] === 'string'
+          ? parseDuration(flags['capture-max-age'], '--capture-max-age', 720 * 3_600_000)
+          : DEFAULT_RETENTION_AGE_MS,
+      maxTotalBytes:
+        typeof flags['capture-max-disk'] === 'string'
+          ? parseByteCount(flags['capture-max-disk'], '--capture-max-disk', 1024 * 1024, 2 ** 50)
+          : DEFAULT_RETENTION_BYTES,
+    };
+  } catch (error) {
+    if (error instanceof CaptureSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const DEFAULT_RETENTION_AGE_MS = 24 * 3_600_000;
+const DEFAULT_RETENTION_BYTES = 1024 ** 3;
+
+/** Loads the controller (and the client library) only when captures are on. */
+async function startCaptureController(
+  options: CaptureOptions,
+  liveView: LiveClusterView,
+  metrics: SelfMetrics,
+  logger: JsonLogger,
+): Promise<{
+  controller: { stop(): Promise<void> };
+  fileApi: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+}> {
+  const { CaptureController } = await import('./capture/controller');
+  const { KubeRequester } = await import('./capture/kube-client');
+  const { KubernetesReviews } = await import('./capture/review');
+  const { captureFileApi } = await import('./capture/file-api');
+  const requester = KubeRequester.fromDefault();
+  const controller = new CaptureController({
+    config: requester.config,
+    nodeName: options.nodeName,
+    captureDir: options.captureDir,
+    logger,
+    metrics,
+    podsInNamespace: (namespace) => liveView.podsInNamespace(namespace),
+    retention: { maxAgeMs: options.maxAgeMs, maxTotalBytes: options.maxTotalBytes },
+  });
+  controller.start();
+  const fileApi = captureFileApi({
+    access: new KubernetesReviews(requester, logger),
+    folderOf: (namespace, name) => controller.folderOf(namespace, name),
+    nodeName: options.nodeName,
+    logger,
+  });
+  logger.log('info', 'capture controller started', { captureDir: options.captureDir, node: options.nodeName });
+  return { controller, fileApi };
 }
 
 const REPLAY_SYNC_TIMEOUT_MS = 60_000;

@@ -265,3 +265,57 @@ test('server.tls from the file, the environment or flags; a certificate needs it
     assert.ok(found.some((problem) => /server\.port: unknown key; known keys are tls/.test(problem)));
   });
 });
+
+test('api takes a token file and/or client certificates, and a budget of observed flows', () => {
+  withConfigFile('api:\n  tokenFile: ./api-token\n', (path) => {
+    const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+    assert.match(config.api?.tokenFile ?? '', /\/api-token$/);
+    assert.equal(config.api?.maxObservedFlows, 50_000);
+  });
+  assert.equal(loadConfig({ configFile: undefined, environment: {}, flags: {} }).api, undefined, 'off by default');
+  withConfigFile(
+    'server:\n  tls: {certFile: s.crt, keyFile: s.key, clientCAFile: ca.crt}\napi:\n  clientCertificate:\n    allowedOrganizations: [flowlens-readers]\n  maxObservedFlows: 1000\n',
+    (path) => {
+      const config = loadConfig({ configFile: path, environment: {}, flags: {} });
+      assert.deepEqual(config.api?.clientCertificate, {
+        allowedCommonNames: [],
+        allowedOrganizations: ['flowlens-readers'],
+      });
+      assert.equal(config.api?.maxObservedFlows, 1000);
+    },
+  );
+});
+
+test('api mistakes name the key and the fix', () => {
+  const cases: [string, RegExp][] = [
+    ['api: yes\n', /api: must be a mapping with tokenFile and\/or clientCertificate/],
+    ['api:\n  maxObservedFlows: 10\n', /api: needs tokenFile \(a bearer token\) or clientCertificate/],
+    [
+      'api:\n  tokenFile: ./t\n  tokenfile: ./t\n',
+      /api\.tokenfile: unknown key; known keys are tokenFile, clientCertificate, maxObservedFlows/,
+    ],
+    ['api:\n  tokenFile: 42\n', /api\.tokenFile: 42 must be the path of a file holding the bearer token/],
+    [
+      'api:\n  tokenFile: ./t\n  maxObservedFlows: "lots"\n',
+      /api\.maxObservedFlows: .*must be a whole number of at least 1/,
+    ],
+    ['api:\n  tokenFile: ./t\n  maxObservedFlows: 0\n', /api\.maxObservedFlows: 0 must be a whole number/],
+    [
+      'api:\n  clientCertificate:\n    allowedCommonNames: [reader]\n',
+      /api\.clientCertificate: .*set server\.tls\.clientCAFile \(--tls-client-ca-file\)/,
+    ],
+    [
+      'server:\n  tls: {certFile: s.crt, keyFile: s.key, clientCAFile: ca.crt}\napi:\n  clientCertificate: {}\n',
+      /api\.clientCertificate: list at least one allowed subject/,
+    ],
+  ];
+  for (const [text, message] of cases) {
+    withConfigFile(text, (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+      assert.ok(
+        problems.some((problem) => message.test(problem)),
+        `${text}\n${problems.join('\n')}`,
+      );
+    });
+  }
+});

@@ -48,6 +48,8 @@ export interface FlowlensConfig {
   tls: TlsConfig | undefined;
   /** The anomaly detectors (`anomaly:`): undefined when `anomaly.enabled` is false. */
   anomaly: AnomalyConfig | undefined;
+  /** The data API (`GET /api/v1/recommendations`), when `api` is configured: off unless callers can be authorized. */
+  api: ApiConfig | undefined;
 }
 
 /** `anomaly: {enabled, topN, window}`; see docs/configuration.md. */
@@ -59,6 +61,14 @@ export interface AnomalyConfig {
 }
 
 export const DEFAULT_ANOMALY_CONFIG: Readonly<AnomalyConfig> = Object.freeze({ topN: 20, windowSeconds: 60 });
+
+/** Who may call `/api/v1/*` (as for the audit webhook: a token, allowed client certificates, or either) and budgets. */
+export interface ApiConfig extends AuditWebhookConfig {
+  /** Distinct observed flows kept for recommendations; new ones past it are counted and left out. */
+  maxObservedFlows: number;
+}
+
+export const DEFAULT_API_MAX_OBSERVED_FLOWS = 50_000;
 
 /** At least one of the two is set; with both, a caller passes with either (a token or an allowed certificate). */
 export interface AuditWebhookConfig {
@@ -192,6 +202,12 @@ export function loadConfig(options: {
   }
   const anomaly =
     file.anomaly === undefined ? { ...DEFAULT_ANOMALY_CONFIG } : parseAnomaly(file.anomaly, where, problems);
+  const api = file.api === undefined ? undefined : parseApi(file.api, where, problems);
+  if (api?.clientCertificate !== undefined && tls?.clientCAFile === undefined) {
+    problems.push(
+      `${where('api.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
+    );
+  }
   const kubernetesWatchdogSeconds =
     file.kubernetesWatchdog === undefined
       ? DEFAULT_KUBERNETES_WATCHDOG_SECONDS
@@ -212,6 +228,7 @@ export function loadConfig(options: {
     auditWebhook,
     tls,
     anomaly,
+    api,
   };
 }
 
@@ -271,6 +288,7 @@ interface FileConfig {
   kubernetesWatchdog?: unknown;
   audit?: unknown;
   anomaly?: unknown;
+  api?: unknown;
 }
 
 const SERVER_KEYS = ['tls'];
@@ -322,6 +340,7 @@ const FILE_KEYS = [
   'metrics',
   'excludeNamespaces',
   'audit',
+  'api',
   'server',
   'anomaly',
 ];
@@ -376,6 +395,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       case 'kubernetesWatchdog':
       case 'audit':
       case 'anomaly':
+      case 'api':
         break;
       default:
         problems.push(`${at(key)}: unknown key; known keys are ${FILE_KEYS.join(', ')}`);
@@ -399,6 +419,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
     kubernetesWatchdog: document['kubernetesWatchdog'],
     audit: document['audit'],
     anomaly: document['anomaly'],
+    api: document['api'],
   };
 }
 
@@ -496,35 +517,71 @@ function parseAudit(
       problems.push(`${where(`audit.webhook.${key}`)}: unknown key; known keys are ${AUDIT_WEBHOOK_KEYS.join(', ')}`);
     }
   }
-  const tokenFileValue = webhook['tokenFile'];
+  return parseAuthMethods(webhook, 'audit.webhook', where, problems);
+}
+
+/** `tokenFile` and/or `clientCertificate` under `key`; undefined (with problems) when neither is usable. */
+function parseAuthMethods(
+  section: Record<string, unknown>,
+  key: string,
+  where: (key: string) => string,
+  problems: string[],
+): AuditWebhookConfig | undefined {
+  const tokenFileValue = section['tokenFile'];
   let tokenFile: string | undefined;
   if (tokenFileValue !== undefined) {
     if (typeof tokenFileValue === 'string' && tokenFileValue !== '') tokenFile = resolve(tokenFileValue);
     else
       problems.push(
-        `${where('audit.webhook.tokenFile')}: ${show(tokenFileValue)} must be the path of a file holding the bearer token`,
+        `${where(`${key}.tokenFile`)}: ${show(tokenFileValue)} must be the path of a file holding the bearer token`,
       );
   }
   const clientCertificate =
-    webhook['clientCertificate'] === undefined
+    section['clientCertificate'] === undefined
       ? undefined
-      : parseClientCertificate(webhook['clientCertificate'], where, problems);
-  if (tokenFileValue === undefined && webhook['clientCertificate'] === undefined) {
-    problems.push(
-      `${where('audit.webhook')}: needs tokenFile (a bearer token) or clientCertificate (allowed CNs/Os), or both`,
-    );
+      : parseClientCertificate(section['clientCertificate'], `${key}.clientCertificate`, where, problems);
+  if (tokenFileValue === undefined && section['clientCertificate'] === undefined) {
+    problems.push(`${where(key)}: needs tokenFile (a bearer token) or clientCertificate (allowed CNs/Os), or both`);
     return undefined;
   }
   if (tokenFile === undefined && clientCertificate === undefined) return undefined;
   return { tokenFile, clientCertificate };
 }
 
+const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows'];
+
+/**
+ * `api: {tokenFile: PATH, clientCertificate: {allowedCommonNames, allowedOrganizations}, maxObservedFlows: N}`: who
+ * may read `/api/v1/*` (what the exporter observed is more than its metrics say), as for the audit webhook.
+ */
+function parseApi(value: unknown, where: (key: string) => string, problems: string[]): ApiConfig | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where('api')}: must be a mapping with tokenFile and/or clientCertificate (and maxObservedFlows)`);
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!API_KEYS.includes(key))
+      problems.push(`${where(`api.${key}`)}: unknown key; known keys are ${API_KEYS.join(', ')}`);
+  }
+  let maxObservedFlows = DEFAULT_API_MAX_OBSERVED_FLOWS;
+  const budget = value['maxObservedFlows'];
+  if (budget !== undefined) {
+    if (typeof budget === 'number' && Number.isSafeInteger(budget) && budget >= 1) maxObservedFlows = budget;
+    else
+      problems.push(
+        `${where('api.maxObservedFlows')}: ${show(budget)} must be a whole number of at least 1, e.g. 50000`,
+      );
+  }
+  const auth = parseAuthMethods(value, 'api', where, problems);
+  return auth === undefined ? undefined : { ...auth, maxObservedFlows };
+}
+
 function parseClientCertificate(
   value: unknown,
+  key: string,
   where: (key: string) => string,
   problems: string[],
 ): AuditWebhookConfig['clientCertificate'] {
-  const key = 'audit.webhook.clientCertificate';
   if (!isRecord(value)) {
     problems.push(`${where(key)}: must be a mapping with ${CLIENT_CERTIFICATE_KEYS.join(' and/or ')}`);
     return undefined;

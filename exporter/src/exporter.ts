@@ -16,6 +16,10 @@ import { buildPolicySnapshot } from './policy/snapshot';
 import { PodDirectory } from './policy/pod-directory';
 import { UnifiedPolicyEngine } from './policy/engine';
 import type { LiveClusterView } from './cluster/live-view';
+import { ObservedFlows } from './policy/recommend/observed';
+import { recommendClusterFromDocuments } from './policy/recommend/cluster';
+import type { RecommendCluster } from './policy/recommend/model';
+import { createRecommendationsHandler, type RecommendationsHandler } from './server/recommendations';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { AuditWebhookConfig, FlowlensConfig } from './config';
@@ -39,6 +43,15 @@ export interface Exporter {
   readonly liveView: LiveClusterView | undefined;
   /** The `POST /audit/webhook` handler, when `audit.webhook` is configured. */
   readonly auditWebhook: AuditWebhookHandler | undefined;
+  /** The flows seen so far, for policy recommendations, when asked for (see ExporterExtras) or `api` is configured. */
+  readonly observedFlows: ObservedFlows | undefined;
+  /** The `GET /api/v1/recommendations` handler, when `api` is configured. */
+  readonly recommendations: RecommendationsHandler | undefined;
+}
+
+export interface ExporterExtras {
+  /** Keep the distinct flows seen in this (bounded) set: `policy recommend` and `/api/v1/recommendations`. */
+  observedFlows?: ObservedFlows | undefined;
 }
 
 /** The `source` label of the audit webhook's self-metrics. */
@@ -79,6 +92,7 @@ export async function buildExporter(
   mode: RunMode,
   logger: Logger,
   clock: () => number = wallClockSeconds,
+  extras: ExporterExtras = {},
 ): Promise<Exporter> {
   const aggregator = new FlowAggregator(config.families);
   const self = new SelfMetrics();
@@ -110,8 +124,10 @@ export async function buildExporter(
     enrichers.push(new ClusterViewEnricher(liveView));
   }
   let policyContext: PolicyContext | undefined;
+  let staticCluster: RecommendCluster | undefined;
   if (config.resourcesFile !== undefined) {
     const documents = readResourcesFile(config.resourcesFile);
+    if (config.api !== undefined) staticCluster = recommendClusterFromDocuments(documents).cluster;
     enrichers.push(new ClusterViewEnricher(StaticClusterView.fromDocuments(documents)));
     const snapshot = buildPolicySnapshot(documents.map((document) => document.object));
     for (const problem of snapshot.problems) logger.log('warn', 'policy object skipped', { error: problem });
@@ -139,6 +155,9 @@ export async function buildExporter(
     socketAggregator,
     anomaly,
   );
+  const observedFlows =
+    extras.observedFlows ?? (config.api === undefined ? undefined : new ObservedFlows(config.api.maxObservedFlows));
+  if (observedFlows !== undefined) pipeline.observeFlows((record) => observedFlows.observe(record));
   const checkpoints = config.stateDir === undefined ? undefined : await CheckpointStore.open(config.stateDir);
   const sources = createSourceRuntimes(config.sources, pipeline, mode, checkpoints);
 
@@ -172,5 +191,14 @@ export async function buildExporter(
   liveView?.start();
   const auditWebhook =
     config.auditWebhook === undefined ? undefined : auditWebhookHandler(config.auditWebhook, pipeline, logger);
-  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook };
+  const recommendations =
+    config.api === undefined || observedFlows === undefined
+      ? undefined
+      : createRecommendationsHandler({
+          auth: webhookAuth(config.api),
+          observed: observedFlows,
+          // The live view, once listed, over the file, as for policy attribution.
+          cluster: () => liveView?.recommendCluster() ?? staticCluster,
+        });
+  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook, observedFlows, recommendations };
 }

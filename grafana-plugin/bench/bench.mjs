@@ -115,3 +115,120 @@ report(
   'collapse_all_namespaces_ms',
   median(() => collapseNamespaces(graph, namespaces)),
 );
+
+// The policy flow view: the same 5,000 edges, each decided by one of 200 policies in 3 tiers (one in five denied),
+// and a staged policy's verdict on one edge in five, as the two POLICY_FLOW_QUERIES return them in table format.
+const { framesToPolicyFlows, policyFlowView } = require(join(outDir, 'policy-flow.js'));
+const { layoutSankey } = require(join(outDir, 'sankey.js'));
+const edgeColumns = (edges) => [
+  column(
+    'source_namespace',
+    edges.map((edge) => edge.source.split('/')[0]),
+  ),
+  column(
+    'source_workload',
+    edges.map((edge) => edge.source.split('/')[1]),
+  ),
+  column(
+    'dest_namespace',
+    edges.map((edge) => edge.target.split('/')[0]),
+  ),
+  column(
+    'dest_workload',
+    edges.map((edge) => edge.target.split('/')[1]),
+  ),
+];
+const stagedEdges = graph.edges.filter((_, index) => index % 5 === 0);
+const policyFrames = [
+  {
+    refId: 'enforced',
+    length: graph.edges.length,
+    fields: [
+      ...edgeColumns(graph.edges),
+      column(
+        'policy_tier',
+        graph.edges.map((_, index) => `tier-${index % 3}`),
+      ),
+      column(
+        'policy',
+        graph.edges.map((_, index) => `ns-${index % 40}/policy-${index % 200}`),
+      ),
+      column(
+        'action',
+        graph.edges.map((_, index) => (index % 5 === 4 ? 'deny' : 'allow')),
+      ),
+      { name: 'Value', type: FieldType.number, config: {}, values: graph.edges.map((edge) => edge.flowRate) },
+    ],
+  },
+  {
+    refId: 'staged',
+    length: stagedEdges.length,
+    fields: [
+      ...edgeColumns(stagedEdges),
+      column(
+        'policy',
+        stagedEdges.map(() => 'ns-0/lockdown'),
+      ),
+      column(
+        'action',
+        stagedEdges.map((_, index) => (index % 2 ? 'deny' : 'allow')),
+      ),
+      { name: 'Value', type: FieldType.number, config: {}, values: stagedEdges.map((edge) => edge.flowRate) },
+    ],
+  },
+];
+const policyFlows = framesToPolicyFlows(policyFrames);
+report(
+  'policy_frames_to_flows_6000_series_ms',
+  median(() => framesToPolicyFlows(policyFrames)),
+);
+const policyView = policyFlowView(policyFlows, {});
+report(
+  'policy_view_top_15_workloads_40_policies_ms',
+  median(() => policyFlowView(policyFlows, {})),
+);
+const columnIndex = { source: 0, policy: 1, dest: 2 };
+report(
+  'policy_sankey_layout_ms',
+  median(() =>
+    layoutSankey(
+      policyView.nodes.map((node) => ({ id: node.id, column: columnIndex[node.column], last: node.merged })),
+      policyView.links.map((link) => ({ id: link.id, source: link.source, target: link.target, value: link.rate })),
+      { width: 800, height: 600 },
+    ),
+  ),
+);
+
+// What a view change costs after the layout: the render plan (geometry, colors, style batches, boxes) and the
+// picking grid built from it. Drawing itself needs a browser (see README.md, "Drawing cost").
+const { buildRenderPlan } = require(join(outDir, 'render-plan.js'));
+const { HitGrid } = require(join(outDir, 'hit-test.js'));
+const { DEFAULT_HEALTH_THRESHOLDS } = require(join(outDir, 'filters.js'));
+const palette = {
+  allowed: '#73BF69',
+  denied: '#F2495C',
+  mixed: '#FF9830',
+  healthy: '#73BF69',
+  warning: '#FADE2A',
+  unhealthy: '#F2495C',
+  unknown: '#808080',
+};
+const initialModel = filterGraph(graph, { namespaces: [] });
+const initialLayout = layoutGraph(initialModel);
+const planOptions = { colorBy: 'verdict', thresholds: DEFAULT_HEALTH_THRESHOLDS, palette };
+report(
+  'render_plan_1000_nodes_5000_edges_ms',
+  median(() => buildRenderPlan(initialModel, initialLayout, planOptions)),
+);
+const plan = buildRenderPlan(initialModel, initialLayout, planOptions);
+report(
+  'hit_grid_build_ms',
+  median(() => new HitGrid(plan)),
+);
+const grid = new HitGrid(plan);
+report(
+  'hit_1000_clicks_ms',
+  median(() => {
+    for (const node of plan.nodes) grid.hit(node.x + 3, node.y + 3, 4, 1);
+  }),
+);

@@ -3,10 +3,36 @@ import pluginJson from './plugin.json';
 export const PLUGIN_ID = pluginJson.id;
 export const PLUGIN_BASE_URL = `/a/${pluginJson.id}`;
 
-/** The app's settings (`jsonData`), as provisioning/grafana/plugins/flowlens-app.yaml sets them. */
+/**
+ * The app's settings (`jsonData`), as provisioning/grafana/plugins/flowlens-app.yaml sets them and the Configuration
+ * page saves them. Every field is optional: src/data/app-settings.ts fills in the defaults.
+ */
 export interface FlowlensAppSettings {
-  /** Uid of the Prometheus data source that scrapes the Flowlens exporters. */
+  /** Uid of the Prometheus data source that scrapes the Flowlens exporters; unset, the default Prometheus. */
   datasourceUid?: string;
+  /** Namespace the pages open on; unset, all namespaces. */
+  defaultNamespace?: string;
+  /** Whether the service graph and policy flow pages open showing only denied flows. */
+  onlyDenied?: boolean;
+  /** Whether the service graph page opens showing idle edges (all rates zero). */
+  showIdle?: boolean;
+}
+
+/** The app's pages: route under PLUGIN_BASE_URL, title in the navigation (plugin.json's `includes`). */
+export const PAGES = {
+  home: { path: '', title: 'Home' },
+  serviceGraph: { path: 'service-graph', title: 'Service Graph' },
+  policyFlows: { path: 'policy-flows', title: 'Policy Flows' },
+  dns: { path: 'dns', title: 'DNS' },
+  http: { path: 'http', title: 'HTTP' },
+} as const;
+
+export type PageKey = keyof typeof PAGES;
+
+/** The absolute URL of a page, as links and plugin.json use it. */
+export function pageUrl(key: PageKey): string {
+  const { path } = PAGES[key];
+  return path === '' ? PLUGIN_BASE_URL : `${PLUGIN_BASE_URL}/${path}`;
 }
 
 export interface BundledDashboard {
@@ -50,3 +76,7 @@ export const DASHBOARDS: BundledDashboard[] = [
     summary: 'the exporters themselves: sources, errors, series',
   },
 ];
+
+/** The nested panels' plugin ids (src/panels/<name>/plugin.json; a test checks them), for the pages' scenes. */
+export const SERVICE_GRAPH_PANEL_ID = 'flowlens-servicegraph-panel';
+export const POLICY_FLOW_PANEL_ID = 'flowlens-policyflow-panel';

@@ -4,14 +4,29 @@ import { Suspense, lazy } from 'react';
 
 import type { FlowlensAppSettings } from './constants';
 
-const LazyHome = lazy(() => import('./pages/Home'));
+// Loaded on demand: Grafana loads every app's module.js early, the pages and their scenes only when opened.
+const LazyApp = lazy(() => import('./pages/App'));
+const LazyAppConfig = lazy(() => import('./pages/AppConfig'));
 
 function App(props: AppRootProps<FlowlensAppSettings>) {
   return (
     <Suspense fallback={<LoadingPlaceholder text="" />}>
-      <LazyHome {...props} />
+      <LazyApp {...props} />
     </Suspense>
   );
 }
 
-export const plugin = new AppPlugin<FlowlensAppSettings>().setRootPage(App);
+function AppConfig(props: Parameters<typeof LazyAppConfig>[0]) {
+  return (
+    <Suspense fallback={<LoadingPlaceholder text="" />}>
+      <LazyAppConfig {...props} />
+    </Suspense>
+  );
+}
+
+export const plugin = new AppPlugin<FlowlensAppSettings>().setRootPage(App).addConfigPage({
+  title: 'Configuration',
+  icon: 'cog',
+  body: AppConfig,
+  id: 'configuration',
+});

@@ -90,3 +90,118 @@ export function withVariables(
     .replaceAll(QUERY_VARIABLES.workload, values.workload ?? MATCH_ALL);
   return { ...query, expr };
 }
+
+// --- The app's pages: variables, DNS and HTTP -------------------------------------------------------------------
+
+/** A template variable's query: the values of `name` at either end of an edge, as the Flowlens dashboards list them. */
+export interface VariableQuery {
+  name: 'namespace' | 'workload';
+  /** A Prometheus `query_result(...)` variable query; `regex` extracts the value from each result line. */
+  query: string;
+  regex: string;
+}
+
+/**
+ * `label_values` reads one label, and a namespace only seen at one end of its edges (a database namespace only
+ * receives) would be missing from the other: the union of both ends comes from a query (dashboards/src/common.ts).
+ */
+function eitherEndVariable(name: 'namespace' | 'workload', selectors: { source: string; dest: string }): VariableQuery {
+  const end = (side: 'source' | 'dest', selector: string): string =>
+    `label_replace(edge:flowlens_flows:rate5m${selector}, "${name}", "$1", "${side}_${name}", "(.+)")`;
+  return {
+    name,
+    query: `query_result(count by (${name}) (${end('source', selectors.source)} or ${end('dest', selectors.dest)}))`,
+    regex: `/${name}="([^"]+)"/`,
+  };
+}
+
+/** Namespaces seen at either end of a flow. */
+export const NAMESPACE_VARIABLE: VariableQuery = eitherEndVariable('namespace', { source: '', dest: '' });
+
+/** Workloads of the selected namespaces (a regex: "All" is `.*`), at either end of a flow. */
+export const WORKLOAD_VARIABLE: VariableQuery = eitherEndVariable('workload', {
+  source: `{source_namespace=~"${QUERY_VARIABLES.namespace}"}`,
+  dest: `{dest_namespace=~"${QUERY_VARIABLES.namespace}"}`,
+});
+
+/** A range query for a time series panel. */
+function range(refId: string, expr: string, legendFormat: string): PrometheusQuery {
+  return { refId, expr, instant: false, range: true, format: 'time_series', legendFormat };
+}
+
+/** An instant query as a table, for tables and bar gauges of the current values. */
+function instantTable(refId: string, expr: string, legendFormat?: string): PrometheusQuery {
+  return { refId, expr, instant: true, range: false, format: 'table', ...(legendFormat ? { legendFormat } : {}) };
+}
+
+/** The legend of a series of one edge. */
+export const EDGE_LEGEND = '{{source_namespace}}/{{source_workload}} → {{dest_namespace}}/{{dest_workload}}';
+/** The legend of a series of one DNS client workload. */
+export const CLIENT_LEGEND = '{{client_namespace}}/{{client_workload}}';
+
+/** The DNS client workloads of the selected namespaces (DNS series name the client, not an edge). */
+const DNS_CLIENT = `client_namespace=~"${QUERY_VARIABLES.namespace}"`;
+
+/** How many names the top lists show. */
+export const TOP_NAMES = 20;
+
+/**
+ * The DNS page: queries by client workload, the most queried names, NXDOMAIN and SERVFAIL ratios, p99 latency; the
+ * client_workload recording rules of alerts/flowlens-rules.yml, and flowlens_dns_domain_requests_total for names.
+ */
+export const DNS_QUERIES = {
+  requests: range('dns_requests', `client_workload:flowlens_dns_requests:rate5m{${DNS_CLIENT}}`, CLIENT_LEGEND),
+  topNames: instantTable(
+    'dns_top_names',
+    // __other__ sums the names outside each namespace's top K (docs/metrics.md): not a name.
+    `topk(${TOP_NAMES}, sum by (qname) (rate(flowlens_dns_domain_requests_total{${DNS_CLIENT}, qname!="__other__"}[5m])))`,
+    '{{qname}}',
+  ),
+  topNxdomainNames: instantTable(
+    'dns_top_nxdomain_names',
+    `topk(${TOP_NAMES}, sum by (qname) (rate(flowlens_dns_domain_requests_total{${DNS_CLIENT}, qname!="__other__", rcode="NXDOMAIN"}[5m])) > 0)`,
+    '{{qname}}',
+  ),
+  nxdomainRatio: range(
+    'dns_nxdomain_ratio',
+    `client_workload:flowlens_dns_nxdomain:ratio_rate5m{${DNS_CLIENT}}`,
+    CLIENT_LEGEND,
+  ),
+  servfailRatio: range(
+    'dns_servfail_ratio',
+    `client_workload:flowlens_dns_servfail:ratio_rate5m{${DNS_CLIENT}}`,
+    CLIENT_LEGEND,
+  ),
+  p99: range('dns_p99', `client_workload:flowlens_dns_latency_seconds:p99_rate5m{${DNS_CLIENT}}`, CLIENT_LEGEND),
+} satisfies Record<string, PrometheusQuery>;
+
+/** `sum by (edge)` of a per-edge rule with either end selected. */
+function edgeSum(metric: string): string {
+  return `sum by (${EDGE_LABELS}) (${eitherEnd(metric)})`;
+}
+
+/** The destination workloads selected, for the dest_workload recording rules. */
+const HTTP_DEST = `dest_namespace=~"${QUERY_VARIABLES.namespace}", dest_workload=~"${QUERY_VARIABLES.workload}"`;
+
+/**
+ * The HTTP page: request rate, 5xx ratio and p99 of each edge (the edge:flowlens_http_* rules), and the error and
+ * slow-request ratios each destination workload's objectives are computed from (dest_workload:* rules).
+ */
+export const HTTP_QUERIES = {
+  requests: range('http_requests', edgeSum('edge:flowlens_http_requests:rate5m'), EDGE_LEGEND),
+  errorRatio: range(
+    'http_error_ratio',
+    // Edges without requests have no ratio rather than a division by zero.
+    `${edgeSum('edge:flowlens_http_errors:rate5m')} / (${edgeSum('edge:flowlens_http_requests:rate5m')} > 0)`,
+    EDGE_LEGEND,
+  ),
+  p99: range('http_p99', eitherEnd('edge:flowlens_http_request_duration_seconds:p99_rate5m'), EDGE_LEGEND),
+  destErrorRatio: instantTable(
+    'http_dest_error_ratio',
+    `dest_workload:flowlens_http_errors:ratio_rate5m{${HTTP_DEST}}`,
+  ),
+  destSlowRatio: instantTable(
+    'http_dest_slow_ratio',
+    `dest_workload:flowlens_http_slow_requests:ratio_rate5m{${HTTP_DEST}}`,
+  ),
+} satisfies Record<string, PrometheusQuery>;

@@ -19,6 +19,7 @@ import type { Logger } from '../log';
 import { ClusterIndex } from './cluster-index';
 import { PodsByPrefix } from './pod-prefixes';
 import { LivePolicyStore, type LivePolicyObject } from '../policy/live/policy-store';
+import { recommendClusterFromLivePods, type RecommendCluster } from '../policy/recommend';
 import { DEFAULT_POLICY_DEBOUNCE_MS, LivePolicyContext } from '../policy/live/live-policy-context';
 import type { PolicyContext } from '../policy/attribution';
 import { parseAdminNetworkPolicy, parseBaselineAdminNetworkPolicy, parseNetworkPolicy } from '../policy/kubernetes';
@@ -552,6 +553,13 @@ export class LiveClusterView implements ClusterView {
     return this.policyContext.current();
   }
 
+  /** The pods by workload, namespaces and network sets the policy recommender reads; undefined until listed. */
+  recommendCluster(): RecommendCluster | undefined {
+    if (!this.synced()) return undefined;
+    const snapshot = this.stores.policies.engineSnapshot();
+    return recommendClusterFromLivePods(this.index, snapshot.namespaces, snapshot.networkSets ?? []);
+  }
+
   /** Engines built so far (the first included). */
   get policyEngineBuilds(): number {
     return this.policyContext.builds;
@@ -566,6 +574,18 @@ export class LiveClusterView implements ClusterView {
 
   podByIp(ip: string, atSeconds?: number): PodProjection | undefined {
     return this.index.podByIp(ip, atSeconds);
+  }
+
+  /** The pods of a namespace (the capture controller selects among them). */
+  podsInNamespace(namespace: string): PodProjection[] {
+    const prefix = `${namespace}/`;
+    const pods: PodProjection[] = [];
+    for (const key of this.index.podKeys()) {
+      if (!key.startsWith(prefix)) continue;
+      const pod = this.index.podByName(namespace, key.slice(prefix.length));
+      if (pod !== undefined) pods.push(pod);
+    }
+    return pods;
   }
 
   podByName(namespace: string, name: string): PodProjection | undefined {

@@ -856,6 +856,25 @@ export const SELF_FAMILIES = {
     type: 'gauge',
     labels: ['source'],
   },
+  capturesActive: {
+    name: 'flowlens_captures_active',
+    help: 'Packet captures (PacketCapture resources) this exporter is running on its node now.',
+    type: 'gauge',
+    labels: [],
+  },
+  capturePackets: {
+    name: 'flowlens_capture_packets_total',
+    help: 'Packets written to capture files on this node, per namespace of the PacketCapture.',
+    type: 'counter',
+    labels: ['namespace'],
+  },
+  captureBytes: {
+    name: 'flowlens_capture_bytes_total',
+    help: 'Bytes written to capture files on this node (pcap headers included), per namespace of the PacketCapture.',
+    type: 'counter',
+    unit: 'bytes',
+    labels: ['namespace'],
+  },
   buildInfo: {
     name: 'flowlens_build_info',
     help: 'Build information; the value is always 1.',

@@ -66,11 +66,19 @@ export class SelfMetrics {
   readonly conntrackConnections = new LabelledValues(SELF_FAMILIES.conntrackConnections);
   readonly conntrackUntracked = new LabelledValues(SELF_FAMILIES.conntrackUntracked);
   readonly conntrackAccounting = new LabelledValues(SELF_FAMILIES.conntrackAccounting);
+  readonly capturesActive = new LabelledValues(SELF_FAMILIES.capturesActive);
+  readonly capturePackets = new LabelledValues(SELF_FAMILIES.capturePackets);
+  readonly captureBytes = new LabelledValues(SELF_FAMILIES.captureBytes);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
   readonly processStart = new LabelledValues(SELF_FAMILIES.processStart);
   readonly heapUsed = new LabelledValues(SELF_FAMILIES.heapUsed);
+
+  constructor() {
+    // Zero until the capture controller runs, so dashboards show "none" rather than "no data".
+    this.capturesActive.set([], 0);
+  }
 
   all(): LabelledValues[] {
     return [
@@ -93,6 +101,9 @@ export class SelfMetrics {
       this.conntrackConnections,
       this.conntrackUntracked,
       this.conntrackAccounting,
+      this.capturesActive,
+      this.capturePackets,
+      this.captureBytes,
       this.buildInfo,
       this.processCpu,
       this.processMemory,

@@ -22,6 +22,7 @@ export const UNKNOWN_POD_WORKLOAD = 'unknown';
 
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
+  private readonly flowObservers: ((record: FlowRecord) => void)[] = [];
 
   constructor(
     private readonly enrichers: readonly Enricher[],
@@ -73,7 +74,13 @@ export class Pipeline {
     }
     this.aggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.flow(record);
+    for (const observer of this.flowObservers) observer(record);
     return true;
+  }
+
+  /** Sees each flow record the aggregator took (enriched, not excluded): the policy recommender's observed set. */
+  observeFlows(observer: (record: FlowRecord) => void): void {
+    this.flowObservers.push(observer);
   }
 
   /**

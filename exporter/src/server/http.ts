@@ -1,7 +1,9 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
- * asked), /healthz (the process serves), /readyz (the sources have started), and `POST /audit/webhook` when the
- * audit webhook is configured. Everything else is 404. With TLS material it serves HTTPS, asking clients for a
+ * asked), /healthz (the process serves), /readyz (the sources have started), `POST /audit/webhook` when the
+ * audit webhook is configured, `GET /api/v1/recommendations` (authenticated) when `api` is configured, and the
+ * capture file API (`/api/v1/captures/...`, HTTPS only) when the capture controller runs. Everything else is 404.
+ * With TLS material it serves HTTPS, asking clients for a
  * certificate when a client CA is given but letting those without one in (the webhook checks per request).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -13,6 +15,7 @@ import type { MetricsRegistry } from '../metrics/registry';
 import type { Logger } from '../log';
 import type { AuditWebhookHandler } from '../sources/audit/webhook';
 import { secureContextOptions, type TlsMaterial } from './tls';
+import { RECOMMENDATIONS_PATH, type RecommendationsHandler } from './recommendations';
 
 const gzipAsync = promisify(gzip);
 
@@ -25,9 +28,15 @@ export interface HttpServerOptions {
   notReadyReason: () => string | undefined;
   /** Serves `/audit/webhook` (it answers every method itself: 405 for all but POST). */
   auditWebhook?: AuditWebhookHandler | undefined;
+  /** Serves `/api/v1/recommendations` (it authenticates and answers every method itself). */
+  recommendations?: RecommendationsHandler | undefined;
   /** Serve HTTPS with this material (see `server/tls.ts`). */
   tls?: TlsMaterial | undefined;
+  /** Serves `/api/v1/captures/...` (the capture file API; it authenticates and authorizes each request itself). */
+  captureFiles?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
 }
+
+export const CAPTURE_FILES_PREFIX = '/api/v1/captures/';
 
 /** The HTTP or the HTTPS server: the same listener, timeouts and lifecycle. */
 export type ExporterServer = ReturnType<typeof createServer> | ReturnType<typeof createHttpsServer>;
@@ -62,6 +71,12 @@ export function createExporterServer(options: HttpServerOptions): ExporterServer
 async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (path === AUDIT_WEBHOOK_PATH && options.auditWebhook !== undefined) return options.auditWebhook(request, response);
+  if (path === RECOMMENDATIONS_PATH && options.recommendations !== undefined) {
+    return options.recommendations(request, response);
+  }
+  if (path?.startsWith(CAPTURE_FILES_PREFIX) === true && options.captureFiles !== undefined) {
+    return options.captureFiles(request, response);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
     response.end('method not allowed\n');

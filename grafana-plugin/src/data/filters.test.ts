@@ -1,4 +1,4 @@
-import { collapseNamespaces, filterGraph, isIdle } from './filters';
+import { carriesPort, collapseNamespaces, filterGraph, isIdle, portChoices } from './filters';
 import { type EdgeMeasures, type GraphNode, assembleModel, emptyMeasures, makeEdge, workloadNodeId } from './model';
 
 function node(id: string): GraphNode {
@@ -125,5 +125,67 @@ describe('collapseNamespaces', () => {
     const before = JSON.stringify(model);
     collapseNamespaces(model, ['shop']);
     expect(JSON.stringify(model)).toBe(before);
+  });
+});
+
+describe('protocol and port filters', () => {
+  const ported = assembleModel(['shop/cart', 'data/db', 'data/redis', 'ops/cron'].map(node), [
+    makeEdge('shop/cart', 'data/db', { ...emptyMeasures(), flowRate: 4 }, undefined, {
+      ports: [{ protocol: 'TCP', port: '5432', flowRate: 4 }],
+      policies: [{ tier: 'default', policy: 'db', action: 'allow', flowRate: 4 }],
+    }),
+    makeEdge('shop/cart', 'data/redis', { ...emptyMeasures(), flowRate: 2 }, undefined, {
+      ports: [{ protocol: 'TCP', port: '6379', flowRate: 2 }],
+    }),
+    makeEdge('ops/cron', 'data/db', { ...emptyMeasures(), flowRate: 1 }, undefined, {
+      ports: [{ protocol: 'UDP', port: '53', flowRate: 1 }],
+      policies: [{ tier: 'default', policy: 'db', action: 'allow', flowRate: 1 }],
+    }),
+  ]);
+
+  it('offers the protocols and ports the edges carry, ports in numeric order', () => {
+    expect(portChoices(ported)).toEqual({ protocols: ['TCP', 'UDP'], ports: ['53', '5432', '6379'] });
+  });
+
+  it('narrows to edges carrying the protocol and port', () => {
+    expect(ids(filterGraph(ported, { protocol: 'TCP' }).edges)).toEqual([
+      'shop/cart->data/db',
+      'shop/cart->data/redis',
+    ]);
+    expect(ids(filterGraph(ported, { protocol: 'TCP', port: '6379' }).edges)).toEqual(['shop/cart->data/redis']);
+    expect(ids(filterGraph(ported, { port: '53' }).nodes)).toEqual(['data/db', 'ops/cron']);
+    expect(filterGraph(ported, { protocol: 'SCTP' }).edges).toHaveLength(0);
+    // Without port data an edge carries no port: it is kept only when no port filter is on.
+    const bare = makeEdge('a/x', 'b/y', emptyMeasures());
+    expect(carriesPort(bare, '', '')).toBe(true);
+    expect(carriesPort(bare, 'TCP', '')).toBe(false);
+  });
+
+  it('merges the breakdowns of collapsed edges', () => {
+    const view = collapseNamespaces(ported, ['shop', 'ops']);
+    const toData = view.edges.find((merged) => merged.id === 'namespace:ops->data/db');
+    expect(toData?.ports).toEqual([{ protocol: 'UDP', port: '53', flowRate: 1 }]);
+    const both = collapseNamespaces(ported, ['shop', 'ops', 'data']).edges;
+    expect(both.map((merged) => merged.id)).toEqual([
+      'namespace:ops->namespace:data',
+      'namespace:shop->namespace:data',
+    ]);
+    expect(both[1]?.ports.map((usage) => usage.port)).toEqual(['5432', '6379']);
+    expect(both[1]?.policies).toEqual([{ tier: 'default', policy: 'db', action: 'allow', flowRate: 4 }]);
+  });
+
+  it('keeps the pods of a workload in the workload filter', () => {
+    const pod = (id: string, workloadId: string): GraphNode => {
+      const [namespace = '', , name = ''] = id.split('/');
+      return { id, kind: 'pod', namespace, name, memberIds: [id], workloadId };
+    };
+    const pods = assembleModel(
+      [pod('shop/cart/cart-1', 'shop/cart'), pod('data/db/db-0', 'data/db'), pod('ops/cron/cron-1', 'ops/cron')],
+      [
+        makeEdge('shop/cart/cart-1', 'data/db/db-0', { ...emptyMeasures(), flowRate: 1 }),
+        makeEdge('ops/cron/cron-1', 'ops/cron/cron-1', { ...emptyMeasures(), flowRate: 1 }),
+      ],
+    );
+    expect(ids(filterGraph(pods, { workloads: ['shop/cart'] }).edges)).toEqual(['shop/cart/cart-1->data/db/db-0']);
   });
 });

@@ -10,6 +10,9 @@ import {
   edgeId,
   emptyMeasures,
   makeEdge,
+  mergeDns,
+  mergePolicies,
+  mergePorts,
   namespaceNodeId,
 } from './model';
 
@@ -26,7 +29,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { errorRatio: 0.05, p
 export interface GraphFilter {
   /** Keep edges with either end in one of these namespaces; empty keeps all. */
   namespaces: string[];
-  /** Keep edges with either end at one of these node ids; empty keeps all. */
+  /** Keep edges with either end at one of these node ids (a pod: or at its workload's); empty keeps all. */
   workloads: string[];
   /** Keep edges with either end whose name, namespace or id contains this (case-insensitive); empty keeps all. */
   search: string;
@@ -36,6 +39,10 @@ export interface GraphFilter {
   onlyUnhealthy: boolean;
   /** Keep edges whose every rate is zero (hidden by default: they clutter the graph after traffic stops). */
   showIdle: boolean;
+  /** Keep edges with flows of this protocol (the `ports` query's `protocol`); empty keeps all. */
+  protocol: string;
+  /** Keep edges with flows to this destination port (the `ports` query's `dest_port`); empty keeps all. */
+  port: string;
   thresholds: HealthThresholds;
 }
 
@@ -46,8 +53,34 @@ export const DEFAULT_FILTER: GraphFilter = {
   onlyDenied: false,
   onlyUnhealthy: false,
   showIdle: false,
+  protocol: '',
+  port: '',
   thresholds: DEFAULT_HEALTH_THRESHOLDS,
 };
+
+/** The protocols and destination ports the model's edges carry, sorted (ports numerically), for the pickers. */
+export function portChoices(model: GraphModel): { protocols: string[]; ports: string[] } {
+  const protocols = new Set<string>();
+  const ports = new Set<string>();
+  for (const edge of model.edges) {
+    for (const usage of edge.ports) {
+      if (usage.protocol !== '') protocols.add(usage.protocol);
+      if (usage.port !== '') ports.add(usage.port);
+    }
+  }
+  return {
+    protocols: [...protocols].sort(),
+    ports: [...ports].sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0)),
+  };
+}
+
+/** Whether the edge carries flows of the protocol and port (empty: any); an edge without port data carries none. */
+export function carriesPort(edge: GraphEdge, protocol: string, port: string): boolean {
+  if (protocol === '' && port === '') return true;
+  return edge.ports.some(
+    (usage) => (protocol === '' || usage.protocol === protocol) && (port === '' || usage.port === port),
+  );
+}
 
 export function isIdle(edge: EdgeMeasures): boolean {
   return edge.flowRate <= 0 && edge.deniedRate <= 0 && edge.bytesRate <= 0 && edge.httpRate <= 0;
@@ -74,7 +107,9 @@ export function filterGraph(model: GraphModel, filter: Partial<GraphFilter> = {}
   const nodeMatches = (node: GraphNode | undefined): boolean =>
     node !== undefined &&
     (namespaces.size === 0 || namespaces.has(node.namespace)) &&
-    (workloads.size === 0 || workloads.has(node.id)) &&
+    (workloads.size === 0 ||
+      workloads.has(node.id) ||
+      (node.workloadId !== undefined && workloads.has(node.workloadId))) &&
     (search === '' ||
       node.name.toLowerCase().includes(search) ||
       node.namespace.toLowerCase().includes(search) ||
@@ -85,15 +120,16 @@ export function filterGraph(model: GraphModel, filter: Partial<GraphFilter> = {}
       (full.showIdle || !isIdle(edge)) &&
       (!full.onlyDenied || edge.verdict !== 'allowed') &&
       (!full.onlyUnhealthy || isUnhealthy(edge, full.thresholds)) &&
+      carriesPort(edge, full.protocol, full.port) &&
       (nodeMatches(nodesById.get(edge.source)) || nodeMatches(nodesById.get(edge.target))),
   );
   const withEdges = new Set(model.edges.flatMap((edge) => [edge.source, edge.target]));
   const kept = new Set(edges.flatMap((edge) => [edge.source, edge.target]));
-  const keepsLoneNodes = !full.onlyDenied && !full.onlyUnhealthy;
+  const keepsLoneNodes = !full.onlyDenied && !full.onlyUnhealthy && full.protocol === '' && full.port === '';
   const nodes = model.nodes.filter(
     (node) => kept.has(node.id) || (keepsLoneNodes && !withEdges.has(node.id) && nodeMatches(node)),
   );
-  return assembleModel(nodes, edges);
+  return assembleModel(nodes, edges, model.hasPods);
 }
 
 /**
@@ -116,33 +152,49 @@ export function collapseNamespaces(model: GraphModel, collapsed: Iterable<string
     const id = namespaceNodeId(node.namespace);
     representative.set(node.id, id);
     const group = nodes.get(id);
-    if (group) group.memberIds.push(...node.memberIds);
-    else
-      nodes.set(id, {
+    if (group) {
+      group.memberIds.push(...node.memberIds);
+      const dns = mergeDns([group.dns, node.dns]);
+      if (dns) group.dns = dns;
+    } else {
+      const group: GraphNode = {
         id,
         kind: 'namespace',
         namespace: node.namespace,
         name: node.namespace,
         memberIds: [...node.memberIds],
-      });
+      };
+      const dns = mergeDns([node.dns]);
+      if (dns) group.dns = dns;
+      nodes.set(id, group);
+    }
   }
-  const merged = new Map<string, { source: string; target: string; measures: EdgeMeasures; memberIds: string[] }>();
+  const merged = new Map<
+    string,
+    { source: string; target: string; measures: EdgeMeasures; memberIds: string[]; members: GraphEdge[] }
+  >();
   for (const edge of model.edges) {
     const source = representative.get(edge.source) ?? edge.source;
     const target = representative.get(edge.target) ?? edge.target;
     const id = edgeId(source, target);
     let entry = merged.get(id);
     if (!entry) {
-      entry = { source, target, measures: emptyMeasures(), memberIds: [] };
+      entry = { source, target, measures: emptyMeasures(), memberIds: [], members: [] };
       merged.set(id, entry);
     }
     addMeasures(entry.measures, edge);
     entry.memberIds.push(...edge.memberIds);
+    entry.members.push(edge);
   }
-  const edges = [...merged.values()].map(({ source, target, measures, memberIds }) =>
-    makeEdge(source, target, measures, memberIds),
+  const edges = [...merged.values()].map(({ source, target, measures, memberIds, members }) =>
+    members.length === 1 && members[0]?.source === source && members[0]?.target === target
+      ? members[0]
+      : makeEdge(source, target, measures, memberIds, {
+          policies: mergePolicies(members.map((edge) => edge.policies)),
+          ports: mergePorts(members.map((edge) => edge.ports)),
+        }),
   );
-  return assembleModel(nodes.values(), edges);
+  return assembleModel(nodes.values(), edges, model.hasPods);
 }
 
 function addMeasures(into: EdgeMeasures, from: EdgeMeasures): void {

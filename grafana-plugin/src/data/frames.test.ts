@@ -233,3 +233,76 @@ describe('framesToGraph with Node Graph frames', () => {
     expect(model.edges).toHaveLength(4);
   });
 });
+
+describe('framesToGraph: breakdowns, DNS and pods', () => {
+  const flows = (source: string, dest: string, value: number, extra: Labels = {}) =>
+    named('edge:flowlens_flows:rate5m', source, dest, value, extra);
+
+  it('attaches the policies and ports breakdowns to their edges, by refId or by labels', () => {
+    const model = framesToGraph(
+      [
+        flows('shop/cart', 'data/db', 4),
+        series(
+          edgeLabels('shop/cart', 'data/db', { policy_tier: 'default', policy: 'db-ingress', action: 'deny' }),
+          [1],
+          'policies',
+        ),
+        series(
+          edgeLabels('shop/cart', 'data/db', { policy_tier: 'default', policy: 'allow-app', action: 'allow' }),
+          [3],
+          'X',
+        ),
+        series(edgeLabels('shop/cart', 'data/db', { protocol: 'TCP', dest_port: '5432' }), [4], 'ports'),
+      ],
+      { ruleByRefId: { policies: 'policies', ports: 'ports' } },
+    );
+    const [edge] = model.edges;
+    expect(model.edges).toHaveLength(1);
+    expect(edge?.policies).toEqual([
+      { tier: 'default', policy: 'allow-app', action: 'allow', flowRate: 3 },
+      { tier: 'default', policy: 'db-ingress', action: 'deny', flowRate: 1 },
+    ]);
+    expect(edge?.ports).toEqual([{ protocol: 'TCP', port: '5432', flowRate: 4 }]);
+  });
+
+  it('gives client workloads their DNS activity', () => {
+    const dns = (rule: string, value: number) =>
+      series({ __name__: rule, client_namespace: 'shop', client_workload: 'cart' }, [value], 'dns');
+    const model = framesToGraph([
+      flows('shop/cart', 'data/db', 4),
+      dns('client_workload:flowlens_dns_requests:rate5m', 10),
+      dns('client_workload:flowlens_dns_nxdomain:rate5m', 2),
+      dns('client_workload:flowlens_dns_latency_seconds:p99_rate5m', 0.03),
+    ]);
+    expect(model.nodes.find((node) => node.id === 'shop/cart')?.dns).toEqual({
+      requestRate: 10,
+      nxdomainRate: 2,
+      servfailRate: 0,
+      p99Seconds: 0.03,
+    });
+    expect(model.nodes.find((node) => node.id === 'data/db')?.dns).toBeUndefined();
+  });
+
+  it('draws pods at pod level when the series carry pod labels, and sums them into workloads otherwise', () => {
+    const frames = [
+      flows('shop/cart', 'data/db', 1, { source_pod: 'cart-1', dest_pod: 'db-0' }),
+      flows('shop/cart', 'data/db', 2, { source_pod: 'cart-2', dest_pod: 'db-0' }),
+      flows('shop/cart', '/world', 5, { source_pod: 'cart-1' }),
+    ];
+    const workloads = framesToGraph(frames);
+    expect(workloads.hasPods).toBe(true);
+    expect(workloads.edges.map((edge) => [edge.id, edge.flowRate])).toEqual([
+      ['shop/cart->/world', 5],
+      ['shop/cart->data/db', 3],
+    ]);
+    const pods = framesToGraph(frames, { level: 'pod' });
+    expect(pods.nodes.map((node) => [node.id, node.kind, node.workloadId])).toEqual([
+      ['/world', 'workload', undefined],
+      ['data/db/db-0', 'pod', 'data/db'],
+      ['shop/cart/cart-1', 'pod', 'shop/cart'],
+      ['shop/cart/cart-2', 'pod', 'shop/cart'],
+    ]);
+    expect(pods.edges).toHaveLength(3);
+    expect(framesToGraph([flows('shop/cart', 'data/db', 1)]).hasPods).toBeUndefined();
+  });
+});

@@ -4,6 +4,7 @@
 import { type DataFrame, type Field, FieldType } from '@grafana/data';
 
 import {
+  type DnsActivity,
   type EdgeMeasures,
   type GraphEdge,
   type GraphModel,
@@ -12,7 +13,12 @@ import {
   edgeId,
   emptyMeasures,
   makeEdge,
+  mergePolicies,
+  mergePorts,
+  podNodeId,
   workloadNodeId,
+  type PolicyDecision,
+  type PortUsage,
 } from './model';
 
 /** The recording rules (alerts/flowlens-rules.yml) a service graph queries, and the measure each one gives. */
@@ -27,14 +33,38 @@ export const EDGE_RECORDING_RULES = {
 
 export type EdgeRecordingRule = keyof typeof EDGE_RECORDING_RULES;
 
+/** The DNS recording rules (by client workload) a node's side panel shows, and the measure each one gives. */
+export const DNS_RECORDING_RULES = {
+  'client_workload:flowlens_dns_requests:rate5m': 'requestRate',
+  'client_workload:flowlens_dns_nxdomain:rate5m': 'nxdomainRate',
+  'client_workload:flowlens_dns_servfail:rate5m': 'servfailRate',
+  'client_workload:flowlens_dns_latency_seconds:p99_rate5m': 'p99Seconds',
+} as const satisfies Record<string, keyof DnsActivity>;
+
+export type DnsRecordingRule = keyof typeof DNS_RECORDING_RULES;
+
+/**
+ * Breakdowns of `flowlens_flows_total` per edge (src/queries.ts): by deciding policy (`policies`) and by protocol
+ * and destination port (`ports`). They lose `__name__`, so they are known by refId or by their labels.
+ */
+export type EdgeBreakdownQuery = 'policies' | 'ports';
+
+/** What the frames of one query hold. */
+export type FrameContent = EdgeRecordingRule | DnsRecordingRule | EdgeBreakdownQuery;
+
+/** What a level draws as nodes: workloads, or pods where the series carry `source_pod`/`dest_pod`. */
+export type GraphLevel = 'namespace' | 'workload' | 'pod';
+
 const EDGE_LABELS = ['source_namespace', 'source_workload', 'dest_namespace', 'dest_workload'] as const;
 
 export interface FramesToGraphOptions {
   /**
-   * Which rule a query's frames hold, by query refId, for queries whose series lost `__name__` (an aggregation
-   * over a rule) and whose executed query string Grafana did not report.
+   * What a query's frames hold, by query refId, for queries whose series lost `__name__` (an aggregation over a
+   * rule, the breakdowns) and whose executed query string Grafana did not report.
    */
-  ruleByRefId?: Record<string, EdgeRecordingRule>;
+  ruleByRefId?: Record<string, FrameContent>;
+  /** `pod` makes nodes of pods where series carry pod labels; anything else sums pods into their workloads. */
+  level?: GraphLevel;
 }
 
 /**
@@ -43,7 +73,7 @@ export interface FramesToGraphOptions {
  * series nor Node Graph frames are ignored; so are NaN and missing values (a p99 without requests).
  */
 export function framesToGraph(frames: DataFrame[], options: FramesToGraphOptions = {}): GraphModel {
-  const builder = new GraphBuilder();
+  const builder = new GraphBuilder(options.level === 'pod');
   const nodeFrames = frames.filter(isNodeGraphNodesFrame);
   const edgeFrames = frames.filter(isNodeGraphEdgesFrame);
   for (const frame of nodeFrames) readNodeGraphNodes(frame, builder);
@@ -58,19 +88,80 @@ export function framesToGraph(frames: DataFrame[], options: FramesToGraphOptions
 class GraphBuilder {
   private readonly nodes = new Map<string, GraphNode>();
   private readonly measures = new Map<string, { source: string; target: string; measures: EdgeMeasures }>();
+  private readonly policies = new Map<string, PolicyDecision[]>();
+  private readonly ports = new Map<string, PortUsage[]>();
+  private readonly dns = new Map<string, DnsActivity>();
+  private sawPods = false;
 
-  addNode(id: string, namespace: string, name: string): void {
-    if (!this.nodes.has(id)) this.nodes.set(id, { id, kind: 'workload', namespace, name, memberIds: [id] });
+  constructor(private readonly podLevel: boolean) {}
+
+  addNode(id: string, namespace: string, name: string, kind: GraphNode['kind'] = 'workload', workloadId?: string) {
+    if (this.nodes.has(id)) return;
+    const node: GraphNode = { id, kind, namespace, name, memberIds: [id] };
+    if (workloadId !== undefined) node.workloadId = workloadId;
+    this.nodes.set(id, node);
+  }
+
+  /** The node of one end of a series (`source` or `dest`), added to the graph; undefined without a workload. */
+  private endNode(labels: Record<string, string>, side: 'source' | 'dest'): string | undefined {
+    const workload = labels[`${side}_workload`];
+    if (workload === undefined) return undefined;
+    const namespace = labels[`${side}_namespace`] ?? '';
+    const pod = labels[`${side}_pod`];
+    const workloadId = workloadNodeId(namespace, workload);
+    if (pod !== undefined && pod !== '') {
+      this.sawPods = true;
+      if (this.podLevel) {
+        const id = podNodeId(namespace, workload, pod);
+        this.addNode(id, namespace, pod, 'pod', workloadId);
+        return id;
+      }
+    }
+    this.addNode(workloadId, namespace, workload);
+    return workloadId;
   }
 
   addWorkloadEdge(labels: Record<string, string>, measure: keyof EdgeMeasures, value: number): void {
+    if (labels[EDGE_LABELS[1]] === undefined || labels[EDGE_LABELS[3]] === undefined) return;
+    const source = this.endNode(labels, 'source');
+    const target = this.endNode(labels, 'dest');
+    if (source === undefined || target === undefined) return;
+    this.addMeasure(source, target, measure, value);
+  }
+
+  /** A row of the `policies` or `ports` breakdown, kept by workload edge until the edges are built. */
+  addBreakdown(labels: Record<string, string>, query: EdgeBreakdownQuery, value: number): void {
     const [sourceNamespace, sourceWorkload, destNamespace, destWorkload] = EDGE_LABELS.map((name) => labels[name]);
     if (sourceWorkload === undefined || destWorkload === undefined) return;
-    const source = workloadNodeId(sourceNamespace ?? '', sourceWorkload);
-    const target = workloadNodeId(destNamespace ?? '', destWorkload);
-    this.addNode(source, sourceNamespace ?? '', sourceWorkload);
-    this.addNode(target, destNamespace ?? '', destWorkload);
-    this.addMeasure(source, target, measure, value);
+    const id = edgeId(
+      workloadNodeId(sourceNamespace ?? '', sourceWorkload),
+      workloadNodeId(destNamespace ?? '', destWorkload),
+    );
+    if (query === 'policies') {
+      const decision = {
+        tier: labels['policy_tier'] ?? '',
+        policy: labels['policy'] ?? '',
+        action: labels['action'] ?? '',
+        flowRate: value,
+      };
+      this.policies.set(id, mergePolicies([this.policies.get(id) ?? [], [decision]]));
+    } else {
+      const usage = { protocol: labels['protocol'] ?? '', port: labels['dest_port'] ?? '', flowRate: value };
+      this.ports.set(id, mergePorts([this.ports.get(id) ?? [], [usage]]));
+    }
+  }
+
+  addDns(labels: Record<string, string>, measure: keyof DnsActivity, value: number): void {
+    const workload = labels['client_workload'];
+    if (workload === undefined) return;
+    const id = workloadNodeId(labels['client_namespace'] ?? '', workload);
+    let dns = this.dns.get(id);
+    if (!dns) {
+      dns = { requestRate: 0, nxdomainRate: 0, servfailRate: 0, p99Seconds: undefined };
+      this.dns.set(id, dns);
+    }
+    if (measure === 'p99Seconds') dns.p99Seconds = Math.max(dns.p99Seconds ?? 0, value);
+    else dns[measure] += value;
   }
 
   addMeasure(source: string, target: string, measure: keyof EdgeMeasures, value: number): void {
@@ -94,9 +185,16 @@ class GraphBuilder {
       // Node Graph edges may name nodes their nodes frame left out; they still need a node to hang on.
       this.addNode(source, '', source);
       this.addNode(target, '', target);
-      edges.push(makeEdge(source, target, measures));
+      const id = edgeId(source, target);
+      edges.push(
+        makeEdge(source, target, measures, undefined, { policies: this.policies.get(id), ports: this.ports.get(id) }),
+      );
     }
-    return assembleModel(this.nodes.values(), edges);
+    for (const node of this.nodes.values()) {
+      const dns = this.dns.get(node.workloadId ?? node.id);
+      if (dns) node.dns = dns;
+    }
+    return assembleModel(this.nodes.values(), edges, this.sawPods);
   }
 }
 
@@ -107,7 +205,7 @@ function readPrometheusFrame(frame: DataFrame, options: FramesToGraphOptions, bu
   if (valueFields.length === 0) return;
   const labelFields = frame.fields.filter((field) => field.type === FieldType.string);
   const frameRule = ruleOfFrame(frame, options);
-  if (labelFields.some((field) => field.name === 'source_workload')) {
+  if (labelFields.some((field) => field.name === 'source_workload' || field.name === 'client_workload')) {
     // Table format: one row per series, labels as string columns, one value column per query.
     const nameField = labelFields.find((field) => field.name === '__name__');
     for (let row = 0; row < frame.length; row++) {
@@ -115,7 +213,7 @@ function readPrometheusFrame(frame: DataFrame, options: FramesToGraphOptions, bu
       for (const field of labelFields) labels[field.name] = String(field.values[row] ?? '');
       const rowRule = ruleNamed(labels['__name__']) ?? ruleNamed(nameField?.values[row]);
       for (const field of valueFields) {
-        const rule = rowRule ?? ruleOfValueColumn(field, options) ?? frameRule;
+        const rule = rowRule ?? ruleOfValueColumn(field, options) ?? frameRule ?? breakdownOfLabels(labels);
         if (rule) addValue(builder, labels, rule, field.values[row]);
       }
     }
@@ -124,15 +222,32 @@ function readPrometheusFrame(frame: DataFrame, options: FramesToGraphOptions, bu
   // Time series format: the series' labels on each value field; its latest value is the current rate.
   for (const field of valueFields) {
     const labels = field.labels ?? {};
-    const rule = ruleNamed(labels['__name__']) ?? frameRule;
+    const rule = ruleNamed(labels['__name__']) ?? frameRule ?? breakdownOfLabels(labels);
     if (!rule) continue;
     addValue(builder, labels, rule, lastValue(field));
   }
 }
 
-function addValue(builder: GraphBuilder, labels: Record<string, string>, rule: EdgeRecordingRule, value: unknown) {
+function addValue(builder: GraphBuilder, labels: Record<string, string>, rule: FrameContent, value: unknown) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return;
-  builder.addWorkloadEdge(labels, EDGE_RECORDING_RULES[rule], value);
+  if (rule === 'policies' || rule === 'ports') builder.addBreakdown(labels, rule, value);
+  else if (isDnsRule(rule)) builder.addDns(labels, DNS_RECORDING_RULES[rule], value);
+  else builder.addWorkloadEdge(labels, EDGE_RECORDING_RULES[rule], value);
+}
+
+function isDnsRule(rule: FrameContent): rule is DnsRecordingRule {
+  return Object.hasOwn(DNS_RECORDING_RULES, rule);
+}
+
+/**
+ * A nameless edge series that no refId explains: a breakdown of `flowlens_flows_total` by policy or by port, as
+ * its labels tell.
+ */
+function breakdownOfLabels(labels: Record<string, string>): EdgeBreakdownQuery | undefined {
+  if (labels['source_workload'] === undefined || labels['__name__'] !== undefined) return undefined;
+  if (labels['policy'] !== undefined || labels['action'] !== undefined) return 'policies';
+  if (labels['protocol'] !== undefined || labels['dest_port'] !== undefined) return 'ports';
+  return undefined;
 }
 
 function lastValue(field: Field): unknown {
@@ -147,21 +262,24 @@ function lastValue(field: Field): unknown {
  * Several queries in one table (Grafana's "Value #A", "Value #B" columns, as after a merge transformation): each
  * column is its query's, by refId.
  */
-function ruleOfValueColumn(field: Field, options: FramesToGraphOptions): EdgeRecordingRule | undefined {
+function ruleOfValueColumn(field: Field, options: FramesToGraphOptions): FrameContent | undefined {
   const refId = /^Value #(.+)$/.exec(field.name)?.[1];
   return refId === undefined ? undefined : options.ruleByRefId?.[refId];
 }
 
-function ruleNamed(name: unknown): EdgeRecordingRule | undefined {
-  return typeof name === 'string' && Object.hasOwn(EDGE_RECORDING_RULES, name)
-    ? (name as EdgeRecordingRule)
-    : undefined;
+function ruleNamed(name: unknown): EdgeRecordingRule | DnsRecordingRule | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (Object.hasOwn(EDGE_RECORDING_RULES, name)) return name as EdgeRecordingRule;
+  if (Object.hasOwn(DNS_RECORDING_RULES, name)) return name as DnsRecordingRule;
+  return undefined;
 }
 
-const RULE_NAMES = Object.keys(EDGE_RECORDING_RULES) as EdgeRecordingRule[];
+const RULE_NAMES = [...Object.keys(EDGE_RECORDING_RULES), ...Object.keys(DNS_RECORDING_RULES)] as Array<
+  EdgeRecordingRule | DnsRecordingRule
+>;
 
 /** The rule a whole frame holds: by refId mapping, else the one rule its executed query mentions. */
-function ruleOfFrame(frame: DataFrame, options: FramesToGraphOptions): EdgeRecordingRule | undefined {
+function ruleOfFrame(frame: DataFrame, options: FramesToGraphOptions): FrameContent | undefined {
   const byRefId = frame.refId === undefined ? undefined : options.ruleByRefId?.[frame.refId];
   if (byRefId) return byRefId;
   const query = frame.meta?.executedQueryString;

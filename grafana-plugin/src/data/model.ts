@@ -4,8 +4,37 @@
 /** How the flows of an edge were decided by network policy. */
 export type Verdict = 'allowed' | 'denied' | 'mixed';
 
-/** What a node stands for: a workload, or a collapsed namespace standing in for its workloads. */
-export type NodeKind = 'workload' | 'namespace';
+/**
+ * What a node stands for: a workload, a pod (at pod level, when the series carry `source_pod`/`dest_pod`), or a
+ * collapsed namespace standing in for its workloads.
+ */
+export type NodeKind = 'workload' | 'pod' | 'namespace';
+
+/** DNS activity of a client workload (`client_workload:flowlens_dns_*` rules), per second. */
+export interface DnsActivity {
+  requestRate: number;
+  nxdomainRate: number;
+  servfailRate: number;
+  /** 99th percentile of DNS latency in seconds, when known. */
+  p99Seconds: number | undefined;
+}
+
+/** The share of an edge's flows one policy decided (the `policies` query). */
+export interface PolicyDecision {
+  tier: string;
+  policy: string;
+  /** `allow` or `deny`, as the exporter's `action` label. */
+  action: string;
+  flowRate: number;
+}
+
+/** The share of an edge's flows with one protocol and destination port (the `ports` query). */
+export interface PortUsage {
+  protocol: string;
+  /** Empty when the exporter aggregated ports away. */
+  port: string;
+  flowRate: number;
+}
 
 export interface GraphNode {
   /** `namespace/workload` for series with `*_namespace`/`*_workload` labels; a Node Graph frame's own `id`. */
@@ -17,6 +46,10 @@ export interface GraphNode {
   name: string;
   /** For a collapsed namespace, the ids of the workload nodes it stands for; otherwise `[id]`. */
   memberIds: string[];
+  /** For a pod, its workload's node id (`namespace/workload`). */
+  workloadId?: string;
+  /** DNS activity of the workload as a client (summed over members), when the DNS queries said anything. */
+  dns?: DnsActivity;
 }
 
 /** Per-second rates of one direction of traffic between two nodes; undefined where no series said anything. */
@@ -45,6 +78,10 @@ export interface GraphEdge extends EdgeMeasures {
   errorRatio: number | undefined;
   /** For a merged edge (collapsed namespaces), the ids of the edges it stands for; otherwise `[id]`. */
   memberIds: string[];
+  /** The policies that decided the flows, busiest first; empty when the `policies` query said nothing. */
+  policies: PolicyDecision[];
+  /** Protocols and destination ports of the flows, busiest first; empty when the `ports` query said nothing. */
+  ports: PortUsage[];
 }
 
 export interface NamespaceGroup {
@@ -61,6 +98,8 @@ export interface GraphModel {
   edges: GraphEdge[];
   /** Sorted by name. */
   namespaces: NamespaceGroup[];
+  /** Whether the series carried pod labels, so that a pod level can be drawn. */
+  hasPods?: boolean;
 }
 
 export function workloadNodeId(namespace: string, workload: string): string {
@@ -70,6 +109,11 @@ export function workloadNodeId(namespace: string, workload: string): string {
 /** A collapsed namespace's node id; it has no `/`, so it never equals a workload's id. */
 export function namespaceNodeId(namespace: string): string {
   return `namespace:${namespace}`;
+}
+
+/** A pod's node id: under its workload's, so that it never equals a workload's or a namespace's. */
+export function podNodeId(namespace: string, workload: string, pod: string): string {
+  return `${namespace}/${workload}/${pod}`;
 }
 
 export function edgeId(source: string, target: string): string {
@@ -94,7 +138,18 @@ export function emptyMeasures(): EdgeMeasures {
   return { flowRate: 0, deniedRate: 0, bytesRate: 0, httpRate: 0, httpErrorRate: 0, p99Seconds: undefined };
 }
 
-export function makeEdge(source: string, target: string, measures: EdgeMeasures, memberIds?: string[]): GraphEdge {
+export interface EdgeBreakdown {
+  policies: PolicyDecision[];
+  ports: PortUsage[];
+}
+
+export function makeEdge(
+  source: string,
+  target: string,
+  measures: EdgeMeasures,
+  memberIds?: string[],
+  breakdown?: Partial<EdgeBreakdown>,
+): GraphEdge {
   const id = edgeId(source, target);
   return {
     id,
@@ -104,7 +159,64 @@ export function makeEdge(source: string, target: string, measures: EdgeMeasures,
     verdict: verdictOf(measures.flowRate, measures.deniedRate),
     errorRatio: errorRatioOf(measures.httpRate, measures.httpErrorRate),
     memberIds: memberIds ?? [id],
+    policies: breakdown?.policies ?? [],
+    ports: breakdown?.ports ?? [],
   };
+}
+
+/** Policy decisions of several edges, the same tier, policy and action added up; busiest first. */
+export function mergePolicies(lists: Iterable<readonly PolicyDecision[]>): PolicyDecision[] {
+  const merged = new Map<string, PolicyDecision>();
+  for (const list of lists) {
+    for (const decision of list) {
+      const key = `${decision.tier}\u0000${decision.policy}\u0000${decision.action}`;
+      const entry = merged.get(key);
+      if (entry) entry.flowRate += decision.flowRate;
+      else merged.set(key, { ...decision });
+    }
+  }
+  return [...merged.values()].sort(
+    (a, b) => b.flowRate - a.flowRate || compareText(a.tier + a.policy + a.action, b.tier + b.policy + b.action),
+  );
+}
+
+/** Port usages of several edges, the same protocol and port added up; busiest first. */
+export function mergePorts(lists: Iterable<readonly PortUsage[]>): PortUsage[] {
+  const merged = new Map<string, PortUsage>();
+  for (const list of lists) {
+    for (const usage of list) {
+      const key = `${usage.protocol}\u0000${usage.port}`;
+      const entry = merged.get(key);
+      if (entry) entry.flowRate += usage.flowRate;
+      else merged.set(key, { ...usage });
+    }
+  }
+  return [...merged.values()].sort(
+    (a, b) => b.flowRate - a.flowRate || compareText(a.protocol + a.port, b.protocol + b.port),
+  );
+}
+
+/** DNS activity of several workloads: rates added, p99 the largest (an upper bound). */
+export function mergeDns(list: Iterable<DnsActivity | undefined>): DnsActivity | undefined {
+  let total: DnsActivity | undefined;
+  for (const dns of list) {
+    if (!dns) continue;
+    if (!total) {
+      total = { ...dns };
+      continue;
+    }
+    total.requestRate += dns.requestRate;
+    total.nxdomainRate += dns.nxdomainRate;
+    total.servfailRate += dns.servfailRate;
+    if (dns.p99Seconds !== undefined) {
+      total.p99Seconds = total.p99Seconds === undefined ? dns.p99Seconds : Math.max(total.p99Seconds, dns.p99Seconds);
+    }
+  }
+  return total;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function byId<T extends { id: string }>(a: T, b: T): number {
@@ -112,7 +224,7 @@ function byId<T extends { id: string }>(a: T, b: T): number {
 }
 
 /** Sorts nodes and edges and derives the namespace groups: the one way a `GraphModel` is assembled. */
-export function assembleModel(nodes: Iterable<GraphNode>, edges: Iterable<GraphEdge>): GraphModel {
+export function assembleModel(nodes: Iterable<GraphNode>, edges: Iterable<GraphEdge>, hasPods?: boolean): GraphModel {
   const sortedNodes = [...nodes].sort(byId);
   const sortedEdges = [...edges].sort(byId);
   const groups = new Map<string, string[]>();
@@ -124,5 +236,7 @@ export function assembleModel(nodes: Iterable<GraphNode>, edges: Iterable<GraphE
   const namespaces = [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, nodeIds]) => ({ name, nodeIds }));
-  return { nodes: sortedNodes, edges: sortedEdges, namespaces };
+  return hasPods
+    ? { nodes: sortedNodes, edges: sortedEdges, namespaces, hasPods }
+    : { nodes: sortedNodes, edges: sortedEdges, namespaces };
 }

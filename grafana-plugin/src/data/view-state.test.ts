@@ -1,4 +1,12 @@
-import { DEFAULT_VIEW, VIEW_PARAMS, type ViewState, viewFromSearchParams, viewToSearchParams } from './view-state';
+import {
+  DEFAULT_VIEW,
+  VIEW_PARAMS,
+  type ViewState,
+  hasViewParams,
+  viewFromSearchParams,
+  viewToLocationQuery,
+  viewToSearchParams,
+} from './view-state';
 
 const view: ViewState = {
   filter: {
@@ -8,7 +16,10 @@ const view: ViewState = {
     onlyDenied: true,
     onlyUnhealthy: false,
     showIdle: true,
+    protocol: 'TCP',
+    port: '8080',
   },
+  level: 'pod',
   collapsed: ['kube-system'],
   selection: { kind: 'edge', id: 'shop/cart->data/redis' },
   viewport: { x: -120.456, y: 30, scale: 1.5 },
@@ -53,5 +64,26 @@ describe('view state in the URL', () => {
   it('uses only prefixed parameter names', () => {
     for (const name of VIEW_PARAMS) expect(name).toMatch(/^sg-/);
     for (const name of viewToSearchParams(view).keys()) expect(VIEW_PARAMS).toContain(name);
+  });
+
+  it('gives locationService.partial every parameter: null to remove, lists where repeated', () => {
+    const query = viewToLocationQuery(view);
+    expect(Object.keys(query).sort()).toEqual([...VIEW_PARAMS].sort());
+    expect(query['sg-namespace']).toEqual(['data', 'shop']);
+    expect(query['sg-protocol']).toBe('TCP');
+    expect(query['sg-level']).toBe('pod');
+    expect(viewToLocationQuery(DEFAULT_VIEW)['sg-search']).toBeNull();
+    // What partial would write reads back as the same view.
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      for (const item of value === null ? [] : Array.isArray(value) ? value : [value]) params.append(name, item);
+    }
+    expect(viewFromSearchParams(params)).toEqual(viewFromSearchParams(viewToSearchParams(view)));
+    expect(hasViewParams(params)).toBe(true);
+    expect(hasViewParams(new URLSearchParams('var-namespace=shop'))).toBe(false);
+  });
+
+  it('reads an unknown level as the workload level', () => {
+    expect(viewFromSearchParams(new URLSearchParams('sg-level=cluster')).level).toBe('workload');
   });
 });

@@ -2,6 +2,7 @@
 // search parameters, so that a view can be shared, bookmarked and restored. Only what differs from the defaults is
 // written; what cannot be read is ignored rather than failing the page.
 import { DEFAULT_FILTER, type GraphFilter } from './filters';
+import type { GraphLevel } from './frames';
 
 export interface Selection {
   kind: 'node' | 'edge';
@@ -16,6 +17,8 @@ export interface Viewport {
 
 export interface ViewState {
   filter: Omit<GraphFilter, 'thresholds'>;
+  /** `namespace` collapses every namespace; `pod` draws pods where the series carry pod labels. */
+  level: GraphLevel;
   collapsed: string[];
   selection: Selection | undefined;
   viewport: Viewport | undefined;
@@ -29,7 +32,10 @@ export const DEFAULT_VIEW: ViewState = {
     onlyDenied: DEFAULT_FILTER.onlyDenied,
     onlyUnhealthy: DEFAULT_FILTER.onlyUnhealthy,
     showIdle: DEFAULT_FILTER.showIdle,
+    protocol: DEFAULT_FILTER.protocol,
+    port: DEFAULT_FILTER.port,
   },
+  level: 'workload',
   collapsed: [],
   selection: undefined,
   viewport: undefined,
@@ -43,6 +49,9 @@ const PARAM = {
   onlyDenied: 'sg-denied',
   onlyUnhealthy: 'sg-unhealthy',
   showIdle: 'sg-idle',
+  protocol: 'sg-protocol',
+  port: 'sg-port',
+  level: 'sg-level',
   collapsed: 'sg-collapsed',
   selection: 'sg-selected',
   viewport: 'sg-view',
@@ -59,6 +68,9 @@ export function viewToSearchParams(view: ViewState): URLSearchParams {
   if (view.filter.onlyDenied) params.set(PARAM.onlyDenied, '1');
   if (view.filter.onlyUnhealthy) params.set(PARAM.onlyUnhealthy, '1');
   if (view.filter.showIdle) params.set(PARAM.showIdle, '1');
+  if (view.filter.protocol !== '') params.set(PARAM.protocol, view.filter.protocol);
+  if (view.filter.port !== '') params.set(PARAM.port, view.filter.port);
+  if (view.level !== DEFAULT_VIEW.level) params.set(PARAM.level, view.level);
   for (const namespace of [...view.collapsed].sort()) params.append(PARAM.collapsed, namespace);
   if (view.selection) params.set(PARAM.selection, `${view.selection.kind}:${view.selection.id}`);
   if (view.viewport) {
@@ -77,11 +89,37 @@ export function viewFromSearchParams(params: URLSearchParams): ViewState {
       onlyDenied: params.get(PARAM.onlyDenied) === '1',
       onlyUnhealthy: params.get(PARAM.onlyUnhealthy) === '1',
       showIdle: params.get(PARAM.showIdle) === '1',
+      protocol: params.get(PARAM.protocol) ?? '',
+      port: params.get(PARAM.port) ?? '',
     },
+    level: parseLevel(params.get(PARAM.level)),
     collapsed: unique(params.getAll(PARAM.collapsed)),
     selection: parseSelection(params.get(PARAM.selection)),
     viewport: parseViewport(params.get(PARAM.viewport)),
   };
+}
+
+/** Whether the search parameters say anything about the view (else a panel starts from its options). */
+export function hasViewParams(params: URLSearchParams): boolean {
+  return VIEW_PARAMS.some((name) => params.has(name));
+}
+
+/**
+ * The view as a query for `locationService.partial`: every view parameter, null where the view leaves it at its
+ * default (which removes it from the URL), a list where it repeats.
+ */
+export function viewToLocationQuery(view: ViewState): Record<string, string | string[] | null> {
+  const params = viewToSearchParams(view);
+  const query: Record<string, string | string[] | null> = {};
+  for (const name of VIEW_PARAMS) {
+    const values = params.getAll(name);
+    query[name] = values.length === 0 ? null : values.length === 1 ? (values[0] ?? null) : values;
+  }
+  return query;
+}
+
+function parseLevel(text: string | null): GraphLevel {
+  return text === 'namespace' || text === 'pod' ? text : 'workload';
 }
 
 function unique(values: string[]): string[] {

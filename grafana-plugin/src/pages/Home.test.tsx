@@ -1,45 +1,19 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { type AppRootProps, PluginType } from '@grafana/data';
 import { render, screen, within } from '@testing-library/react';
 // The router @grafana/ui's links use; in Grafana the app is rendered inside it.
 import { MemoryRouter } from 'react-router-dom-v5-compat';
 
 import { DASHBOARDS, type FlowlensAppSettings } from '../constants';
+import { appRootProps } from './testing';
 import Home from './Home';
 
 function renderHome(settings: FlowlensAppSettings) {
   return render(
     <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
-      <Home {...props(settings)} />
+      <Home {...appRootProps(settings)} />
     </MemoryRouter>,
   );
-}
-
-function props(jsonData: FlowlensAppSettings): AppRootProps<FlowlensAppSettings> {
-  return {
-    basename: '/a/flowlens-observability-app',
-    query: {},
-    path: '/a/flowlens-observability-app',
-    onNavChanged: () => undefined,
-    meta: {
-      id: 'flowlens-observability-app',
-      name: 'Flowlens',
-      type: PluginType.app,
-      module: '',
-      baseUrl: '',
-      info: {
-        author: { name: 'Flowlens' },
-        description: '',
-        links: [],
-        logos: { small: '', large: '' },
-        screenshots: [],
-        updated: '',
-        version: '',
-      },
-      jsonData,
-    },
-  };
 }
 
 describe('Home', () => {
@@ -48,9 +22,21 @@ describe('Home', () => {
     expect(screen.getByLabelText('Data source')).toHaveTextContent('flowlens-prometheus');
   });
 
-  it('says when no data source is configured', () => {
+  it('says when no data source is configured, and what the pages use instead', () => {
     renderHome({});
     expect(screen.getByLabelText('Data source')).toHaveTextContent('No Prometheus data source is set');
+    expect(screen.getByLabelText('Data source')).toHaveTextContent('the default Prometheus data source');
+  });
+
+  it('links to every page of the app', () => {
+    renderHome({});
+    const links = within(screen.getByLabelText('Pages')).getAllByRole('link');
+    expect(links.map((link) => [link.textContent, link.getAttribute('href')])).toEqual([
+      ['Service Graph', '/a/flowlens-observability-app/service-graph'],
+      ['Policy Flows', '/a/flowlens-observability-app/policy-flows'],
+      ['DNS', '/a/flowlens-observability-app/dns'],
+      ['HTTP', '/a/flowlens-observability-app/http'],
+    ]);
   });
 
   it('links to every dashboard by uid', () => {

@@ -94,17 +94,22 @@ export function createAuditWebhookHandler(options: AuditWebhookOptions): AuditWe
  * An authentication outcome: undefined when the caller may post, else the status and message to answer. `presented`
  * says whether the caller offered this kind of credential at all (see AnyOfAuth).
  */
-type AuthFailure = { status: 401 | 403 | 503; message: string; challenge?: string; presented: boolean } | undefined;
+export type AuthFailure =
+  { status: 401 | 403 | 503; message: string; challenge?: string; presented: boolean } | undefined;
 
-function authCheck(auth: WebhookAuth): (request: IncomingMessage) => Promise<AuthFailure> {
+/** Checks a request against the methods; `realm` names the endpoint in Bearer challenges. Also `/api/v1/*`'s. */
+export function authCheck(
+  auth: WebhookAuth,
+  realm = 'flowlens-audit',
+): (request: IncomingMessage) => Promise<AuthFailure> {
   switch (auth.kind) {
     case 'bearer-token':
-      return bearerTokenCheck(auth);
+      return bearerTokenCheck(auth, realm);
     case 'client-certificate':
       return clientCertificateCheck(auth);
     case 'any-of': {
       if (auth.methods.length === 0) throw new RangeError('any-of authentication needs at least one method');
-      const checks = auth.methods.map(authCheck);
+      const checks = auth.methods.map((method) => authCheck(method, realm));
       return async (request) => {
         const failures: NonNullable<AuthFailure>[] = [];
         for (const check of checks) {
@@ -246,7 +251,7 @@ function sendJson(response: ServerResponse, status: number, body: object): void 
   response.end(`${JSON.stringify(body)}\n`);
 }
 
-function bearerTokenCheck(auth: BearerTokenAuth): (request: IncomingMessage) => Promise<AuthFailure> {
+function bearerTokenCheck(auth: BearerTokenAuth, realm: string): (request: IncomingMessage) => Promise<AuthFailure> {
   const tokens = new TokenFile(auth.tokenFile);
   return async (request) => {
     const presented = bearerToken(request.headers.authorization);
@@ -254,7 +259,7 @@ function bearerTokenCheck(auth: BearerTokenAuth): (request: IncomingMessage) => 
       return {
         status: 401,
         message: 'bearer token required',
-        challenge: 'Bearer realm="flowlens-audit"',
+        challenge: `Bearer realm="${realm}"`,
         presented: false,
       };
     }
@@ -264,7 +269,7 @@ function bearerTokenCheck(auth: BearerTokenAuth): (request: IncomingMessage) => 
       return {
         status: 401,
         message: 'invalid bearer token',
-        challenge: 'Bearer realm="flowlens-audit", error="invalid_token"',
+        challenge: `Bearer realm="${realm}", error="invalid_token"`,
         presented: true,
       };
     }

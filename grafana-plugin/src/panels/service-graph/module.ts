@@ -1,7 +1,13 @@
-import { PanelPlugin } from '@grafana/data';
+import { PanelPlugin, type StandardEditorProps } from '@grafana/data';
 
 import { ServiceGraphPanel } from './ServiceGraphPanel';
-import { DEFAULT_OPTIONS, type ServiceGraphOptions } from './types';
+import { DEFAULT_OPTIONS, type SavedView, type ServiceGraphOptions } from './types';
+
+/** Saved views are made in the panel; the editor only lists them (deleting is the panel's picker's). */
+function SavedViewsEditor({ value }: StandardEditorProps<SavedView[]>) {
+  const names = (value ?? []).map((view) => view.name);
+  return names.length === 0 ? 'None: save one from the panel.' : names.join(', ');
+}
 
 export const plugin = new PanelPlugin<ServiceGraphOptions>(ServiceGraphPanel).setPanelOptions((builder) =>
   builder
@@ -55,10 +61,36 @@ export const plugin = new PanelPlugin<ServiceGraphOptions>(ServiceGraphPanel).se
       description: 'Each shown as one node, its edges merged',
       defaultValue: DEFAULT_OPTIONS.collapsedNamespaces,
     })
+    .addRadio({
+      path: 'colorBy',
+      name: 'Color edges by',
+      description: 'Policy verdict (allowed, denied, mixed) or HTTP health against the thresholds',
+      defaultValue: DEFAULT_OPTIONS.colorBy,
+      settings: {
+        options: [
+          { value: 'verdict', label: 'Verdict' },
+          { value: 'health', label: 'Health' },
+        ],
+      },
+    })
+    .addBooleanSwitch({
+      path: 'animate',
+      name: 'Animate traffic',
+      description: 'Dashes moving along the edges in the direction of traffic',
+      defaultValue: DEFAULT_OPTIONS.animate,
+    })
+    .addCustomEditor({
+      id: 'savedViews',
+      path: 'savedViews',
+      name: 'Saved views',
+      description: 'Named views saved from the panel (filters, level, collapsed namespaces, zoom)',
+      defaultValue: DEFAULT_OPTIONS.savedViews,
+      editor: SavedViewsEditor,
+    })
     .addNumberInput({
       path: 'maxEdges',
       name: 'Edges listed',
-      description: 'The busiest edges first',
+      description: 'In table mode, the busiest edges first',
       defaultValue: DEFAULT_OPTIONS.maxEdges,
       settings: { min: 1, integer: true },
     }),

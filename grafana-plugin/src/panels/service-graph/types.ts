@@ -1,4 +1,11 @@
 import { DEFAULT_FILTER, DEFAULT_HEALTH_THRESHOLDS } from '../../data/filters';
+import type { ColorMode } from '../../data/render-plan';
+
+/** A named view: the view's URL parameters (`viewToSearchParams`), so it round-trips like a shared link. */
+export interface SavedView {
+  name: string;
+  params: string;
+}
 
 export interface ServiceGraphOptions {
   search: string;
@@ -9,7 +16,13 @@ export interface ServiceGraphOptions {
   p99ThresholdSeconds: number;
   /** Namespaces drawn as one node each, their edges merged. */
   collapsedNamespaces: string[];
-  /** How many of the busiest edges the table lists. */
+  /** Edge colors: by policy verdict or by HTTP health. */
+  colorBy: ColorMode;
+  /** Dashes moving along the edges in the direction of traffic. */
+  animate: boolean;
+  /** Views saved from the panel's picker. */
+  savedViews: SavedView[];
+  /** How many of the busiest edges the table mode lists. */
   maxEdges: number;
 }
 
@@ -21,5 +34,8 @@ export const DEFAULT_OPTIONS: ServiceGraphOptions = {
   errorRatioThreshold: DEFAULT_HEALTH_THRESHOLDS.errorRatio,
   p99ThresholdSeconds: DEFAULT_HEALTH_THRESHOLDS.p99Seconds,
   collapsedNamespaces: [],
+  colorBy: 'verdict',
+  animate: false,
+  savedViews: [],
   maxEdges: 200,
 };

@@ -1,0 +1,6 @@
+/** Least-privilege policy recommendations from observed flows (`flowlens policy recommend`, `/api/v1/recommendations`). */
+export * from './model';
+export * from './recommend';
+export * from './observed';
+export * from './cluster';
+export * from './render';

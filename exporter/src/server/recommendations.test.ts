@@ -1,0 +1,162 @@
+/**
+ * `GET /api/v1/recommendations` through the exporter's HTTP server: callers need the token; parameters are checked
+ * and named; the policies are the recommender's over the observed set; the set's budget shows in the answer.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { parseAllDocuments } from 'yaml';
+import { createExporterServer, type ExporterServer } from './http';
+import { createRecommendationsHandler } from './recommendations';
+import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
+import { FlowAggregator } from '../metrics/flow-aggregator';
+import { JsonLogger } from '../log';
+import { readResourcesFile } from '../cluster/resources-file';
+import { repoRoot } from '../testing/collect';
+import {
+  ObservedFlows,
+  recommendClusterFromDocuments,
+  recommendPolicies,
+  type RecommendCluster,
+} from '../policy/recommend';
+
+const TOKEN = 's3cret-token';
+const { cluster } = recommendClusterFromDocuments(
+  readResourcesFile(join(repoRoot(), 'test/fixtures/recommend/resources.yaml')),
+);
+const CART = { kind: 'workload', namespace: 'shop', workload: 'cart' } as const;
+const PAYMENTS = { kind: 'workload', namespace: 'payments', workload: 'payments-api' } as const;
+const FRONTEND = { kind: 'workload', namespace: 'shop', workload: 'frontend' } as const;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+describe('/api/v1/recommendations', () => {
+  let directory: string;
+  let server: ExporterServer;
+  let base: string;
+  const observed = new ObservedFlows(2);
+  let currentCluster: RecommendCluster | undefined = cluster;
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-'));
+    const tokenFile = join(directory, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    observed.add({ source: CART, destination: PAYMENTS, port: 8443, protocol: 'TCP' });
+    observed.add({ source: FRONTEND, destination: CART, port: 8080, protocol: 'TCP' });
+    const logger = new JsonLogger('error');
+    server = createExporterServer({
+      registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+      logger,
+      notReadyReason: () => undefined,
+      recommendations: createRecommendationsHandler({
+        auth: { kind: 'bearer-token', tokenFile },
+        observed,
+        cluster: () => currentCluster,
+      }),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function get(query: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
+    const response = await fetch(`${base}/api/v1/recommendations${query}`, { method, headers });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+  const authorized = { authorization: `Bearer ${TOKEN}` };
+
+  test('callers without the token, or with another, are refused with a Bearer challenge', async () => {
+    const none = await get('');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="flowlens-api"');
+    assert.equal(none.text, 'bearer token required\n');
+    const wrong = await get('', { authorization: 'Bearer guess' });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    assert.doesNotMatch(wrong.text, /payments/, 'nothing observed leaks');
+  });
+
+  test('JSON: the recommender over the observed set, with the budget and what it dropped', async () => {
+    const answer = await get('?namespace=payments', authorized);
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.headers.get('content-type'), 'application/json');
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    const body = JSON.parse(answer.text) as Record<string, unknown>;
+    const expected = recommendPolicies(cluster, observed.flows(), { format: 'kubernetes', namespace: 'payments' });
+    assert.deepEqual(body['policies'], expected.policies);
+    assert.equal(body['format'], 'kubernetes');
+    assert.equal(body['namespace'], 'payments');
+    assert.deepEqual(body['observed'], { flows: 2, budget: 2, dropped: 0, complete: true });
+  });
+
+  test('Accept: application/yaml gives YAML kubectl takes; format=calico-staged gives staged policies', async () => {
+    const answer = await get('?format=calico-staged', { ...authorized, accept: 'application/yaml' });
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.headers.get('content-type') ?? '', /^application\/yaml/);
+    const kinds = parseAllDocuments(answer.text).map((document) => (document.toJS() as { kind: string }).kind);
+    assert.deepEqual(kinds, Array(5).fill('StagedNetworkPolicy'));
+  });
+
+  test('past the budget, new flows are dropped, counted, and the answer says it is incomplete', async () => {
+    assert.equal(observed.add({ source: CART, destination: PAYMENTS, port: 9000, protocol: 'TCP' }), 'dropped');
+    const body = JSON.parse((await get('', authorized)).text) as {
+      observed: { dropped: number; complete: boolean };
+      warnings: string[];
+    };
+    assert.deepEqual(body.observed, { flows: 2, budget: 2, dropped: 1, complete: false });
+    assert.match(body.warnings[0] ?? '', /1 distinct flows past the budget of 2 \(api\.maxObservedFlows\)/);
+  });
+
+  test('bad parameters are 400s naming the parameter and its values; other methods 405', async () => {
+    const cases: [string, RegExp][] = [
+      ['?format=cilium', /format "cilium" must be one of kubernetes, calico-staged/],
+      ['?namespace=Shop_1', /namespace "Shop_1" must be a namespace name/],
+      ['?ns=shop', /unknown parameter "ns"; known parameters are namespace, format/],
+      ['?format=kubernetes&format=calico-staged', /parameter "format" is given more than once/],
+    ];
+    for (const [query, message] of cases) {
+      const answer = await get(query, authorized);
+      assert.equal(answer.status, 400, query);
+      assert.match(answer.text, message);
+    }
+    assert.equal((await get('', authorized, 'POST')).status, 405);
+  });
+
+  test('without a cluster view yet, 503 says how to get one', async () => {
+    currentCluster = undefined;
+    try {
+      const answer = await get('', authorized);
+      assert.equal(answer.status, 503);
+      assert.match(answer.text, /--resources FILE or --kubernetes/);
+    } finally {
+      currentCluster = cluster;
+    }
+  });
+});
+
+test('without api configured the path is not served', async () => {
+  const server = createExporterServer({
+    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+    logger: new JsonLogger('error'),
+    notReadyReason: () => undefined,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/recommendations`);
+    assert.equal(response.status, 404);
+    await response.text();
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -1,0 +1,107 @@
+/**
+ * `GET /api/v1/recommendations?namespace=NS&format=kubernetes|calico-staged`: the policies `flowlens policy
+ * recommend` would write, from the flows this exporter has observed since it started. What the exporter saw (who
+ * talks to whom) is more than its metrics say, so callers authenticate and are authorized as for the audit webhook:
+ * a bearer token from `api.tokenFile`, or a client certificate whose CN or O is allowed, or either.
+ *
+ * JSON by default (policies as objects, warnings, how many flows were used and whether the observed set overflowed);
+ * `Accept: application/yaml` gives the YAML `kubectl apply -f -` takes. A bad parameter is a 400 naming it and the
+ * values it takes; no cluster view yet (the live view not listed, or neither --resources nor --kubernetes) is a 503.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authCheck, type WebhookAuth } from '../sources/audit/webhook';
+import {
+  RECOMMEND_FORMATS,
+  recommendPolicies,
+  renderRecommendationYaml,
+  type ObservedFlows,
+  type RecommendCluster,
+} from '../policy/recommend';
+
+export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
+const PARAMETERS = ['namespace', 'format'];
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export interface RecommendationsOptions {
+  auth: WebhookAuth;
+  observed: ObservedFlows;
+  /** The cluster as now known; undefined while there is none (a live view not yet listed). */
+  cluster: () => RecommendCluster | undefined;
+}
+
+export type RecommendationsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+export function createRecommendationsHandler(options: RecommendationsOptions): RecommendationsHandler {
+  const authenticate = authCheck(options.auth, 'flowlens-api');
+  return async (request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      response.end('method not allowed\n');
+      return;
+    }
+    const failure = await authenticate(request);
+    if (failure !== undefined) {
+      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+      if (failure.challenge !== undefined) headers['www-authenticate'] = failure.challenge;
+      response.writeHead(failure.status, headers);
+      response.end(`${failure.message}\n`);
+      return;
+    }
+    const query = new URL(request.url ?? '/', 'http://exporter').searchParams;
+    for (const name of new Set(query.keys())) {
+      if (!PARAMETERS.includes(name)) {
+        return badRequest(response, `unknown parameter "${name}"; known parameters are ${PARAMETERS.join(', ')}`);
+      }
+      if (query.getAll(name).length > 1) return badRequest(response, `parameter "${name}" is given more than once`);
+    }
+    const formatText = query.get('format') ?? 'kubernetes';
+    const format = RECOMMEND_FORMATS.find((candidate) => candidate === formatText);
+    if (format === undefined) {
+      return badRequest(response, `format "${formatText}" must be one of ${RECOMMEND_FORMATS.join(', ')}`);
+    }
+    const namespace = query.get('namespace') ?? undefined;
+    if (namespace !== undefined && !NAMESPACE_NAME.test(namespace)) {
+      return badRequest(response, `namespace "${namespace}" must be a namespace name (lower-case letters, digits, -)`);
+    }
+    const cluster = options.cluster();
+    if (cluster === undefined) {
+      response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
+      response.end('no cluster view yet: serve with --resources FILE or --kubernetes (and wait for /readyz)\n');
+      return;
+    }
+    const recommendation = recommendPolicies(cluster, options.observed.flows(), { format, namespace });
+    const warnings = [...recommendation.warnings];
+    if (options.observed.dropped > 0) {
+      warnings.unshift(
+        `${options.observed.dropped} distinct flows past the budget of ${options.observed.maxEntries} (api.maxObservedFlows) were not kept; the policies miss them`,
+      );
+    }
+    const wantsYaml = /\b(application|text)\/(x-)?yaml\b/.test(request.headers.accept ?? '');
+    const body = wantsYaml
+      ? renderRecommendationYaml({ ...recommendation, warnings })
+      : `${JSON.stringify({
+          format,
+          namespace: namespace ?? null,
+          policies: recommendation.policies,
+          warnings,
+          flowsUsed: recommendation.flowsUsed,
+          flowsSkipped: recommendation.flowsSkipped,
+          observed: {
+            flows: options.observed.size,
+            budget: options.observed.maxEntries,
+            dropped: options.observed.dropped,
+            complete: options.observed.dropped === 0,
+          },
+        })}\n`;
+    response.writeHead(200, {
+      'content-type': wantsYaml ? 'application/yaml; charset=utf-8' : 'application/json',
+      'cache-control': 'no-store',
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  };
+}
+
+function badRequest(response: ServerResponse, message: string): void {
+  response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(`${message}\n`);
+}

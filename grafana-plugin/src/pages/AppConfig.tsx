@@ -1,0 +1,93 @@
+// The app's Configuration page (plugin.addConfigPage): the Prometheus data source the pages query and the filters
+// they open with, saved into the app's jsonData the way create-plugin's AppConfig saves settings.
+import type { AppPluginMeta, PluginConfigPageProps } from '@grafana/data';
+import { DataSourcePicker, getBackendSrv, locationService } from '@grafana/runtime';
+import { Alert, Button, Field, FieldSet, Input, Stack, Switch } from '@grafana/ui';
+import { type FormEvent, useState } from 'react';
+
+import { PLUGIN_ID, type FlowlensAppSettings } from '../constants';
+import { type ResolvedAppSettings, resolveAppSettings, settingsUpdate } from '../data/app-settings';
+
+export type AppConfigProps = PluginConfigPageProps<AppPluginMeta<FlowlensAppSettings>>;
+
+export default function AppConfig({ plugin }: AppConfigProps) {
+  const { enabled, pinned, jsonData } = plugin.meta;
+  const [edited, setEdited] = useState<ResolvedAppSettings>(() => resolveAppSettings(jsonData));
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const edit = (change: Partial<ResolvedAppSettings>) => setEdited((current) => ({ ...current, ...change }));
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaving(true);
+    setError(undefined);
+    try {
+      await getBackendSrv().post(
+        `/api/plugins/${PLUGIN_ID}/settings`,
+        settingsUpdate({ enabled, pinned, jsonData }, edited),
+      );
+      // The app reads its settings when Grafana loads it: a reload shows the pages the new ones.
+      locationService.reload();
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : 'The settings could not be saved.');
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form onSubmit={onSubmit} aria-label="Flowlens settings">
+      <FieldSet label="Data source">
+        <Field
+          label="Prometheus data source"
+          description="The Prometheus that scrapes the Flowlens exporters. Unset, the pages use the default Prometheus data source."
+        >
+          <DataSourcePicker
+            pluginId="prometheus"
+            current={edited.datasourceUid ?? null}
+            noDefault
+            width={40}
+            onChange={(datasource) => edit({ datasourceUid: datasource.uid })}
+            onClear={() => edit({ datasourceUid: undefined })}
+          />
+        </Field>
+      </FieldSet>
+      <FieldSet label="Default filters">
+        <Field label="Namespace" description="The namespace the pages open on. Empty: all namespaces.">
+          <Input
+            id="flowlens-default-namespace"
+            width={40}
+            value={edited.defaultNamespace ?? ''}
+            placeholder="all namespaces"
+            onChange={(event) => edit({ defaultNamespace: event.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Only denied flows" description="The service graph opens showing only edges with denied flows.">
+          <Switch
+            id="flowlens-only-denied"
+            value={edited.onlyDenied}
+            onChange={(event) => edit({ onlyDenied: event.currentTarget.checked })}
+          />
+        </Field>
+        <Field label="Show idle edges" description="The service graph opens showing edges whose rates are all zero.">
+          <Switch
+            id="flowlens-show-idle"
+            value={edited.showIdle}
+            onChange={(event) => edit({ showIdle: event.currentTarget.checked })}
+          />
+        </Field>
+      </FieldSet>
+      <Stack direction="column" gap={2}>
+        {error !== undefined && (
+          <Alert severity="error" title="Saving the settings failed">
+            {error}
+          </Alert>
+        )}
+        <div>
+          <Button type="submit" disabled={saving}>
+            {saving ? 'Saving…' : 'Save settings'}
+          </Button>
+        </div>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,18 @@
+// The scene of each scene page, by page key (src/constants.ts PAGES).
+import type { EmbeddedScene } from '@grafana/scenes';
+
+import type { PageKey } from '../../constants';
+import type { ResolvedAppSettings } from '../../data/app-settings';
+import { dnsScene } from './dns';
+import { httpScene } from './http';
+import { policyFlowsScene } from './policy-flows';
+import { serviceGraphScene } from './service-graph';
+
+export type ScenePageKey = Exclude<PageKey, 'home'>;
+
+export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => EmbeddedScene> = {
+  serviceGraph: serviceGraphScene,
+  policyFlows: policyFlowsScene,
+  dns: dnsScene,
+  http: httpScene,
+};

@@ -1,0 +1,168 @@
+import {
+  DataSourceVariable,
+  type EmbeddedScene,
+  QueryVariable,
+  SceneDataTransformer,
+  SceneQueryRunner,
+  SceneRefreshPicker,
+  SceneTimePicker,
+  VariableValueSelectors,
+  VizPanel,
+  sceneGraph,
+} from '@grafana/scenes';
+
+import { POLICY_FLOW_PANEL_ID, SERVICE_GRAPH_PANEL_ID } from '../../constants';
+import { DEFAULT_APP_SETTINGS, type ResolvedAppSettings } from '../../data/app-settings';
+import { DEFAULT_OPTIONS } from '../../panels/service-graph/types';
+import {
+  DNS_QUERIES,
+  HTTP_QUERIES,
+  MATCH_ALL,
+  NAMESPACE_VARIABLE,
+  POLICY_FLOW_QUERIES,
+  SERVICE_GRAPH_QUERIES,
+  WORKLOAD_VARIABLE,
+} from '../../queries';
+import { ALL_VALUE, DATASOURCE } from './common';
+import { SCENES } from './index';
+import { POLICY_FLOWS_PAGE_QUERIES } from './policy-flows';
+
+function panels(scene: EmbeddedScene): VizPanel[] {
+  return sceneGraph.findAllObjects(scene, (object) => object instanceof VizPanel) as VizPanel[];
+}
+
+/** The panel's query runner, under its transformations if it has any. */
+function runner(panel: VizPanel): SceneQueryRunner {
+  const data = panel.state.$data;
+  const source = data instanceof SceneDataTransformer ? data.state.$data : data;
+  if (!(source instanceof SceneQueryRunner)) throw new Error(`${panel.state.title} has no query runner`);
+  return source;
+}
+
+/** Each panel's plugin id and the expressions it queries, by refId. */
+function queriesByPanel(scene: EmbeddedScene) {
+  return panels(scene).map((panel) => ({
+    pluginId: panel.state.pluginId,
+    queries: runner(panel).state.queries.map(({ refId, expr }) => ({ refId, expr })),
+  }));
+}
+
+function variables(scene: EmbeddedScene) {
+  return (scene.state.$variables?.state.variables ?? []).map((variable) => variable.state.name);
+}
+
+function variable<T>(scene: EmbeddedScene, name: string, type: new (...args: never[]) => T): T {
+  const found = scene.state.$variables?.getByName(name);
+  if (!(found instanceof type)) throw new Error(`no ${name} variable of the expected type`);
+  return found;
+}
+
+const settings = (change: Partial<ResolvedAppSettings> = {}) => ({ ...DEFAULT_APP_SETTINGS, ...change });
+const exprs = (queries: Array<{ refId: string; expr: string }>) => queries.map(({ refId, expr }) => ({ refId, expr }));
+
+describe('every scene page', () => {
+  it.each(Object.keys(SCENES) as Array<keyof typeof SCENES>)(
+    '%s: queries the datasource variable, has time range, variable and refresh controls',
+    (page) => {
+      const scene = SCENES[page](settings());
+      for (const panel of panels(scene)) expect(runner(panel).state.datasource).toEqual(DATASOURCE);
+      expect(variables(scene)[0]).toBe('datasource');
+      expect(variable(scene, 'datasource', DataSourceVariable).state.pluginId).toBe('prometheus');
+      expect(variable(scene, 'namespace', QueryVariable).state.query).toBe(NAMESPACE_VARIABLE.query);
+      expect(sceneGraph.getTimeRange(scene).state.from).toBe('now-1h');
+      const controls = scene.state.controls ?? [];
+      for (const type of [VariableValueSelectors, SceneTimePicker, SceneRefreshPicker]) {
+        expect(controls.some((control) => control instanceof type)).toBe(true);
+      }
+    },
+  );
+
+  it('use the configured data source, else leave the variable to pick one (ScenePage passes the default)', () => {
+    for (const build of Object.values(SCENES)) {
+      const configured = build(settings({ datasourceUid: 'flowlens-prometheus' }));
+      expect(variable(configured, 'datasource', DataSourceVariable).state.value).toBe('flowlens-prometheus');
+      expect(variable(build(settings()), 'datasource', DataSourceVariable).state.value).toBe('');
+    }
+  });
+
+  it('open on all namespaces (`.*`), or on the configured default namespace', () => {
+    for (const build of Object.values(SCENES)) {
+      const all = variable(build(settings()), 'namespace', QueryVariable).state;
+      expect(all).toMatchObject({ value: ALL_VALUE, includeAll: true, allValue: MATCH_ALL, defaultToAll: true });
+      const shop = variable(build(settings({ defaultNamespace: 'shop' })), 'namespace', QueryVariable).state;
+      expect(shop).toMatchObject({ value: 'shop', defaultToAll: false });
+    }
+  });
+});
+
+describe('Service Graph page', () => {
+  it('feeds the service graph panel with SERVICE_GRAPH_QUERIES, with namespace and workload variables', () => {
+    const scene = SCENES.serviceGraph(settings());
+    expect(queriesByPanel(scene)).toEqual([
+      { pluginId: SERVICE_GRAPH_PANEL_ID, queries: exprs(SERVICE_GRAPH_QUERIES) },
+    ]);
+    expect(variables(scene)).toEqual(['datasource', 'namespace', 'workload']);
+    const workload = variable(scene, 'workload', QueryVariable).state;
+    expect(workload).toMatchObject({ query: WORKLOAD_VARIABLE.query, regex: WORKLOAD_VARIABLE.regex });
+    expect(workload.value).toBe(ALL_VALUE);
+  });
+
+  it('opens with the panel defaults and the configured filters', () => {
+    const [panel] = panels(SCENES.serviceGraph(settings({ onlyDenied: true, showIdle: true })));
+    expect(panel?.state.options).toEqual({ ...DEFAULT_OPTIONS, onlyDenied: true, showIdle: true });
+    const [plain] = panels(SCENES.serviceGraph(settings()));
+    expect(plain?.state.options).toEqual(DEFAULT_OPTIONS);
+  });
+});
+
+describe('Policy Flows page', () => {
+  it('feeds the policy flow panel with POLICY_FLOW_QUERIES over every workload, with a namespace variable', () => {
+    const scene = SCENES.policyFlows(settings());
+    expect(queriesByPanel(scene)).toEqual([
+      { pluginId: POLICY_FLOW_PANEL_ID, queries: exprs(POLICY_FLOWS_PAGE_QUERIES) },
+    ]);
+    expect(variables(scene)).toEqual(['datasource', 'namespace']);
+    expect(POLICY_FLOWS_PAGE_QUERIES.map((query) => query.refId)).toEqual(POLICY_FLOW_QUERIES.map((q) => q.refId));
+    for (const { expr } of POLICY_FLOWS_PAGE_QUERIES) {
+      expect(expr).toContain('$namespace');
+      expect(expr).not.toContain('$workload');
+    }
+  });
+});
+
+describe('DNS page', () => {
+  it('draws every DNS query once in a core panel, with a namespace variable', () => {
+    const scene = SCENES.dns(settings());
+    const drawn = queriesByPanel(scene);
+    expect(drawn.map(({ queries }) => queries).flat()).toEqual(
+      expect.arrayContaining(exprs(Object.values(DNS_QUERIES))),
+    );
+    expect(drawn).toHaveLength(Object.keys(DNS_QUERIES).length);
+    expect(new Set(drawn.map(({ pluginId }) => pluginId))).toEqual(new Set(['timeseries', 'bargauge', 'table']));
+    expect(variables(scene)).toEqual(['datasource', 'namespace']);
+  });
+});
+
+describe('HTTP page', () => {
+  it('draws every HTTP query once in a core panel, with namespace and workload variables', () => {
+    const scene = SCENES.http(settings());
+    const drawn = queriesByPanel(scene);
+    expect(drawn.map(({ queries }) => queries).flat()).toEqual(
+      expect.arrayContaining(exprs(Object.values(HTTP_QUERIES))),
+    );
+    expect(drawn).toHaveLength(Object.keys(HTTP_QUERIES).length);
+    expect(new Set(drawn.map(({ pluginId }) => pluginId))).toEqual(new Set(['timeseries', 'table']));
+    expect(variables(scene)).toEqual(['datasource', 'namespace', 'workload']);
+  });
+
+  it('shows its tables without the time column of instant queries, the value column named', () => {
+    const tables = panels(SCENES.http(settings())).filter((panel) => panel.state.pluginId === 'table');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      const data = table.state.$data;
+      if (!(data instanceof SceneDataTransformer)) throw new Error('no transformations');
+      const [organize] = data.state.transformations as Array<{ id: string; options: Record<string, unknown> }>;
+      expect(organize).toMatchObject({ id: 'organize', options: { excludeByName: { Time: true } } });
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
+import {
+  DNS_QUERIES,
+  HTTP_QUERIES,
+  NAMESPACE_VARIABLE,
+  POLICY_FLOW_QUERIES,
+  type PrometheusQuery,
+  SERVICE_GRAPH_QUERIES,
+  WORKLOAD_VARIABLE,
+  withVariables,
+} from './queries';
+
+const rules = readFileSync(join(__dirname, '../../alerts/flowlens-rules.yml'), 'utf8');
+const metricsDoc = readFileSync(join(__dirname, '../../docs/metrics.md'), 'utf8');
+const allQueries: PrometheusQuery[] = [
+  ...SERVICE_GRAPH_QUERIES,
+  ...POLICY_FLOW_QUERIES,
+  ...Object.values(DNS_QUERIES),
+  ...Object.values(HTTP_QUERIES),
+];
+const exprs = [...allQueries.map((query) => query.expr), NAMESPACE_VARIABLE.query, WORKLOAD_VARIABLE.query];
+
+describe('the queries', () => {
+  it('name only recording rules that alerts/flowlens-rules.yml records', () => {
+    const recorded = exprs.flatMap((expr) => expr.match(/\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b/g) ?? []);
+    expect(recorded.length).toBeGreaterThan(0);
+    for (const rule of new Set(recorded)) expect(rules).toContain(`record: ${rule}\n`);
+  });
+
+  it('name only metrics that docs/metrics.md documents', () => {
+    const metrics = exprs.flatMap((expr) => expr.match(/(?<![:\w])flowlens_[a-z_]+_total\b/g) ?? []);
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const metric of new Set(metrics)) expect(metricsDoc).toContain(`\`${metric}\``);
+  });
+
+  it('have unique refIds within each view', () => {
+    for (const view of [
+      SERVICE_GRAPH_QUERIES,
+      POLICY_FLOW_QUERIES,
+      Object.values(DNS_QUERIES),
+      Object.values(HTTP_QUERIES),
+    ]) {
+      const refIds = view.map((query) => query.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+    }
+  });
+
+  it('use only the namespace and workload variables, which withVariables replaces', () => {
+    for (const query of allQueries) {
+      const replaced = withVariables(query, { namespace: 'shop', workload: 'cart' }).expr;
+      expect(replaced).not.toMatch(/\$(?!1\b)\w+/);
+    }
+  });
+
+  it('draw time series over a range and tables from instant queries', () => {
+    for (const query of [...Object.values(DNS_QUERIES), ...Object.values(HTTP_QUERIES)]) {
+      expect(query.range).toBe(!query.instant);
+      expect(query.format).toBe(query.instant ? 'table' : 'time_series');
+    }
+  });
+});
