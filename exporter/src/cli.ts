@@ -565,6 +565,7 @@ async function serve(flags: Flags): Promise<number> {
     tls,
     auditWebhook: exporter.auditWebhook,
     recommendations: exporter.recommendations,
+    hotspots: exporter.hotspots,
     captureFiles: capture?.fileApi,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??

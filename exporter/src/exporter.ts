@@ -20,6 +20,7 @@ import { ObservedFlows } from './policy/recommend/observed';
 import { recommendClusterFromDocuments } from './policy/recommend/cluster';
 import type { RecommendCluster } from './policy/recommend/model';
 import { createRecommendationsHandler, type RecommendationsHandler } from './server/recommendations';
+import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { AuditWebhookConfig, FlowlensConfig } from './config';
@@ -47,6 +48,8 @@ export interface Exporter {
   readonly observedFlows: ObservedFlows | undefined;
   /** The `GET /api/v1/recommendations` handler, when `api` is configured. */
   readonly recommendations: RecommendationsHandler | undefined;
+  /** The `GET /api/v1/hotspots` handler, when `api` is configured. */
+  readonly hotspots: HotspotsHandler | undefined;
 }
 
 export interface ExporterExtras {
@@ -200,5 +203,22 @@ export async function buildExporter(
           // The live view, once listed, over the file, as for policy attribution.
           cluster: () => liveView?.recommendCluster() ?? staticCluster,
         });
-  return { registry, pipeline, sources, checkpoints, liveView, auditWebhook, observedFlows, recommendations };
+  const hotspots =
+    config.api === undefined
+      ? undefined
+      : createHotspotsHandler({
+          auth: webhookAuth(config.api),
+          latestWindow: anomaly === undefined ? null : () => anomaly.latestWindow,
+        });
+  return {
+    registry,
+    pipeline,
+    sources,
+    checkpoints,
+    liveView,
+    auditWebhook,
+    observedFlows,
+    recommendations,
+    hotspots,
+  };
 }

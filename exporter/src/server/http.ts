@@ -1,7 +1,7 @@
 /**
  * The exporter's HTTP server: /metrics (text format or OpenMetrics by content negotiation, gzip when
  * asked), /healthz (the process serves), /readyz (the sources have started), `POST /audit/webhook` when the
- * audit webhook is configured, `GET /api/v1/recommendations` (authenticated) when `api` is configured, and the
+ * audit webhook is configured, `GET /api/v1/recommendations` and `GET /api/v1/hotspots` (authenticated) when `api` is configured, and the
  * capture file API (`/api/v1/captures/...`, HTTPS only) when the capture controller runs. Everything else is 404.
  * With TLS material it serves HTTPS, asking clients for a
  * certificate when a client CA is given but letting those without one in (the webhook checks per request).
@@ -16,6 +16,7 @@ import type { Logger } from '../log';
 import type { AuditWebhookHandler } from '../sources/audit/webhook';
 import { secureContextOptions, type TlsMaterial } from './tls';
 import { RECOMMENDATIONS_PATH, type RecommendationsHandler } from './recommendations';
+import { HOTSPOTS_PATH, type HotspotsHandler } from './hotspots';
 
 const gzipAsync = promisify(gzip);
 
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   auditWebhook?: AuditWebhookHandler | undefined;
   /** Serves `/api/v1/recommendations` (it authenticates and answers every method itself). */
   recommendations?: RecommendationsHandler | undefined;
+  /** Serves `/api/v1/hotspots` (it authenticates and answers every method itself). */
+  hotspots?: HotspotsHandler | undefined;
   /** Serve HTTPS with this material (see `server/tls.ts`). */
   tls?: TlsMaterial | undefined;
   /** Serves `/api/v1/captures/...` (the capture file API; it authenticates and authorizes each request itself). */
@@ -74,6 +77,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   if (path === RECOMMENDATIONS_PATH && options.recommendations !== undefined) {
     return options.recommendations(request, response);
   }
+  if (path === HOTSPOTS_PATH && options.hotspots !== undefined) return options.hotspots(request, response);
   if (path?.startsWith(CAPTURE_FILES_PREFIX) === true && options.captureFiles !== undefined) {
     return options.captureFiles(request, response);
   }

@@ -39,6 +39,8 @@ export class AnomalyStage {
   /** The exporter's clock when the latest window closed. */
   private closedAt = -Infinity;
   windowsObserved = 0;
+  /** The latest complete window's totals (what `/api/v1/hotspots` ranks), undefined before the first closes. */
+  latestWindow: WindowTotals | undefined = undefined;
 
   constructor(
     options: Partial<AnomalyStageOptions> = {},
@@ -102,6 +104,7 @@ export class AnomalyStage {
   private close(window: WindowTotals): void {
     this.detector.observe(window);
     this.windowsObserved++;
+    this.latestWindow = window;
     this.closedAt = this.clock();
     let samples = '';
     for (const series of this.detector.topScores(this.options.topN)) {
