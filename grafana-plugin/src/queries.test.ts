@@ -3,6 +3,9 @@ import { join } from 'path';
 
 import {
   DNS_QUERIES,
+  HOTSPOT_LIMIT,
+  HOTSPOT_MIN_VOLUME,
+  HOTSPOT_QUERIES,
   HTTP_QUERIES,
   NAMESPACE_VARIABLE,
   POLICY_FLOW_QUERIES,
@@ -19,6 +22,7 @@ const allQueries: PrometheusQuery[] = [
   ...POLICY_FLOW_QUERIES,
   ...Object.values(DNS_QUERIES),
   ...Object.values(HTTP_QUERIES),
+  ...Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
 ];
 const exprs = [...allQueries.map((query) => query.expr), NAMESPACE_VARIABLE.query, WORKLOAD_VARIABLE.query];
 
@@ -41,6 +45,7 @@ describe('the queries', () => {
       POLICY_FLOW_QUERIES,
       Object.values(DNS_QUERIES),
       Object.values(HTTP_QUERIES),
+      Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
     ]) {
       const refIds = view.map((query) => query.refId);
       expect(new Set(refIds).size).toBe(refIds.length);
@@ -73,5 +78,45 @@ describe('the queries', () => {
     expect(services?.expr).toContain('source_namespace=~"$namespace", source_workload=~"$workload"');
     expect(services?.expr).toContain('dest_namespace=~"$namespace", dest_workload=~"$workload"');
     expect(services).toMatchObject({ instant: true, range: false, format: 'time_series' });
+  });
+});
+
+describe('the hotspot queries', () => {
+  const tables = Object.entries(HOTSPOT_QUERIES);
+
+  it('are instant tables: topk of the values above zero, over rows with enough volume', () => {
+    for (const [, table] of tables) {
+      for (const query of [table.rank, table.volume]) {
+        expect(query).toMatchObject({ instant: true, range: false, format: 'table' });
+      }
+      expect(table.rank.expr.startsWith(`topk(${HOTSPOT_LIMIT}, (`)).toBe(true);
+      expect(table.rank.expr).toContain(`) > 0 and on (${table.by}) (`);
+      expect(table.volume.expr).toContain(`and on (${table.by}) ${table.rank.expr}`);
+      expect(table.volume.refId).toBe(`${table.rank.refId}_volume`);
+    }
+    for (const guarded of [HOTSPOT_QUERIES.latency, HOTSPOT_QUERIES.errors, HOTSPOT_QUERIES.dns]) {
+      expect(guarded.rank.expr).toContain(`* 300 >= ${HOTSPOT_MIN_VOLUME})`);
+    }
+  });
+
+  it('narrow by the namespace variable only, and link rows by labels their queries keep', () => {
+    for (const [, table] of tables) {
+      expect(table.rank.expr).toContain('=~"$namespace"');
+      expect(table.rank.expr).not.toContain('$workload');
+      for (const label of [table.linkLabels.namespace, table.linkLabels.workload]) {
+        expect(table.by.split(', ')).toContain(label);
+      }
+    }
+  });
+
+  it('rank by the recording rules of each category and link to its dashboard', () => {
+    expect(HOTSPOT_QUERIES.latency.rank.expr).toContain('edge:flowlens_http_request_duration_seconds:p99_rate5m');
+    expect(HOTSPOT_QUERIES.errors.rank.expr).toContain('dest_workload:flowlens_http_errors:ratio_rate5m');
+    expect(HOTSPOT_QUERIES.dns.rank.expr).toContain('client_workload:flowlens_dns_nxdomain:rate5m');
+    expect(HOTSPOT_QUERIES.dns.rank.expr).toContain('client_workload:flowlens_dns_servfail:rate5m');
+    expect(HOTSPOT_QUERIES.denied.rank.expr).toContain('edge:flowlens_flows_denied:rate5m');
+    expect(HOTSPOT_QUERIES.retransmissions.rank.expr).toContain('edge:flowlens_tcp_retransmissions:rate5m');
+    const dashboards = readFileSync(join(__dirname, '../../dashboards/src/common.ts'), 'utf8');
+    for (const [, table] of tables) expect(dashboards).toContain(`uid: '${table.dashboardUid}'`);
   });
 });

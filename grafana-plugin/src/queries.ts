@@ -211,3 +211,119 @@ export const HTTP_QUERIES = {
     `dest_workload:flowlens_http_slow_requests:ratio_rate5m{${HTTP_DEST}}`,
   ),
 } satisfies Record<string, PrometheusQuery>;
+
+// --- Hotspots: the top workloads and edges per category ----------------------------------------------------------
+
+/** Rows each hotspot table shows. */
+export const HOTSPOT_LIMIT = 10;
+/**
+ * Ratios and means rank only workloads with at least this many requests or queries in the 5 minutes the rules rate
+ * over (the exporter's /api/v1/hotspots uses the same floor per window), so one failed request does not top a list.
+ */
+export const HOTSPOT_MIN_VOLUME = 20;
+
+/** A category's table: its ranking query (topk) and the volume behind each ranked row, on the same labels. */
+export interface HotspotTable {
+  /** The labels that name a row: a workload or an edge. */
+  by: string;
+  /** The dashboard (uid, constants.ts DASHBOARDS) a row links to, with its namespace and workload. */
+  dashboardUid: string;
+  /** Which labels of a row fill the link's `var-namespace` and `var-workload`. */
+  linkLabels: { namespace: string; workload: string };
+  rank: PrometheusQuery;
+  volume: PrometheusQuery;
+}
+
+const DEST_LABELS = 'dest_namespace, dest_workload';
+const CLIENT_LABELS = 'client_namespace, client_workload';
+const HOT_DEST = `dest_namespace=~"${QUERY_VARIABLES.namespace}"`;
+const HOT_CLIENT = `client_namespace=~"${QUERY_VARIABLES.namespace}"`;
+/** An edge with either end in the selected namespaces (every workload). */
+const hotEdge = (metric: string): string =>
+  `(${metric}{source_namespace=~"${QUERY_VARIABLES.namespace}"} or ${metric}{dest_namespace=~"${QUERY_VARIABLES.namespace}"})`;
+
+/**
+ * `value` ranked (topk of those above zero) among the rows whose `volume` (a rate over 5 minutes) reaches
+ * `minVolume` events, and the volume of exactly the ranked rows.
+ */
+function hotspot(
+  refId: string,
+  by: string,
+  value: string,
+  volume: string,
+  minVolume: number,
+): { rank: PrometheusQuery; volume: PrometheusQuery } {
+  const guarded = `(${value}) > 0 and on (${by}) ((${volume}) * 300 >= ${minVolume})`;
+  const ranked = `topk(${HOTSPOT_LIMIT}, ${guarded})`;
+  return {
+    rank: instantTable(refId, ranked),
+    volume: instantTable(`${refId}_volume`, `(${volume}) and on (${by}) ${ranked}`),
+  };
+}
+
+const HTTP_REQUESTS_BY_DEST = `sum by (${DEST_LABELS}) (edge:flowlens_http_requests:rate5m{${HOT_DEST}})`;
+const DNS_FAILURES = `(client_workload:flowlens_dns_nxdomain:rate5m{${HOT_CLIENT}} + client_workload:flowlens_dns_servfail:rate5m{${HOT_CLIENT}}) or client_workload:flowlens_dns_nxdomain:rate5m{${HOT_CLIENT}} or client_workload:flowlens_dns_servfail:rate5m{${HOT_CLIENT}}`;
+const DNS_REQUESTS = `client_workload:flowlens_dns_requests:rate5m{${HOT_CLIENT}}`;
+
+/**
+ * The hotspots page, cluster-wide from the recording rules of alerts/flowlens-rules.yml: the slowest server
+ * workloads (p99, the largest of their edges'), the highest 5xx ratios, the DNS clients with the highest
+ * NXDOMAIN + SERVFAIL ratio, and the edges with the most denied flows and retransmissions. Each table has the ranked
+ * value and the volume behind it (requests, queries, flows or packets per second).
+ */
+export const HOTSPOT_QUERIES = {
+  latency: {
+    by: DEST_LABELS,
+    dashboardUid: 'flowlens-http',
+    linkLabels: { namespace: 'dest_namespace', workload: 'dest_workload' },
+    ...hotspot(
+      'hot_latency',
+      DEST_LABELS,
+      `max by (${DEST_LABELS}) (edge:flowlens_http_request_duration_seconds:p99_rate5m{${HOT_DEST}})`,
+      HTTP_REQUESTS_BY_DEST,
+      HOTSPOT_MIN_VOLUME,
+    ),
+  },
+  errors: {
+    by: DEST_LABELS,
+    dashboardUid: 'flowlens-http',
+    linkLabels: { namespace: 'dest_namespace', workload: 'dest_workload' },
+    ...hotspot(
+      'hot_errors',
+      DEST_LABELS,
+      `dest_workload:flowlens_http_errors:ratio_rate5m{${HOT_DEST}}`,
+      HTTP_REQUESTS_BY_DEST,
+      HOTSPOT_MIN_VOLUME,
+    ),
+  },
+  dns: {
+    by: CLIENT_LABELS,
+    dashboardUid: 'flowlens-dns',
+    linkLabels: { namespace: 'client_namespace', workload: 'client_workload' },
+    ...hotspot('hot_dns', CLIENT_LABELS, `(${DNS_FAILURES}) / (${DNS_REQUESTS} > 0)`, DNS_REQUESTS, HOTSPOT_MIN_VOLUME),
+  },
+  denied: {
+    by: EDGE_LABELS,
+    dashboardUid: 'flowlens-flows',
+    linkLabels: { namespace: 'source_namespace', workload: 'source_workload' },
+    ...hotspot(
+      'hot_denied',
+      EDGE_LABELS,
+      `sum by (${EDGE_LABELS}) ${hotEdge('edge:flowlens_flows_denied:rate5m')}`,
+      `sum by (${EDGE_LABELS}) ${hotEdge('edge:flowlens_flows:rate5m')}`,
+      1,
+    ),
+  },
+  retransmissions: {
+    by: EDGE_LABELS,
+    dashboardUid: 'flowlens-tcp',
+    linkLabels: { namespace: 'source_namespace', workload: 'source_workload' },
+    ...hotspot(
+      'hot_retransmissions',
+      EDGE_LABELS,
+      `sum by (${EDGE_LABELS}) ${hotEdge('edge:flowlens_tcp_retransmissions:rate5m')}`,
+      `sum by (${EDGE_LABELS}) ${hotEdge('edge:flowlens_tcp_packets:rate5m')}`,
+      HOTSPOT_MIN_VOLUME,
+    ),
+  },
+} satisfies Record<string, HotspotTable>;

@@ -4,13 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  HOTSPOT_CATEGORIES,
-  MAX_HOTSPOT_LIMIT,
-  parseHotspotQuery,
-  rankHotspots,
-  type HotspotQuery,
-} from './hotspots';
+import { HOTSPOT_CATEGORIES, MAX_HOTSPOT_LIMIT, parseHotspotQuery, rankHotspots, type HotspotQuery } from './hotspots';
 import type { EdgeTotals, WindowTotals, WorkloadTotals } from './anomaly/window-totals';
 
 function workload(namespace: string, name: string, totals: Partial<WorkloadTotals>): WorkloadTotals {
@@ -125,10 +119,7 @@ test('denied flows rank edges by rate, counting the larger reporting end once; r
     ),
     ALL,
   );
-  assert.deepEqual(names(report, 'denied'), [
-    'shop/recommendations>data/postgres',
-    'shop/frontend>payments/ledger-db',
-  ]);
+  assert.deepEqual(names(report, 'denied'), ['shop/recommendations>data/postgres', 'shop/frontend>payments/ledger-db']);
   assert.deepEqual(report.categories.denied?.entries[0]?.numbers, {
     deniedPerSecond: 1.5,
     denied: 90,

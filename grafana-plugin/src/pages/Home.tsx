@@ -11,6 +11,7 @@ const PAGE_SUMMARIES = {
   policyFlows: 'flows through the network policies that decided them',
   dns: 'queried names, NXDOMAIN and SERVFAIL ratios and latency by client workload',
   http: 'request rate, error ratio and p99 latency between workloads',
+  hotspots: 'the top workloads and edges by latency, errors, DNS failures, denied flows and retransmissions',
 } as const;
 
 export default function Home({ meta }: AppRootProps<FlowlensAppSettings>) {

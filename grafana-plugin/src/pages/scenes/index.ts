@@ -4,6 +4,7 @@ import type { EmbeddedScene } from '@grafana/scenes';
 import type { PageKey } from '../../constants';
 import type { ResolvedAppSettings } from '../../data/app-settings';
 import { dnsScene } from './dns';
+import { hotspotsScene } from './hotspots';
 import { httpScene } from './http';
 import { policyFlowsScene } from './policy-flows';
 import { serviceGraphScene } from './service-graph';
@@ -15,4 +16,5 @@ export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => Emb
   policyFlows: policyFlowsScene,
   dns: dnsScene,
   http: httpScene,
+  hotspots: hotspotsScene,
 };

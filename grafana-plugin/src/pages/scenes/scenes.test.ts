@@ -16,6 +16,7 @@ import { DEFAULT_APP_SETTINGS, type ResolvedAppSettings } from '../../data/app-s
 import { DEFAULT_OPTIONS } from '../../panels/service-graph/types';
 import {
   DNS_QUERIES,
+  HOTSPOT_QUERIES,
   HTTP_QUERIES,
   MATCH_ALL,
   NAMESPACE_VARIABLE,
@@ -164,5 +165,68 @@ describe('HTTP page', () => {
       const [organize] = data.state.transformations as Array<{ id: string; options: Record<string, unknown> }>;
       expect(organize).toMatchObject({ id: 'organize', options: { excludeByName: { Time: true } } });
     }
+  });
+});
+
+describe('Hotspots page', () => {
+  it('draws each category in a table of its ranking and volume queries, with a namespace variable', () => {
+    const scene = SCENES.hotspots(settings());
+    const drawn = queriesByPanel(scene);
+    expect(drawn).toEqual(
+      Object.values(HOTSPOT_QUERIES).map((table) => ({
+        pluginId: 'table',
+        queries: exprs([table.rank, table.volume]),
+      })),
+    );
+    expect(variables(scene)).toEqual(['datasource', 'namespace']);
+  });
+
+  it('merges the two queries per row, sorts by the ranked value and names the columns', () => {
+    const [dns] = panels(SCENES.hotspots(settings())).filter((panel) => panel.state.title.includes('DNS clients'));
+    const data = dns?.state.$data;
+    if (!(data instanceof SceneDataTransformer)) throw new Error('no transformations');
+    expect(data.state.transformations).toEqual([
+      { id: 'merge', options: {} },
+      { id: 'sortBy', options: { sort: [{ field: 'Value #hot_dns', desc: true }] } },
+      {
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          renameByName: { 'Value #hot_dns': 'Failure ratio', 'Value #hot_dns_volume': 'Queries/s' },
+        },
+      },
+    ]);
+  });
+
+  it('links each row to the matching dashboard with its namespace and workload', () => {
+    const byTitle = new Map(panels(SCENES.hotspots(settings())).map((panel) => [panel.state.title, panel]));
+    const links = (title: string) => {
+      const panel = [...byTitle.entries()].find(([name]) => name.includes(title))?.[1];
+      return (panel?.state.fieldConfig.overrides ?? []).flatMap((override) =>
+        override.properties
+          .filter((property) => property.id === 'links')
+          .map((property) => ({
+            field: override.matcher.options as string,
+            links: property.value as Array<{ url: string }>,
+          })),
+      );
+    };
+    expect(links('DNS clients')).toEqual([
+      {
+        field: 'client_workload',
+        links: [
+          expect.objectContaining({
+            url: '/d/flowlens-dns?var-namespace=${__data.fields.client_namespace}&var-workload=${__data.fields.client_workload}&${__url_time_range}&var-datasource=${datasource}',
+          }),
+        ],
+      },
+    ]);
+    expect(links('denied flows')[0]?.links[0]?.url).toMatch(
+      /^\/d\/flowlens-flows\?var-namespace=\$\{__data\.fields\.source_namespace\}&var-workload=\$\{__data\.fields\.source_workload\}/,
+    );
+    expect(links('p99 latency')[0]?.links[0]?.url).toMatch(
+      /^\/d\/flowlens-http\?var-namespace=\$\{__data\.fields\.dest_namespace\}/,
+    );
+    expect(links('retransmissions')[0]?.links[0]?.url).toMatch(/^\/d\/flowlens-tcp\?/);
   });
 });
