@@ -58,8 +58,6 @@ const TEXT: Record<HotspotCategory, HotspotText> = {
   },
 };
 
-export const HOTSPOT_ORDER: readonly HotspotCategory[] = ['latency', 'errors', 'dns', 'denied', 'retransmissions'];
-
 /** The link of a row: its dashboard with the row's namespace and workload, keeping the page's time range. */
 export function hotspotLink(table: HotspotTable): DataLink {
   const { namespace, workload } = table.linkLabels;
