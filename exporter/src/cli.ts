@@ -563,6 +563,7 @@ async function serve(flags: Flags): Promise<number> {
     tls,
     auditWebhook: exporter.auditWebhook,
     recommendations: exporter.recommendations,
+    captureFiles: capture?.fileApi,
     notReadyReason: () =>
       exporter.liveView?.notSyncedReason() ??
       (startedSources < exporter.sources.length
