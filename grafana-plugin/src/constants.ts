@@ -25,6 +25,7 @@ export const PAGES = {
   policyFlows: { path: 'policy-flows', title: 'Policy Flows' },
   dns: { path: 'dns', title: 'DNS' },
   http: { path: 'http', title: 'HTTP' },
+  captures: { path: 'captures', title: 'Captures' },
 } as const;
 
 export type PageKey = keyof typeof PAGES;

@@ -36,6 +36,7 @@ describe('App routes', () => {
     ['/policy-flows', 'policyFlows'],
     ['/dns', 'dns'],
     ['/http', 'http'],
+    ['/captures', 'captures'],
     ['/service-graph/anything/below', 'serviceGraph'],
   ])('%s renders the %s scene page', async (path, page) => {
     renderAt(path);

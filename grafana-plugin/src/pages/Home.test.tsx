@@ -36,6 +36,7 @@ describe('Home', () => {
       ['Policy Flows', '/a/flowlens-observability-app/policy-flows'],
       ['DNS', '/a/flowlens-observability-app/dns'],
       ['HTTP', '/a/flowlens-observability-app/http'],
+      ['Captures', '/a/flowlens-observability-app/captures'],
     ]);
   });
 

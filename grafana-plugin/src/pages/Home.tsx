@@ -11,6 +11,7 @@ const PAGE_SUMMARIES = {
   policyFlows: 'flows through the network policies that decided them',
   dns: 'queried names, NXDOMAIN and SERVFAIL ratios and latency by client workload',
   http: 'request rate, error ratio and p99 latency between workloads',
+  captures: 'packet captures and their state on each node, with bytes and packets captured',
 } as const;
 
 export default function Home({ meta }: AppRootProps<FlowlensAppSettings>) {

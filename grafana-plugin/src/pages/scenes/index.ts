@@ -3,6 +3,7 @@ import type { EmbeddedScene } from '@grafana/scenes';
 
 import type { PageKey } from '../../constants';
 import type { ResolvedAppSettings } from '../../data/app-settings';
+import { capturesScene } from './captures';
 import { dnsScene } from './dns';
 import { httpScene } from './http';
 import { policyFlowsScene } from './policy-flows';
@@ -15,4 +16,5 @@ export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => Emb
   policyFlows: policyFlowsScene,
   dns: dnsScene,
   http: httpScene,
+  captures: capturesScene,
 };
