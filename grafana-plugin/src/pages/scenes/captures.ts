@@ -17,8 +17,8 @@ flowlens capture fetch NAMESPACE/NAME --dest DIR
 \`\`\`
 
 It downloads each node's files into \`DIR/<node>/\` and merges them into \`DIR/<namespace>-<name>.pcap\` for Wireshark.
-\`flowlens capture status NAMESPACE/NAME\` lists the files per node. See docs/capture.md ("The command line", "The file
-API"). Finished captures leave this table 1h after they end; their files are kept until the exporters' retention
+\`flowlens capture status NAMESPACE/NAME\` lists the files per node. See
+[docs/capture.md](https://github.com/flowlens/flowlens/blob/main/docs/capture.md) ("The command line", "The file API"). Finished captures leave this table 1h after they end; their files are kept until the exporters' retention
 (\`--capture-max-age\`, default 24h) or until the PacketCapture is deleted.`;
 
 /**
