@@ -105,6 +105,7 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
           hasSeries(serviceGraph, 'bytes') &&
           hasSeries(serviceGraph, 'http') &&
           hasSeries(serviceGraph, 'policies') &&
+          (serviceGraph.results['services']?.data?.result ?? []).some((sample) => sample.metric['dest_service']) &&
           hasSeries(policyFlow, 'enforced', { action: 'deny' }) &&
           hasSeries(policyFlow, 'staged')
         );

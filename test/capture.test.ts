@@ -295,6 +295,13 @@ describe('capture run with real namespaces, traffic and tcpdump', () => {
     ]);
     await capturing(capture);
     await traffic([`tcp:${WEB_2.ip}:8080:500`]);
+    // Its packets are on disk before the pod goes (tcpdump hands them over asynchronously; under load they may
+    // still be in flight when the traffic ends): what must survive is what was captured.
+    const web2File = join(dir, 'web-2.0000.pcap');
+    await waitFor(() => parsePcap(readFileSync(web2File), web2File).records.length >= 6, 20_000, {
+      description: "web-2's packets in its capture file",
+      process: capture,
+    });
     // The pod is deleted: its veth goes with it.
     await must('ip', ['-n', lab.node, 'link', 'del', lab.hostLink(WEB_2)]);
     await traffic([`tcp:${WEB_1.ip}:8080:500`]);

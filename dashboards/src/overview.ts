@@ -171,5 +171,36 @@ export function overviewDashboard(): dashboard.Dashboard {
         [query(`sum by (rcode) (rate(flowlens_dns_requests_total[${RATE}]))`, '{{rcode}}')],
       ),
     )
+    .withRow(row('Anomalies'))
+    .withPanel(
+      timeseriesPanel(
+        'Anomaly scores',
+        {
+          description:
+            'The exporter’s anomaly detectors: each series’ robust z-score against its own baseline (top N per exporter; new edges score 10). From 6 for two minutes, FlowlensAnomalyDetected fires. Scores appear after a series’ first 10 minutes.',
+          unit: 'none',
+          width: 16,
+          thresholds: redAt(6),
+        },
+        [
+          query(
+            'max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score)',
+            '{{kind}} {{namespace}}/{{workload}} {{peer_namespace}}/{{peer_workload}}',
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Anomalies raised',
+        {
+          description: 'Anomalies the detectors raised in the past hour, by kind, over all exporters.',
+          unit: 'short',
+          width: 8,
+          stacked: true,
+        },
+        [query('sum by (kind) (increase(flowlens_anomalies_total[1h]))', '{{kind}}')],
+      ),
+    )
     .build();
 }

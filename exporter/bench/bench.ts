@@ -4,14 +4,15 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
- * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets|browser runs one part (for profiling with --cpu-prof).
- * The sockets part builds real network namespaces: it needs Linux, root and `ip`. The browser part runs the Grafana
- * service graph panel in Debian's `chromium` (test/browser/bench.ts).
+ * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets|anomaly|browser runs one part (for profiling with
+ * --cpu-prof). The sockets part builds real network namespaces: it needs Linux, root and `ip`. The browser part runs
+ * the Grafana service graph panel in Debian's `chromium` (test/browser/bench.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateCalicoLog } from './calico-gen';
+import { benchAnomaly } from './anomaly';
 import { benchBrowser } from './browser';
 import { benchCluster } from './cluster';
 import { benchConntrack } from './conntrack';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets', 'browser'];
+  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets', 'anomaly', 'browser'];
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes one of ${parts.join(', ')}`);
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
@@ -49,9 +50,10 @@ async function main(): Promise<void> {
   const scrape = runs('scrape') ? await benchScrape() : [];
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
   const sockets = runs('sockets') ? await benchSockets() : [];
+  const anomaly = runs('anomaly') ? benchAnomaly() : [];
   const browser = runs('browser') ? await benchBrowser() : [];
   if (!runs('ingest') && !runs('l7') && !runs('conntrack')) {
-    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...browser])
+    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...anomaly, ...browser])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
       ...policy,
       ...cluster,
       ...sockets,
+      ...anomaly,
       ...browser,
     ];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);

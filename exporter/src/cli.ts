@@ -536,6 +536,8 @@ async function replay(flags: Record<string, string | boolean | string[] | undefi
   } finally {
     await exporter.liveView?.stop();
   }
+  // Everything is read: the anomaly detectors judge the windows still waiting for stragglers.
+  exporter.pipeline.anomaly?.flush();
   process.stdout.write(exporter.registry.render(format));
   return 0;
 }

@@ -46,9 +46,21 @@ export interface FlowlensConfig {
   auditWebhook: AuditWebhookConfig | undefined;
   /** HTTPS instead of HTTP on the listen address, when `server.tls` (or `--tls-cert-file`) is configured. */
   tls: TlsConfig | undefined;
+  /** The anomaly detectors (`anomaly:`): undefined when `anomaly.enabled` is false. */
+  anomaly: AnomalyConfig | undefined;
   /** The data API (`GET /api/v1/recommendations`), when `api` is configured: off unless callers can be authorized. */
   api: ApiConfig | undefined;
 }
+
+/** `anomaly: {enabled, topN, window}`; see docs/configuration.md. */
+export interface AnomalyConfig {
+  /** Series `flowlens_anomaly_score` shows. */
+  topN: number;
+  /** Detection window, seconds. */
+  windowSeconds: number;
+}
+
+export const DEFAULT_ANOMALY_CONFIG: Readonly<AnomalyConfig> = Object.freeze({ topN: 20, windowSeconds: 60 });
 
 /** Who may call `/api/v1/*` (as for the audit webhook: a token, allowed client certificates, or either) and budgets. */
 export interface ApiConfig extends AuditWebhookConfig {
@@ -188,6 +200,8 @@ export function loadConfig(options: {
       `${where('audit.webhook.clientCertificate')}: client certificates are verified against a CA; set ${tlsName('tlsClientCAFile')} (and the server's certificate and key) or use tokenFile`,
     );
   }
+  const anomaly =
+    file.anomaly === undefined ? { ...DEFAULT_ANOMALY_CONFIG } : parseAnomaly(file.anomaly, where, problems);
   const api = file.api === undefined ? undefined : parseApi(file.api, where, problems);
   if (api?.clientCertificate !== undefined && tls?.clientCAFile === undefined) {
     problems.push(
@@ -213,8 +227,35 @@ export function loadConfig(options: {
     excludeNamespaces,
     auditWebhook,
     tls,
+    anomaly,
     api,
   };
+}
+
+const ANOMALY_KEYS = ['enabled', 'topN', 'window'];
+
+function parseAnomaly(value: unknown, where: (key: string) => string, problems: string[]): AnomalyConfig | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where('anomaly')}: must be a mapping with ${ANOMALY_KEYS.join(', ')}`);
+    return { ...DEFAULT_ANOMALY_CONFIG };
+  }
+  for (const key of Object.keys(value)) {
+    if (!ANOMALY_KEYS.includes(key))
+      problems.push(`${where(`anomaly.${key}`)}: unknown key; known keys are ${ANOMALY_KEYS.join(', ')}`);
+  }
+  const enabled = value['enabled'] ?? true;
+  if (typeof enabled !== 'boolean')
+    problems.push(`${where('anomaly.enabled')}: ${show(enabled)} must be true or false`);
+  const topN = value['topN'] ?? DEFAULT_ANOMALY_CONFIG.topN;
+  if (!(typeof topN === 'number' && Number.isInteger(topN) && topN >= 0 && topN <= 1000)) {
+    problems.push(`${where('anomaly.topN')}: ${show(topN)} must be a whole number of series from 0 to 1000`);
+  }
+  const windowSeconds =
+    value['window'] === undefined
+      ? DEFAULT_ANOMALY_CONFIG.windowSeconds
+      : parseDuration(value['window'], where('anomaly.window'), problems);
+  if (enabled === false) return undefined;
+  return { topN: typeof topN === 'number' ? topN : DEFAULT_ANOMALY_CONFIG.topN, windowSeconds };
 }
 
 /** `server.tls` and its flags: a certificate needs its key, and a client CA needs both. */
@@ -246,6 +287,7 @@ interface FileConfig {
   excludeNamespaces?: string[];
   kubernetesWatchdog?: unknown;
   audit?: unknown;
+  anomaly?: unknown;
   api?: unknown;
 }
 
@@ -300,6 +342,7 @@ const FILE_KEYS = [
   'audit',
   'api',
   'server',
+  'anomaly',
 ];
 
 function readConfigFile(path: string, problems: string[]): FileConfig {
@@ -351,6 +394,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
       case 'excludeNamespaces':
       case 'kubernetesWatchdog':
       case 'audit':
+      case 'anomaly':
       case 'api':
         break;
       default:
@@ -374,6 +418,7 @@ function readConfigFile(path: string, problems: string[]): FileConfig {
     excludeNamespaces,
     kubernetesWatchdog: document['kubernetesWatchdog'],
     audit: document['audit'],
+    anomaly: document['anomaly'],
     api: document['api'],
   };
 }

@@ -5,6 +5,7 @@
 import { AuditAggregator, DnsAggregator, FlowAggregator, HttpAggregator } from './metrics/flow-aggregator';
 import { MetricsRegistry, SelfMetrics } from './metrics/registry';
 import { SocketAggregator } from './metrics/socket-aggregator';
+import { AnomalyStage } from './analytics/anomaly/stage';
 import { Pipeline } from './pipeline/pipeline';
 import { PodNameWorkloads, type Enricher } from './pipeline/enrich';
 import { ClusterViewEnricher } from './cluster/enricher';
@@ -99,6 +100,10 @@ export async function buildExporter(
   const httpAggregator = new HttpAggregator(config.families);
   const auditAggregator = new AuditAggregator(config.families);
   const socketAggregator = new SocketAggregator(config.families);
+  const anomaly =
+    config.anomaly === undefined
+      ? undefined
+      : new AnomalyStage({ topN: config.anomaly.topN, windowSeconds: config.anomaly.windowSeconds }, clock);
   const registry = new MetricsRegistry(
     aggregator,
     self,
@@ -107,6 +112,7 @@ export async function buildExporter(
     httpAggregator,
     auditAggregator,
     socketAggregator,
+    anomaly,
   );
   // The cluster views fill what they know first, the live one before a file; pod-name rules fill the rest.
   const enrichers: Enricher[] = [];
@@ -147,6 +153,7 @@ export async function buildExporter(
     httpAggregator,
     auditAggregator,
     socketAggregator,
+    anomaly,
   );
   const observedFlows =
     extras.observedFlows ?? (config.api === undefined ? undefined : new ObservedFlows(config.api.maxObservedFlows));

@@ -84,4 +84,18 @@ describe('the queries', () => {
       expect(query.format).toBe(query.instant ? 'table' : 'time_series');
     }
   });
+
+  it('break each edge down by dest_service like the ports breakdown: reporters once, either end selected', () => {
+    const byRefId = new Map(SERVICE_GRAPH_QUERIES.map((query) => [query.refId, query]));
+    const services = byRefId.get('services');
+    const ports = byRefId.get('ports');
+    expect(services).toBeDefined();
+    expect(services?.expr).toBe(ports?.expr.replace('protocol, dest_port', 'dest_service'));
+    expect(services?.expr).toMatch(
+      /^max without \(reporter\) \(sum by \(source_namespace, source_workload, dest_namespace, dest_workload, dest_service, reporter\)/,
+    );
+    expect(services?.expr).toContain('source_namespace=~"$namespace", source_workload=~"$workload"');
+    expect(services?.expr).toContain('dest_namespace=~"$namespace", dest_workload=~"$workload"');
+    expect(services).toMatchObject({ instant: true, range: false, format: 'time_series' });
+  });
 });

@@ -61,6 +61,12 @@ export const SERVICE_GRAPH_QUERIES: PrometheusQuery[] = [
     'ports',
     perEdge('protocol, dest_port', `rate(flowlens_flows_total[5m]) and (${eitherEnd('flowlens_flows_total')})`),
   ),
+  // The Kubernetes service each edge's flows were addressed to (empty, so absent, when dialled directly): service
+  // nodes, when the panel shows services.
+  instant(
+    'services',
+    perEdge('dest_service', `rate(flowlens_flows_total[5m]) and (${eitherEnd('flowlens_flows_total')})`),
+  ),
   // DNS activity of each client workload: the side panel of a node.
   instant('dns', 'client_workload:flowlens_dns_requests:rate5m'),
   instant('dns_nxdomain', 'client_workload:flowlens_dns_nxdomain:rate5m'),

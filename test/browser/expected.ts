@@ -69,6 +69,28 @@ export function expectedServiceGraph(results: PrometheusResults, namespaces: rea
   return { nodes, edges, namespaces: [...new Set(nodes.map(namespaceOf))].sort() };
 }
 
+/**
+ * The service nodes `Show services` adds, worked out from the raw `services` answer: one per destination namespace
+ * and `dest_service` value (non-empty; Prometheus drops empty labels) with a positive rate, on an edge the graph
+ * shows (`graph.edges`) whose destination is in a namespace (a network is never reached through a service).
+ */
+export function expectedServiceNodes(results: PrometheusResults, graph: ExpectedGraph): string[] {
+  const shown = new Set(graph.edges.map((edge) => `${edge.source}->${edge.target}`));
+  const services = new Set<string>();
+  for (const { metric, value } of results.results['services']?.data?.result ?? []) {
+    const rate = Number(value[1]);
+    const service = metric['dest_service'];
+    const namespace = metric['dest_namespace'];
+    if (!service || !namespace || !(rate > 0) || !Number.isFinite(rate)) continue;
+    const source = metric['source_namespace']
+      ? `${metric['source_namespace']}/${metric['source_workload']}`
+      : (metric['source_workload'] ?? '');
+    if (!shown.has(`${source}->${namespace}/${metric['dest_workload']}`)) continue;
+    services.add(`${namespace}/${service}`);
+  }
+  return [...services].sort();
+}
+
 export function namespaceOf(label: string): string {
   return label.includes('/') ? label.slice(0, label.indexOf('/')) : '';
 }

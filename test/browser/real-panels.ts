@@ -20,7 +20,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { DEMO_DENIED_EDGE, expectedPolicyFlows, expectedServiceGraph, namespaceOf } from './expected';
+import {
+  DEMO_DENIED_EDGE,
+  expectedPolicyFlows,
+  expectedServiceGraph,
+  expectedServiceNodes,
+  namespaceOf,
+} from './expected';
 import { type BrowserContext, HarnessPage, dragAcross } from './harness';
 
 /** Per channel: antialiased edges blend into the background, their cores keep the stroke color. */
@@ -102,11 +108,18 @@ export function registerRealPanelTests(context: () => BrowserContext): void {
         ['Port', 'select:select-one'],
         ['Level', 'select:select-one'],
         ['Color by', 'select:select-one'],
+        ['Show services', 'input:checkbox'],
       ];
       for (const [label, kind] of controls) {
         assert.equal(await controlKind(page.page.getByLabel(label, { exact: true })), kind, `the control ${label}`);
       }
       assert.equal(await page.page.getByLabel('Only unhealthy', { exact: true }).isChecked(), false);
+      assert.equal(await page.page.getByLabel('Show services', { exact: true }).isChecked(), false, 'off by default');
+      // Endpoints outside the cluster (world, private, network sets) are drawn as networks, with a legend entry.
+      const networks = expected.nodes.filter((id) => namespaceOf(id) === '');
+      assert.ok(networks.length > 0, `the demo has peers outside the cluster: ${expected.nodes.join(', ')}`);
+      await page.page.getByTestId('sg-legend-node-network').waitFor({ timeout: 30_000 });
+      assert.equal(await page.page.getByTestId('sg-legend-node-service').count(), 0, 'no service node by default');
 
       const allowedColor = await swatchColor(page.page, 'allowed');
       const deniedColor = await swatchColor(page.page, 'denied');
@@ -182,6 +195,24 @@ export function registerRealPanelTests(context: () => BrowserContext): void {
       await onlyDenied.uncheck();
       await expectCount(root, 'data-edge-count', expected.edges.length, 'all edges again');
       await expectCount(root, 'data-node-count', expected.nodes.length, 'all nodes again');
+
+      // Show services: a service node per dest_service of the shown edges, between callers and backends.
+      const services = expectedServiceNodes(serviceGraph, expected);
+      assert.ok(services.length > 0, 'the demo addresses flows to services');
+      const showServices = page.page.getByLabel('Show services', { exact: true });
+      await showServices.check();
+      await expectCount(
+        root,
+        'data-node-count',
+        expected.nodes.length + services.length,
+        `the nodes and the services ${services.join(', ')}`,
+      );
+      await page.page.getByTestId('sg-legend-node-service').waitFor({ timeout: 30_000 });
+      await nextFrames(page.page);
+      await page.page.getByTestId('harness-panel').screenshot({ path: join(artifacts, 'service-graph-services.png') });
+      await showServices.uncheck();
+      await expectCount(root, 'data-node-count', expected.nodes.length, 'no service nodes again');
+      await expectCount(root, 'data-edge-count', expected.edges.length, 'the workload edges again');
 
       // Namespace filter: edges with either end in `data`.
       const namespace = namespaceOf(target);

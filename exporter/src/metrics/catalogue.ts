@@ -930,7 +930,63 @@ export const SELF_FAMILIES = {
   },
 } as const satisfies Record<string, FamilyDefinition>;
 
-export const ALL_FAMILIES: readonly FamilyDefinition[] = [...RECORD_FAMILIES, ...Object.values(SELF_FAMILIES)];
+/** A family computed from the pipeline's output rather than counted from records, with its own series bound. */
+export interface DerivedFamilyDefinition extends FamilyDefinition {
+  /** Most series the family shows: its cardinality budget (configurable where the text says so). */
+  readonly budget: string;
+  /** When a series disappears. */
+  readonly ttl: string;
+}
+
+/** The anomaly detector's families (analytics/anomaly/): see docs/architecture.md (Anomaly detection). */
+export const ANOMALY_FAMILIES = {
+  score: {
+    name: 'flowlens_anomaly_score',
+    help: 'Robust z-score of a watched series in the latest closed detection window against its own baseline (new edges: 10 while new), for the top N series by score with a positive score.',
+    type: 'gauge',
+    labels: ['kind', 'namespace', 'workload', 'peer_namespace', 'peer_workload'],
+    budget: 'the top N by score (`anomaly.topN`, default 20)',
+    ttl: 'refilled at each closed window; all gone when no window closed for 5 windows',
+  },
+  alarms: {
+    name: 'flowlens_anomalies_total',
+    help: 'Anomalies raised per kind: a series entering the alarmed state (hysteresis), or a new edge.',
+    type: 'counter',
+    labels: ['kind'],
+    budget: 'one series per kind (8)',
+    ttl: 'none (counters)',
+  },
+  tracked: {
+    name: 'flowlens_anomaly_tracked_series',
+    help: 'Series the anomaly detector keeps a baseline of, per kind (new_edge: remembered peers over all source workloads).',
+    type: 'gauge',
+    labels: ['kind'],
+    budget: 'one series per kind (8)',
+    ttl: 'none',
+  },
+  evicted: {
+    name: 'flowlens_anomaly_evicted_series_total',
+    help: 'Series (new_edge: sources or peers) the anomaly detector dropped because the kind was at its maximum, least recently updated first.',
+    type: 'counter',
+    labels: ['kind'],
+    budget: 'one series per kind (8)',
+    ttl: 'none (counters)',
+  },
+  late: {
+    name: 'flowlens_anomaly_late_records_total',
+    help: 'Records that arrived after their detection window was judged (a source more than a window behind the others): counted in the other families, left out of the anomaly detectors’ totals.',
+    type: 'counter',
+    labels: [],
+    budget: 'one series',
+    ttl: 'none (counters)',
+  },
+} as const satisfies Record<string, DerivedFamilyDefinition>;
+
+export const ALL_FAMILIES: readonly FamilyDefinition[] = [
+  ...RECORD_FAMILIES,
+  ...Object.values(SELF_FAMILIES),
+  ...Object.values(ANOMALY_FAMILIES),
+];
 
 export function recordFamily(name: string): AnyRecordFamily | undefined {
   return RECORD_FAMILIES.find((family) => family.name === name);

@@ -2,10 +2,11 @@
  * The expose stage: renders every family of the catalogue, record families from their kind's aggregator and
  * self-metrics from small labelled counters and gauges read at scrape time.
  */
-import { RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
+import { ANOMALY_FAMILIES, RECORD_FAMILIES, SELF_FAMILIES, type FamilyDefinition } from './catalogue';
 import { familyHeader, formatValue, OPENMETRICS_EOF, renderLabels, type ExpositionFormat } from './exposition';
 import { AuditAggregator, DnsAggregator, HttpAggregator, type FlowAggregator } from './flow-aggregator';
 import { SocketAggregator } from './socket-aggregator';
+import type { AnomalyStage } from '../analytics/anomaly/stage';
 
 /** A few series of a self-metric family, keyed by rendered labels. */
 export class LabelledValues {
@@ -139,6 +140,8 @@ export class MetricsRegistry {
     readonly httpAggregator: HttpAggregator = new HttpAggregator(),
     readonly auditAggregator: AuditAggregator = new AuditAggregator(),
     readonly socketAggregator: SocketAggregator = new SocketAggregator(),
+    /** The anomaly detectors, when enabled: their families are shown only then. */
+    readonly anomaly: AnomalyStage | undefined = undefined,
   ) {}
 
   /** Every record kind's aggregator; each renders the families of its kind. */
@@ -172,6 +175,12 @@ export class MetricsRegistry {
     for (const values of this.self.all()) {
       out.push(familyHeader(values.family, format));
       values.renderSamples(out);
+    }
+    if (this.anomaly !== undefined) {
+      for (const family of Object.values(ANOMALY_FAMILIES)) {
+        out.push(familyHeader(family, format));
+        out.push(this.anomaly.renderSamples(family.name));
+      }
     }
     if (format === 'openmetrics') out.push(OPENMETRICS_EOF);
     return out.join('');

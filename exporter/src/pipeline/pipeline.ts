@@ -15,6 +15,7 @@ import { httpRecordEnd, type HttpRecord } from '../model/http';
 import type { AuditRecord } from '../sources/audit/model';
 import type { PodSockets, SocketScan } from '../model/sockets';
 import { SocketAggregator } from '../metrics/socket-aggregator';
+import type { AnomalyStage } from '../analytics/anomaly/stage';
 
 /** The workload of a pod nobody could name (no cluster view knows its uid or IPs): see docs/sockets.md. */
 export const UNKNOWN_POD_WORKLOAD = 'unknown';
@@ -34,6 +35,8 @@ export class Pipeline {
     readonly httpAggregator: HttpAggregator = new HttpAggregator(),
     readonly auditAggregator: AuditAggregator = new AuditAggregator(),
     readonly socketAggregator: SocketAggregator = new SocketAggregator(),
+    /** Takes each aggregated flow, DNS and HTTP record after the aggregators: the anomaly detectors' input. */
+    readonly anomaly: AnomalyStage | undefined = undefined,
   ) {}
 
   /** The entry point for one source instance; `sourceId` is the `source` label of its self-metrics. */
@@ -70,6 +73,7 @@ export class Pipeline {
       return false;
     }
     this.aggregator.add(record, this.batchTime ?? this.clock());
+    this.anomaly?.flow(record);
     for (const observer of this.flowObservers) observer(record);
     return true;
   }
@@ -88,6 +92,7 @@ export class Pipeline {
     for (const enricher of this.enrichers) enricher.enrichEndpoints?.(record.client, record.server, at);
     if (this.excludedNamespaces.has(record.client.namespace)) return false;
     this.dnsAggregator.add(record, this.batchTime ?? this.clock());
+    this.anomaly?.dns(record);
     return true;
   }
 
@@ -106,6 +111,7 @@ export class Pipeline {
       return false;
     }
     this.httpAggregator.add(record, this.batchTime ?? this.clock());
+    this.anomaly?.http(record);
     return true;
   }
 

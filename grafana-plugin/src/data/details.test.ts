@@ -1,6 +1,7 @@
 import { detailsOf, policyDecisionLabel, summarize } from './details';
 import { collapseNamespaces } from './filters';
 import { type GraphNode, assembleModel, emptyMeasures, makeEdge } from './model';
+import { routeThroughServices } from './services';
 
 function node(id: string): GraphNode {
   const [namespace = '', name = ''] = id.split('/');
@@ -87,5 +88,50 @@ describe('policyDecisionLabel', () => {
       'no policy · allow',
     );
     expect(policyDecisionLabel({ tier: '', policy: '', action: '', flowRate: 1 })).toBe('no policy · unknown');
+  });
+});
+
+describe('the side panel of a service node', () => {
+  const routed = routeThroughServices(
+    assembleModel(
+      [node('shop/frontend'), node('shop/checkout'), node('shop/cart')],
+      [
+        makeEdge('shop/frontend', 'shop/cart', { ...emptyMeasures(), flowRate: 6 }, undefined, {
+          services: [{ service: 'cart', flowRate: 6 }],
+        }),
+        makeEdge('shop/checkout', 'shop/cart', { ...emptyMeasures(), flowRate: 2 }, undefined, {
+          services: [{ service: 'cart', flowRate: 2 }],
+        }),
+      ],
+    ),
+  );
+
+  it('lists its clients and its backends, busiest first, with the edges to select', () => {
+    const details = detailsOf(routed, { kind: 'node', id: 'service:shop/cart' });
+    expect(details?.kind).toBe('node');
+    if (details?.kind !== 'node') return;
+    expect(details.title).toBe('shop/cart');
+    expect(details.node.kind).toBe('service');
+    expect(details.service).toEqual({
+      clients: [
+        { id: 'shop/frontend', edgeId: 'shop/frontend->service:shop/cart', flowRate: 6 },
+        { id: 'shop/checkout', edgeId: 'shop/checkout->service:shop/cart', flowRate: 2 },
+      ],
+      backends: [{ id: 'shop/cart', edgeId: 'service:shop/cart->shop/cart', flowRate: 8 }],
+    });
+    expect(details.dashboardUrl).toBeUndefined();
+    expect(details.exploreQueries).toEqual([
+      'max without (reporter) (sum by (source_namespace, source_workload, dest_namespace, dest_workload, reporter) (rate(flowlens_flows_total{dest_namespace="shop", dest_service="cart"}[5m])))',
+    ]);
+    // A workload has no such lists.
+    const workload = detailsOf(routed, { kind: 'node', id: 'shop/cart' });
+    expect(workload?.kind === 'node' && workload.service).toBeUndefined();
+  });
+
+  it("queries an edge to or from a service by the service's dest_service", () => {
+    const details = detailsOf(routed, { kind: 'edge', id: 'shop/frontend->service:shop/cart' });
+    expect(details?.exploreQueries).toEqual([
+      'max without (reporter) (sum by (source_namespace, source_workload, dest_namespace, dest_workload, action, reporter) (rate(flowlens_flows_total{source_namespace="shop", source_workload="frontend", dest_namespace="shop", dest_service="cart"}[5m])))',
+    ]);
   });
 });

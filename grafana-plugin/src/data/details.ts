@@ -35,6 +35,13 @@ export interface DeniedPeer {
   deniedRate: number;
 }
 
+/** A node at the other end of some of a node's edges, and the flows per second between them. */
+export interface Peer {
+  id: string;
+  edgeId: string;
+  flowRate: number;
+}
+
 export interface NodeDetails {
   kind: 'node';
   title: string;
@@ -46,6 +53,8 @@ export interface NodeDetails {
   /** The policies that decided the node's flows, in and out together. */
   policies: PolicyDecision[];
   dns: DnsActivity | undefined;
+  /** A service node's clients (the sources of its edges in) and backends (the workloads its edges go to), busiest first. */
+  service?: { clients: Peer[]; backends: Peer[] };
   dashboardUrl: string | undefined;
   exploreQueries: string[];
 }
@@ -107,6 +116,10 @@ function nodeDetails(model: GraphModel, node: GraphNode): NodeDetails {
     .map(({ edgeId, peer, direction, edge }) => ({ edgeId, peer, direction, deniedRate: edge.deniedRate }))
     .sort((a, b) => b.deniedRate - a.deniedRate || (a.edgeId < b.edgeId ? -1 : 1));
   const touching = new Set([...outgoing, ...incoming]);
+  const peers = (edges: GraphEdge[], end: 'source' | 'target'): Peer[] =>
+    edges
+      .map((edge) => ({ id: edge[end], edgeId: edge.id, flowRate: edge.flowRate }))
+      .sort((a, b) => b.flowRate - a.flowRate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     kind: 'node',
     title: nodeLabel(node),
@@ -116,6 +129,9 @@ function nodeDetails(model: GraphModel, node: GraphNode): NodeDetails {
     denied,
     policies: mergePolicies([...touching].map((edge) => edge.policies)),
     dns: node.dns,
+    ...(node.kind === 'service'
+      ? { service: { clients: peers(incoming, 'source'), backends: peers(outgoing, 'target') } }
+      : {}),
     dashboardUrl: dashboardUrl(node),
     exploreQueries: nodeQueries(node),
   };

@@ -30,7 +30,7 @@ const NAMESPACE_DASHBOARD = DASHBOARDS.find((dashboard) => dashboard.uid === 'fl
 
 /** The Flowlens dashboard of a node: a workload's (a pod's workload's), or a collapsed namespace's. */
 export function dashboardUrl(node: GraphNode): string | undefined {
-  if (node.namespace === '') return undefined;
+  if (node.namespace === '' || node.kind === 'service') return undefined;
   if (node.kind === 'namespace') {
     return `/d/${NAMESPACE_DASHBOARD}?${new URLSearchParams({ 'var-namespace': node.namespace }).toString()}`;
   }
@@ -53,12 +53,23 @@ function quote(value: string): string {
 /** Matchers selecting one end of an edge series: a namespace's, a workload's or a pod's. */
 function endMatchers(node: GraphNode, side: 'source' | 'dest'): string {
   const matchers = [`${side}_namespace=${quote(node.namespace)}`];
+  if (node.kind === 'service') {
+    // A service is only ever a destination, in the destination's namespace.
+    if (side === 'dest') matchers.push(`dest_service=${quote(node.name)}`);
+    return matchers.join(', ');
+  }
   if (node.kind !== 'namespace') matchers.push(`${side}_workload=${quote(workloadOf(node))}`);
   return matchers.join(', ');
 }
 
 /** A node's traffic out and in, its denied flows, and its DNS queries. */
 export function nodeQueries(node: GraphNode): string[] {
+  if (node.kind === 'service') {
+    // Its clients and backends: flows addressed to the service, reporters counted once.
+    return [
+      `max without (reporter) (sum by (source_namespace, source_workload, dest_namespace, dest_workload, reporter) (rate(flowlens_flows_total{${endMatchers(node, 'dest')}}[5m])))`,
+    ];
+  }
   const out = endMatchers(node, 'source');
   const into = endMatchers(node, 'dest');
   const queries = [
@@ -74,6 +85,18 @@ export function nodeQueries(node: GraphNode): string[] {
 
 /** An edge's rates (flows, denied, bytes, HTTP requests, errors, p99) and the policies that decided its flows. */
 export function edgeQueries(source: GraphNode, target: GraphNode): string[] {
+  if (source.kind === 'service' || target.kind === 'service') {
+    // An edge to or from a service is part of workload edges: the flows addressed to the service, by workload edge.
+    const service = source.kind === 'service' ? source : target;
+    const workload = source.kind === 'service' ? endMatchers(target, 'dest') : endMatchers(source, 'source');
+    const matchers =
+      source.kind === 'service'
+        ? [workload, `dest_service=${quote(service.name)}`]
+        : [workload, endMatchers(service, 'dest')];
+    return [
+      `max without (reporter) (sum by (source_namespace, source_workload, dest_namespace, dest_workload, action, reporter) (rate(flowlens_flows_total{${matchers.join(', ')}}[5m])))`,
+    ];
+  }
   const matchers = `${endMatchers(source, 'source')}, ${endMatchers(target, 'dest')}`;
   return [
     `edge:flowlens_flows:rate5m{${matchers}}`,

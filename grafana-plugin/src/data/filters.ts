@@ -13,6 +13,7 @@ import {
   mergeDns,
   mergePolicies,
   mergePorts,
+  mergeServices,
   namespaceNodeId,
 } from './model';
 
@@ -192,6 +193,7 @@ export function collapseNamespaces(model: GraphModel, collapsed: Iterable<string
       : makeEdge(source, target, measures, memberIds, {
           policies: mergePolicies(members.map((edge) => edge.policies)),
           ports: mergePorts(members.map((edge) => edge.ports)),
+          services: mergeServices(members.map((edge) => edge.services)),
         }),
   );
   return assembleModel(nodes.values(), edges, model.hasPods);

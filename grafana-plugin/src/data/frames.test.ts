@@ -265,6 +265,41 @@ describe('framesToGraph: breakdowns, DNS and pods', () => {
     expect(edge?.ports).toEqual([{ protocol: 'TCP', port: '5432', flowRate: 4 }]);
   });
 
+  it('attaches the services breakdown (dest_service) to its edges, by refId or by its label', () => {
+    const model = framesToGraph(
+      [
+        flows('shop/frontend', 'shop/cart', 10),
+        // Prometheus drops the empty dest_service of flows dialled directly: only the refId tells that series.
+        series(edgeLabels('shop/frontend', 'shop/cart'), [2], 'services'),
+        series(edgeLabels('shop/frontend', 'shop/cart', { dest_service: 'cart' }), [5], 'services'),
+        series(edgeLabels('shop/frontend', 'shop/cart', { dest_service: 'cart-canary' }), [3], 'Z'),
+      ],
+      { ruleByRefId: { services: 'services' } },
+    );
+    expect(model.edges).toHaveLength(1);
+    expect(model.edges[0]?.services).toEqual([
+      { service: 'cart', flowRate: 5 },
+      { service: 'cart-canary', flowRate: 3 },
+      { service: '', flowRate: 2 },
+    ]);
+    expect(framesToGraph([flows('shop/frontend', 'shop/cart', 10)]).edges[0]?.services).toEqual([]);
+  });
+
+  it('makes endpoints outside the cluster (no namespace) network nodes, workloads the others', () => {
+    const model = framesToGraph([
+      flows('/world', 'ingress/nginx', 4),
+      flows('shop/cart', '/private', 1),
+      flows('/known-bad-ips', 'ingress/nginx', 1),
+    ]);
+    expect(model.nodes.map((node) => [node.id, node.kind, node.namespace])).toEqual([
+      ['/known-bad-ips', 'network', ''],
+      ['/private', 'network', ''],
+      ['/world', 'network', ''],
+      ['ingress/nginx', 'workload', 'ingress'],
+      ['shop/cart', 'workload', 'shop'],
+    ]);
+  });
+
   it('gives client workloads their DNS activity', () => {
     const dns = (rule: string, value: number) =>
       series({ __name__: rule, client_namespace: 'shop', client_workload: 'cart' }, [value], 'dns');
@@ -297,7 +332,7 @@ describe('framesToGraph: breakdowns, DNS and pods', () => {
     ]);
     const pods = framesToGraph(frames, { level: 'pod' });
     expect(pods.nodes.map((node) => [node.id, node.kind, node.workloadId])).toEqual([
-      ['/world', 'workload', undefined],
+      ['/world', 'network', undefined],
       ['data/db/db-0', 'pod', 'data/db'],
       ['shop/cart/cart-1', 'pod', 'shop/cart'],
       ['shop/cart/cart-2', 'pod', 'shop/cart'],

@@ -15,10 +15,12 @@ import {
   makeEdge,
   mergePolicies,
   mergePorts,
+  mergeServices,
   podNodeId,
   workloadNodeId,
   type PolicyDecision,
   type PortUsage,
+  type ServiceUsage,
 } from './model';
 
 /** The recording rules (alerts/flowlens-rules.yml) a service graph queries, and the measure each one gives. */
@@ -44,10 +46,11 @@ export const DNS_RECORDING_RULES = {
 export type DnsRecordingRule = keyof typeof DNS_RECORDING_RULES;
 
 /**
- * Breakdowns of `flowlens_flows_total` per edge (src/queries.ts): by deciding policy (`policies`) and by protocol
- * and destination port (`ports`). They lose `__name__`, so they are known by refId or by their labels.
+ * Breakdowns of `flowlens_flows_total` per edge (src/queries.ts): by deciding policy (`policies`), by protocol and
+ * destination port (`ports`) and by the service the flows were addressed to (`services`). They lose `__name__`, so
+ * they are known by refId or by their labels.
  */
-export type EdgeBreakdownQuery = 'policies' | 'ports';
+export type EdgeBreakdownQuery = 'policies' | 'ports' | 'services';
 
 /** What the frames of one query hold. */
 export type FrameContent = EdgeRecordingRule | DnsRecordingRule | EdgeBreakdownQuery;
@@ -90,6 +93,7 @@ class GraphBuilder {
   private readonly measures = new Map<string, { source: string; target: string; measures: EdgeMeasures }>();
   private readonly policies = new Map<string, PolicyDecision[]>();
   private readonly ports = new Map<string, PortUsage[]>();
+  private readonly services = new Map<string, ServiceUsage[]>();
   private readonly dns = new Map<string, DnsActivity>();
   private sawPods = false;
 
@@ -117,7 +121,8 @@ class GraphBuilder {
         return id;
       }
     }
-    this.addNode(workloadId, namespace, workload);
+    // An endpoint outside the cluster's namespaces (world, private, host, a network set) is a network.
+    this.addNode(workloadId, namespace, workload, namespace === '' ? 'network' : 'workload');
     return workloadId;
   }
 
@@ -129,7 +134,7 @@ class GraphBuilder {
     this.addMeasure(source, target, measure, value);
   }
 
-  /** A row of the `policies` or `ports` breakdown, kept by workload edge until the edges are built. */
+  /** A row of the `policies`, `ports` or `services` breakdown, kept by workload edge until the edges are built. */
   addBreakdown(labels: Record<string, string>, query: EdgeBreakdownQuery, value: number): void {
     const [sourceNamespace, sourceWorkload, destNamespace, destWorkload] = EDGE_LABELS.map((name) => labels[name]);
     if (sourceWorkload === undefined || destWorkload === undefined) return;
@@ -145,6 +150,9 @@ class GraphBuilder {
         flowRate: value,
       };
       this.policies.set(id, mergePolicies([this.policies.get(id) ?? [], [decision]]));
+    } else if (query === 'services') {
+      const usage = { service: labels['dest_service'] ?? '', flowRate: value };
+      this.services.set(id, mergeServices([this.services.get(id) ?? [], [usage]]));
     } else {
       const usage = { protocol: labels['protocol'] ?? '', port: labels['dest_port'] ?? '', flowRate: value };
       this.ports.set(id, mergePorts([this.ports.get(id) ?? [], [usage]]));
@@ -187,7 +195,11 @@ class GraphBuilder {
       this.addNode(target, '', target);
       const id = edgeId(source, target);
       edges.push(
-        makeEdge(source, target, measures, undefined, { policies: this.policies.get(id), ports: this.ports.get(id) }),
+        makeEdge(source, target, measures, undefined, {
+          policies: this.policies.get(id),
+          ports: this.ports.get(id),
+          services: this.services.get(id),
+        }),
       );
     }
     for (const node of this.nodes.values()) {
@@ -230,7 +242,7 @@ function readPrometheusFrame(frame: DataFrame, options: FramesToGraphOptions, bu
 
 function addValue(builder: GraphBuilder, labels: Record<string, string>, rule: FrameContent, value: unknown) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return;
-  if (rule === 'policies' || rule === 'ports') builder.addBreakdown(labels, rule, value);
+  if (rule === 'policies' || rule === 'ports' || rule === 'services') builder.addBreakdown(labels, rule, value);
   else if (isDnsRule(rule)) builder.addDns(labels, DNS_RECORDING_RULES[rule], value);
   else builder.addWorkloadEdge(labels, EDGE_RECORDING_RULES[rule], value);
 }
@@ -240,13 +252,14 @@ function isDnsRule(rule: FrameContent): rule is DnsRecordingRule {
 }
 
 /**
- * A nameless edge series that no refId explains: a breakdown of `flowlens_flows_total` by policy or by port, as
- * its labels tell.
+ * A nameless edge series that no refId explains: a breakdown of `flowlens_flows_total` by policy, by port or by
+ * service, as its labels tell.
  */
 function breakdownOfLabels(labels: Record<string, string>): EdgeBreakdownQuery | undefined {
   if (labels['source_workload'] === undefined || labels['__name__'] !== undefined) return undefined;
   if (labels['policy'] !== undefined || labels['action'] !== undefined) return 'policies';
   if (labels['protocol'] !== undefined || labels['dest_port'] !== undefined) return 'ports';
+  if (labels['dest_service'] !== undefined) return 'services';
   return undefined;
 }
 

@@ -5,10 +5,12 @@
 export type Verdict = 'allowed' | 'denied' | 'mixed';
 
 /**
- * What a node stands for: a workload, a pod (at pod level, when the series carry `source_pod`/`dest_pod`), or a
- * collapsed namespace standing in for its workloads.
+ * What a node stands for: a workload, a pod (at pod level, when the series carry `source_pod`/`dest_pod`), a
+ * collapsed namespace standing in for its workloads, a network (an endpoint outside the cluster's namespaces: the
+ * exporter's `world`, `private`, `host` or a network set's name, with an empty namespace), or a Kubernetes service
+ * (drawn only when services are shown: `routeThroughServices`).
  */
-export type NodeKind = 'workload' | 'pod' | 'namespace';
+export type NodeKind = 'workload' | 'pod' | 'namespace' | 'network' | 'service';
 
 /** DNS activity of a client workload (`client_workload:flowlens_dns_*` rules), per second. */
 export interface DnsActivity {
@@ -33,6 +35,13 @@ export interface PortUsage {
   protocol: string;
   /** Empty when the exporter aggregated ports away. */
   port: string;
+  flowRate: number;
+}
+
+/** The share of an edge's flows addressed to one Kubernetes service (the `services` query's `dest_service`). */
+export interface ServiceUsage {
+  /** The service's name, in the destination's namespace; empty for flows dialled directly (no service). */
+  service: string;
   flowRate: number;
 }
 
@@ -82,6 +91,11 @@ export interface GraphEdge extends EdgeMeasures {
   policies: PolicyDecision[];
   /** Protocols and destination ports of the flows, busiest first; empty when the `ports` query said nothing. */
   ports: PortUsage[];
+  /**
+   * The services the flows were addressed to (`dest_service`, empty: dialled directly), busiest first; empty when
+   * the `services` query said nothing.
+   */
+  services: ServiceUsage[];
 }
 
 export interface NamespaceGroup {
@@ -109,6 +123,14 @@ export function workloadNodeId(namespace: string, workload: string): string {
 /** A collapsed namespace's node id; it has no `/`, so it never equals a workload's id. */
 export function namespaceNodeId(namespace: string): string {
   return `namespace:${namespace}`;
+}
+
+/**
+ * A service's node id: `service:` before `namespace/service`, so that it never equals the id of the workload of
+ * the same name (a service is often named after its workload).
+ */
+export function serviceNodeId(namespace: string, service: string): string {
+  return `service:${namespace}/${service}`;
 }
 
 /** A pod's node id: under its workload's, so that it never equals a workload's or a namespace's. */
@@ -141,6 +163,7 @@ export function emptyMeasures(): EdgeMeasures {
 export interface EdgeBreakdown {
   policies: PolicyDecision[];
   ports: PortUsage[];
+  services: ServiceUsage[];
 }
 
 export function makeEdge(
@@ -161,6 +184,7 @@ export function makeEdge(
     memberIds: memberIds ?? [id],
     policies: breakdown?.policies ?? [],
     ports: breakdown?.ports ?? [],
+    services: breakdown?.services ?? [],
   };
 }
 
@@ -194,6 +218,19 @@ export function mergePorts(lists: Iterable<readonly PortUsage[]>): PortUsage[] {
   return [...merged.values()].sort(
     (a, b) => b.flowRate - a.flowRate || compareText(a.protocol + a.port, b.protocol + b.port),
   );
+}
+
+/** Service usages of several edges, the same service added up; busiest first. */
+export function mergeServices(lists: Iterable<readonly ServiceUsage[]>): ServiceUsage[] {
+  const merged = new Map<string, ServiceUsage>();
+  for (const list of lists) {
+    for (const usage of list) {
+      const entry = merged.get(usage.service);
+      if (entry) entry.flowRate += usage.flowRate;
+      else merged.set(usage.service, { ...usage });
+    }
+  }
+  return [...merged.values()].sort((a, b) => b.flowRate - a.flowRate || compareText(a.service, b.service));
 }
 
 /** DNS activity of several workloads: rates added, p99 the largest (an upper bound). */

@@ -6,6 +6,7 @@ import {
   LABEL_MIN_SCALE,
   MAX_EDGE_WIDTH,
   MIN_EDGE_WIDTH,
+  NODE_SHAPES,
   buildRenderPlan,
   edgeWidth,
   healthOf,
@@ -126,5 +127,48 @@ describe('buildRenderPlan', () => {
     expect(bigPlan.edges).toHaveLength(big.edges.length);
     expect(bigPlan.batches.length).toBeLessThan(40);
     expect(elapsed).toBeGreaterThan(0);
+  });
+});
+
+describe('networks and services in the plan', () => {
+  const kinds = assembleModel(
+    [
+      { ...node('shop/cart') },
+      { id: 'service:shop/cart', kind: 'service', namespace: 'shop', name: 'cart', memberIds: ['service:shop/cart'] },
+      { ...node('/world'), kind: 'network' },
+    ],
+    [edge('/world', 'service:shop/cart', { flowRate: 1 }), edge('service:shop/cart', 'shop/cart', { flowRate: 1 })],
+  );
+  const kindsPlan = buildRenderPlan(kinds, layoutGraph(kinds), options);
+
+  it('gives networks, services, workloads and collapsed namespaces shapes of their own', () => {
+    expect(new Set(Object.values(NODE_SHAPES)).size).toBe(4);
+    expect(NODE_SHAPES.network).toBe('diamond');
+    expect(NODE_SHAPES.service).toBe('hexagon');
+    expect(NODE_SHAPES.workload).toBe('circle');
+    expect(kindsPlan.nodes.map((planned) => [planned.id, planned.kind, planned.label])).toEqual([
+      ['/world', 'network', 'world'],
+      ['service:shop/cart', 'service', 'shop/cart'],
+      ['shop/cart', 'workload', 'shop/cart'],
+    ]);
+  });
+
+  it("draws a service inside its namespace's box and a network outside every box", () => {
+    expect(kindsPlan.boxes.map((box) => box.namespace)).toEqual(['shop']);
+    const [box] = kindsPlan.boxes;
+    const inside = (id: string) => {
+      const planned = kindsPlan.nodes.find((candidate) => candidate.id === id);
+      return (
+        box !== undefined &&
+        planned !== undefined &&
+        planned.x - planned.radius >= box.x &&
+        planned.x + planned.radius <= box.x + box.width &&
+        planned.y - planned.radius >= box.y &&
+        planned.y + planned.radius <= box.y + box.height
+      );
+    };
+    expect(inside('service:shop/cart')).toBe(true);
+    expect(inside('shop/cart')).toBe(true);
+    expect(inside('/world')).toBe(false);
   });
 });

@@ -90,7 +90,18 @@ export interface RenderPlan {
   bounds: Bounds;
 }
 
-export const NODE_RADIUS: Record<NodeKind, number> = { workload: 10, pod: 7, namespace: 22 };
+export const NODE_RADIUS: Record<NodeKind, number> = { workload: 10, pod: 7, namespace: 22, network: 11, service: 9 };
+
+/** How the canvas and the legend draw each kind of node. */
+export type NodeShape = 'circle' | 'square' | 'diamond' | 'hexagon';
+
+export const NODE_SHAPES: Record<NodeKind, NodeShape> = {
+  workload: 'circle',
+  pod: 'circle',
+  namespace: 'square',
+  network: 'diamond',
+  service: 'hexagon',
+};
 /** How far the curves of a two-way pair bow out, as a fraction of the distance between their ends. */
 export const BIDIRECTIONAL_BOW = 0.18;
 export const MIN_EDGE_WIDTH = 1;

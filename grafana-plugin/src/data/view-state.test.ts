@@ -20,6 +20,7 @@ const view: ViewState = {
     port: '8080',
   },
   level: 'pod',
+  showServices: true,
   collapsed: ['kube-system'],
   selection: { kind: 'edge', id: 'shop/cart->data/redis' },
   viewport: { x: -120.456, y: 30, scale: 1.5 },
@@ -85,5 +86,13 @@ describe('view state in the URL', () => {
 
   it('reads an unknown level as the workload level', () => {
     expect(viewFromSearchParams(new URLSearchParams('sg-level=cluster')).level).toBe('workload');
+  });
+
+  it('keeps Show services in sg-services, absent when off', () => {
+    expect(viewToSearchParams({ ...DEFAULT_VIEW, showServices: true }).toString()).toBe('sg-services=1');
+    expect(viewFromSearchParams(new URLSearchParams('sg-services=1')).showServices).toBe(true);
+    expect(viewFromSearchParams(new URLSearchParams('sg-services=0')).showServices).toBe(false);
+    expect(hasViewParams(new URLSearchParams('sg-services=1'))).toBe(true);
+    expect(viewToLocationQuery(DEFAULT_VIEW)['sg-services']).toBeNull();
   });
 });

@@ -19,6 +19,8 @@ export interface ViewState {
   filter: Omit<GraphFilter, 'thresholds'>;
   /** `namespace` collapses every namespace; `pod` draws pods where the series carry pod labels. */
   level: GraphLevel;
+  /** Workload edges routed through a node per Kubernetes service they were addressed to (`routeThroughServices`). */
+  showServices: boolean;
   collapsed: string[];
   selection: Selection | undefined;
   viewport: Viewport | undefined;
@@ -36,6 +38,7 @@ export const DEFAULT_VIEW: ViewState = {
     port: DEFAULT_FILTER.port,
   },
   level: 'workload',
+  showServices: false,
   collapsed: [],
   selection: undefined,
   viewport: undefined,
@@ -52,6 +55,7 @@ const PARAM = {
   protocol: 'sg-protocol',
   port: 'sg-port',
   level: 'sg-level',
+  showServices: 'sg-services',
   collapsed: 'sg-collapsed',
   selection: 'sg-selected',
   viewport: 'sg-view',
@@ -71,6 +75,7 @@ export function viewToSearchParams(view: ViewState): URLSearchParams {
   if (view.filter.protocol !== '') params.set(PARAM.protocol, view.filter.protocol);
   if (view.filter.port !== '') params.set(PARAM.port, view.filter.port);
   if (view.level !== DEFAULT_VIEW.level) params.set(PARAM.level, view.level);
+  if (view.showServices) params.set(PARAM.showServices, '1');
   for (const namespace of [...view.collapsed].sort()) params.append(PARAM.collapsed, namespace);
   if (view.selection) params.set(PARAM.selection, `${view.selection.kind}:${view.selection.id}`);
   if (view.viewport) {
@@ -93,6 +98,7 @@ export function viewFromSearchParams(params: URLSearchParams): ViewState {
       port: params.get(PARAM.port) ?? '',
     },
     level: parseLevel(params.get(PARAM.level)),
+    showServices: params.get(PARAM.showServices) === '1',
     collapsed: unique(params.getAll(PARAM.collapsed)),
     selection: parseSelection(params.get(PARAM.selection)),
     viewport: parseViewport(params.get(PARAM.viewport)),

@@ -1,5 +1,8 @@
 // The Policy Flows page: the flowlens-policyflow-panel fed with POLICY_FLOW_QUERIES, narrowed by namespace. The
 // queries also match `$workload`; this page has no workload variable, so every workload of the namespace counts.
+// The app's `onlyDenied` default is not passed: the policy flow panel's options (types.ts) have no action filter,
+// and its `search` option, which also matches workload, policy and tier names ("deny" finds a policy named
+// default-deny whose rules allow), is no substitute.
 import { EmbeddedScene, SceneFlexItem, SceneFlexLayout, VizPanel } from '@grafana/scenes';
 
 import { POLICY_FLOW_PANEL_ID } from '../../constants';

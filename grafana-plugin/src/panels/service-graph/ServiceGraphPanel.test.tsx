@@ -41,6 +41,18 @@ const frames = [
   edge('edge:flowlens_flows_denied:rate5m', 'shop/cart', 'data/db', 2),
   edge('', 'shop/cart', 'data/db', 2, { protocol: 'TCP', dest_port: '5432' }),
   edge('', 'shop/cart', 'data/redis', 3, { protocol: 'TCP', dest_port: '6379' }),
+  // Every flow of shop/cart → data/redis addressed to the redis service.
+  series(
+    {
+      source_namespace: 'shop',
+      source_workload: 'cart',
+      dest_namespace: 'data',
+      dest_workload: 'redis',
+      dest_service: 'redis',
+    },
+    3,
+    'services',
+  ),
 ];
 
 function renderPanel(options: Partial<ServiceGraphOptions> = {}, onOptionsChange = jest.fn()) {
@@ -66,6 +78,26 @@ beforeEach(() => {
 });
 
 describe('ServiceGraphPanel', () => {
+  it('routes edges through service nodes with Show services, kept in the URL, off by default', () => {
+    renderPanel();
+    expect(counts()).toEqual(['4', '4']);
+    expect(screen.queryByTestId('sg-legend-node-service')).not.toBeInTheDocument();
+    expect(screen.getByTestId('sg-legend-node-workload')).toBeInTheDocument();
+    fireEvent.click(screen.getByLabelText('Show services'));
+    // shop/cart → service:data/redis → data/redis instead of shop/cart → data/redis.
+    expect(counts()).toEqual(['5', '5']);
+    expect(screen.getByTestId('sg-legend-node-service')).toBeInTheDocument();
+    expect(locationService.getSearchObject()['sg-services']).toBe('1');
+    fireEvent.click(screen.getByLabelText('Show services'));
+    expect(counts()).toEqual(['4', '4']);
+  });
+
+  it('starts with services shown when its option says so', () => {
+    renderPanel({ showServices: true });
+    expect(screen.getByLabelText('Show services')).toBeChecked();
+    expect(counts()).toEqual(['5', '5']);
+  });
+
   it('draws the graph and says how much of it', () => {
     renderPanel();
     expect(counts()).toEqual(['4', '4']);

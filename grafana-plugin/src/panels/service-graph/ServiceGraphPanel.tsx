@@ -13,6 +13,8 @@ import { exploreUrl } from '../../data/explore-link';
 import { collapseNamespaces, filterGraph, portChoices } from '../../data/filters';
 import { type FrameContent, framesToGraph } from '../../data/frames';
 import { LayoutSession } from '../../data/layout-session';
+import type { NodeKind } from '../../data/model';
+import { routeThroughServices } from '../../data/services';
 import { type ColorMode, buildRenderPlan } from '../../data/render-plan';
 import {
   DEFAULT_VIEW,
@@ -43,6 +45,7 @@ const CONTENT_BY_REF_ID: Record<string, FrameContent> = {
   http_p99: 'edge:flowlens_http_request_duration_seconds:p99_rate5m',
   policies: 'policies',
   ports: 'ports',
+  services: 'services',
   dns: 'client_workload:flowlens_dns_requests:rate5m',
   dns_nxdomain: 'client_workload:flowlens_dns_nxdomain:rate5m',
   dns_servfail: 'client_workload:flowlens_dns_servfail:rate5m',
@@ -93,10 +96,12 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
   );
   // Frames are read again only between pod and workload nodes: the namespace level collapses the workload model.
   const readLevel = view.level === 'pod' ? 'pod' : 'workload';
-  const model = useMemo(
+  const read = useMemo(
     () => framesToGraph(data.series, { ruleByRefId: CONTENT_BY_REF_ID, level: readLevel }),
     [data.series, readLevel],
   );
+  // Show services: workload edges through a node per service they were addressed to.
+  const model = useMemo(() => (view.showServices ? routeThroughServices(read) : read), [read, view.showServices]);
   const collapsed = useMemo(
     () =>
       view.level === 'namespace'
@@ -120,13 +125,14 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
     () => buildRenderPlan(drawn, layout, { colorBy, thresholds, palette }),
     [drawn, layout, colorBy, thresholds, palette],
   );
-  const choices = useMemo(() => portChoices(model), [model]);
+  const choices = useMemo(() => portChoices(read), [read]);
   const namespaces = useMemo(() => model.namespaces.map((group) => group.name).filter((name) => name !== ''), [model]);
   // Workloads (not pods or networks) for the workload filter, whatever the level drawn.
   const workloadIds = useMemo(
-    () => [...new Set(model.nodes.filter((node) => node.namespace !== '').map((node) => node.workloadId ?? node.id))],
-    [model],
+    () => [...new Set(read.nodes.filter((node) => node.namespace !== '').map((node) => node.workloadId ?? node.id))],
+    [read],
   );
+  const nodeKinds = useMemo(() => [...new Set<NodeKind>(drawn.nodes.map((node) => node.kind))], [drawn]);
   const details = view.selection ? detailsOf(drawn, view.selection) : undefined;
   const datasourceUid = panelDatasourceUid(data, replaceVariables);
   const explore = datasourceUid
@@ -197,6 +203,7 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
       <FilterBar
         filter={view.filter}
         level={view.level}
+        showServices={view.showServices}
         colorBy={colorBy}
         animate={animate}
         namespaces={namespaces}
@@ -206,6 +213,7 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
         hasPods={model.hasPods === true}
         onFilterChange={(filter) => setView({ ...view, filter })}
         onLevelChange={(level) => setView({ ...view, level })}
+        onShowServicesChange={(showServices) => setView({ ...view, showServices })}
         onColorByChange={setColorBy}
         onAnimateChange={setAnimate}
         onSearchSubmit={goToSearch}
@@ -249,7 +257,7 @@ export function ServiceGraphPanel(props: PanelProps<ServiceGraphOptions>) {
               onSelect={select}
               onToggleNamespace={toggleNamespace}
             />
-            <Legend colorBy={colorBy} palette={palette} />
+            <Legend colorBy={colorBy} palette={palette} colors={colors} nodeKinds={nodeKinds} />
             {drawn.edges.length === 0 && (
               <p className={styles.empty}>
                 No edges: the query returned no per-edge series, or the filters hide them all.
@@ -283,6 +291,7 @@ function optionsView(options: ServiceGraphOptions): ViewState {
       onlyUnhealthy: options.onlyUnhealthy ?? false,
       showIdle: options.showIdle ?? false,
     },
+    showServices: options.showServices ?? false,
     collapsed: [...(options.collapsedNamespaces ?? [])].sort(),
   };
 }

@@ -39,6 +39,13 @@ export const plugin = new PanelPlugin<ServiceGraphOptions>(ServiceGraphPanel).se
       defaultValue: DEFAULT_OPTIONS.showIdle,
       category: ['Filters'],
     })
+    .addBooleanSwitch({
+      path: 'showServices',
+      name: 'Show services',
+      description:
+        'Route workload edges through a node per Kubernetes service the flows were addressed to (dest_service)',
+      defaultValue: DEFAULT_OPTIONS.showServices,
+    })
     .addNumberInput({
       path: 'errorRatioThreshold',
       name: 'Error ratio threshold',

@@ -12,6 +12,8 @@ export interface ServiceGraphOptions {
   onlyDenied: boolean;
   onlyUnhealthy: boolean;
   showIdle: boolean;
+  /** Workload edges routed through a node per Kubernetes service they were addressed to. */
+  showServices: boolean;
   errorRatioThreshold: number;
   p99ThresholdSeconds: number;
   /** Namespaces drawn as one node each, their edges merged. */
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: ServiceGraphOptions = {
   onlyDenied: DEFAULT_FILTER.onlyDenied,
   onlyUnhealthy: DEFAULT_FILTER.onlyUnhealthy,
   showIdle: DEFAULT_FILTER.showIdle,
+  showServices: false,
   errorRatioThreshold: DEFAULT_HEALTH_THRESHOLDS.errorRatio,
   p99ThresholdSeconds: DEFAULT_HEALTH_THRESHOLDS.p99Seconds,
   collapsedNamespaces: [],

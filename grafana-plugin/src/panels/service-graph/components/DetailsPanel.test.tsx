@@ -1,7 +1,8 @@
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, within } from '@testing-library/react';
 
 import { detailsOf } from '../../../data/details';
 import { type GraphNode, assembleModel, emptyMeasures, makeEdge } from '../../../data/model';
+import { routeThroughServices } from '../../../data/services';
 import { DetailsPanel } from './DetailsPanel';
 
 function node(id: string): GraphNode {
@@ -60,5 +61,38 @@ describe('DetailsPanel', () => {
     expect(grafanaShortcut).not.toHaveBeenCalled();
     fireEvent.click(screen.getByRole('button', { name: 'Close details' }));
     expect(onClose).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('DetailsPanel of a service node', () => {
+  it('lists its clients and backends, each selecting the edge', () => {
+    const routed = routeThroughServices(
+      assembleModel(
+        [node('shop/frontend'), node('shop/cart')],
+        [
+          makeEdge('shop/frontend', 'shop/cart', { ...emptyMeasures(), flowRate: 6 }, undefined, {
+            services: [{ service: 'cart', flowRate: 6 }],
+          }),
+        ],
+      ),
+    );
+    const details = detailsOf(routed, { kind: 'node', id: 'service:shop/cart' });
+    if (!details) throw new Error('no details');
+    const onSelect = jest.fn();
+    render(
+      <DetailsPanel
+        details={details}
+        exploreUrl={undefined}
+        onClose={jest.fn()}
+        onSelect={onSelect}
+        onFilterTo={jest.fn()}
+        onToggleNamespace={jest.fn()}
+      />,
+    );
+    expect(screen.getByText('Kubernetes service')).toBeInTheDocument();
+    fireEvent.click(within(screen.getByTestId('sg-details-clients')).getByRole('button', { name: 'shop/frontend' }));
+    expect(onSelect).toHaveBeenLastCalledWith({ kind: 'edge', id: 'shop/frontend->service:shop/cart' });
+    fireEvent.click(within(screen.getByTestId('sg-details-backends')).getByRole('button', { name: 'shop/cart' }));
+    expect(onSelect).toHaveBeenLastCalledWith({ kind: 'edge', id: 'service:shop/cart->shop/cart' });
   });
 });

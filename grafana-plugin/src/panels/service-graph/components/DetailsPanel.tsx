@@ -6,7 +6,7 @@ import { config, locationService } from '@grafana/runtime';
 import { useStyles2 } from '@grafana/ui';
 import { useEffect } from 'react';
 
-import { type Details, type TrafficSummary, policyDecisionLabel } from '../../../data/details';
+import { type Details, type Peer, type TrafficSummary, policyDecisionLabel } from '../../../data/details';
 import type { PolicyDecision } from '../../../data/model';
 import type { Selection } from '../../../data/view-state';
 
@@ -59,9 +59,11 @@ export function DetailsPanel(props: DetailsPanelProps) {
               ? `Namespace of ${details.node.memberIds.length} collapsed nodes`
               : details.node.kind === 'pod'
                 ? `Pod of ${details.node.workloadId ?? 'an unknown workload'}`
-                : details.node.namespace === ''
-                  ? 'Outside the cluster’s namespaces'
-                  : 'Workload'}
+                : details.node.kind === 'service'
+                  ? 'Kubernetes service'
+                  : details.node.kind === 'network' || details.node.namespace === ''
+                    ? 'Network outside the cluster’s namespaces'
+                    : 'Workload'}
           </p>
           <p className={styles.actions}>
             {details.node.kind !== 'namespace' && (
@@ -79,6 +81,12 @@ export function DetailsPanel(props: DetailsPanelProps) {
               </button>
             )}
           </p>
+          {details.service && (
+            <>
+              <PeerList title="Clients" peers={details.service.clients} onSelect={onSelect} />
+              <PeerList title="Backends" peers={details.service.backends} onSelect={onSelect} />
+            </>
+          )}
           <Traffic title="Outbound" traffic={details.outbound} />
           <Traffic title="Inbound" traffic={details.inbound} />
           {details.denied.length > 0 && (
@@ -156,6 +164,42 @@ export function DetailsPanel(props: DetailsPanelProps) {
         </>
       )}
     </aside>
+  );
+}
+
+/** A service's clients or backends, each a link to the edge between them. */
+function PeerList({
+  title,
+  peers,
+  onSelect,
+}: {
+  title: string;
+  peers: Peer[];
+  onSelect: (selection: Selection) => void;
+}) {
+  const styles = useStyles2(getStyles);
+  return (
+    <section data-testid={`sg-details-${title.toLowerCase()}`}>
+      <h4 className={styles.section}>{title}</h4>
+      {peers.length === 0 ? (
+        <p className={styles.muted}>None drawn.</p>
+      ) : (
+        <ul className={styles.list}>
+          {peers.slice(0, 20).map((peer) => (
+            <li key={peer.edgeId}>
+              <button
+                type="button"
+                className={styles.linkButton}
+                onClick={() => onSelect({ kind: 'edge', id: peer.edgeId })}
+              >
+                {peer.id}
+              </button>{' '}
+              {format('short', peer.flowRate)}/s
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

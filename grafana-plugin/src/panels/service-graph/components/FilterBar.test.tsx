@@ -7,6 +7,7 @@ function renderBar(props: Partial<FilterBarProps> = {}) {
   const handlers = {
     onFilterChange: jest.fn(),
     onLevelChange: jest.fn(),
+    onShowServicesChange: jest.fn(),
     onColorByChange: jest.fn(),
     onAnimateChange: jest.fn(),
     onSearchSubmit: jest.fn(),
@@ -15,6 +16,7 @@ function renderBar(props: Partial<FilterBarProps> = {}) {
     <FilterBar
       filter={DEFAULT_VIEW.filter}
       level="workload"
+      showServices={false}
       colorBy="verdict"
       animate={false}
       namespaces={['shop', 'data']}
@@ -30,6 +32,14 @@ function renderBar(props: Partial<FilterBarProps> = {}) {
 }
 
 describe('FilterBar', () => {
+  it('has a Show services checkbox, off by default, reporting its change', () => {
+    const { onShowServicesChange } = renderBar();
+    const checkbox = screen.getByLabelText('Show services');
+    expect(checkbox).not.toBeChecked();
+    fireEvent.click(checkbox);
+    expect(onShowServicesChange).toHaveBeenLastCalledWith(true);
+  });
+
   it('reports each filter change with the rest of the filter kept', () => {
     const { onFilterChange } = renderBar({ filter: { ...DEFAULT_VIEW.filter, search: 'cart' } });
     fireEvent.click(screen.getByLabelText('Only denied'));

@@ -15,6 +15,7 @@ export type ViewFilter = ViewState['filter'];
 export interface FilterBarProps {
   filter: ViewFilter;
   level: GraphLevel;
+  showServices: boolean;
   colorBy: ColorMode;
   animate: boolean;
   namespaces: string[];
@@ -26,6 +27,7 @@ export interface FilterBarProps {
   hasPods: boolean;
   onFilterChange: (filter: ViewFilter) => void;
   onLevelChange: (level: GraphLevel) => void;
+  onShowServicesChange: (showServices: boolean) => void;
   onColorByChange: (colorBy: ColorMode) => void;
   onAnimateChange: (animate: boolean) => void;
   /** Enter in the search box. */
@@ -156,6 +158,14 @@ export function FilterBar(props: FilterBarProps) {
           Pods{hasPods ? '' : ' (no pod labels)'}
         </option>
       </select>
+      <label className={styles.check}>
+        <input
+          type="checkbox"
+          checked={props.showServices}
+          onChange={(event) => props.onShowServicesChange(event.target.checked)}
+        />
+        Show services
+      </label>
       <select
         className={styles.select}
         aria-label="Color by"

@@ -23,6 +23,7 @@ const colors = {
   nodeBorder: '#ccc',
   namespaceNode: '#222',
   networkNode: '#000',
+  serviceNode: '#333',
   text: '#fff',
   box: '#181818',
   boxBorder: '#333',

@@ -29,3 +29,33 @@ describe('Legend', () => {
     expect(screen.queryByTestId('sg-legend-allowed')).not.toBeInTheDocument();
   });
 });
+
+describe('Legend of node shapes', () => {
+  const colors = {
+    node: '#111111',
+    nodeBorder: '#cccccc',
+    namespaceNode: '#222222',
+    networkNode: '#000000',
+    serviceNode: '#333333',
+    text: '#ffffff',
+    box: '#181818',
+    boxBorder: '#333333',
+    selected: '#3d71d9',
+  };
+
+  it('gives each kind of node drawn an entry with its own shape', () => {
+    render(
+      <Legend colorBy="verdict" palette={palette} colors={colors} nodeKinds={['workload', 'network', 'service']} />,
+    );
+    const shapes = ['workload', 'network', 'service'].map((kind) =>
+      within(screen.getByTestId(`sg-legend-node-${kind}`))
+        .getByTestId('sg-shape')
+        .getAttribute('data-shape'),
+    );
+    expect(shapes).toEqual(['circle', 'diamond', 'hexagon']);
+    expect(within(screen.getByTestId('sg-legend-node-network')).getByTestId('sg-shape')).toHaveStyle({
+      backgroundColor: colors.networkNode,
+    });
+    expect(screen.queryByTestId('sg-legend-node-namespace')).not.toBeInTheDocument();
+  });
+});

@@ -24,6 +24,7 @@ export function graphColors(theme: GrafanaTheme2): GraphColors {
     nodeBorder: theme.colors.text.secondary,
     namespaceNode: theme.colors.background.secondary,
     networkNode: theme.colors.background.canvas,
+    serviceNode: theme.colors.background.secondary,
     text: theme.colors.text.primary,
     box: theme.colors.background.secondary,
     boxBorder: theme.colors.border.medium,

@@ -2,7 +2,15 @@
 // and tolerances are divided by the zoom so that they keep their screen size. Edges of one style are one path and
 // one stroke (a few dozen strokes for 5,000 edges); what lies outside the visible part of the world is skipped;
 // labels are drawn only from LABEL_MIN_SCALE on, and edges get thinner as the zoom goes out (screenEdgeWidth).
-import { type Bounds, type RenderPlan, intersects, labelsVisible, screenEdgeWidth } from '../../../data/render-plan';
+import {
+  type Bounds,
+  NODE_SHAPES,
+  type NodeShape,
+  type RenderPlan,
+  intersects,
+  labelsVisible,
+  screenEdgeWidth,
+} from '../../../data/render-plan';
 import { measured } from '../../../data/perf';
 import { type Size, visibleWorld } from '../../../data/viewport';
 import type { Selection, Viewport } from '../../../data/view-state';
@@ -14,6 +22,7 @@ export interface GraphColors {
   nodeBorder: string;
   namespaceNode: string;
   networkNode: string;
+  serviceNode: string;
   text: string;
   box: string;
   boxBorder: string;
@@ -134,40 +143,27 @@ function draw(context: CanvasRenderingContext2D, request: DrawRequest): void {
     }
   }
 
-  // Nodes: one path per kind of shape.
-  context.beginPath();
-  for (const node of plan.nodes) {
-    if (node.kind === 'namespace' || node.namespace === '' || !isVisible(node, visible)) continue;
-    // A move first, so that the circles are not joined by lines.
-    context.moveTo(node.x + node.radius, node.y);
-    context.arc(node.x, node.y, node.radius, 0, 2 * Math.PI);
-  }
-  context.fillStyle = colors.node;
-  context.fill();
+  // Nodes: one path per kind of shape (NODE_SHAPES): workloads and pods circles, networks (peers outside the
+  // cluster's namespaces: world, private ranges, network sets) diamonds, services hexagons, collapsed namespaces
+  // squares.
   context.lineWidth = 1.5 * pixel;
   context.strokeStyle = colors.nodeBorder;
-  context.stroke();
-  context.beginPath();
-  for (const node of plan.nodes) {
-    if (node.kind === 'namespace' || node.namespace !== '' || !isVisible(node, visible)) continue;
-    // Peers outside the cluster's namespaces (world, private networks): diamonds.
-    context.moveTo(node.x, node.y - node.radius);
-    context.lineTo(node.x + node.radius, node.y);
-    context.lineTo(node.x, node.y + node.radius);
-    context.lineTo(node.x - node.radius, node.y);
-    context.closePath();
+  const shapeFills: Array<[NodeShape, string]> = [
+    ['circle', colors.node],
+    ['diamond', colors.networkNode],
+    ['hexagon', colors.serviceNode],
+    ['square', colors.namespaceNode],
+  ];
+  for (const [shape, fill] of shapeFills) {
+    context.beginPath();
+    for (const node of plan.nodes) {
+      if (NODE_SHAPES[node.kind] !== shape || !isVisible(node, visible)) continue;
+      traceShape(context, shape, node);
+    }
+    context.fillStyle = fill;
+    context.fill();
+    context.stroke();
   }
-  context.fillStyle = colors.networkNode;
-  context.fill();
-  context.stroke();
-  context.beginPath();
-  for (const node of plan.nodes) {
-    if (node.kind !== 'namespace' || !isVisible(node, visible)) continue;
-    context.rect(node.x - node.radius, node.y - node.radius, node.radius * 2, node.radius * 2);
-  }
-  context.fillStyle = colors.namespaceNode;
-  context.fill();
-  context.stroke();
   if (selection?.kind === 'node') {
     const node = plan.nodes.find((candidate) => candidate.id === selection.id);
     if (node) {
@@ -186,11 +182,43 @@ function draw(context: CanvasRenderingContext2D, request: DrawRequest): void {
     context.textBaseline = 'top';
     for (const node of plan.nodes) {
       if (!isVisible(node, visible)) continue;
-      const label = node.kind === 'namespace' ? node.label : node.label.slice(node.namespace.length + 1) || node.label;
+      // Inside a namespace box the namespace goes without saying; a network's label has none to strip.
+      const inBox = node.kind !== 'namespace' && node.namespace !== '';
+      const label = inBox ? node.label.slice(node.namespace.length + 1) || node.label : node.label;
       context.fillText(label, node.x, node.y + node.radius + 3 * pixel);
     }
   }
   context.setTransform(1, 0, 0, 1, 0, 0);
+}
+
+/** One node's outline, a move first so that the shapes of one path are not joined by lines. */
+function traceShape(
+  context: CanvasRenderingContext2D,
+  shape: NodeShape,
+  node: { x: number; y: number; radius: number },
+): void {
+  const { x, y, radius } = node;
+  if (shape === 'circle') {
+    context.moveTo(x + radius, y);
+    context.arc(x, y, radius, 0, 2 * Math.PI);
+  } else if (shape === 'square') {
+    context.rect(x - radius, y - radius, radius * 2, radius * 2);
+  } else if (shape === 'diamond') {
+    context.moveTo(x, y - radius);
+    context.lineTo(x + radius, y);
+    context.lineTo(x, y + radius);
+    context.lineTo(x - radius, y);
+    context.closePath();
+  } else {
+    for (let corner = 0; corner < 6; corner++) {
+      const angle = (Math.PI / 3) * corner;
+      const px = x + radius * Math.cos(angle);
+      const py = y + radius * Math.sin(angle);
+      if (corner === 0) context.moveTo(px, py);
+      else context.lineTo(px, py);
+    }
+    context.closePath();
+  }
 }
 
 function isVisible(node: { x: number; y: number; radius: number }, visible: Bounds): boolean {

@@ -1,0 +1,132 @@
+/**
+ * anomaly_*: the anomaly detectors on the demo cluster (src/analytics/anomaly/evaluation.ts). Quality: recall on the
+ * demo's incidents and false alarms per simulated day, over three simulated days with an incident of each kind every
+ * 6 hours (the default evaluation) and over two days of the demo's default hourly schedule. Cost: the stage's time per
+ * 60-second detection window (building totals from already decoded records, scoring, rendering the top N) over three
+ * hours of decoded demo records, and the detector's alone.
+ */
+import { performance } from 'node:perf_hooks';
+import { DemoCluster } from '../src/demo/traffic';
+import { calicoFlowsSource } from '../src/sources/calico-flows';
+import { calicoDnsSource } from '../src/sources/calico-dns';
+import { calicoL7Source } from '../src/sources/envoy/sources';
+import { PodNameWorkloads } from '../src/pipeline/enrich';
+import { httpRecordEnd, type HttpRecord } from '../src/model/http';
+import type { FlowRecord } from '../src/model/flow';
+import type { DnsRecord } from '../src/model/dns';
+import type { RecordSink } from '../src/sources/types';
+import { DEFAULT_EVALUATION_OPTIONS, evaluateOnDemo, type EvaluationReport } from '../src/analytics/anomaly/evaluation';
+import { AnomalyStage } from '../src/analytics/anomaly/stage';
+import { AnomalyDetector } from '../src/analytics/anomaly/detector';
+import type { WindowTotals } from '../src/analytics/anomaly/window-totals';
+import { WindowAccumulator } from '../src/analytics/anomaly/window-totals';
+import { collectGarbage, progress, round, type BenchResult } from './util';
+
+const COST_HOURS = 3;
+
+function qualityResults(prefix: string, report: EvaluationReport): BenchResult[] {
+  progress(
+    `  ${prefix}: ${report.recalled}/${report.occurrences} incidents recalled, ${report.falseAlarms} false alarms in ` +
+      `${round(report.judgedDays, 2)} judged days; per incident ${JSON.stringify(report.perIncident)}`,
+  );
+  return [
+    { name: `${prefix}_recall`, value: round(report.recall, 3), unit: 'ratio' },
+    { name: `${prefix}_false_alarms_per_day`, value: round(report.falseAlarmsPerDay, 2), unit: 'alarms/day' },
+  ];
+}
+
+interface DecodedWindow {
+  flows: FlowRecord[];
+  dns: DnsRecord[];
+  http: HttpRecord[];
+}
+
+/** COST_HOURS of demo minutes, decoded and enriched once, so the timing below is the stage's alone. */
+function decodedWindows(): DecodedWindow[] {
+  const cluster = new DemoCluster({ seed: 1, incidentPeriodSeconds: DEFAULT_EVALUATION_OPTIONS.incidentPeriodSeconds });
+  const enricher = new PodNameWorkloads();
+  const decoders = {
+    flows: calicoFlowsSource.createDecoder(),
+    dns: calicoDnsSource.createDecoder(),
+    http: calicoL7Source.createDecoder(),
+  };
+  const windows: DecodedWindow[] = [];
+  // From 10:00, the busy part of the day.
+  const start = DEFAULT_EVALUATION_OPTIONS.startUnix + 10 * 3600;
+  for (let minute = 0; minute < COST_HOURS * 60; minute++) {
+    const window: DecodedWindow = { flows: [], dns: [], http: [] };
+    const sink: RecordSink = {
+      flow: (record) => {
+        enricher.enrich(record);
+        window.flows.push(record);
+      },
+      dns: (record) => {
+        enricher.enrichEndpoints(record.client, record.server);
+        window.dns.push(record);
+      },
+      http: (record) => {
+        enricher.enrichEndpoints(record.source, record.destination);
+        if (httpRecordEnd(record) > 0) window.http.push(record);
+      },
+      audit: () => undefined,
+      sockets: () => undefined,
+      skipped: () => undefined,
+    };
+    const at = start + minute * 60;
+    for (const line of cluster.linesFor(at, 60)) decoders.flows.decode(line, sink);
+    for (const line of cluster.dnsLinesFor(at, 60)) decoders.dns.decode(line, sink);
+    for (const line of cluster.httpLinesFor(at, 60)) decoders.http.decode(line, sink);
+    windows.push(window);
+  }
+  return windows;
+}
+
+function costResults(): BenchResult[] {
+  progress(`  decoding ${COST_HOURS} hours of demo records`);
+  const windows = decodedWindows();
+  const records = windows.reduce(
+    (sum, window) => sum + window.flows.length + window.dns.length + window.http.length,
+    0,
+  );
+  collectGarbage();
+  const stage = new AnomalyStage({}, () => 0);
+  const stageStart = performance.now();
+  for (const window of windows) {
+    for (const record of window.flows) stage.flow(record);
+    for (const record of window.dns) stage.dns(record);
+    for (const record of window.http) stage.http(record);
+  }
+  stage.flush();
+  const stageMs = performance.now() - stageStart;
+
+  const totals: WindowTotals[] = [];
+  const accumulator = new WindowAccumulator(60, (window) => totals.push(window));
+  for (const window of windows) {
+    for (const record of window.flows) accumulator.flow(record);
+    for (const record of window.dns) accumulator.dns(record);
+    for (const record of window.http) accumulator.http(record);
+  }
+  accumulator.flush();
+  collectGarbage();
+  const detector = new AnomalyDetector();
+  const detectStart = performance.now();
+  for (const window of totals) detector.observe(window);
+  const detectMs = performance.now() - detectStart;
+  const series = totals.reduce((sum, window) => sum + window.edges.size + window.workloads.size, 0) / totals.length;
+  progress(
+    `  ${totals.length} windows, ${Math.round(records / totals.length)} records and ${Math.round(series)} edges and workloads a window`,
+  );
+  return [
+    { name: 'anomaly_stage_us_per_window', value: round((stageMs * 1000) / stage.windowsObserved, 1), unit: 'µs' },
+    { name: 'anomaly_detect_us_per_window', value: round((detectMs * 1000) / totals.length, 1), unit: 'µs' },
+    { name: 'anomaly_records_per_window', value: Math.round(records / totals.length), unit: 'records' },
+  ];
+}
+
+export function benchAnomaly(): BenchResult[] {
+  progress('anomaly: 3 simulated days, an incident of each kind every 6 hours');
+  const quality = qualityResults('anomaly', evaluateOnDemo({ days: 3 }));
+  progress('anomaly: 2 simulated days of the demo’s default hourly incidents');
+  const hourly = qualityResults('anomaly_hourly', evaluateOnDemo({ days: 2, incidentPeriodSeconds: 3600 }));
+  return [...quality, ...hourly, ...costResults()];
+}

@@ -1,0 +1,80 @@
+/**
+ * The anomaly kinds: which series each detector watches, how its baseline's scale is floored and how much it must
+ * have learnt before it scores. Declared once; the detector, the exposition (`kind` label values), the alert and the
+ * docs read this list.
+ */
+import type { ScaleFloors } from './robust-baseline';
+
+export const ANOMALY_KINDS = [
+  'flow_rate',
+  'denied_flow_rate',
+  'bytes',
+  'dns_error_ratio',
+  'http_error_ratio',
+  'http_latency',
+  'retransmissions',
+  'new_edge',
+] as const;
+
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+/** The kinds scored against a robust baseline (all but `new_edge`, which is a set membership). */
+export type BaselineKind = Exclude<AnomalyKind, 'new_edge'>;
+
+export interface BaselineKindSettings {
+  /** `edge`: a source workload and its peer; `workload`: one workload (peer labels empty). */
+  scope: 'edge' | 'workload';
+  floors: ScaleFloors;
+  /** Windows the baseline must hold before the series is scored: a new series is learnt, not judged. */
+  minHistory: number;
+  description: string;
+}
+
+export const BASELINE_KINDS: Readonly<Record<BaselineKind, BaselineKindSettings>> = {
+  flow_rate: {
+    scope: 'edge',
+    floors: { relative: 0.25, absolute: 3, poisson: true },
+    minHistory: 10,
+    description: 'flows per window between a source workload and its peer (the larger of the two reporting ends)',
+  },
+  denied_flow_rate: {
+    scope: 'edge',
+    floors: { relative: 0.25, absolute: 3, poisson: true },
+    minHistory: 10,
+    description: 'denied flows per window between a source workload and its peer',
+  },
+  bytes: {
+    scope: 'edge',
+    floors: { relative: 0.35, absolute: 64 * 1024, poisson: false },
+    minHistory: 10,
+    description: 'bytes per window, both directions, between a source workload and its peer',
+  },
+  dns_error_ratio: {
+    scope: 'workload',
+    floors: { relative: 0.05, absolute: 0.05, poisson: false },
+    minHistory: 10,
+    description:
+      'NXDOMAIN and SERVFAIL answers over all answers of a client workload (windows with 20 queries or more)',
+  },
+  http_error_ratio: {
+    scope: 'workload',
+    floors: { relative: 0.05, absolute: 0.03, poisson: false },
+    minHistory: 10,
+    description:
+      '5xx and unanswered requests over all requests a server workload got (windows with 20 requests or more)',
+  },
+  http_latency: {
+    scope: 'workload',
+    floors: { relative: 0.25, absolute: 0.01, poisson: false },
+    minHistory: 10,
+    description: 'mean request duration of a server workload, seconds (windows with 20 requests or more)',
+  },
+  retransmissions: {
+    scope: 'workload',
+    floors: { relative: 0.35, absolute: 5, poisson: true },
+    minHistory: 10,
+    description: 'TCP retransmissions per window seen by a workload’s end of its flows',
+  },
+};
+
+/** Ratios and means are judged only over windows with at least this many queries or requests. */
+export const MIN_RATIO_VOLUME = 20;
