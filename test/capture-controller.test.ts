@@ -92,6 +92,18 @@ describe('capture controller and file API against the fake API server, on a lab 
   let port = 0;
   let captureDir = '';
 
+  /** The capture's series in the exposition: info lines with their state, and the node totals. */
+  const seriesOf = (name: string): string[] =>
+    new MetricsRegistry(new FlowAggregator(), metrics, () => Date.now() / 1000)
+      .render('prometheus')
+      .split('\n')
+      .filter((line) => /^flowlens_capture_(info|node_bytes|node_packets)\{/.test(line))
+      .filter((line) => line.includes(`namespace="shop",name="${name}",node="${NODE}"`));
+  const infoState = (name: string): string | undefined =>
+    seriesOf(name)
+      .map((line) => /^flowlens_capture_info\{.*state="([^"]+)"\} 1$/.exec(line)?.[1])
+      .find((state) => state !== undefined);
+
   const nodeStatus = (name: string): NodeCaptureStatus | undefined =>
     (api.get(PACKET_CAPTURES, 'shop', name)?.status?.['nodes'] as Record<string, NodeCaptureStatus> | undefined)?.[
       NODE
@@ -192,6 +204,8 @@ describe('capture controller and file API against the fake API server, on a lab 
     // The other node's pod is not captured here.
     assert.deepEqual(nodeStatus('web-debug')?.pods, ['shop/web-1', 'shop/web-2']);
     assert.equal(metrics.capturesActive.get([]), 1);
+    await waitFor(() => infoState('web-debug') === 'WaitingForTraffic', 5_000, { description: 'the info series' });
+    assert.equal(seriesOf('web-debug').length, 3, seriesOf('web-debug').join('\n'));
     await lab.traffic(
       Array.from({ length: 20 }, (_value, index) => `tcp:${index % 2 ? WEB_1.ip : WEB_2.ip}:8080:4000`),
     );
@@ -201,6 +215,13 @@ describe('capture controller and file API against the fake API server, on a lab 
     assert.ok(status.packets > 0);
     assert.equal(metrics.capturePackets.get(['shop']), status.packets);
     assert.equal(metrics.captureBytes.get(['shop']), status.bytes);
+    // The per-capture series follow the status: one info series, now Finished, and this node's totals.
+    await waitFor(() => infoState('web-debug') === 'Finished', 5_000, { description: 'the Finished series' });
+    assert.deepEqual(seriesOf('web-debug'), [
+      `flowlens_capture_info{namespace="shop",name="web-debug",node="${NODE}",state="Finished"} 1`,
+      `flowlens_capture_node_bytes{namespace="shop",name="web-debug",node="${NODE}"} ${status.bytes}`,
+      `flowlens_capture_node_packets{namespace="shop",name="web-debug",node="${NODE}"} ${status.packets}`,
+    ]);
     assert.ok(status.files.length >= 1);
     let packets = 0;
     for (const file of status.files) {
@@ -296,13 +317,16 @@ describe('capture controller and file API against the fake API server, on a lab 
     await waitFor(() => nodeStatus('later')?.state === 'Scheduled', 20_000, { description: 'Scheduled' });
     assert.deepEqual(nodeStatus('later')?.pods, ['shop/web-1']);
     assert.equal(existsSync(join(captureDir, 'shop', 'later')), false);
+    await waitFor(() => infoState('later') === 'Scheduled', 5_000, { description: 'the Scheduled series' });
     api.delete(PACKET_CAPTURES, 'shop', 'later');
+    await waitFor(() => seriesOf('later').length === 0, 20_000, { description: 'the series removed' });
   });
 
   test('an invalid PacketCapture gets an Error status naming the field', async () => {
     api.apply(PACKET_CAPTURES, packetCapture('bad', { selector: {}, snapLength: 10 }));
     await waitFor(() => nodeStatus('bad')?.state === 'Error', 20_000, { description: 'Error status' });
     assert.match(nodeStatus('bad')!.error ?? '', /spec\.snapLength must be an integer from 64 to 262144, got 10/);
+    await waitFor(() => infoState('bad') === 'Error', 5_000, { description: 'the Error series' });
   });
 
   test('the command line: create, list, status, fetch (per-node files and one merged pcap), delete', async () => {
@@ -425,8 +449,12 @@ describe('capture controller and file API against the fake API server, on a lab 
     await waitFor(() => nodeStatus('long')?.state === 'Capturing', 20_000, { description: 'Capturing' });
     const folder = join(captureDir, 'shop', 'long');
     await waitFor(() => existsSync(join(folder, 'web-1.0000.pcap')), 10_000, { description: 'a file' });
+    await waitFor(() => infoState('long') === 'Capturing', 5_000, { description: 'the Capturing series' });
+    assert.equal(seriesOf('long').length, 3);
     api.delete(PACKET_CAPTURES, 'shop', 'long');
     await waitFor(() => !existsSync(folder), 20_000, { description: 'the files removed' });
+    // Every series of the deleted capture is gone: no state left behind.
+    await waitFor(() => seriesOf('long').length === 0, 10_000, { description: 'the series removed' });
     await waitFor(() => metrics.capturesActive.get([]) === 0, 10_000, { description: 'no active capture' });
     assert.equal(controller.folderOf('shop', 'long'), undefined);
   });

@@ -127,6 +127,14 @@ test('serve --capture-dir serves the file API over HTTPS and the capture metrics
   assert.equal((await get(port, '/api/v1/captures/shop/other/files', 'alice-token')).status, 404);
   const samples = parseExposition((await get(port, '/metrics')).body);
   assert.equal(sampleValue(samples, 'flowlens_captures_active'), 0);
+  // No pod of the capture here: no per-capture series either, and the family's budget is reported.
+  assert.deepEqual(
+    samples.filter(
+      (sample) => sample.name.startsWith('flowlens_capture_info') || sample.name.startsWith('flowlens_capture_node_'),
+    ),
+    [],
+  );
+  assert.equal(sampleValue(samples, 'flowlens_series_budget', { family: 'flowlens_capture_info' }), 200);
   assert.deepEqual(api.statusPatches, [], 'no status from a node without selected pods');
   const exit = await exporter.stop();
   assert.equal(exit.code, 0, exporter.stderr);

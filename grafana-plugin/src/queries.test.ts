@@ -2,6 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 
 import {
+  CAPTURE_NAMESPACE_VARIABLE,
+  CAPTURE_QUERIES,
   DNS_QUERIES,
   HOTSPOT_LIMIT,
   HOTSPOT_MIN_VOLUME,
@@ -23,8 +25,14 @@ const allQueries: PrometheusQuery[] = [
   ...Object.values(DNS_QUERIES),
   ...Object.values(HTTP_QUERIES),
   ...Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
+  ...Object.values(CAPTURE_QUERIES),
 ];
-const exprs = [...allQueries.map((query) => query.expr), NAMESPACE_VARIABLE.query, WORKLOAD_VARIABLE.query];
+const exprs = [
+  ...allQueries.map((query) => query.expr),
+  NAMESPACE_VARIABLE.query,
+  WORKLOAD_VARIABLE.query,
+  CAPTURE_NAMESPACE_VARIABLE.query,
+];
 
 describe('the queries', () => {
   it('name only recording rules that alerts/flowlens-rules.yml records', () => {
@@ -34,8 +42,19 @@ describe('the queries', () => {
   });
 
   it('name only metrics that docs/metrics.md documents', () => {
-    const metrics = exprs.flatMap((expr) => expr.match(/(?<![:\w])flowlens_[a-z_]+_total\b/g) ?? []);
+    // Every flowlens_ name outside a recording rule's (level:metric:operations), counters, gauges and info alike.
+    const metrics = exprs.flatMap((expr) => expr.match(/(?<![:\w])flowlens_[a-z_]+\b(?!:)/g) ?? []);
     expect(metrics.length).toBeGreaterThan(0);
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'flowlens_capture_info',
+        'flowlens_capture_node_bytes',
+        'flowlens_capture_node_packets',
+        'flowlens_captures_active',
+        'flowlens_capture_bytes_total',
+        'flowlens_capture_packets_total',
+      ]),
+    );
     for (const metric of new Set(metrics)) expect(metricsDoc).toContain(`\`${metric}\``);
   });
 
@@ -46,6 +65,7 @@ describe('the queries', () => {
       Object.values(DNS_QUERIES),
       Object.values(HTTP_QUERIES),
       Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
+      Object.values(CAPTURE_QUERIES),
     ]) {
       const refIds = view.map((query) => query.refId);
       expect(new Set(refIds).size).toBe(refIds.length);
@@ -60,7 +80,11 @@ describe('the queries', () => {
   });
 
   it('draw time series over a range and tables from instant queries', () => {
-    for (const query of [...Object.values(DNS_QUERIES), ...Object.values(HTTP_QUERIES)]) {
+    for (const query of [
+      ...Object.values(DNS_QUERIES),
+      ...Object.values(HTTP_QUERIES),
+      ...Object.values(CAPTURE_QUERIES),
+    ]) {
       expect(query.range).toBe(!query.instant);
       expect(query.format).toBe(query.instant ? 'table' : 'time_series');
     }

@@ -327,3 +327,55 @@ export const HOTSPOT_QUERIES = {
     ),
   },
 } satisfies Record<string, HotspotTable>;
+// --- The Captures page ----------------------------------------------------------------------------------------------
+
+/** Namespaces of the PacketCaptures the exporters report now, and of captures that wrote packets. */
+export const CAPTURE_NAMESPACE_VARIABLE: VariableQuery = {
+  name: 'namespace',
+  query: 'query_result(count by (namespace) (flowlens_capture_info or flowlens_capture_bytes_total))',
+  regex: '/namespace="([^"]+)"/',
+};
+
+/** The PacketCaptures of the selected namespaces, for the per-capture series' `{...}`. */
+const CAPTURE_NAMESPACE = `namespace=~"${QUERY_VARIABLES.namespace}"`;
+
+/** The labels that identify one capture on one node: the table's join key. */
+export const CAPTURE_LABELS = 'namespace, name, node';
+
+/**
+ * The Captures page (docs/capture.md): every capture on every node with its state and this node's totals (three
+ * instant tables joined on CAPTURE_LABELS), captures running per node, and bytes and packets captured per namespace.
+ * `max by` keeps one row per capture and node when an exporter is scraped twice.
+ */
+export const CAPTURE_QUERIES = {
+  status: instantTable(
+    'capture_status',
+    `max by (${CAPTURE_LABELS}, state) (flowlens_capture_info{${CAPTURE_NAMESPACE}})`,
+  ),
+  bytes: instantTable(
+    'capture_bytes',
+    `max by (${CAPTURE_LABELS}) (flowlens_capture_node_bytes{${CAPTURE_NAMESPACE}})`,
+  ),
+  packets: instantTable(
+    'capture_packets',
+    `max by (${CAPTURE_LABELS}) (flowlens_capture_node_packets{${CAPTURE_NAMESPACE}})`,
+  ),
+  // Per node (the exporters' instance label is the node): the gauge has no namespace.
+  active: range('captures_active', 'sum by (instance) (flowlens_captures_active)', '{{instance}}'),
+  bytesRate: range(
+    'capture_bytes_rate',
+    `sum by (namespace) (rate(flowlens_capture_bytes_total{${CAPTURE_NAMESPACE}}[5m]))`,
+    '{{namespace}}',
+  ),
+  packetsRate: range(
+    'capture_packets_rate',
+    `sum by (namespace) (rate(flowlens_capture_packets_total{${CAPTURE_NAMESPACE}}[5m]))`,
+    '{{namespace}}',
+  ),
+} satisfies Record<string, PrometheusQuery>;
+
+/** The table's value columns, by the refId of the query that gives them ("Value #<refId>" in Grafana's frames). */
+export const CAPTURE_TABLE_COLUMNS = {
+  capture_bytes: 'Bytes',
+  capture_packets: 'Packets',
+} as const;

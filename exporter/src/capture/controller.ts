@@ -27,6 +27,7 @@ import { localTargets } from './node-capture';
 import { selectPods } from './pods';
 import { applyRetention, type RetentionPolicy } from './retention';
 import { CaptureSession, DEFAULT_FILE_BYTES, type CaptureResult } from './runner';
+import { CaptureSeries, type CaptureSeriesOptions } from './series';
 import {
   isSafeCaptureName,
   PACKET_CAPTURE_GROUP,
@@ -68,6 +69,8 @@ export interface CaptureControllerOptions {
   readonly tickMs?: number;
   readonly fileBytes?: number;
   readonly clock?: () => number;
+  /** Bounds of the per-capture series (flowlens_capture_info and its totals). */
+  readonly series?: CaptureSeriesOptions;
 }
 
 export const CAPTURES_PATH = `/apis/${PACKET_CAPTURE_GROUP}/${PACKET_CAPTURE_VERSION}/${PACKET_CAPTURE_PLURAL}`;
@@ -94,6 +97,7 @@ export class CaptureController {
   private readonly requester: KubeRequester;
   private readonly clock: () => number;
   private readonly network: NodeNetwork;
+  private readonly series: CaptureSeries;
   private informer: k8s.ListWatch<k8s.KubernetesObject> | undefined;
   private generation = 0;
   private ticker: NodeJS.Timeout | undefined;
@@ -108,6 +112,7 @@ export class CaptureController {
     this.requester = new KubeRequester(options.config);
     this.clock = options.clock ?? Date.now;
     this.network = options.network ?? { ip: runIp, tcpdump: ['tcpdump'] };
+    this.series = new CaptureSeries(options.metrics, options.nodeName, options.series);
   }
 
   start(): void {
@@ -131,6 +136,7 @@ export class CaptureController {
       .filter((session) => session !== undefined);
     for (const session of sessions) session.stop('stopped');
     this.options.metrics.capturesActive.set([], 0);
+    this.series.clear();
   }
 
   /** Whether the PacketCaptures have been listed once. */
@@ -296,6 +302,14 @@ export class CaptureController {
     this.options.metrics.capturesActive.set(
       [],
       [...this.tracked.values()].filter((entry) => entry.session !== undefined).length,
+    );
+    if (this.stopped) return;
+    this.series.update(
+      [...this.tracked].map(([key, entry]) => {
+        const [namespace, name] = key.split('/') as [string, string];
+        return { namespace, name, status: entry.status };
+      }),
+      this.clock(),
     );
   }
 

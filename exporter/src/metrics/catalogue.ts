@@ -875,6 +875,25 @@ export const SELF_FAMILIES = {
     unit: 'bytes',
     labels: ['namespace'],
   },
+  captureInfo: {
+    name: 'flowlens_capture_info',
+    help: 'One series per PacketCapture this node captures for (it selected pods here), labelled with its current state on this node (Scheduled, WaitingForTraffic, Capturing, Finished, Error); the value is always 1. Removed when the capture is deleted, and 1h after it finished; at most 200 captures per node (running ones take the places of finished ones first).',
+    type: 'info',
+    labels: ['namespace', 'name', 'node', 'state'],
+  },
+  captureNodeBytes: {
+    name: 'flowlens_capture_node_bytes',
+    help: 'Bytes of a PacketCapture’s files on this node so far (pcap headers included), the status’ bytes; present while the capture has a flowlens_capture_info series.',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['namespace', 'name', 'node'],
+  },
+  captureNodePackets: {
+    name: 'flowlens_capture_node_packets',
+    help: 'Packets in a PacketCapture’s files on this node so far, the status’ packets; present while the capture has a flowlens_capture_info series.',
+    type: 'gauge',
+    labels: ['namespace', 'name', 'node'],
+  },
   buildInfo: {
     name: 'flowlens_build_info',
     help: 'Build information; the value is always 1.',

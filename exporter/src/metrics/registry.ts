@@ -23,6 +23,16 @@ export class LabelledValues {
     this.values.set(renderLabels(this.family.labels, labelValues), value);
   }
 
+  /** Removes one series. */
+  delete(labelValues: readonly string[]): void {
+    this.values.delete(renderLabels(this.family.labels, labelValues));
+  }
+
+  /** How many series the family has. */
+  size(): number {
+    return this.values.size;
+  }
+
   get(labelValues: readonly string[]): number {
     return this.values.get(renderLabels(this.family.labels, labelValues)) ?? 0;
   }
@@ -69,6 +79,9 @@ export class SelfMetrics {
   readonly capturesActive = new LabelledValues(SELF_FAMILIES.capturesActive);
   readonly capturePackets = new LabelledValues(SELF_FAMILIES.capturePackets);
   readonly captureBytes = new LabelledValues(SELF_FAMILIES.captureBytes);
+  readonly captureInfo = new LabelledValues(SELF_FAMILIES.captureInfo);
+  readonly captureNodeBytes = new LabelledValues(SELF_FAMILIES.captureNodeBytes);
+  readonly captureNodePackets = new LabelledValues(SELF_FAMILIES.captureNodePackets);
   readonly buildInfo = new LabelledValues(SELF_FAMILIES.buildInfo);
   readonly processCpu = new LabelledValues(SELF_FAMILIES.processCpu);
   readonly processMemory = new LabelledValues(SELF_FAMILIES.processMemory);
@@ -104,6 +117,9 @@ export class SelfMetrics {
       this.capturesActive,
       this.capturePackets,
       this.captureBytes,
+      this.captureInfo,
+      this.captureNodeBytes,
+      this.captureNodePackets,
       this.buildInfo,
       this.processCpu,
       this.processMemory,

@@ -13,6 +13,7 @@ const Home = lazy(() => import('./Home'));
 const ScenePage = lazy(() => import('./ScenePage'));
 
 const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots'];
+const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'captures'];
 
 export default function App(props: AppRootProps<FlowlensAppSettings>) {
   const jsonData = props.meta.jsonData;

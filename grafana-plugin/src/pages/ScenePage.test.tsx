@@ -80,6 +80,14 @@ describe('ScenePage', () => {
     expect(screen.getByText('Namespace')).toBeInTheDocument();
   });
 
+  it('renders the Captures page: its table, the note on fetching files, its time series and the namespace picker', async () => {
+    renderPage('captures', 'captures');
+    expect(await screen.findByText('Getting the files')).toBeInTheDocument();
+    expect(screen.getByText('Captures running, by node')).toBeInTheDocument();
+    expect(screen.getByText('Bytes captured, by namespace')).toBeInTheDocument();
+    expect(screen.getByText('Namespace')).toBeInTheDocument();
+  });
+
   // The panel's body is not drawn here (jsdom gives it no size): scenes.test.ts checks its plugin id.
   it('renders the Service Graph page: its panel and the namespace and workload pickers', async () => {
     renderPage('serviceGraph', 'service-graph');

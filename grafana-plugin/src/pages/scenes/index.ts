@@ -3,6 +3,7 @@ import type { EmbeddedScene } from '@grafana/scenes';
 
 import type { PageKey } from '../../constants';
 import type { ResolvedAppSettings } from '../../data/app-settings';
+import { capturesScene } from './captures';
 import { dnsScene } from './dns';
 import { hotspotsScene } from './hotspots';
 import { httpScene } from './http';
@@ -17,4 +18,5 @@ export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => Emb
   dns: dnsScene,
   http: httpScene,
   hotspots: hotspotsScene,
+  captures: capturesScene,
 };

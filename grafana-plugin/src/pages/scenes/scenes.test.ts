@@ -15,6 +15,9 @@ import { POLICY_FLOW_PANEL_ID, SERVICE_GRAPH_PANEL_ID } from '../../constants';
 import { DEFAULT_APP_SETTINGS, type ResolvedAppSettings } from '../../data/app-settings';
 import { DEFAULT_OPTIONS } from '../../panels/service-graph/types';
 import {
+  CAPTURE_NAMESPACE_VARIABLE,
+  CAPTURE_QUERIES,
+  CAPTURE_TABLE_COLUMNS,
   DNS_QUERIES,
   HOTSPOT_QUERIES,
   HTTP_QUERIES,
@@ -24,11 +27,17 @@ import {
   SERVICE_GRAPH_QUERIES,
   WORKLOAD_VARIABLE,
 } from '../../queries';
+import { FETCH_NOTE } from './captures';
 import { ALL_VALUE, DATASOURCE } from './common';
 import { SCENES } from './index';
 import { POLICY_FLOWS_PAGE_QUERIES } from './policy-flows';
 
+/** The panels that draw data (text panels, such as the Captures page's note, query nothing). */
 function panels(scene: EmbeddedScene): VizPanel[] {
+  return allPanels(scene).filter((panel) => panel.state.pluginId !== 'text');
+}
+
+function allPanels(scene: EmbeddedScene): VizPanel[] {
   return sceneGraph.findAllObjects(scene, (object) => object instanceof VizPanel) as VizPanel[];
 }
 
@@ -69,7 +78,12 @@ describe('every scene page', () => {
       for (const panel of panels(scene)) expect(runner(panel).state.datasource).toEqual(DATASOURCE);
       expect(variables(scene)[0]).toBe('datasource');
       expect(variable(scene, 'datasource', DataSourceVariable).state.pluginId).toBe('prometheus');
-      expect(variable(scene, 'namespace', QueryVariable).state.query).toBe(NAMESPACE_VARIABLE.query);
+      // Namespaces with flows, or for the Captures page, namespaces with captures.
+      const namespaces = page === 'captures' ? CAPTURE_NAMESPACE_VARIABLE : NAMESPACE_VARIABLE;
+      expect(variable(scene, 'namespace', QueryVariable).state).toMatchObject({
+        query: namespaces.query,
+        regex: namespaces.regex,
+      });
       expect(sceneGraph.getTimeRange(scene).state.from).toBe('now-1h');
       const controls = scene.state.controls ?? [];
       for (const type of [VariableValueSelectors, SceneTimePicker, SceneRefreshPicker]) {
@@ -228,5 +242,57 @@ describe('Hotspots page', () => {
       /^\/d\/flowlens-http\?var-namespace=\$\{__data\.fields\.dest_namespace\}/,
     );
     expect(links('retransmissions')[0]?.links[0]?.url).toMatch(/^\/d\/flowlens-tcp\?/);
+  });
+});
+
+describe('Captures page', () => {
+  it('draws every capture query once: the joined table and three time series, with a namespace variable', () => {
+    const scene = SCENES.captures(settings());
+    const drawn = queriesByPanel(scene);
+    expect(drawn).toEqual([
+      { pluginId: 'table', queries: exprs([CAPTURE_QUERIES.status, CAPTURE_QUERIES.bytes, CAPTURE_QUERIES.packets]) },
+      { pluginId: 'timeseries', queries: exprs([CAPTURE_QUERIES.active]) },
+      { pluginId: 'timeseries', queries: exprs([CAPTURE_QUERIES.bytesRate]) },
+      { pluginId: 'timeseries', queries: exprs([CAPTURE_QUERIES.packetsRate]) },
+    ]);
+    expect(drawn.flatMap(({ queries }) => queries)).toHaveLength(Object.keys(CAPTURE_QUERIES).length);
+    expect(variables(scene)).toEqual(['datasource', 'namespace']);
+    expect(variable(scene, 'namespace', QueryVariable).state.query).toContain('flowlens_capture_info');
+  });
+
+  it('joins the status, bytes and packets tables on their labels, without the time and the info value', () => {
+    const [table] = panels(SCENES.captures(settings()));
+    expect(table?.state.title).toBe('Captures');
+    const data = table?.state.$data;
+    if (!(data instanceof SceneDataTransformer)) throw new Error('no transformations');
+    const [merge, organize] = data.state.transformations as Array<{ id: string; options: Record<string, unknown> }>;
+    expect(merge?.id).toBe('merge');
+    expect(organize).toEqual({
+      id: 'organize',
+      options: {
+        excludeByName: { Time: true, 'Value #capture_status': true },
+        indexByName: { namespace: 0, name: 1, node: 2, state: 3 },
+        renameByName: { 'Value #capture_bytes': 'Bytes', 'Value #capture_packets': 'Packets' },
+      },
+    });
+    // The queries are instant tables whose refIds the column names are keyed by.
+    for (const query of [CAPTURE_QUERIES.status, CAPTURE_QUERIES.bytes, CAPTURE_QUERIES.packets]) {
+      expect(query).toMatchObject({ instant: true, range: false, format: 'table' });
+    }
+    expect(Object.keys(CAPTURE_TABLE_COLUMNS)).toEqual([CAPTURE_QUERIES.bytes.refId, CAPTURE_QUERIES.packets.refId]);
+    // Bytes in bytes.
+    const overrides = table?.state.fieldConfig.overrides ?? [];
+    expect(overrides).toContainEqual({
+      matcher: { id: 'byName', options: 'Bytes' },
+      properties: [{ id: 'unit', value: 'bytes' }],
+    });
+  });
+
+  it('says how to fetch the files, since Grafana cannot', () => {
+    const notes = allPanels(SCENES.captures(settings())).filter((panel) => panel.state.pluginId === 'text');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.state.options).toMatchObject({ content: FETCH_NOTE });
+    expect(FETCH_NOTE).toContain('flowlens capture fetch NAMESPACE/NAME --dest DIR');
+    expect(FETCH_NOTE).toContain('docs/capture.md');
   });
 });
