@@ -12,8 +12,7 @@ import type { ScenePageKey } from './scenes';
 const Home = lazy(() => import('./Home'));
 const ScenePage = lazy(() => import('./ScenePage'));
 
-const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots'];
-const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'captures'];
+const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'captures'];
 
 export default function App(props: AppRootProps<FlowlensAppSettings>) {
   const jsonData = props.meta.jsonData;
