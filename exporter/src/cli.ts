@@ -28,10 +28,10 @@ import { CaptureSpecError } from './capture/filters';
 import { parseByteCount, parseDuration } from './capture/spec';
 import type { SelfMetrics } from './metrics/registry';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve as resolvePath } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readProfiles } from './profiles/load';
-import { ProfileSpecError } from './profiles/spec';
+import { ProfileSpecError, type ObservabilityProfile } from './profiles/spec';
 import { renderPrometheusRules, renderRuleFile } from './profiles/rules';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
@@ -259,6 +259,17 @@ The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service accoun
   --format FORMAT        prometheusrule (default: one PrometheusRule per profile, in its namespace) or rules
                          (one Prometheus rule file with a group per profile, for promtool and plain Prometheus)`,
   },
+  'dashboards generate': {
+    summary: 'ObservabilityProfiles as per-application Grafana dashboards (one JSON file per profile)',
+    usage: 'flowlens dashboards generate --profiles FILE|DIR --output DIR',
+    options: {
+      profiles: { type: 'string' },
+      output: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --profiles FILE|DIR    ObservabilityProfiles (YAML or JSON; a directory's *.yaml, *.yml, *.json; other kinds skipped)
+  --output DIR           where to write flowlens-profile-<hash>.json, one per profile (created if missing)`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -427,6 +438,8 @@ async function run(args: string[]): Promise<number> {
       return policyRecommend(flags);
     case 'rules generate':
       return rulesGenerate(flags);
+    case 'dashboards generate':
+      return dashboardsGenerate(flags);
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
@@ -444,15 +457,60 @@ function rulesGenerate(flags: Flags): number {
   if (format !== 'prometheusrule' && format !== 'rules') {
     throw new UsageError(`--format "${String(format)}" must be prometheusrule or rules`);
   }
-  let profiles;
+  const profiles = profilesFrom(profilesPath);
+  const text = format === 'rules' ? renderRuleFile(profiles) : renderPrometheusRules(profiles);
+  writeOutput(flags['output'], text);
+  return 0;
+}
+
+function profilesFrom(path: string): ObservabilityProfile[] {
   try {
-    profiles = readProfiles(profilesPath);
+    return readProfiles(path);
   } catch (error) {
     if (error instanceof ProfileSpecError) throw new UsageError(error.message);
     throw error;
   }
-  const text = format === 'rules' ? renderRuleFile(profiles) : renderPrometheusRules(profiles);
-  writeOutput(flags['output'], text);
+}
+
+/** What @flowlens/dashboards' profile module offers (loaded at run time: the exporter image does not ship it). */
+interface ProfileDashboardModule {
+  profileDashboardUid(profile: ObservabilityProfile): string;
+  profileDashboardJson(profile: ObservabilityProfile): string;
+}
+
+function isProfileDashboardModule(value: unknown): value is ProfileDashboardModule {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Record<keyof ProfileDashboardModule, unknown>>;
+  return typeof candidate.profileDashboardUid === 'function' && typeof candidate.profileDashboardJson === 'function';
+}
+
+const PROFILE_DASHBOARD_MODULE = '@flowlens/dashboards/dist/src/profile';
+
+async function dashboardsGenerate(flags: Flags): Promise<number> {
+  const profilesPath = flags['profiles'];
+  const output = flags['output'];
+  if (typeof profilesPath !== 'string' || profilesPath === '') {
+    throw new UsageError('dashboards generate needs --profiles FILE|DIR (ObservabilityProfile YAML)');
+  }
+  if (typeof output !== 'string' || output === '') {
+    throw new UsageError('dashboards generate needs --output DIR (where to write the dashboards)');
+  }
+  const profiles = profilesFrom(profilesPath);
+  let loaded: unknown;
+  try {
+    loaded = await import(PROFILE_DASHBOARD_MODULE);
+  } catch {
+    throw new Error(
+      `dashboards generate needs the dashboards workspace (${PROFILE_DASHBOARD_MODULE}): run it from a built checkout (npm ci && npm run build)`,
+    );
+  }
+  if (!isProfileDashboardModule(loaded)) throw new Error(`${PROFILE_DASHBOARD_MODULE} lacks profileDashboardJson`);
+  mkdirSync(output, { recursive: true });
+  for (const profile of profiles) {
+    const file = join(output, `${loaded.profileDashboardUid(profile)}.json`);
+    writeFileSync(file, loaded.profileDashboardJson(profile));
+    process.stdout.write(`${profile.namespace}/${profile.name}: ${file}\n`);
+  }
   return 0;
 }
 
