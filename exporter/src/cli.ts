@@ -281,16 +281,19 @@ The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service accoun
 type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
-  const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(16)} ${COMMANDS[name].summary}`)
-    .join('\n');
+  const names = Object.keys(COMMANDS) as CommandName[];
+  // The summaries line up after the longest command name, whatever commands are added.
+  const width = Math.max(...names.map((name) => name.length));
+  const commands = [
+    ...names.map((name) => `  ${name.padEnd(width)} ${COMMANDS[name].summary}`),
+    `  ${'version'.padEnd(width)} print the version`,
+  ].join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
 Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version          print the version
 
 Run flowlens <command> --help for a command's flags.
 
