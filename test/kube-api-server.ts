@@ -15,8 +15,8 @@
  * - API groups marked absent (and unknown paths) answer 404 with a NotFound Status, forbidden ones 403.
  *
  * It serves the core kinds the live view watches and every policy kind: Kubernetes' NetworkPolicy, the
- * policy.networking.k8s.io admin kinds, and Calico's CRDs under crd.projectcalico.org/v1; and Flowlens' PacketCapture
- * (flowlens.io/v1alpha1, not watched by the live view). Namespaced paths (`/api/v1/namespaces/NS/pods?labelSelector=`,
+ * policy.networking.k8s.io admin kinds, Calico's CRDs under crd.projectcalico.org/v1 and Flowlens' ObservabilityProfile;
+ * and Flowlens' PacketCapture (flowlens.io/v1alpha1, not watched by the live view). Namespaced paths (`/api/v1/namespaces/NS/pods?labelSelector=`,
  * `/apis/G/V/namespaces/NS/PLURAL[/NAME]`) list, get, create and delete; `.../NAME/status` takes JSON merge patches
  * (recorded in `statusPatches`). TokenReview answers from `tokens`, SubjectAccessReview from `grants`
  * (`user verb group/resource/subresource namespace`), each question recorded.
@@ -87,6 +87,9 @@ export interface WatchRequest {
   bookmarks: boolean;
 }
 
+/** Flowlens' ObservabilityProfiles: watched by the live view (collection per workload). */
+export const OBSERVABILITY_PROFILES = '/apis/flowlens.io/v1alpha1/observabilityprofiles';
+
 const COLLECTIONS: readonly [string, string, string][] = [
   ['/api/v1/pods', 'Pod', 'v1'],
   ['/api/v1/services', 'Service', 'v1'],
@@ -97,6 +100,7 @@ const COLLECTIONS: readonly [string, string, string][] = [
   ['/apis/batch/v1/jobs', 'Job', 'batch/v1'],
   ['/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSlice', 'discovery.k8s.io/v1'],
   ['/apis/networking.k8s.io/v1/networkpolicies', 'NetworkPolicy', 'networking.k8s.io/v1'],
+  [OBSERVABILITY_PROFILES, 'ObservabilityProfile', 'flowlens.io/v1alpha1'],
   [
     '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
     'AdminNetworkPolicy',

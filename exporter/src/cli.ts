@@ -28,7 +28,11 @@ import { CaptureSpecError } from './capture/filters';
 import { parseByteCount, parseDuration } from './capture/spec';
 import type { SelfMetrics } from './metrics/registry';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readProfiles } from './profiles/load';
+import { ProfileSpecError, type ObservabilityProfile } from './profiles/spec';
+import { renderPrometheusRules, renderRuleFile } from './profiles/rules';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -241,6 +245,31 @@ The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service accoun
                          reach a node's exporter there instead (a port-forward), repeatable
   --concurrency N        downloads at once (default 4)`,
   },
+  'rules generate': {
+    summary: 'ObservabilityProfiles as burn-rate alerting rules (PrometheusRule YAML, or a Prometheus rule file)',
+    usage: 'flowlens rules generate --profiles FILE|DIR [--output FILE] [--format prometheusrule|rules]',
+    options: {
+      profiles: { type: 'string' },
+      output: { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --profiles FILE|DIR    ObservabilityProfiles (YAML or JSON; a directory's *.yaml, *.yml, *.json; other kinds skipped)
+  --output FILE          write there instead of stdout
+  --format FORMAT        prometheusrule (default: one PrometheusRule per profile, in its namespace) or rules
+                         (one Prometheus rule file with a group per profile, for promtool and plain Prometheus)`,
+  },
+  'dashboards generate': {
+    summary: 'ObservabilityProfiles as per-application Grafana dashboards (one JSON file per profile)',
+    usage: 'flowlens dashboards generate --profiles FILE|DIR --output DIR',
+    options: {
+      profiles: { type: 'string' },
+      output: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    flags: `  --profiles FILE|DIR    ObservabilityProfiles (YAML or JSON; a directory's *.yaml, *.yml, *.json; other kinds skipped)
+  --output DIR           where to write flowlens-profile-<hash>.json, one per profile (created if missing)`,
+  },
   catalogue: {
     summary: 'print the metric catalogue as Markdown (docs/metrics.md is this output)',
     usage: 'flowlens catalogue',
@@ -252,16 +281,19 @@ The kubeconfig comes from KUBECONFIG, ~/.kube/config or the pod's service accoun
 type CommandName = keyof typeof COMMANDS;
 
 function mainHelp(): string {
-  const commands = (Object.keys(COMMANDS) as CommandName[])
-    .map((name) => `  ${name.padEnd(16)} ${COMMANDS[name].summary}`)
-    .join('\n');
+  const names = Object.keys(COMMANDS) as CommandName[];
+  // The summaries line up after the longest command name, whatever commands are added.
+  const width = Math.max(...names.map((name) => name.length));
+  const commands = [
+    ...names.map((name) => `  ${name.padEnd(width)} ${COMMANDS[name].summary}`),
+    `  ${'version'.padEnd(width)} print the version`,
+  ].join('\n');
   return `flowlens ${VERSION}: Kubernetes network flows with workload and policy context, as Prometheus metrics.
 
 Usage: flowlens <command> [flags]
 
 Commands:
 ${commands}
-  version          print the version
 
 Run flowlens <command> --help for a command's flags.
 
@@ -361,13 +393,17 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`flowlens ${VERSION} (node ${process.versions.node})\n`);
     return 0;
   }
-  // `policy` has subcommands: check and recommend.
+  // `policy` has subcommands: check and recommend; `rules` and `dashboards`: generate.
   const [commandName, commandArgs] =
-    command === 'policy' && (rest[0] === 'check' || rest[0] === 'recommend')
-      ? [`policy ${rest[0]}`, rest.slice(1)]
+    (command === 'policy' && (rest[0] === 'check' || rest[0] === 'recommend')) ||
+    ((command === 'rules' || command === 'dashboards') && rest[0] === 'generate')
+      ? [`${command} ${rest[0]}`, rest.slice(1)]
       : [command, rest];
   if (command === 'policy' && commandName === 'policy') {
     throw new UsageError(`flowlens policy needs a subcommand: check or recommend (got ${rest[0] ?? 'none'})`);
+  }
+  if ((command === 'rules' || command === 'dashboards') && commandName === command) {
+    throw new UsageError(`flowlens ${command} needs a subcommand: generate (got ${rest[0] ?? 'none'})`);
   }
   if (command === 'capture') {
     const sub = `capture ${rest[0] ?? ''}`;
@@ -403,12 +439,88 @@ async function run(args: string[]): Promise<number> {
       return policyCheck(flags);
     case 'policy recommend':
       return policyRecommend(flags);
+    case 'rules generate':
+      return rulesGenerate(flags);
+    case 'dashboards generate':
+      return dashboardsGenerate(flags);
     case 'catalogue':
       process.stdout.write(catalogueMarkdown());
       return 0;
     default:
       throw new UsageError(`flowlens ${name} is a subcommand: run it as written in flowlens --help`);
   }
+}
+
+function rulesGenerate(flags: Flags): number {
+  const profilesPath = flags['profiles'];
+  if (typeof profilesPath !== 'string' || profilesPath === '') {
+    throw new UsageError('rules generate needs --profiles FILE|DIR (ObservabilityProfile YAML)');
+  }
+  const format = flags['format'] ?? 'prometheusrule';
+  if (format !== 'prometheusrule' && format !== 'rules') {
+    throw new UsageError(`--format "${String(format)}" must be prometheusrule or rules`);
+  }
+  const profiles = profilesFrom(profilesPath);
+  const text = format === 'rules' ? renderRuleFile(profiles) : renderPrometheusRules(profiles);
+  writeOutput(flags['output'], text);
+  return 0;
+}
+
+function profilesFrom(path: string): ObservabilityProfile[] {
+  try {
+    return readProfiles(path);
+  } catch (error) {
+    if (error instanceof ProfileSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** What @flowlens/dashboards' profile module offers (loaded at run time: the exporter image does not ship it). */
+interface ProfileDashboardModule {
+  profileDashboardUid(profile: ObservabilityProfile): string;
+  profileDashboardJson(profile: ObservabilityProfile): string;
+}
+
+function isProfileDashboardModule(value: unknown): value is ProfileDashboardModule {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Record<keyof ProfileDashboardModule, unknown>>;
+  return typeof candidate.profileDashboardUid === 'function' && typeof candidate.profileDashboardJson === 'function';
+}
+
+const PROFILE_DASHBOARD_MODULE = '@flowlens/dashboards/dist/src/profile';
+
+async function dashboardsGenerate(flags: Flags): Promise<number> {
+  const profilesPath = flags['profiles'];
+  const output = flags['output'];
+  if (typeof profilesPath !== 'string' || profilesPath === '') {
+    throw new UsageError('dashboards generate needs --profiles FILE|DIR (ObservabilityProfile YAML)');
+  }
+  if (typeof output !== 'string' || output === '') {
+    throw new UsageError('dashboards generate needs --output DIR (where to write the dashboards)');
+  }
+  const profiles = profilesFrom(profilesPath);
+  let loaded: unknown;
+  try {
+    loaded = await import(PROFILE_DASHBOARD_MODULE);
+  } catch {
+    throw new Error(
+      `dashboards generate needs the dashboards workspace (${PROFILE_DASHBOARD_MODULE}): run it from a built checkout (npm ci && npm run build)`,
+    );
+  }
+  if (!isProfileDashboardModule(loaded)) throw new Error(`${PROFILE_DASHBOARD_MODULE} lacks profileDashboardJson`);
+  mkdirSync(output, { recursive: true });
+  for (const profile of profiles) {
+    const file = join(output, `${loaded.profileDashboardUid(profile)}.json`);
+    writeFileSync(file, loaded.profileDashboardJson(profile));
+    process.stdout.write(`${profile.namespace}/${profile.name}: ${file}\n`);
+  }
+  return 0;
+}
+
+/** Writes `text` to --output FILE, or to stdout without it. */
+function writeOutput(output: string | boolean | string[] | undefined, text: string): void {
+  if (typeof output === 'string' && output !== '') writeFileSync(output, text);
+  else process.stdout.write(text);
 }
 
 async function runCaptureCommand(name: CommandName, flags: Flags, positionals: string[]): Promise<number> {

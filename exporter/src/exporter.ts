@@ -158,6 +158,8 @@ export async function buildExporter(
     socketAggregator,
     anomaly,
   );
+  // ObservabilityProfiles' `collect`, live: records of a type a profile turns off for a workload are dropped.
+  if (liveView !== undefined) pipeline.setCollectionFilter(liveView.profiles);
   const observedFlows =
     extras.observedFlows ?? (config.api === undefined ? undefined : new ObservedFlows(config.api.maxObservedFlows));
   if (observedFlows !== undefined) pipeline.observeFlows((record) => observedFlows.observe(record));

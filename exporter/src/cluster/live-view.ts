@@ -4,7 +4,8 @@
  * and service accounts' labels go to the policy store too); informers on every policy kind (Kubernetes'
  * NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy, Calico's tiers, policies and network
  * sets) keep a LivePolicyStore of parsed policies, from which a LivePolicyContext builds the policy engine.
- * Network sets also go to the index, for enrichment.
+ * Network sets also go to the index, for enrichment. Flowlens' ObservabilityProfiles go to a ProfileStore, which
+ * the pipeline asks what to collect per workload.
  * The library relists on 410 Gone and re-watches when the server ends a watch, but gives up on any other
  * error; here each kind is restarted with exponential backoff, and a watchdog restarts a watch that has
  * been silent (not even a BOOKMARK) for too long. While the API server is away the view keeps serving its
@@ -46,6 +47,15 @@ import {
 } from './projections';
 import type { ClusterView } from './view';
 import type { NetworkSetRef } from './network-sets';
+import { ProfileStore } from '../profiles/collection';
+import {
+  parseObservabilityProfile,
+  PROFILE_API_VERSION,
+  PROFILE_GROUP,
+  PROFILE_PLURAL,
+  PROFILE_VERSION,
+  type ObservabilityProfile,
+} from '../profiles/spec';
 
 export interface LiveViewOptions {
   logger: Logger;
@@ -109,6 +119,7 @@ export interface LiveStores {
   readonly index: ClusterIndex;
   readonly podPrefixes: PodsByPrefix;
   readonly policies: LivePolicyStore;
+  readonly profiles: ProfileStore;
 }
 
 /** One watched kind: where it lives and how its objects enter and leave the stores. */
@@ -416,7 +427,44 @@ export const CLUSTER_KINDS: readonly WatchedKind[] = [
   }),
 ];
 
-export const WATCHED_KINDS: readonly WatchedKind[] = [...CLUSTER_KINDS, ...POLICY_KINDS];
+type ParsedProfile =
+  { key: string; profile: ObservabilityProfile; problem?: undefined } | { key: string; problem: string };
+
+/** Flowlens' own ObservabilityProfiles: which data types to collect per workload (docs/profiles.md). */
+export const PROFILE_KINDS: readonly WatchedKind[] = [
+  watchedKind<ParsedProfile>({
+    resource: PROFILE_PLURAL,
+    path: `/apis/${PROFILE_API_VERSION}/${PROFILE_PLURAL}`,
+    // A role granted before profiles existed: the view serves without them, collecting everything.
+    whenForbidden: 'skip',
+    list: (config) => async () => {
+      const api = config.makeApiClient(k8s.CustomObjectsApi);
+      const listed: unknown = await api.listClusterCustomObject({
+        group: PROFILE_GROUP,
+        version: PROFILE_VERSION,
+        plural: PROFILE_PLURAL,
+      });
+      return asList(listed);
+    },
+    project: (object) => {
+      const key = keyOf(object);
+      try {
+        return { key, profile: parseObservabilityProfile(object) };
+      } catch (error) {
+        return { key, problem: messageOf(error) };
+      }
+    },
+    // A profile that no longer parses no longer applies: what it said before is dropped too.
+    upsert: ({ profiles }, parsed) =>
+      parsed.problem === undefined ? profiles.upsert(parsed.key, parsed.profile) : profiles.remove(parsed.key),
+    remove: ({ profiles }, parsed) => profiles.remove(parsed.key),
+    problem: (parsed) => parsed.problem,
+    keys: ({ profiles }) => profiles.keys(),
+    removeKey: ({ profiles }, key) => profiles.remove(key),
+  }),
+];
+
+export const WATCHED_KINDS: readonly WatchedKind[] = [...CLUSTER_KINDS, ...POLICY_KINDS, ...PROFILE_KINDS];
 
 /** What the view knows about one kind's informer. */
 interface ResourceState {
@@ -480,7 +528,12 @@ export class LiveClusterView implements ClusterView {
       versions: new Map(),
       invalid: new Map(),
     }));
-    this.stores = { index: this.index, podPrefixes: new PodsByPrefix(), policies: new LivePolicyStore() };
+    this.stores = {
+      index: this.index,
+      podPrefixes: new PodsByPrefix(),
+      policies: new LivePolicyStore(),
+      profiles: new ProfileStore(),
+    };
     this.policyContext = new LivePolicyContext(
       this.stores.policies,
       {
@@ -549,6 +602,11 @@ export class LiveClusterView implements ClusterView {
    * The policy engine over the live policies and the pods behind flow endpoints; undefined until every kind is
    * listed. Read it per flow: the engine behind it is rebuilt when policies or namespaces' labels change.
    */
+  /** The ObservabilityProfiles in force: what the pipeline collects for which workloads. */
+  get profiles(): ProfileStore {
+    return this.stores.profiles;
+  }
+
   livePolicyContext(): PolicyContext | undefined {
     return this.policyContext.current();
   }
@@ -686,15 +744,17 @@ export class LiveClusterView implements ClusterView {
   private applyObject(state: ResourceState, object: k8s.KubernetesObject): void {
     const { kind } = state;
     kind.upsert(this.stores, object);
-    if (kind.changeKind === undefined) return;
+    if (kind.changeKind === undefined && kind.problemOf === undefined) return;
     const key = keyOf(object);
     const version = object.metadata?.resourceVersion ?? '';
-    const known = state.versions.get(key);
-    state.versions.set(key, version);
-    // The first list is the state the view starts from, not a change; relists after it count what changed meanwhile.
-    if (state.synced && known !== version) {
-      const namespace = object.metadata?.namespace ?? '';
-      this.countPolicyChange(kind.changeKind, namespace, known === undefined ? 'created' : 'updated');
+    if (kind.changeKind !== undefined) {
+      const known = state.versions.get(key);
+      state.versions.set(key, version);
+      // The first list is the state the view starts from, not a change; relists after it count what changed meanwhile.
+      if (state.synced && known !== version) {
+        const namespace = object.metadata?.namespace ?? '';
+        this.countPolicyChange(kind.changeKind, namespace, known === undefined ? 'created' : 'updated');
+      }
     }
     const problem = kind.problemOf?.(object);
     if (problem === undefined) {
@@ -708,11 +768,15 @@ export class LiveClusterView implements ClusterView {
     state.invalid.set(key, version);
     this.countError(state, 'invalid_object');
     if (counted === undefined) {
-      this.logger.log('warn', 'kubernetes policy object skipped', {
-        resource: kind.resource,
-        object: key,
-        error: problem,
-      });
+      this.logger.log(
+        'warn',
+        kind.changeKind === undefined ? 'kubernetes object skipped' : 'kubernetes policy object skipped',
+        {
+          resource: kind.resource,
+          object: key,
+          error: problem,
+        },
+      );
     }
   }
 

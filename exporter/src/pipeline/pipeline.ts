@@ -16,6 +16,7 @@ import type { AuditRecord } from '../sources/audit/model';
 import type { PodSockets, SocketScan } from '../model/sockets';
 import { SocketAggregator } from '../metrics/socket-aggregator';
 import type { AnomalyStage } from '../analytics/anomaly/stage';
+import type { CollectionFilter } from '../profiles/collection';
 
 /** The workload of a pod nobody could name (no cluster view knows its uid or IPs): see docs/sockets.md. */
 export const UNKNOWN_POD_WORKLOAD = 'unknown';
@@ -23,6 +24,8 @@ export const UNKNOWN_POD_WORKLOAD = 'unknown';
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
   private readonly flowObservers: ((record: FlowRecord) => void)[] = [];
+  /** ObservabilityProfiles' `collect`: data types not collected for some workloads (live view only). */
+  private collection: CollectionFilter | undefined;
 
   constructor(
     private readonly enrichers: readonly Enricher[],
@@ -72,10 +75,22 @@ export class Pipeline {
     ) {
       return false;
     }
+    const collection = this.collection;
+    if (
+      collection !== undefined &&
+      (!collection.collects('flows', record.source) || !collection.collects('flows', record.destination))
+    ) {
+      return false;
+    }
     this.aggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.flow(record);
     for (const observer of this.flowObservers) observer(record);
     return true;
+  }
+
+  /** Applies ObservabilityProfiles' `collect`: records of a type a profile turns off for an end are dropped. */
+  setCollectionFilter(filter: CollectionFilter): void {
+    this.collection = filter;
   }
 
   /** Sees each flow record the aggregator took (enriched, not excluded): the policy recommender's observed set. */
@@ -91,6 +106,7 @@ export class Pipeline {
     const at = recordTime(record);
     for (const enricher of this.enrichers) enricher.enrichEndpoints?.(record.client, record.server, at);
     if (this.excludedNamespaces.has(record.client.namespace)) return false;
+    if (this.collection !== undefined && !this.collection.collects('dns', record.client)) return false;
     this.dnsAggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.dns(record);
     return true;
@@ -107,6 +123,13 @@ export class Pipeline {
       this.excludedNamespaces.size > 0 &&
       (this.excludedNamespaces.has(record.source.namespace) ||
         this.excludedNamespaces.has(record.destination.namespace))
+    ) {
+      return false;
+    }
+    const collection = this.collection;
+    if (
+      collection !== undefined &&
+      (!collection.collects('l7', record.source) || !collection.collects('l7', record.destination))
     ) {
       return false;
     }
@@ -136,7 +159,9 @@ export class Pipeline {
         pod.pod.workload = UNKNOWN_POD_WORKLOAD;
         if (pod.pod.pod === '') pod.pod.pod = pod.podUid;
       }
-      if (!this.excludedNamespaces.has(pod.pod.namespace)) kept.push(pod);
+      if (this.excludedNamespaces.has(pod.pod.namespace)) continue;
+      if (this.collection !== undefined && !this.collection.collects('sockets', pod.pod)) continue;
+      kept.push(pod);
     }
     this.socketAggregator.add(sourceId, { at: scan.at, pods: kept }, this.clock());
     return kept.length;
