@@ -6,7 +6,8 @@
  * anomaly stage off (`anomaly: {enabled: false}`) there are no window totals, a 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authCheck, type WebhookAuth } from '../sources/audit/webhook';
+import type { WebhookAuth } from '../sources/audit/webhook';
+import { dataApiGuard } from './data-api';
 import { parseHotspotQuery, rankHotspots } from '../analytics/hotspots';
 import type { WindowTotals } from '../analytics/anomaly/window-totals';
 
@@ -21,21 +22,9 @@ export interface HotspotsOptions {
 export type HotspotsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
 export function createHotspotsHandler(options: HotspotsOptions): HotspotsHandler {
-  const authenticate = authCheck(options.auth, 'flowlens-api');
+  const admitted = dataApiGuard(options.auth);
   return async (request, response) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-      response.end('method not allowed\n');
-      return;
-    }
-    const failure = await authenticate(request);
-    if (failure !== undefined) {
-      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-      if (failure.challenge !== undefined) headers['www-authenticate'] = failure.challenge;
-      response.writeHead(failure.status, headers);
-      response.end(`${failure.message}\n`);
-      return;
-    }
+    if (!(await admitted(request, response))) return;
     const query = parseHotspotQuery(new URL(request.url ?? '/', 'http://exporter').searchParams);
     if ('error' in query) {
       response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });

@@ -9,7 +9,8 @@
  * values it takes; no cluster view yet (the live view not listed, or neither --resources nor --kubernetes) is a 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authCheck, type WebhookAuth } from '../sources/audit/webhook';
+import type { WebhookAuth } from '../sources/audit/webhook';
+import { dataApiGuard } from './data-api';
 import {
   RECOMMEND_FORMATS,
   recommendPolicies,
@@ -32,21 +33,9 @@ export interface RecommendationsOptions {
 export type RecommendationsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
 export function createRecommendationsHandler(options: RecommendationsOptions): RecommendationsHandler {
-  const authenticate = authCheck(options.auth, 'flowlens-api');
+  const admitted = dataApiGuard(options.auth);
   return async (request, response) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-      response.end('method not allowed\n');
-      return;
-    }
-    const failure = await authenticate(request);
-    if (failure !== undefined) {
-      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-      if (failure.challenge !== undefined) headers['www-authenticate'] = failure.challenge;
-      response.writeHead(failure.status, headers);
-      response.end(`${failure.message}\n`);
-      return;
-    }
+    if (!(await admitted(request, response))) return;
     const query = new URL(request.url ?? '/', 'http://exporter').searchParams;
     for (const name of new Set(query.keys())) {
       if (!PARAMETERS.includes(name)) {
