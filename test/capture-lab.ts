@@ -105,6 +105,36 @@ export class CaptureLab {
     }
   }
 
+  /**
+   * A pod's network namespace with its `eth0` (the pod's IP, with this prefix length) and the host end of its veth
+   * pair in the node namespace, as a CNI plugin makes them; routing is the caller's (routed or bridged).
+   */
+  private async addPodNamespace(pod: LabPod, prefixLength: number): Promise<{ namespace: string; link: string }> {
+    const namespace = this.namespaceOf(pod);
+    const link = this.hostLink(pod);
+    const podEnd = `${this.tag}${this.run}p`;
+    await this.must('ip', ['netns', 'add', namespace]);
+    await this.must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+    await this.must('ip', [
+      '-n',
+      this.node,
+      'link',
+      'add',
+      link,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      podEnd,
+      'netns',
+      namespace,
+    ]);
+    await this.must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
+    await this.must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/${prefixLength}`, 'dev', 'eth0']);
+    await this.must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+    return { namespace, link };
+  }
+
   async create(): Promise<void> {
     await this.remove();
     const node = this.node;
@@ -119,28 +149,7 @@ export class CaptureLab {
     await this.must('ip', ['-n', node, 'link', 'set', this.uplink, 'up']);
     await this.must('ip', ['-n', node, 'route', 'add', 'default', 'via', '10.254.0.1', 'dev', this.uplink]);
     for (const pod of [this.client, ...this.pods]) {
-      const namespace = this.namespaceOf(pod);
-      const link = this.hostLink(pod);
-      const podEnd = `${this.tag}${this.run}p`;
-      await this.must('ip', ['netns', 'add', namespace]);
-      await this.must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
-      await this.must('ip', [
-        '-n',
-        node,
-        'link',
-        'add',
-        link,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        podEnd,
-        'netns',
-        namespace,
-      ]);
-      await this.must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
-      await this.must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/32`, 'dev', 'eth0']);
-      await this.must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+      const { namespace, link } = await this.addPodNamespace(pod, 32);
       await this.must('ip', ['-n', namespace, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
       await this.must('ip', ['-n', namespace, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
       await this.must('ip', ['netns', 'exec', node, 'sysctl', '-q', '-w', `net.ipv4.conf.${link}.proxy_arp=1`]);
@@ -153,28 +162,7 @@ export class CaptureLab {
       await this.must('ip', ['-n', node, 'link', 'set', this.bridge, 'up']);
     }
     for (const pod of this.bridgePods) {
-      const namespace = this.namespaceOf(pod);
-      const link = this.hostLink(pod);
-      const podEnd = `${this.tag}${this.run}p`;
-      await this.must('ip', ['netns', 'add', namespace]);
-      await this.must('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
-      await this.must('ip', [
-        '-n',
-        node,
-        'link',
-        'add',
-        link,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        podEnd,
-        'netns',
-        namespace,
-      ]);
-      await this.must('ip', ['-n', namespace, 'link', 'set', podEnd, 'name', 'eth0']);
-      await this.must('ip', ['-n', namespace, 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
-      await this.must('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+      const { namespace, link } = await this.addPodNamespace(pod, 24);
       await this.must('ip', ['-n', namespace, 'route', 'add', 'default', 'via', '10.252.9.1', 'dev', 'eth0']);
       await this.must('ip', ['-n', node, 'link', 'set', link, 'master', this.bridge]);
       await this.must('ip', ['-n', node, 'link', 'set', link, 'up']);
