@@ -96,30 +96,24 @@ export function FilterBar(props: FilterBarProps) {
           {filter.workloads.length === 1 ? filter.workloads[0] : `${filter.workloads.length} workloads`} ×
         </button>
       )}
-      <label className={styles.check}>
-        <input
-          type="checkbox"
-          checked={filter.onlyDenied}
-          onChange={(event) => update({ onlyDenied: event.target.checked })}
-        />
-        Only denied
-      </label>
-      <label className={styles.check}>
-        <input
-          type="checkbox"
-          checked={filter.onlyUnhealthy}
-          onChange={(event) => update({ onlyUnhealthy: event.target.checked })}
-        />
-        Only unhealthy
-      </label>
-      <label className={styles.check}>
-        <input
-          type="checkbox"
-          checked={filter.showIdle}
-          onChange={(event) => update({ showIdle: event.target.checked })}
-        />
-        Idle edges
-      </label>
+      <Checkbox
+        label="Only denied"
+        checked={filter.onlyDenied}
+        className={styles.check}
+        onChange={(checked) => update({ onlyDenied: checked })}
+      />
+      <Checkbox
+        label="Only unhealthy"
+        checked={filter.onlyUnhealthy}
+        className={styles.check}
+        onChange={(checked) => update({ onlyUnhealthy: checked })}
+      />
+      <Checkbox
+        label="Idle edges"
+        checked={filter.showIdle}
+        className={styles.check}
+        onChange={(checked) => update({ showIdle: checked })}
+      />
       <select
         className={styles.select}
         aria-label="Protocol"
@@ -158,14 +152,12 @@ export function FilterBar(props: FilterBarProps) {
           Pods{hasPods ? '' : ' (no pod labels)'}
         </option>
       </select>
-      <label className={styles.check}>
-        <input
-          type="checkbox"
-          checked={props.showServices}
-          onChange={(event) => props.onShowServicesChange(event.target.checked)}
-        />
-        Show services
-      </label>
+      <Checkbox
+        label="Show services"
+        checked={props.showServices}
+        className={styles.check}
+        onChange={(checked) => props.onShowServicesChange(checked)}
+      />
       <select
         className={styles.select}
         aria-label="Color by"
@@ -175,10 +167,12 @@ export function FilterBar(props: FilterBarProps) {
         <option value="verdict">Color by verdict</option>
         <option value="health">Color by health</option>
       </select>
-      <label className={styles.check}>
-        <input type="checkbox" checked={animate} onChange={(event) => props.onAnimateChange(event.target.checked)} />
-        Animate
-      </label>
+      <Checkbox
+        label="Animate"
+        checked={animate}
+        className={styles.check}
+        onChange={(checked) => props.onAnimateChange(checked)}
+      />
       {props.children}
     </div>
   );
@@ -194,6 +188,16 @@ const WorkloadList = memo(function WorkloadList({ id, workloads }: { id: string;
     </datalist>
   );
 });
+
+/** A native checkbox inside its label, so the label is its accessible name. */
+function Checkbox(props: { label: string; checked: boolean; className: string; onChange: (checked: boolean) => void }) {
+  return (
+    <label className={props.className}>
+      <input type="checkbox" checked={props.checked} onChange={(event) => props.onChange(event.target.checked)} />
+      {props.label}
+    </label>
+  );
+}
 
 function levelOf(value: string): GraphLevel {
   return value === 'namespace' || value === 'pod' ? value : 'workload';
