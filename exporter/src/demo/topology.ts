@@ -177,6 +177,15 @@ export interface LoadSpec {
   responseBytes: number;
   /** `diurnal` follows user activity; `steady` is machine traffic that runs day and night. */
   shape: 'diurnal' | 'steady';
+  /** A daily batch window during which the edge carries `factor` times its load (a nightly backup, a rollover). */
+  dailyBatch?: DailyBatchSpec;
+}
+
+/** Every day from `startMinute` minutes after midnight UTC, for `minutes` minutes. */
+export interface DailyBatchSpec {
+  startMinute: number;
+  minutes: number;
+  factor: number;
 }
 
 export type EdgeSourceSpec = string | { external: string } | { networkSet: string; ip: string };
@@ -1312,9 +1321,12 @@ export const CALL_GRAPH: readonly CallEdgeSpec[] = [
   // data: replication inside the stores
   { from: 'data/kafka', to: { workload: 'data/kafka', port: 9092 }, load: pooled(2, 40, 2000, 120, 'steady') },
   {
+    // Every night at 01:00 UTC the day's log indices roll over and are force-merged and relocated to the warm nodes:
+    // for 45 minutes the transport connections carry ten times their usual requests (the pool stays the same size,
+    // so flows do not change, bytes do). The anomaly detector must learn this daily peak (see evaluation.ts).
     from: 'data/elasticsearch',
     to: { workload: 'data/elasticsearch', port: 9300 },
-    load: pooled(2, 20, 1500, 1500, 'steady'),
+    load: { ...pooled(2, 20, 1500, 1500, 'steady'), dailyBatch: { startMinute: 60, minutes: 45, factor: 10 } },
   },
   // monitoring and logging
   {

@@ -22,6 +22,7 @@ import {
   type DemoTopology,
   type EdgePeer,
   type IncidentName,
+  type LoadSpec,
   type WorkloadSpec,
 } from './topology';
 
@@ -142,6 +143,15 @@ export function diurnalMultiplier(unixSeconds: number): number {
   const hour = (((unixSeconds % 86400) + 86400) % 86400) / 3600;
   const closenessToPeak = (Math.cos(((hour - 15) / 24) * 2 * Math.PI) + 1) / 2;
   return 0.15 + 0.85 * closenessToPeak ** 1.4;
+}
+
+/** The load multiplier of an edge's daily batch window at the window's midpoint (1 outside it, or without one). */
+export function dailyBatchFactor(load: LoadSpec, context: { start: number; seconds: number }): number {
+  const batch = load.dailyBatch;
+  if (batch === undefined) return 1;
+  const midpoint = context.start + context.seconds / 2;
+  const minuteOfDay = (((midpoint % 86400) + 86400) % 86400) / 60;
+  return minuteOfDay >= batch.startMinute && minuteOfDay < batch.startMinute + batch.minutes ? batch.factor : 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -428,7 +438,7 @@ function fillCell(
   const { plan, random, activity, degradation } = window;
   const load = plan.edge.load;
   const protocol = plan.edge.protocol;
-  const demand = load.shape === 'diurnal' ? context.userActivity : 1;
+  const demand = (load.shape === 'diurnal' ? context.userActivity : 1) * dailyBatchFactor(load, context);
   // Clients retry while the destination is degraded, so requests rise with the degradation.
   const requestRate = load.requestsPerSecond * demand * activity * (1 + degradation) * share;
   const seconds = context.seconds;

@@ -15,11 +15,24 @@
  * each time it comes back, and a series that vanishes is not judged while it is gone. Ratios and means learn only
  * windows with enough volume (MIN_RATIO_VOLUME).
  *
+ * Daily shape: once a series has filled its trailing history it gets a time-of-day profile (seasonal-profile.ts), and
+ * once the profile has learnt the window's time of day (two days), a value's score is the smaller of its scores
+ * against the trailing baseline and against the profile: a value alarms only when it is anomalous against both, so a
+ * nightly job's peak stops alarming on its third night while an incident at another time of day still alarms. The
+ * profile learns every value as it is (it has its own robustness, the median over days); the trailing baseline keeps
+ * learning winsorized values.
+ *
  * State is bounded: at most `maxSeriesPerKind` series per kind (least recently updated evicted first), series idle
  * for `idleWindows` windows dropped, and the new-edge memory bounded per source workload and in sources.
  */
 import { ANOMALY_KINDS, BASELINE_KINDS, MIN_RATIO_VOLUME, type AnomalyKind, type BaselineKind } from './kinds';
 import { RobustBaseline, robustScore } from './robust-baseline';
+import {
+  DEFAULT_SEASONAL_PROFILE_OPTIONS,
+  SeasonalProfile,
+  validateSeasonalProfileOptions,
+  type SeasonalProfileOptions,
+} from './seasonal-profile';
 import type { EdgeTotals, Entity, WindowTotals, WorkloadTotals } from './window-totals';
 
 export interface AnomalyDetectorOptions {
@@ -41,6 +54,8 @@ export interface AnomalyDetectorOptions {
   newEdgeHoldWindows: number;
   maxNewEdgeSources: number;
   maxPeersPerSource: number;
+  /** The time-of-day profile each long-lived series gets; null: the trailing baseline alone decides. */
+  profile: SeasonalProfileOptions | null;
 }
 
 export const DEFAULT_ANOMALY_OPTIONS: Readonly<AnomalyDetectorOptions> = Object.freeze({
@@ -56,6 +71,7 @@ export const DEFAULT_ANOMALY_OPTIONS: Readonly<AnomalyDetectorOptions> = Object.
   newEdgeHoldWindows: 10,
   maxNewEdgeSources: 10_000,
   maxPeersPerSource: 512,
+  profile: DEFAULT_SEASONAL_PROFILE_OPTIONS,
 });
 
 /** The score a new edge shows while held: above any enter threshold, so it sorts with real alarms. */
@@ -80,6 +96,8 @@ export interface ScoredSeries extends Entity {
 interface SeriesState {
   readonly entity: Entity;
   readonly baseline: RobustBaseline;
+  /** Allocated once the trailing history is full: short-lived series never pay for one. */
+  profile: SeasonalProfile | undefined;
   lastWindow: number;
   score: number;
   scoredAt: number;
@@ -118,6 +136,7 @@ export class AnomalyDetector {
     this.options = { ...DEFAULT_ANOMALY_OPTIONS, ...options };
     if (this.options.exitScore > this.options.enterScore)
       throw new Error('anomaly: exitScore must not exceed enterScore');
+    if (this.options.profile !== null) validateSeasonalProfileOptions(this.options.profile);
     this.scratch = new Float64Array(this.options.historyWindows);
     for (const kind of Object.keys(BASELINE_KINDS) as BaselineKind[]) this.series.set(kind, new Map());
   }
@@ -217,6 +236,7 @@ export class AnomalyDetector {
           peerWorkload: entity.peerWorkload,
         },
         baseline: new RobustBaseline(this.options.historyWindows),
+        profile: undefined,
         lastWindow: this.windowIndex,
         score: 0,
         scoredAt: -1,
@@ -235,12 +255,37 @@ export class AnomalyDetector {
       return;
     }
     const estimate = state.baseline.estimate(settings.floors, this.scratch);
-    const score = robustScore(value, estimate);
+    let score = robustScore(value, estimate);
+    const profile = this.profileOf(state, window);
+    if (profile !== undefined) {
+      const seasonal = profile.estimate(window.start, settings.floors);
+      // Anomalous only against both: what is usual for this time of day is not news, however the last hour looked.
+      if (seasonal !== undefined) score = Math.min(score, robustScore(value, seasonal));
+      profile.add(window.start, value);
+    }
     // Winsorized learning: an outlier teaches the baseline no more than a value at the exit threshold would.
     state.baseline.add(Math.min(value, estimate.median + this.options.exitScore * estimate.scale));
     this.hysteresis(window, kind, state, score);
     state.score = score;
     state.scoredAt = this.windowIndex;
+  }
+
+  /** The series' profile, allocated once its trailing history is full (it has lived long enough to be worth one). */
+  private profileOf(state: SeriesState, window: WindowTotals): SeasonalProfile | undefined {
+    const options = this.options.profile;
+    if (state.profile !== undefined || options === null) return state.profile;
+    if (state.baseline.size < this.options.historyWindows) return undefined;
+    const bucketSeconds = 86_400 / options.buckets;
+    const windowSeconds = window.end - window.start;
+    state.profile = new SeasonalProfile(options, Math.max(1, Math.ceil(bucketSeconds / windowSeconds)));
+    return state.profile;
+  }
+
+  /** Series per kind holding a time-of-day profile (for the bounds tests and the docs' memory figures). */
+  profiledSeries(kind: BaselineKind): number {
+    let profiled = 0;
+    for (const state of this.series.get(kind)?.values() ?? []) if (state.profile !== undefined) profiled++;
+    return profiled;
   }
 
   private hysteresis(window: WindowTotals, kind: BaselineKind, state: SeriesState, score: number): void {

@@ -5,11 +5,11 @@
  * Why a trailing median/MAD and not a mean and standard deviation: an incident is a burst of outliers, and the
  * median and the MAD ignore up to half of their window being outliers, so a 10-minute incident neither hides itself
  * (its own values do not drag the baseline up) nor leaves a lasting trace (the window forgets it). Why a trailing
- * window and not a learnt time-of-day profile: the window (an hour of active windows by default) follows the daily
- * shape as it goes, needs no training data and no day of history, and costs one small sort per series and window;
- * the daily curve moves by a few percent in that time, which the relative floor of the scale absorbs. A profile per
- * time-of-day bucket would also catch a daily batch job's peak as normal, at the cost of a day's learning: see
- * docs/architecture.md (Anomaly detection) for why it is left for later.
+ * window: it (an hour of active windows by default) follows the daily shape as it goes, needs no training data and
+ * no day of history, and costs one small sort per series and window; the daily curve moves by a few percent in that
+ * time, which the relative floor of the scale absorbs. What it cannot know is a peak that comes back at the same time
+ * every day (a nightly batch job): the time-of-day profile (seasonal-profile.ts) learns those, and the detector
+ * alarms only on values anomalous against both.
  */
 
 /** Scale floors: the scale is never below any of them, so a perfectly flat history does not make every wiggle infinite. */
@@ -68,16 +68,19 @@ export class RobustBaseline {
     const median = middle(values);
     for (let i = 0; i < n; i++) values[i] = Math.abs(values[i]! - median);
     values.sort();
-    const mad = middle(values);
-    const scale = Math.max(
-      MAD_TO_SIGMA * mad,
-      floors.relative * Math.abs(median),
-      floors.absolute,
-      floors.poisson ? Math.sqrt(Math.max(median, 1)) : 0,
-      MIN_SCALE,
-    );
-    return { median, scale };
+    return { median, scale: robustScale(median, middle(values), floors) };
   }
+}
+
+/** The score's denominator for a median and a MAD: max(1.4826 × MAD, the floors). */
+export function robustScale(median: number, mad: number, floors: ScaleFloors): number {
+  return Math.max(
+    MAD_TO_SIGMA * mad,
+    floors.relative * Math.abs(median),
+    floors.absolute,
+    floors.poisson ? Math.sqrt(Math.max(median, 1)) : 0,
+    MIN_SCALE,
+  );
 }
 
 /** The median of sorted values. */
