@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DemoCluster, diurnalMultiplier, type CalicoFlowLogRecord } from './traffic';
+import { DemoCluster, dailyBatchFactor, diurnalMultiplier, type CalicoFlowLogRecord } from './traffic';
 import { DEMO_TOPOLOGY, ipInCidr, podNamePrefix } from './topology';
 
 /** 2025-06-10 00:00 UTC: a fixed day, so results do not depend on when the tests run. */
@@ -341,6 +341,44 @@ test('traffic follows the day: afternoon volume well above night volume, never z
   for (let hour = 0; hour < 24; hour++) assert.ok(diurnalMultiplier(DAY + hour * HOUR) >= 0.15);
   assert.ok(diurnalMultiplier(DAY + 15 * HOUR) > diurnalMultiplier(DAY + 9 * HOUR));
   assert.ok(diurnalMultiplier(DAY + 9 * HOUR) > diurnalMultiplier(DAY + 3 * HOUR));
+});
+
+test('Elasticsearch rolls its indices over every night: ten times the bytes from 01:00 to 01:45 UTC, not the flows', () => {
+  const transport = (from: number, to: number): { bytes: number; flows: number } => {
+    const records = windowsOf(from, to, 60).flatMap((start) =>
+      cluster
+        .recordsFor(start, 60)
+        .filter(
+          (record) =>
+            record.source_namespace === 'data' &&
+            record.dest_namespace === 'data' &&
+            record.source_name_aggr.startsWith('elasticsearch-') &&
+            record.dest_name_aggr.startsWith('elasticsearch-') &&
+            record.reporter === 'src',
+        ),
+    );
+    return {
+      bytes: sum(records.map((record) => record.bytes_in + record.bytes_out)),
+      flows: sum(records.map((record) => record.num_flows)),
+    };
+  };
+  const before = transport(DAY + 30 * 60, DAY + 50 * 60);
+  const during = transport(DAY + 70 * 60, DAY + 90 * 60);
+  const after = transport(DAY + 110 * 60, DAY + 130 * 60);
+  assert.ok(during.bytes > 6 * before.bytes && during.bytes > 6 * after.bytes, JSON.stringify([before, during, after]));
+  assert.ok(during.flows < 1.5 * before.flows, JSON.stringify([before, during]));
+  const batched = DEMO_TOPOLOGY.edges.filter((edge) => edge.load.dailyBatch !== undefined);
+  assert.deepEqual(
+    batched.map((edge) => edge.id),
+    batched.filter((edge) => edge.id.includes('data/elasticsearch')).map((edge) => edge.id),
+    'only the rollover is a daily batch',
+  );
+  const load = batched[0]!.load;
+  // The window's midpoint decides, on every day alike.
+  assert.equal(dailyBatchFactor(load, { start: DAY + 59 * 60, seconds: 60 }), 1);
+  assert.equal(dailyBatchFactor(load, { start: DAY + 60 * 60, seconds: 60 }), 10);
+  assert.equal(dailyBatchFactor(load, { start: DAY + 3 * 86400 + 104 * 60, seconds: 60 }), 10);
+  assert.equal(dailyBatchFactor(load, { start: DAY + 105 * 60, seconds: 60 }), 1);
 });
 
 test('an hour of windows stays well under 8000 distinct series tuples', () => {

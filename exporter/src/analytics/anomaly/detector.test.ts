@@ -264,4 +264,96 @@ test('idle series are forgotten', () => {
 
 test('options that cannot work are refused', () => {
   assert.throws(() => new AnomalyDetector({ enterScore: 2, exitScore: 3 }), /exitScore/);
+  assert.throws(
+    () => new AnomalyDetector({ profile: { buckets: 7, days: 3, minDays: 2 } }),
+    /profileBuckets must be a whole number dividing 86400/,
+  );
+});
+
+// Time of day: the helper's windows start at index × 60 s from the epoch, a UTC midnight.
+const DAY_WINDOWS = 1440;
+
+/** About 100 flows a window, 1,000 during a nightly batch from 02:00 to 02:45 UTC. */
+function withNightlyBatch(index: number): number {
+  const minuteOfDay = index % DAY_WINDOWS;
+  return minuteOfDay >= 120 && minuteOfDay < 165 ? 1000 : steady(index);
+}
+
+/** The day and hour:minute (UTC) of each alarm. */
+function alarmTimes(alarms: readonly Alarm[]): string[] {
+  return alarms.map((alarm) => {
+    const minutes = Math.floor(alarm.start / 60);
+    const minuteOfDay = minutes % DAY_WINDOWS;
+    const clock = `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
+    return `day ${Math.floor(minutes / DAY_WINDOWS)} ${clock} ${alarm.kind}`;
+  });
+}
+
+test('a nightly batch peak alarms on its first two nights only; an incident at another hour still alarms', () => {
+  const run = (detector: AnomalyDetector): string[] => {
+    const alarms = recording(detector);
+    for (let index = 0; index < 4 * DAY_WINDOWS; index++) {
+      // Day 3 has an incident at 14:00 for ten minutes.
+      const incident = index >= 3 * DAY_WINDOWS + 840 && index < 3 * DAY_WINDOWS + 850;
+      const flows = incident ? 1000 : withNightlyBatch(index);
+      detector.observe(window(index, [edge({ from: 'ops/backup', to: 'data/orders-db', flows })]));
+    }
+    return alarmTimes(alarms);
+  };
+  assert.deepEqual(run(new AnomalyDetector()), [
+    'day 0 02:01 flow_rate',
+    'day 1 02:01 flow_rate',
+    'day 3 14:01 flow_rate',
+  ]);
+  // The trailing baseline alone alarms every night.
+  assert.deepEqual(run(new AnomalyDetector({ profile: null })), [
+    'day 0 02:01 flow_rate',
+    'day 1 02:01 flow_rate',
+    'day 2 02:01 flow_rate',
+    'day 3 02:01 flow_rate',
+    'day 3 14:01 flow_rate',
+  ]);
+});
+
+test('profiles are allocated only for series that lived a full trailing history; new series are judged without', () => {
+  const detector = new AnomalyDetector();
+  const alarms = recording(detector);
+  const longLived = (index: number): [string, EdgeTotals] =>
+    edge({ from: 'ops/backup', to: 'data/orders-db', flows: withNightlyBatch(index) });
+  for (let index = 0; index < 2 * DAY_WINDOWS; index++) {
+    // A churn of short-lived series (30 windows each) next to the long-lived one.
+    const churn = edge({ from: 'shop/worker', to: `shop/peer-${Math.floor(index / 30)}`, flows: steady(index) });
+    detector.observe(window(index, [longLived(index), churn]));
+  }
+  assert.equal(detector.profiledSeries('flow_rate'), 1, 'only the long-lived series has a profile');
+  const before = alarms.length;
+  // Day 2: a new series starts at midnight (a new edge) and at 02:20 sees a burst like the old one's every night.
+  // The old series' profile excuses the old series only; the new one's has learnt no day, so its trailing baseline
+  // alone decides.
+  for (let index = 2 * DAY_WINDOWS; index < 2 * DAY_WINDOWS + 180; index++) {
+    const minuteOfDay = index % DAY_WINDOWS;
+    const fresh = edge({
+      from: 'ops/backup',
+      to: 'data/archive',
+      flows: minuteOfDay >= 140 && minuteOfDay < 160 ? 1000 : steady(index),
+    });
+    detector.observe(window(index, [longLived(index), fresh]));
+  }
+  assert.deepEqual(alarmTimes(alarms.slice(before)), ['day 2 00:00 new_edge', 'day 2 02:21 flow_rate']);
+  assert.equal(alarms.at(-1)?.peerWorkload, 'archive');
+});
+
+test('a vanishing series is not judged while it is gone, and is judged as before when it comes back', () => {
+  const detector = new AnomalyDetector();
+  const alarms = recording(detector);
+  for (let index = 0; index < 3 * DAY_WINDOWS; index++) {
+    // Day 2: gone from 10:00 to 11:30, in the middle of its day.
+    const gone = index >= 2 * DAY_WINDOWS + 600 && index < 2 * DAY_WINDOWS + 690;
+    const edges = gone ? [] : [edge({ from: 'ops/backup', to: 'data/orders-db', flows: withNightlyBatch(index) })];
+    detector.observe(window(index, edges));
+    if (gone) assert.equal(detector.currentScores().length, 0, `window ${index}: a score while gone`);
+  }
+  assert.deepEqual(alarmTimes(alarms), ['day 0 02:01 flow_rate', 'day 1 02:01 flow_rate']);
+  assert.equal(detector.trackedSeries('flow_rate'), 1);
+  assert.equal(detector.profiledSeries('flow_rate'), 1, 'an absence shorter than the idle horizon keeps the profile');
 });

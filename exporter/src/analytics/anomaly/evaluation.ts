@@ -248,8 +248,7 @@ function judge(
     falseAlarmsByKind: countByKind(falseAlarms),
     falseAlarmsByDay: Array.from(
       { length: options.days },
-      (_, day) =>
-        falseAlarms.filter((alarm) => Math.floor((alarm.start - options.startUnix) / 86400) === day).length,
+      (_, day) => falseAlarms.filter((alarm) => Math.floor((alarm.start - options.startUnix) / 86400) === day).length,
     ),
     falseAlarmSamples: falseAlarms.slice(0, 20),
   };
