@@ -1,9 +1,12 @@
 /**
  * anomaly_*: the anomaly detectors on the demo cluster (src/analytics/anomaly/evaluation.ts). Quality: recall on the
  * demo's incidents and false alarms per simulated day, over three simulated days with an incident of each kind every
- * 6 hours (the default evaluation) and over two days of the demo's default hourly schedule. Cost: the stage's time per
- * 60-second detection window (building totals from already decoded records, scoring, rendering the top N) over three
- * hours of decoded demo records, and the detector's alone.
+ * 6 hours (the default evaluation), judged for the default detector (trailing baseline and time-of-day profile) and,
+ * on the same records, for the trailing baseline alone (`anomaly_trailing_only_*`, which alarms on the demo's nightly
+ * Elasticsearch rollover every night); and over three days of the demo's default hourly schedule (the profile judges
+ * on the third). Memory: the bytes of a series' time-of-day profile. Cost: the stage's time per 60-second detection
+ * window (building totals from already decoded records, scoring, rendering the top N) over three hours of decoded demo
+ * records, and the detector's alone.
  */
 import { performance } from 'node:perf_hooks';
 import { DemoCluster } from '../src/demo/traffic';
@@ -15,7 +18,13 @@ import { httpRecordEnd, type HttpRecord } from '../src/model/http';
 import type { FlowRecord } from '../src/model/flow';
 import type { DnsRecord } from '../src/model/dns';
 import type { RecordSink } from '../src/sources/types';
-import { DEFAULT_EVALUATION_OPTIONS, evaluateOnDemo, type EvaluationReport } from '../src/analytics/anomaly/evaluation';
+import {
+  DEFAULT_EVALUATION_OPTIONS,
+  evaluateOnDemo,
+  evaluateVariantsOnDemo,
+  type EvaluationReport,
+} from '../src/analytics/anomaly/evaluation';
+import { DEFAULT_SEASONAL_PROFILE_OPTIONS, SeasonalProfile } from '../src/analytics/anomaly/seasonal-profile';
 import { AnomalyStage } from '../src/analytics/anomaly/stage';
 import { AnomalyDetector } from '../src/analytics/anomaly/detector';
 import type { WindowTotals } from '../src/analytics/anomaly/window-totals';
@@ -27,7 +36,8 @@ const COST_HOURS = 3;
 function qualityResults(prefix: string, report: EvaluationReport): BenchResult[] {
   progress(
     `  ${prefix}: ${report.recalled}/${report.occurrences} incidents recalled, ${report.falseAlarms} false alarms in ` +
-      `${round(report.judgedDays, 2)} judged days; per incident ${JSON.stringify(report.perIncident)}`,
+      `${round(report.judgedDays, 2)} judged days (per day ${JSON.stringify(report.falseAlarmsByDay)}); ` +
+      `per incident ${JSON.stringify(report.perIncident)}`,
   );
   return [
     { name: `${prefix}_recall`, value: round(report.recall, 3), unit: 'ratio' },
@@ -124,9 +134,24 @@ function costResults(): BenchResult[] {
 }
 
 export function benchAnomaly(): BenchResult[] {
-  progress('anomaly: 3 simulated days, an incident of each kind every 6 hours');
-  const quality = qualityResults('anomaly', evaluateOnDemo({ days: 3 }));
-  progress('anomaly: 2 simulated days of the demo’s default hourly incidents');
-  const hourly = qualityResults('anomaly_hourly', evaluateOnDemo({ days: 2, incidentPeriodSeconds: 3600 }));
-  return [...quality, ...hourly, ...costResults()];
+  progress(
+    'anomaly: 3 simulated days, an incident of each kind every 6 hours, with and without the time-of-day profile',
+  );
+  const { seasonal, trailing } = evaluateVariantsOnDemo(
+    { days: 3 },
+    { seasonal: {}, trailing: { detector: { profile: null } } },
+  );
+  const quality = [...qualityResults('anomaly', seasonal), ...qualityResults('anomaly_trailing_only', trailing)];
+  progress('anomaly: 3 simulated days of the demo’s default hourly incidents');
+  const hourly = qualityResults('anomaly_hourly', evaluateOnDemo({ days: 3, incidentPeriodSeconds: 3600 }));
+  const profileBytes = SeasonalProfile.arrayBytes(
+    DEFAULT_SEASONAL_PROFILE_OPTIONS,
+    86_400 / DEFAULT_SEASONAL_PROFILE_OPTIONS.buckets / 60,
+  );
+  return [
+    ...quality,
+    ...hourly,
+    { name: 'anomaly_profile_bytes_per_series', value: profileBytes, unit: 'bytes' },
+    ...costResults(),
+  ];
 }
