@@ -193,7 +193,7 @@ and \`_count\`. At aggregation level \`pod\`, DNS families add \`client_pod\` an
 
 The exporter's anomaly detectors (\`anomaly:\` in the configuration; see docs/architecture.md, Anomaly detection) score
 the series that matter against their own robust baselines. \`kind\` is one of ${code(ANOMALY_KINDS)}; edge kinds
-(\`flow_rate\`, \`denied_flow_rate\`, \`bytes\`, \`new_edge\`) name a source workload and its peer, the others one
+(\`flow_rate\`, \`denied_flow_rate\`, \`bytes\`, \`new_edge\`, \`traffic_drop\`) name a source workload and its peer, the others one
 workload with empty peer labels.
 
 | name | type | labels | budget | TTL | help |

@@ -942,7 +942,7 @@ export interface DerivedFamilyDefinition extends FamilyDefinition {
 export const ANOMALY_FAMILIES = {
   score: {
     name: 'flowlens_anomaly_score',
-    help: 'Robust z-score of a watched series in the latest closed detection window against its own baseline (new edges: 10 while new), for the top N series by score with a positive score.',
+    help: 'Robust z-score of a watched series in the latest closed detection window against its own baseline and, once learnt, its time-of-day profile (the lower of the two; new edges: 10 while new; traffic drops: 10 × the share of the expected flows missing), for the top N series by score with a positive score.',
     type: 'gauge',
     labels: ['kind', 'namespace', 'workload', 'peer_namespace', 'peer_workload'],
     budget: 'the top N by score (`anomaly.topN`, default 20)',
@@ -953,15 +953,15 @@ export const ANOMALY_FAMILIES = {
     help: 'Anomalies raised per kind: a series entering the alarmed state (hysteresis), or a new edge.',
     type: 'counter',
     labels: ['kind'],
-    budget: 'one series per kind (8)',
+    budget: 'one series per kind (9)',
     ttl: 'none (counters)',
   },
   tracked: {
     name: 'flowlens_anomaly_tracked_series',
-    help: 'Series the anomaly detector keeps a baseline of, per kind (new_edge: remembered peers over all source workloads).',
+    help: 'Series the anomaly detector keeps a baseline of, per kind (new_edge: remembered peers over all source workloads; traffic_drop: flow series with a time-of-day profile).',
     type: 'gauge',
     labels: ['kind'],
-    budget: 'one series per kind (8)',
+    budget: 'one series per kind (9)',
     ttl: 'none',
   },
   evicted: {
@@ -969,7 +969,7 @@ export const ANOMALY_FAMILIES = {
     help: 'Series (new_edge: sources or peers) the anomaly detector dropped because the kind was at its maximum, least recently updated first.',
     type: 'counter',
     labels: ['kind'],
-    budget: 'one series per kind (8)',
+    budget: 'one series per kind (9)',
     ttl: 'none (counters)',
   },
   late: {

@@ -343,17 +343,56 @@ test('profiles are allocated only for series that lived a full trailing history;
   assert.equal(alarms.at(-1)?.peerWorkload, 'archive');
 });
 
-test('a vanishing series is not judged while it is gone, and is judged as before when it comes back', () => {
+test('a busy edge vanishing at its busy time is a traffic drop; its flow rate is not judged while it is gone', () => {
   const detector = new AnomalyDetector();
   const alarms = recording(detector);
   for (let index = 0; index < 3 * DAY_WINDOWS; index++) {
-    // Day 2: gone from 10:00 to 11:30, in the middle of its day.
-    const gone = index >= 2 * DAY_WINDOWS + 600 && index < 2 * DAY_WINDOWS + 690;
+    // Gone from 14:00 to 15:00 on day 1 (the profile has learnt one day: nothing judged) and from 10:00 to 11:30 on
+    // day 2 (two days learnt).
+    const minuteOfDay = index % DAY_WINDOWS;
+    const day = Math.floor(index / DAY_WINDOWS);
+    const gone =
+      (day === 1 && minuteOfDay >= 840 && minuteOfDay < 900) || (day === 2 && minuteOfDay >= 600 && minuteOfDay < 690);
     const edges = gone ? [] : [edge({ from: 'ops/backup', to: 'data/orders-db', flows: withNightlyBatch(index) })];
     detector.observe(window(index, edges));
-    if (gone) assert.equal(detector.currentScores().length, 0, `window ${index}: a score while gone`);
+    if (gone) {
+      const kinds = detector.currentScores().map((scored) => scored.kind);
+      assert.ok(!kinds.includes('flow_rate'), `window ${index}: a flow_rate score while gone`);
+    }
   }
-  assert.deepEqual(alarmTimes(alarms), ['day 0 02:01 flow_rate', 'day 1 02:01 flow_rate']);
+  assert.deepEqual(alarmTimes(alarms), ['day 0 02:01 flow_rate', 'day 1 02:01 flow_rate', 'day 2 10:01 traffic_drop']);
+  assert.equal(alarms.at(-1)?.score, 10);
   assert.equal(detector.trackedSeries('flow_rate'), 1);
-  assert.equal(detector.profiledSeries('flow_rate'), 1, 'an absence shorter than the idle horizon keeps the profile');
+  assert.equal(detector.trackedSeries('traffic_drop'), 1, 'an absence shorter than the idle horizon keeps the profile');
+});
+
+test('no traffic drop where a quiet edge is usual: intermittent, quiet at that hour, or too few flows to tell', () => {
+  const detector = new AnomalyDetector();
+  const alarms = recording(detector);
+  for (let index = 0; index < 3 * DAY_WINDOWS; index++) {
+    const minuteOfDay = index % DAY_WINDOWS;
+    const day = Math.floor(index / DAY_WINDOWS);
+    const edges: [string, EdgeTotals][] = [];
+    // A CronJob's edge: two windows in fifteen, busy when there.
+    if (index % 15 < 2) edges.push(edge({ from: 'ops/cron', to: 'data/orders-db', flows: steady(index) }));
+    // Busy from 08:00 to 20:00, a trickle at night; on day 2 the trickle starts at 19:40, next to the quiet bucket.
+    const busy = minuteOfDay >= 480 && minuteOfDay < (day === 2 ? 1180 : 1200);
+    edges.push(edge({ from: 'shop/office', to: 'shop/crm', flows: busy ? steady(index) : 5 }));
+    // About 20 flows a window, gone on day 2 from 10:00 to 11:00.
+    if (!(day === 2 && minuteOfDay >= 600 && minuteOfDay < 660)) {
+      edges.push(edge({ from: 'shop/cart', to: 'shop/audit', flows: 20 + (index % 3) }));
+    }
+    detector.observe(window(index, edges));
+  }
+  assert.deepEqual(
+    alarms.filter((alarm) => alarm.kind === 'traffic_drop'),
+    [],
+  );
+  // A busy edge falling to a fifth of its level (not to zero) is a drop: the same detector, day 3 at 14:00.
+  for (let index = 3 * DAY_WINDOWS; index < 3 * DAY_WINDOWS + 900; index++) {
+    const minuteOfDay = index % DAY_WINDOWS;
+    const flows = minuteOfDay >= 840 ? Math.round(steady(index) / 5) : steady(index);
+    detector.observe(window(index, [edge({ from: 'shop/office', to: 'shop/crm', flows })]));
+  }
+  assert.deepEqual(alarmTimes(alarms.filter((alarm) => alarm.kind === 'traffic_drop')), ['day 3 14:01 traffic_drop']);
 });

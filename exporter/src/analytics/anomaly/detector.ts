@@ -22,10 +22,25 @@
  * profile learns every value as it is (it has its own robustness, the median over days); the trailing baseline keeps
  * learning winsorized values.
  *
+ * Drops (`traffic_drop`): scores only go up, and a vanishing series is not scored, except for one downward kind. An
+ * edge whose flow rate both its trailing baseline (median of its active windows) and its time-of-day low (the flows it
+ * had in nine windows of ten at this time on most recent days) put at MIN_DROP_FLOWS or more is judged in every
+ * window, present or not: its score is DROP_SCORE_AT_ZERO × (1 - flows / expected), with the same hysteresis. An
+ * intermittent edge (a CronJob's) has a low of zero and is never judged; a busy edge that stops at the busy time of
+ * day is, until it has been gone for `idleWindows` windows and is forgotten.
+ *
  * State is bounded: at most `maxSeriesPerKind` series per kind (least recently updated evicted first), series idle
  * for `idleWindows` windows dropped, and the new-edge memory bounded per source workload and in sources.
  */
-import { ANOMALY_KINDS, BASELINE_KINDS, MIN_RATIO_VOLUME, type AnomalyKind, type BaselineKind } from './kinds';
+import {
+  ANOMALY_KINDS,
+  BASELINE_KINDS,
+  DROP_SCORE_AT_ZERO,
+  MIN_DROP_FLOWS,
+  MIN_RATIO_VOLUME,
+  type AnomalyKind,
+  type BaselineKind,
+} from './kinds';
 import { RobustBaseline, robustScore } from './robust-baseline';
 import {
   DEFAULT_SEASONAL_PROFILE_OPTIONS,
@@ -93,17 +108,26 @@ export interface ScoredSeries extends Entity {
   alarmed: boolean;
 }
 
-interface SeriesState {
-  readonly entity: Entity;
-  readonly baseline: RobustBaseline;
-  /** Allocated once the trailing history is full: short-lived series never pay for one. */
-  profile: SeasonalProfile | undefined;
-  lastWindow: number;
+/** One alarm's hysteresis: the latest score, when it was given, and the runs of high and low scores. */
+interface AlarmState {
   score: number;
   scoredAt: number;
   above: number;
   below: number;
   alarmed: boolean;
+}
+
+interface SeriesState extends AlarmState {
+  readonly entity: Entity;
+  readonly baseline: RobustBaseline;
+  /** Allocated once the trailing history is full: short-lived series never pay for one. */
+  profile: SeasonalProfile | undefined;
+  /** `flow_rate` series with a profile: the drop alarm's state. */
+  drop: AlarmState | undefined;
+  lastWindow: number;
+  /** The value of the latest window the series was present in, and its trailing median then. */
+  value: number;
+  trailingMedian: number;
 }
 
 interface SourcePeers {
@@ -145,13 +169,14 @@ export class AnomalyDetector {
     this.listeners.push(listener);
   }
 
-  /** Series tracked per kind (new edges: peers remembered over all sources). */
+  /** Series tracked per kind (new edges: peers remembered over all sources; drops: flow series with a profile). */
   trackedSeries(kind: AnomalyKind): number {
     if (kind === 'new_edge') {
       let peers = 0;
       for (const source of this.sources.values()) peers += source.peers.size;
       return peers;
     }
+    if (kind === 'traffic_drop') return this.profiledSeries('flow_rate');
     return this.series.get(kind)?.size ?? 0;
   }
 
@@ -161,6 +186,7 @@ export class AnomalyDetector {
     this.latestWindowEnd = window.end;
     for (const edge of window.edges.values()) this.observeEdge(window, edge);
     for (const workload of window.workloads.values()) this.observeWorkload(window, workload);
+    this.judgeDrops(window);
     this.forgetIdle();
     for (const [key, held] of this.heldNewEdges) if (held.until <= this.windowIndex) this.heldNewEdges.delete(key);
   }
@@ -173,6 +199,11 @@ export class AnomalyDetector {
         if (state.scoredAt !== this.windowIndex || !(state.score > 0)) continue;
         scored.push({ kind, ...state.entity, score: state.score, alarmed: state.alarmed });
       }
+    }
+    for (const state of this.series.get('flow_rate')!.values()) {
+      const drop = state.drop;
+      if (drop === undefined || drop.scoredAt !== this.windowIndex || !(drop.score > 0)) continue;
+      scored.push({ kind: 'traffic_drop', ...state.entity, score: drop.score, alarmed: drop.alarmed });
     }
     for (const held of this.heldNewEdges.values()) {
       scored.push({ kind: 'new_edge', ...held.entity, score: NEW_EDGE_SCORE, alarmed: true });
@@ -237,7 +268,10 @@ export class AnomalyDetector {
         },
         baseline: new RobustBaseline(this.options.historyWindows),
         profile: undefined,
+        drop: undefined,
         lastWindow: this.windowIndex,
+        value: 0,
+        trailingMedian: 0,
         score: 0,
         scoredAt: -1,
         above: 0,
@@ -249,14 +283,16 @@ export class AnomalyDetector {
     }
     states.set(key, state);
     state.lastWindow = this.windowIndex;
+    state.value = value;
 
     if (state.baseline.size < settings.minHistory) {
       state.baseline.add(value);
       return;
     }
     const estimate = state.baseline.estimate(settings.floors, this.scratch);
+    state.trailingMedian = estimate.median;
     let score = robustScore(value, estimate);
-    const profile = this.profileOf(state, window);
+    const profile = this.profileOf(kind, state, window);
     if (profile !== undefined) {
       const seasonal = profile.estimate(window.start, settings.floors);
       // Anomalous only against both: what is usual for this time of day is not news, however the last hour looked.
@@ -265,19 +301,41 @@ export class AnomalyDetector {
     }
     // Winsorized learning: an outlier teaches the baseline no more than a value at the exit threshold would.
     state.baseline.add(Math.min(value, estimate.median + this.options.exitScore * estimate.scale));
-    this.hysteresis(window, kind, state, score);
-    state.score = score;
-    state.scoredAt = this.windowIndex;
+    this.hysteresis(window, kind, state.entity, state, score);
+  }
+
+  /**
+   * Every `flow_rate` series with a profile, present in this window or not, against the flows its trailing median and
+   * its time-of-day low both expect (the smaller of the two), where both are at least MIN_DROP_FLOWS.
+   */
+  private judgeDrops(window: WindowTotals): void {
+    for (const state of this.series.get('flow_rate')!.values()) {
+      const profile = state.profile;
+      if (profile === undefined || !(state.trailingMedian >= MIN_DROP_FLOWS)) continue;
+      const usualLow = profile.usualLow(window.start);
+      if (usualLow === undefined) continue;
+      const expected = Math.min(usualLow, state.trailingMedian);
+      if (!(expected >= MIN_DROP_FLOWS)) continue;
+      const flows = state.lastWindow === this.windowIndex ? state.value : 0;
+      state.drop ??= { score: 0, scoredAt: -1, above: 0, below: 0, alarmed: false };
+      const score = DROP_SCORE_AT_ZERO * Math.max(0, 1 - flows / expected);
+      this.hysteresis(window, 'traffic_drop', state.entity, state.drop, score);
+    }
   }
 
   /** The series' profile, allocated once its trailing history is full (it has lived long enough to be worth one). */
-  private profileOf(state: SeriesState, window: WindowTotals): SeasonalProfile | undefined {
+  private profileOf(kind: BaselineKind, state: SeriesState, window: WindowTotals): SeasonalProfile | undefined {
     const options = this.options.profile;
     if (state.profile !== undefined || options === null) return state.profile;
     if (state.baseline.size < this.options.historyWindows) return undefined;
     const bucketSeconds = 86_400 / options.buckets;
     const windowSeconds = window.end - window.start;
-    state.profile = new SeasonalProfile(options, Math.max(1, Math.ceil(bucketSeconds / windowSeconds)));
+    // Only flow series keep lows: they are the ones judged for drops.
+    state.profile = new SeasonalProfile(
+      options,
+      Math.max(1, Math.ceil(bucketSeconds / windowSeconds)),
+      kind === 'flow_rate',
+    );
     return state.profile;
   }
 
@@ -288,7 +346,7 @@ export class AnomalyDetector {
     return profiled;
   }
 
-  private hysteresis(window: WindowTotals, kind: BaselineKind, state: SeriesState, score: number): void {
+  private hysteresis(window: WindowTotals, kind: AnomalyKind, entity: Entity, state: AlarmState, score: number): void {
     const { enterScore, enterWindows, exitScore, exitWindows } = this.options;
     // Consecutive means consecutive windows: windows without a score (the series absent, or too few requests) break
     // a run of high scores, and as many as exitWindows of them end an alarm.
@@ -305,11 +363,13 @@ export class AnomalyDetector {
     if (!state.alarmed && state.above >= enterWindows) {
       state.alarmed = true;
       state.below = 0;
-      this.raise({ kind, ...state.entity, start: window.start, end: window.end, score });
+      this.raise({ kind, ...entity, start: window.start, end: window.end, score });
     } else if (state.alarmed && state.below >= exitWindows) {
       state.alarmed = false;
       state.above = 0;
     }
+    state.score = score;
+    state.scoredAt = this.windowIndex;
   }
 
   private checkNewEdge(window: WindowTotals, edge: EdgeTotals): void {

@@ -14,11 +14,15 @@ export const ANOMALY_KINDS = [
   'http_latency',
   'retransmissions',
   'new_edge',
+  'traffic_drop',
 ] as const;
 
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
-/** The kinds scored against a robust baseline (all but `new_edge`, which is a set membership). */
-export type BaselineKind = Exclude<AnomalyKind, 'new_edge'>;
+/**
+ * The kinds scored against a robust baseline: all but `new_edge` (a set membership) and `traffic_drop` (a `flow_rate`
+ * series below what both its baseline and its time-of-day profile expect).
+ */
+export type BaselineKind = Exclude<AnomalyKind, 'new_edge' | 'traffic_drop'>;
 
 export interface BaselineKindSettings {
   /** `edge`: a source workload and its peer; `workload`: one workload (peer labels empty). */
@@ -78,3 +82,18 @@ export const BASELINE_KINDS: Readonly<Record<BaselineKind, BaselineKindSettings>
 
 /** Ratios and means are judged only over windows with at least this many queries or requests. */
 export const MIN_RATIO_VOLUME = 20;
+
+/**
+ * `traffic_drop`: an edge is judged for a drop only where it usually has at least this many flows a window (its
+ * time-of-day low, the flows it had in nine windows of ten at that time on most recent days) and its trailing median
+ * is at least as high. At 30 flows a Poisson count is below 40 % of its mean (a drop score of 6) with a probability of
+ * about 1e-4, so two such windows in a row are not noise; an edge with fewer flows going quiet is too ambiguous.
+ */
+export const MIN_DROP_FLOWS = 30;
+
+/**
+ * The score of a drop: 10 when the edge is gone, 0 at its expected level, linear in between; 6 (the enter score) is
+ * 40 % of the expected flows. Not a z-score: a drop to zero would score only 1 / relative floor (4 for flows) in
+ * scales, and how far below its usual level an edge fell is what a reader wants to know.
+ */
+export const DROP_SCORE_AT_ZERO = 10;

@@ -39,6 +39,7 @@ const nightlyBackup = (minute: number): number => (minute >= 120 && minute < 165
 
 test('memory is bounded: the arrays are allocated once, 792 bytes at the defaults, whatever the days fed', () => {
   assert.equal(SeasonalProfile.arrayBytes(DEFAULT_SEASONAL_PROFILE_OPTIONS, WINDOWS_PER_BUCKET), 792);
+  assert.equal(SeasonalProfile.arrayBytes(DEFAULT_SEASONAL_PROFILE_OPTIONS, WINDOWS_PER_BUCKET, true), 1368);
   const learning = profile();
   feedDays(learning, 0, 10, nightlyBackup);
   // Ten days fed, three remembered per bucket.
@@ -124,6 +125,18 @@ test('an intermittent series (a few windows of every bucket) has a zero profile 
   assert.ok(estimate !== undefined);
   assert.equal(estimate.median, 0);
   assert.ok(robustScore(40, estimate) > 6);
+});
+
+test('the usual low: what a series had in nine windows of ten, zero where it is often absent or next to it', () => {
+  assert.equal(profile().usualLow(MIDNIGHT), undefined, 'no lows kept');
+  const learning = new SeasonalProfile(DEFAULT_SEASONAL_PROFILE_OPTIONS, WINDOWS_PER_BUCKET, true);
+  // 100 to 106 by day; from 20:00 present in one window of three only.
+  feedDays(learning, 0, 2, (minute) => (minute < 1200 ? 100 + (minute % 7) : minute % 3 === 0 ? 100 : undefined));
+  const at = (minute: number): number | undefined => learning.usualLow(MIDNIGHT + 2 * DAY + minute * MINUTE);
+  assert.equal(at(600), 100);
+  assert.equal(at(1185), 0, 'next to the evening, when it is mostly absent');
+  assert.equal(at(1300), 0);
+  assert.equal(learning.usualLow(MIDNIGHT + 5 * DAY + 600 * MINUTE), 100, 'days not fed change nothing');
 });
 
 test('buckets are UTC and the same every day of the year, daylight saving time or not', () => {

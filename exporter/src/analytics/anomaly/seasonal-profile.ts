@@ -27,10 +27,16 @@
  * Time of day is the window's own (record) time in Unix seconds, which has no daylight saving time: a bucket is
  * `floor(t / bucketSeconds) mod buckets`, the same every day of the year.
  *
+ * For downward anomalies (a busy edge going quiet) a profile can also keep each bucket-day's low: the 10th percentile
+ * of its windows, absent windows counting as zero. `usualLow` is the lower median of those days, and the smallest of
+ * the window's own and neighbouring buckets (a neighbour that has not learnt its days counts as zero): the flows the
+ * series had in nine windows of ten, at this time of day, on most recent days. Only a series present nearly all the
+ * time has a low above zero, so an intermittent series never looks vanished between its runs.
+ *
  * Memory is bounded and allocated only when the detector decides a series has lived long enough (a full trailing
- * history): one Float32 per bucket and day, two bytes per bucket for the ring, and one Float32 per window of the
- * current bucket (the values whose median that day's entry becomes). At 48 buckets, 3 days and 60-second windows:
- * 576 + 96 + 120 = 792 bytes of arrays a series (`SeasonalProfile.arrayBytes`).
+ * history): one Float32 per bucket and day (two with lows), two bytes per bucket for the ring, and one Float32 per
+ * window of the current bucket (the values whose median that day's entry becomes). At 48 buckets, 3 days and
+ * 60-second windows: 576 + 96 + 120 = 792 bytes of arrays a series, 1,368 with lows (`SeasonalProfile.arrayBytes`).
  */
 import { robustScale, type BaselineEstimate, type ScaleFloors } from './robust-baseline';
 
@@ -74,6 +80,8 @@ export class SeasonalProfile {
   private readonly bucketSeconds: number;
   /** Per bucket, `days` slots: that day's median of the bucket's values. */
   private readonly levels: Float32Array;
+  /** Per bucket, `days` slots: that day's 10th percentile of the bucket's windows (absent ones zero); empty without. */
+  private readonly lows: Float32Array;
   /** Per bucket, days learnt (at most `days`). */
   private readonly learnt: Uint8Array;
   /** Per bucket, the slot the next day goes into (a ring). */
@@ -84,10 +92,14 @@ export class SeasonalProfile {
   /** The bucket the pending values belong to, counted from the epoch (not modulo the day); -1: none yet. */
   private pendingBucket = -1;
 
-  /** `valuesPerBucket`: the most values a bucket gets in a day (bucket length / window length). */
+  /**
+   * `valuesPerBucket`: the most values a bucket gets in a day (bucket length / window length); `withLows`: keep the
+   * bucket-days' lows too (for `usualLow`).
+   */
   constructor(
     readonly options: SeasonalProfileOptions,
     valuesPerBucket: number,
+    withLows = false,
   ) {
     validateSeasonalProfileOptions(options);
     if (!Number.isSafeInteger(valuesPerBucket) || valuesPerBucket < 1) {
@@ -95,14 +107,15 @@ export class SeasonalProfile {
     }
     this.bucketSeconds = DAY_SECONDS / options.buckets;
     this.levels = new Float32Array(options.buckets * options.days);
+    this.lows = new Float32Array(withLows ? options.buckets * options.days : 0);
     this.learnt = new Uint8Array(options.buckets);
     this.nextSlot = new Uint8Array(options.buckets);
     this.pending = new Float32Array(valuesPerBucket);
   }
 
   /** Bytes of the profile's arrays for these options: what a series with a profile costs beyond its baseline. */
-  static arrayBytes(options: SeasonalProfileOptions, valuesPerBucket: number): number {
-    return options.buckets * options.days * 4 + options.buckets * 2 + valuesPerBucket * 4;
+  static arrayBytes(options: SeasonalProfileOptions, valuesPerBucket: number, withLows = false): number {
+    return options.buckets * options.days * 4 * (withLows ? 2 : 1) + options.buckets * 2 + valuesPerBucket * 4;
   }
 
   /** The bucket of the day holding `time` (Unix seconds, UTC). */
@@ -144,6 +157,31 @@ export class SeasonalProfile {
     return { median: level, scale: robustScale(level, mad, floors) };
   }
 
+  /**
+   * The flows (or whatever the series counts) it had in nine windows of ten at this time of day on most recent days:
+   * the smallest lower median of the days' lows among the window's own bucket and its neighbours, a bucket without
+   * `minDays` days counting as zero. Undefined without lows, or while the own bucket has not learnt its days.
+   */
+  usualLow(time: number): number | undefined {
+    this.roll(time);
+    const { buckets, minDays } = this.options;
+    const own = this.bucketOf(time);
+    if (this.lows.length === 0 || this.learnt[own]! < minDays) return undefined;
+    let lowest = Infinity;
+    for (const bucket of [(own + buckets - 1) % buckets, own, (own + 1) % buckets]) {
+      lowest = Math.min(lowest, this.learnt[bucket]! < minDays ? 0 : this.lowerMedianOfDays(this.lows, bucket));
+    }
+    return lowest;
+  }
+
+  private lowerMedianOfDays(values: Float32Array, bucket: number): number {
+    const n = this.learnt[bucket]!;
+    const days = dayScratch.subarray(0, n);
+    days.set(values.subarray(bucket * this.options.days, bucket * this.options.days + n));
+    days.sort();
+    return days[(n - 1) >> 1]!;
+  }
+
   /** The lower median of a bucket's remembered days, and their lower-median absolute deviation from it. */
   private bucketLevel(bucket: number): { level: number; mad: number } {
     const n = this.learnt[bucket]!;
@@ -167,16 +205,16 @@ export class SeasonalProfile {
     if (absolute === this.pendingBucket) return;
     if (this.pendingCount > 0) {
       const missing = this.pending.length - this.pendingCount;
-      const middle = (this.pending.length - 1) >> 1;
-      let median = 0;
-      if (middle >= missing) {
-        const values = this.pending.subarray(0, this.pendingCount);
-        values.sort();
-        median = values[middle - missing]!;
-      }
+      const values = this.pending.subarray(0, this.pendingCount);
+      values.sort();
+      // The value at a rank of all the bucket's windows, the absent ones below every value.
+      const atRank = (rank: number): number => (rank >= missing ? values[rank - missing]! : 0);
       const bucket = this.bucketOf(this.pendingBucket * this.bucketSeconds);
       const slot = this.nextSlot[bucket]!;
-      this.levels[bucket * this.options.days + slot] = median;
+      this.levels[bucket * this.options.days + slot] = atRank((this.pending.length - 1) >> 1);
+      if (this.lows.length > 0) {
+        this.lows[bucket * this.options.days + slot] = atRank(Math.floor((this.pending.length - 1) / 10));
+      }
       this.nextSlot[bucket] = (slot + 1) % this.options.days;
       if (this.learnt[bucket]! < this.options.days) this.learnt[bucket] = this.learnt[bucket]! + 1;
     }
