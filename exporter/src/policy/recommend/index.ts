@@ -4,3 +4,4 @@ export * from './recommend';
 export * from './observed';
 export * from './cluster';
 export * from './render';
+export * from './pairs';

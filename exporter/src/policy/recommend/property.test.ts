@@ -17,6 +17,7 @@ import {
   recommendClusterFromDocuments,
   recommendPolicies,
   renderRecommendationYaml,
+  unobservedPairs,
   workloadKey,
   type ObservedFlow,
   type RecommendFormat,
@@ -195,9 +196,7 @@ function checkCluster(
       : (podsOf.get(workloadKey(peer.namespace, peer.workload)) ?? []).map(podEndpoint);
   let allowed = 0;
   let denied = 0;
-  const observed = new Set<string>();
   for (const flow of generated.flows) {
-    observed.add(`${JSON.stringify(flow.source)}>${JSON.stringify(flow.destination)}:${flow.protocol}/${flow.port}`);
     for (const source of endpointsOf(flow.source)) {
       for (const destination of endpointsOf(flow.destination)) {
         assert.equal(
@@ -209,32 +208,25 @@ function checkCluster(
       }
     }
   }
-  const candidatePorts = [
-    ...extraPorts,
-    ...generated.flows.map((flow) => ({ port: flow.port, protocol: flow.protocol })),
-  ];
-  for (const source of generated.workloads) {
-    for (const destination of generated.workloads) {
-      for (const { port, protocol } of candidatePorts) {
-        if (destination.dns && port === 53) continue;
-        const key = `${JSON.stringify({ kind: 'workload', namespace: source.namespace, workload: source.name })}>${JSON.stringify({ kind: 'workload', namespace: destination.namespace, workload: destination.name })}:${protocol}/${port}`;
-        if (observed.has(key)) continue;
-        const pods = (key: string): PodInfo[] => {
-          const all = podsOf.get(key) ?? [];
-          return onePodPerWorkload ? all.slice(0, 1) : all;
-        };
-        for (const sourcePod of pods(workloadKey(source.namespace, source.name))) {
-          for (const destinationPod of pods(workloadKey(destination.namespace, destination.name))) {
-            if (sourcePod === destinationPod) continue;
-            if (onePodPerWorkload && source === destination) continue;
-            assert.equal(
-              verdictOf(podEndpoint(sourcePod), podEndpoint(destinationPod), port, protocol),
-              'deny',
-              `${seed} ${format}: unobserved ${key} must be denied`,
-            );
-            denied++;
-          }
-        }
+  const pods = (key: string): PodInfo[] => {
+    const all = podsOf.get(key) ?? [];
+    return onePodPerWorkload ? all.slice(0, 1) : all;
+  };
+  for (const pair of unobservedPairs(generated.workloads, generated.flows, {
+    extraPorts,
+    exempt: (destination, { port }) => destination.dns && port === 53,
+  })) {
+    const { source, destination, port, protocol } = pair;
+    for (const sourcePod of pods(workloadKey(source.namespace, source.name))) {
+      for (const destinationPod of pods(workloadKey(destination.namespace, destination.name))) {
+        if (sourcePod === destinationPod) continue;
+        if (onePodPerWorkload && source === destination) continue;
+        assert.equal(
+          verdictOf(podEndpoint(sourcePod), podEndpoint(destinationPod), port, protocol),
+          'deny',
+          `${seed} ${format}: unobserved ${pair.key} must be denied`,
+        );
+        denied++;
       }
     }
   }
