@@ -5,3 +5,5 @@ export * from './observed';
 export * from './cluster';
 export * from './render';
 export * from './pairs';
+export * from './line-diff';
+export * from './diff';
