@@ -19,6 +19,7 @@ import type { LiveClusterView } from './cluster/live-view';
 import { ObservedFlows } from './policy/recommend/observed';
 import { recommendClusterFromDocuments } from './policy/recommend/cluster';
 import type { RecommendCluster } from './policy/recommend/model';
+import { enforcedManifests, type EnforcedPolicies } from './policy/recommend/diff';
 import { createRecommendationsHandler, type RecommendationsHandler } from './server/recommendations';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
@@ -128,12 +129,19 @@ export async function buildExporter(
   }
   let policyContext: PolicyContext | undefined;
   let staticCluster: RecommendCluster | undefined;
+  let staticEnforced: EnforcedPolicies | undefined;
   if (config.resourcesFile !== undefined) {
     const documents = readResourcesFile(config.resourcesFile);
     if (config.api !== undefined) staticCluster = recommendClusterFromDocuments(documents).cluster;
     enrichers.push(new ClusterViewEnricher(StaticClusterView.fromDocuments(documents)));
     const snapshot = buildPolicySnapshot(documents.map((document) => document.object));
     for (const problem of snapshot.problems) logger.log('warn', 'policy object skipped', { error: problem });
+    if (config.api !== undefined) {
+      staticEnforced = {
+        snapshot: snapshot.engine,
+        manifests: enforcedManifests(documents.map((document) => document.object)),
+      };
+    }
     const directory = new PodDirectory(snapshot.pods);
     policyContext = {
       engine: new UnifiedPolicyEngine(snapshot.engine),
@@ -204,6 +212,7 @@ export async function buildExporter(
           observed: observedFlows,
           // The live view, once listed, over the file, as for policy attribution.
           cluster: () => liveView?.recommendCluster() ?? staticCluster,
+          enforced: () => liveView?.enforcedPolicies() ?? staticEnforced,
         });
   const hotspots =
     config.api === undefined

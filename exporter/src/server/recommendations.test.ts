@@ -17,16 +17,24 @@ import { JsonLogger } from '../log';
 import { readResourcesFile } from '../cluster/resources-file';
 import { repoRoot } from '../testing/collect';
 import {
+  diffRecommendation,
+  enforcedManifests,
   ObservedFlows,
   recommendClusterFromDocuments,
   recommendPolicies,
+  type EnforcedPolicies,
   type RecommendCluster,
 } from '../policy/recommend';
+import { buildPolicySnapshot } from '../policy/snapshot';
 
 const TOKEN = 's3cret-token';
-const { cluster } = recommendClusterFromDocuments(
-  readResourcesFile(join(repoRoot(), 'test/fixtures/recommend/resources.yaml')),
-);
+const documents = readResourcesFile(join(repoRoot(), 'test/fixtures/recommend/resources.yaml'));
+const { cluster } = recommendClusterFromDocuments(documents);
+const objects = documents.map((document) => document.object);
+const ENFORCED: EnforcedPolicies = {
+  snapshot: buildPolicySnapshot(objects).engine,
+  manifests: enforcedManifests(objects),
+};
 const CART = { kind: 'workload', namespace: 'shop', workload: 'cart' } as const;
 const PAYMENTS = { kind: 'workload', namespace: 'payments', workload: 'payments-api' } as const;
 const FRONTEND = { kind: 'workload', namespace: 'shop', workload: 'frontend' } as const;
@@ -43,6 +51,7 @@ describe('/api/v1/recommendations', () => {
   let base: string;
   const observed = new ObservedFlows(2);
   let currentCluster: RecommendCluster | undefined = cluster;
+  let currentEnforced: EnforcedPolicies | undefined = ENFORCED;
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-'));
@@ -59,6 +68,7 @@ describe('/api/v1/recommendations', () => {
         auth: { kind: 'bearer-token', tokenFile },
         observed,
         cluster: () => currentCluster,
+        enforced: () => currentEnforced,
       }),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,6 +108,47 @@ describe('/api/v1/recommendations', () => {
     assert.equal(body['format'], 'kubernetes');
     assert.equal(body['namespace'], 'payments');
     assert.deepEqual(body['observed'], { flows: 2, budget: 2, dropped: 0, complete: true });
+    assert.equal(body['diff'], undefined, 'the diff only when asked for');
+  });
+
+  test('diff=true adds the diff to enforced, as diffRecommendation gives it; JSON only; 503 while unknown', async () => {
+    const answer = await get('?namespace=payments&diff=true', authorized);
+    assert.equal(answer.status, 200, answer.text);
+    const body = JSON.parse(answer.text) as Record<string, unknown>;
+    const recommendation = recommendPolicies(cluster, observed.flows(), {
+      format: 'kubernetes',
+      namespace: 'payments',
+    });
+    assert.deepEqual(body['policies'], recommendation.policies, 'the policies as without diff');
+    const expected = diffRecommendation(cluster, observed.flows(), recommendation, ENFORCED, {
+      format: 'kubernetes',
+      namespace: 'payments',
+    });
+    assert.deepEqual(body['diff'], JSON.parse(JSON.stringify(expected)));
+    const diff = body['diff'] as typeof expected;
+    // Nothing is enforced in the fixture: a new policy, and today's profile allows the cart->payments flow.
+    assert.deepEqual(
+      diff.policies.map((policy) => `${policy.name} ${policy.status}`),
+      ['flowlens-recommended-payments-api new'],
+    );
+    assert.equal(diff.traffic.observedDeniedToday.denied, 0);
+    assert.ok(diff.traffic.allowedBeyondObserved.allowed > 0);
+
+    const bad = await get('?diff=yes', authorized);
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /diff "yes" must be true or false/);
+    const yaml = await get('?diff=true', { ...authorized, accept: 'application/yaml' });
+    assert.equal(yaml.status, 400);
+    assert.match(yaml.text, /diff=true answers JSON only/);
+    currentEnforced = undefined;
+    try {
+      const unknown = await get('?diff=true', authorized);
+      assert.equal(unknown.status, 503);
+      assert.match(unknown.text, /enforced policies are not known yet/);
+      assert.equal((await get('', authorized)).status, 200, 'without diff, as before');
+    } finally {
+      currentEnforced = ENFORCED;
+    }
   });
 
   test('Accept: application/yaml gives YAML kubectl takes; format=calico-staged gives staged policies', async () => {

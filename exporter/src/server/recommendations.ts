@@ -7,20 +7,26 @@
  * JSON by default (policies as objects, warnings, how many flows were used and whether the observed set overflowed);
  * `Accept: application/yaml` gives the YAML `kubectl apply -f -` takes. A bad parameter is a 400 naming it and the
  * values it takes; no cluster view yet (the live view not listed, or neither --resources nor --kubernetes) is a 503.
+ *
+ * `diff=true` adds `diff` to the JSON: each policy against the enforced object of its name (new, changed with a
+ * line diff of the YAML, unchanged), the enforced policies on the same workloads, and the traffic the two disagree
+ * on (`policy/recommend/diff.ts`). JSON only; 503 while the enforced policies are unknown.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookAuth } from '../sources/audit/webhook';
 import { dataApiGuard } from './data-api';
 import {
+  diffRecommendation,
   RECOMMEND_FORMATS,
   recommendPolicies,
+  type EnforcedPolicies,
   renderRecommendationYaml,
   type ObservedFlows,
   type RecommendCluster,
 } from '../policy/recommend';
 
 export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
-const PARAMETERS = ['namespace', 'format'];
+const PARAMETERS = ['namespace', 'format', 'diff'];
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface RecommendationsOptions {
@@ -28,6 +34,8 @@ export interface RecommendationsOptions {
   observed: ObservedFlows;
   /** The cluster as now known; undefined while there is none (a live view not yet listed). */
   cluster: () => RecommendCluster | undefined;
+  /** The policies enforced now, for `diff=true`; undefined while unknown (see diff.ts). */
+  enforced?: () => EnforcedPolicies | undefined;
 }
 
 export type RecommendationsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -52,20 +60,36 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
     if (namespace !== undefined && !NAMESPACE_NAME.test(namespace)) {
       return badRequest(response, `namespace "${namespace}" must be a namespace name (lower-case letters, digits, -)`);
     }
+    const diffText = query.get('diff') ?? 'false';
+    if (diffText !== 'true' && diffText !== 'false') {
+      return badRequest(response, `diff "${diffText}" must be true or false`);
+    }
+    const wantsYaml = /\b(application|text)\/(x-)?yaml\b/.test(request.headers.accept ?? '');
+    if (diffText === 'true' && wantsYaml) {
+      return badRequest(response, 'diff=true answers JSON only: ask with Accept: application/json, or drop diff');
+    }
     const cluster = options.cluster();
     if (cluster === undefined) {
       response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
       response.end('no cluster view yet: serve with --resources FILE or --kubernetes (and wait for /readyz)\n');
       return;
     }
-    const recommendation = recommendPolicies(cluster, options.observed.flows(), { format, namespace });
+    const enforced = diffText === 'true' ? options.enforced?.() : undefined;
+    if (diffText === 'true' && enforced === undefined) {
+      response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
+      response.end(
+        'diff=true: the enforced policies are not known yet (the live view not listed, or it may not list policies: grant the ClusterRole its policy rules)\n',
+      );
+      return;
+    }
+    const flows = options.observed.flows();
+    const recommendation = recommendPolicies(cluster, flows, { format, namespace });
     const warnings = [...recommendation.warnings];
     if (options.observed.dropped > 0) {
       warnings.unshift(
         `${options.observed.dropped} distinct flows past the budget of ${options.observed.maxEntries} (api.maxObservedFlows) were not kept; the policies miss them`,
       );
     }
-    const wantsYaml = /\b(application|text)\/(x-)?yaml\b/.test(request.headers.accept ?? '');
     const body = wantsYaml
       ? renderRecommendationYaml({ ...recommendation, warnings })
       : `${JSON.stringify({
@@ -81,6 +105,9 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
             dropped: options.observed.dropped,
             complete: options.observed.dropped === 0,
           },
+          ...(enforced === undefined
+            ? {}
+            : { diff: diffRecommendation(cluster, flows, recommendation, enforced, { format, namespace }) }),
         })}\n`;
     response.writeHead(200, {
       'content-type': wantsYaml ? 'application/yaml; charset=utf-8' : 'application/json',
