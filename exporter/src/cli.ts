@@ -16,8 +16,11 @@ import { readResourcesFile } from './cluster/resources-file';
 import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
 import {
+  diffRecommendation,
+  enforcedManifests,
   ObservedFlows,
   RECOMMEND_FORMATS,
+  renderRecommendationDiff,
   recommendClusterFromDocuments,
   recommendPolicies,
   renderRecommendationYaml,
@@ -130,12 +133,13 @@ const COMMANDS = {
   'policy recommend': {
     summary: 'least-privilege policies that allow exactly the observed flows (YAML for kubectl apply)',
     usage:
-      'flowlens policy recommend --resources FILE --source KIND:PATH [--source ...] [--namespace NS] [--format kubernetes|calico-staged] [--config FILE]',
+      'flowlens policy recommend --resources FILE --source KIND:PATH [--source ...] [--namespace NS] [--format kubernetes|calico-staged] [--diff] [--config FILE]',
     options: {
       resources: { type: 'string' },
       source: { type: 'string', multiple: true },
       namespace: { type: 'string' },
       format: { type: 'string' },
+      diff: { type: 'boolean' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -144,6 +148,8 @@ const COMMANDS = {
   --source KIND:PATH     flows to read, repeatable (at least one); denied flows are not recommended
   --namespace NS         recommend for the workloads of this namespace only (their peers may be anywhere)
   --format FORMAT        kubernetes (NetworkPolicy, default) or calico-staged (projectcalico.org/v3 StagedNetworkPolicy)
+  --diff                 print, instead of the YAML, how it differs from the policies in --resources: new, changed
+                         (a YAML diff) or unchanged per policy, observed flows they deny, what they allow beyond them
   --config FILE          YAML configuration file (exclusions)
   --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
   },
@@ -593,7 +599,8 @@ async function policyRecommend(flags: Record<string, string | boolean | string[]
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
     throw new UsageError(`--namespace "${namespace}" must be a namespace name (lower-case letters, digits and -)`);
   }
-  const { cluster, problems } = recommendClusterFromDocuments(readResourcesFile(resources));
+  const documents = readResourcesFile(resources);
+  const { cluster, problems } = recommendClusterFromDocuments(documents);
   for (const problem of problems) process.stderr.write(`flowlens: skipped: ${problem}\n`);
   if (namespace !== undefined && !cluster.workloads.some((workload) => workload.namespace === namespace)) {
     throw new UsageError(`--namespace "${namespace}": no pods in namespace ${namespace} in ${resources}`);
@@ -620,6 +627,14 @@ async function policyRecommend(flags: Record<string, string | boolean | string[]
   }
   const recommendation = recommendPolicies(cluster, observed.flows(), { format, namespace });
   for (const warning of recommendation.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
+  if (flags['diff'] === true) {
+    // What is enforced is what `policy check` evaluates: the policies of the same resources file.
+    const objects = documents.map((document) => document.object);
+    const enforced = { snapshot: buildPolicySnapshot(objects).engine, manifests: enforcedManifests(objects) };
+    const diff = diffRecommendation(cluster, observed.flows(), recommendation, enforced, { format, namespace });
+    process.stdout.write(renderRecommendationDiff(recommendation, diff, resources));
+    return 0;
+  }
   process.stdout.write(renderRecommendationYaml(recommendation));
   return 0;
 }

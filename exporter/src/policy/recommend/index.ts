@@ -7,3 +7,4 @@ export * from './render';
 export * from './pairs';
 export * from './line-diff';
 export * from './diff';
+export * from './render-diff';
