@@ -136,6 +136,11 @@ test('statuses: new, changed with a YAML line diff, unchanged; and the enforced 
     'unchanged lines are kept as context',
   );
   assert.equal(diff.policies[1]!.yamlDiff, null);
+  // The recommended side of the diff is the policy's own YAML, line for line.
+  assert.deepEqual(
+    cart.yamlDiff.filter((line) => line.op !== 'removed').map((line) => line.text),
+    cart.yaml.trimEnd().split('\n'),
+  );
   const frontend = diff.policies[2]!;
   assert.deepEqual(frontend.workloads, ['shop/frontend']);
   assert.deepEqual(

@@ -60,6 +60,8 @@ export interface PolicyDiff {
   readonly namespace: string;
   readonly name: string;
   readonly status: PolicyStatus;
+  /** The recommended policy's YAML document, as `policy recommend` writes it (for copying and downloading). */
+  readonly yaml: string;
   /** `changed` only: the enforced object's YAML (keys in the recommendation's order) to the recommended YAML. */
   readonly yamlDiff: readonly DiffLine[] | null;
   /** The workloads (`namespace/name`) the recommended policy selects. */
@@ -384,6 +386,7 @@ function policyDiffs(
       namespace,
       name,
       status,
+      yaml: toYaml(policy),
       yamlDiff,
       workloads: entry?.workloads ?? [],
       enforcedSelecting: [...(entry?.enforced.values() ?? [])],
