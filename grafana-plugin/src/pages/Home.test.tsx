@@ -38,6 +38,7 @@ describe('Home', () => {
       ['HTTP', '/a/flowlens-observability-app/http'],
       ['Hotspots', '/a/flowlens-observability-app/hotspots'],
       ['Captures', '/a/flowlens-observability-app/captures'],
+      ['Recommendations', '/a/flowlens-observability-app/recommendations'],
     ]);
   });
 

@@ -10,7 +10,8 @@ import { httpScene } from './http';
 import { policyFlowsScene } from './policy-flows';
 import { serviceGraphScene } from './service-graph';
 
-export type ScenePageKey = Exclude<PageKey, 'home'>;
+/** Every page but Home and the pages that are plain React (Recommendations asks the exporter, not Prometheus). */
+export type ScenePageKey = Exclude<PageKey, 'home' | 'recommendations'>;
 
 export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => EmbeddedScene> = {
   serviceGraph: serviceGraphScene,
