@@ -26,6 +26,7 @@ export const PAGES = {
   dns: { path: 'dns', title: 'DNS' },
   http: { path: 'http', title: 'HTTP' },
   hotspots: { path: 'hotspots', title: 'Hotspots' },
+  anomalies: { path: 'anomalies', title: 'Anomalies' },
   captures: { path: 'captures', title: 'Captures' },
 } as const;
 

@@ -12,7 +12,7 @@ import type { ScenePageKey } from './scenes';
 const Home = lazy(() => import('./Home'));
 const ScenePage = lazy(() => import('./ScenePage'));
 
-const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'captures'];
+const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'anomalies', 'captures'];
 
 export default function App(props: AppRootProps<FlowlensAppSettings>) {
   const jsonData = props.meta.jsonData;
