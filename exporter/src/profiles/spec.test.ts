@@ -219,6 +219,21 @@ test('the CRD manifest declares the resource the parser reads, with printer colu
     version?.additionalPrinterColumns.map((column) => column.name),
     ['Aggregation', 'Availability', 'Latency', 'Receiver', 'Age'],
   );
+  // Each objective declares minRequestRate with a pattern the parser agrees with.
+  const objectives = (
+    version?.schema.openAPIV3Schema.properties.spec.properties['objectives'] as {
+      properties: Record<string, { properties: Record<string, { pattern?: string }> }>;
+    }
+  ).properties;
+  assert.deepEqual(Object.keys(objectives).sort(), ['dnsErrorBudget', 'httpAvailability', 'httpLatency']);
+  for (const [name, objective] of Object.entries(objectives)) {
+    const pattern = new RegExp(objective.properties['minRequestRate']?.pattern ?? '^$');
+    assert.deepEqual(
+      ['1/m', '30/h', '0.5/s', '1/min', '-1/m', '1e3/m'].map((rate) => pattern.test(rate)),
+      [true, true, true, false, false, false],
+      name,
+    );
+  }
   assert.deepEqual(Object.keys(version?.schema.openAPIV3Schema.properties.spec.properties ?? {}).sort(), [
     'aggregation',
     'alerting',
