@@ -481,7 +481,10 @@ function profilesFrom(path: string): ObservabilityProfile[] {
   }
 }
 
-/** What @flowlens/dashboards' profile module offers (loaded at run time: the exporter image does not ship it). */
+/**
+ * What @flowlens/dashboards' profile module offers, loaded at run time: the exporter package does not depend on the
+ * dashboards workspace (the image and a built checkout have both).
+ */
 interface ProfileDashboardModule {
   profileDashboardUid(profile: ObservabilityProfile): string;
   profileDashboardJson(profile: ObservabilityProfile): string;

@@ -636,7 +636,11 @@ function parseMetrics(
   const ttlSeconds =
     metrics['ttl'] === undefined ? DEFAULT_TTL_SECONDS : parseDuration(metrics['ttl'], where('metrics.ttl'), problems);
   const options = new Map<string, FamilyOptions>(
-    RECORD_FAMILIES.map((family) => [family.name, { ...defaultFamilyOptions(family), budget, ttlSeconds }]),
+    RECORD_FAMILIES.map((family) => [
+      family.name,
+      // A family with a budget of its own (the per-pod ones) keeps it unless the global budget is smaller.
+      { ...defaultFamilyOptions(family), budget: Math.min(budget, family.defaultBudget ?? budget), ttlSeconds },
+    ]),
   );
   const families = metrics['families'];
   if (families === undefined) return options;

@@ -166,8 +166,9 @@ export async function buildExporter(
     socketAggregator,
     anomaly,
   );
-  // ObservabilityProfiles' `collect`, live: records of a type a profile turns off for a workload are dropped.
-  if (liveView !== undefined) pipeline.setCollectionFilter(liveView.profiles);
+  // ObservabilityProfiles, live: records of a type a profile turns off for a workload are dropped, and the pods of
+  // workloads a profile aggregates by pod are kept in the per-pod families.
+  if (liveView !== undefined) pipeline.applyProfiles(liveView.profiles);
   const observedFlows =
     extras.observedFlows ?? (config.api === undefined ? undefined : new ObservedFlows(config.api.maxObservedFlows));
   if (observedFlows !== undefined) pipeline.observeFlows((record) => observedFlows.observe(record));

@@ -41,6 +41,7 @@ export const PAGES = {
   dns: { path: 'dns', title: 'DNS' },
   http: { path: 'http', title: 'HTTP' },
   hotspots: { path: 'hotspots', title: 'Hotspots' },
+  anomalies: { path: 'anomalies', title: 'Anomalies' },
   captures: { path: 'captures', title: 'Captures' },
   recommendations: { path: 'recommendations', title: 'Recommendations' },
 } as const;

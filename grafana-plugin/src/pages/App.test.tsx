@@ -47,6 +47,7 @@ describe('App routes', () => {
     ['/dns', 'dns'],
     ['/http', 'http'],
     ['/hotspots', 'hotspots'],
+    ['/anomalies', 'anomalies'],
     ['/captures', 'captures'],
     ['/service-graph/anything/below', 'serviceGraph'],
   ])('%s renders the %s scene page', async (path, page) => {

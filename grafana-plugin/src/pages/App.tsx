@@ -13,7 +13,7 @@ const Home = lazy(() => import('./Home'));
 const ScenePage = lazy(() => import('./ScenePage'));
 const Recommendations = lazy(() => import('./Recommendations'));
 
-const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'captures'];
+const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'anomalies', 'captures'];
 
 export default function App(props: AppRootProps<FlowlensAppSettings>) {
   const jsonData = props.meta.jsonData;

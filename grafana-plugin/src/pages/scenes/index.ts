@@ -3,6 +3,7 @@ import type { EmbeddedScene } from '@grafana/scenes';
 
 import type { PageKey } from '../../constants';
 import type { ResolvedAppSettings } from '../../data/app-settings';
+import { anomaliesScene } from './anomalies';
 import { capturesScene } from './captures';
 import { dnsScene } from './dns';
 import { hotspotsScene } from './hotspots';
@@ -19,5 +20,6 @@ export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => Emb
   dns: dnsScene,
   http: httpScene,
   hotspots: hotspotsScene,
+  anomalies: anomaliesScene,
   captures: capturesScene,
 };
