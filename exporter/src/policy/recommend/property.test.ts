@@ -189,10 +189,11 @@ function checkCluster(
     assert.equal(verdict.verdict, 'allow');
     return verdict.pendingVerdict;
   };
-  const endpointsOf = (peer: ObservedFlow['source']): EngineEndpoint[] =>
-    peer.kind === 'external'
-      ? [{ kind: 'external', ip: peer.ip }]
-      : (podsOf.get(workloadKey(peer.namespace, peer.workload)) ?? []).map(podEndpoint);
+  const endpointsOf = (peer: ObservedFlow['source']): EngineEndpoint[] => {
+    if (peer.kind === 'external') return [{ kind: 'external', ip: peer.ip }];
+    if (peer.kind === 'networkSet') throw new Error('generated flows name addresses, not network sets');
+    return (podsOf.get(workloadKey(peer.namespace, peer.workload)) ?? []).map(podEndpoint);
+  };
   let allowed = 0;
   let denied = 0;
   const observed = new Set<string>();
