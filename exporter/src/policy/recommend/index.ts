@@ -4,3 +4,5 @@ export * from './recommend';
 export * from './observed';
 export * from './cluster';
 export * from './render';
+export * from './prometheus-observed';
+export * from './prometheus-client';
