@@ -97,7 +97,7 @@ describe('/api/v1/recommendations', () => {
     assert.deepEqual(body['policies'], expected.policies);
     assert.equal(body['format'], 'kubernetes');
     assert.equal(body['namespace'], 'payments');
-    assert.deepEqual(body['observed'], { flows: 2, budget: 2, dropped: 0, complete: true });
+    assert.deepEqual(body['observed'], { source: 'local', flows: 2, budget: 2, dropped: 0, complete: true });
   });
 
   test('Accept: application/yaml gives YAML kubectl takes; format=calico-staged gives staged policies', async () => {
@@ -114,7 +114,7 @@ describe('/api/v1/recommendations', () => {
       observed: { dropped: number; complete: boolean };
       warnings: string[];
     };
-    assert.deepEqual(body.observed, { flows: 2, budget: 2, dropped: 1, complete: false });
+    assert.deepEqual(body.observed, { source: 'local', flows: 2, budget: 2, dropped: 1, complete: false });
     assert.match(body.warnings[0] ?? '', /1 distinct flows past the budget of 2 \(api\.maxObservedFlows\)/);
   });
 
@@ -122,7 +122,9 @@ describe('/api/v1/recommendations', () => {
     const cases: [string, RegExp][] = [
       ['?format=cilium', /format "cilium" must be one of kubernetes, calico-staged/],
       ['?namespace=Shop_1', /namespace "Shop_1" must be a namespace name/],
-      ['?ns=shop', /unknown parameter "ns"; known parameters are namespace, format/],
+      ['?ns=shop', /unknown parameter "ns"; known parameters are namespace, format, observed/],
+      ['?observed=thanos', /observed "thanos" must be one of local, prometheus/],
+      ['?observed=prometheus', /observed "prometheus" needs api.prometheus/],
       ['?format=kubernetes&format=calico-staged', /parameter "format" is given more than once/],
     ];
     for (const [query, message] of cases) {
