@@ -76,8 +76,9 @@ export async function queryPrometheus(
     const outgoing = send(endpoint, requestOptions, (incoming: IncomingMessage) => {
       const declared = Number(incoming.headers['content-length']);
       if (Number.isFinite(declared) && declared > limitBytes) {
-        incoming.destroy();
+        // Rejected first: destroying the answer also reports it as broken off.
         reject(tooLarge(where, limitBytes));
+        incoming.destroy();
         return;
       }
       const chunks: Buffer[] = [];
@@ -85,8 +86,8 @@ export async function queryPrometheus(
       incoming.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > limitBytes) {
-          incoming.destroy();
           reject(tooLarge(where, limitBytes));
+          incoming.destroy();
           return;
         }
         chunks.push(chunk);

@@ -166,7 +166,9 @@ function readSample(sample: unknown, path: string): FlowTupleLabels {
     !Number.isFinite(value[0]) ||
     typeof value[1] !== 'string'
   ) {
-    throw new PrometheusAnswerError(`${path}.value must be [time, "value"], got ${excerpt(JSON.stringify(value))}`);
+    throw new PrometheusAnswerError(
+      `${path}.value must be [time, "value"], got ${excerpt(JSON.stringify(value) ?? String(value))}`,
+    );
   }
   const labels: Record<GroupLabel, string> = {
     source_namespace: '',
