@@ -263,6 +263,7 @@ describe('tuples to observed flows', () => {
         tuple({ ...CART_TO_PAYMENTS.metric, dest_port: '0' }),
         tuple({ ...CART_TO_PAYMENTS.metric, dest_port: '70000' }),
         tuple({ ...CART_TO_PAYMENTS.metric, protocol: 'icmp' }),
+        tuple({ ...CART_TO_PAYMENTS.metric, protocol: 'icmp', dest_port: '' }),
         tuple({ ...CART_TO_PAYMENTS.metric, source_workload: '__overflow__' }),
         tuple({ ...CART_TO_PAYMENTS.metric, dest_namespace: '', dest_workload: 'partner-apis' }),
       ],
@@ -272,7 +273,7 @@ describe('tuples to observed flows', () => {
     assert.equal(result.observed.size, 0);
     assert.deepEqual(result.skipped, {
       'no port': 3,
-      'protocol policies cannot name': 1,
+      'protocol policies cannot name': 2,
       'over budget label': 1,
       'ambiguous network set': 1,
     });

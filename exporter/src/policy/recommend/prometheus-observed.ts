@@ -244,14 +244,15 @@ export function observedFromPrometheus(
       skip('over budget label');
       continue;
     }
+    // ICMP and the like have no port and no place in a policy's ports: skipped as the local set ignores them.
     const protocol = observedProtocol(tuple.protocol);
+    if (protocol === undefined) {
+      skip('protocol policies cannot name', tuple.protocol);
+      continue;
+    }
     const port = /^\d{1,5}$/.test(tuple.dest_port) ? Number(tuple.dest_port) : Number.NaN;
     if (!(port >= 1 && port <= 65535)) {
       skip('no port');
-      continue;
-    }
-    if (protocol === undefined) {
-      skip('protocol policies cannot name', tuple.protocol);
       continue;
     }
     const source = peerOf(tuple.source_namespace, tuple.source_workload, setsByName);
@@ -327,7 +328,7 @@ function skipWarnings(
   const noPort = skipped['no port'];
   if (noPort !== undefined) {
     warnings.push(
-      `${noPort} series of ${FLOWS_FAMILY} have no dest_port, so policies cannot allow them; keep ports on the family (metrics.families.${FLOWS_FAMILY}.ports)`,
+      `${noPort} series of ${FLOWS_FAMILY} (TCP, UDP or SCTP) have no dest_port, so policies cannot allow them; keep ports on the family (metrics.families.${FLOWS_FAMILY}.ports)`,
     );
   }
   return warnings;
