@@ -227,6 +227,11 @@ describe('recommendations from Prometheus equal those from the local observed se
     );
     assert.deepEqual(cli, endpoint);
 
+    // Debian's Prometheus keeps 15 days by default: a longer range is said to read only what is kept.
+    const month = await runFlowlens(processes, [...flags.slice(0, -1), '30d']);
+    assert.equal(month.code, 0, month.stderr);
+    assert.match(month.stderr, /warning: the range 30d is longer than Prometheus' retention \(15d\)/);
+
     const flows = join(workspace.dir(), 'one-flow.ndjson');
     writeFileSync(
       flows,

@@ -130,12 +130,31 @@ describe('the Prometheus query client', () => {
     assert.equal(state.seen[0]?.authorization, `Basic ${Buffer.from('flowlens:pa:ss word').toString('base64')}`);
   });
 
-  test('the observed flows, end to end over the client: query, answer, conversion', async () => {
-    state.respond = json(200, SUCCESS);
+  test('the observed flows, end to end over the client: query, answer, conversion, retention advice', async () => {
+    const runtimeInfo =
+      (retention: string): Responder =>
+      (seen, response) =>
+        seen.path.endsWith('/api/v1/status/runtimeinfo')
+          ? json(200, JSON.stringify({ status: 'success', data: { storageRetention: retention } }))(seen, response)
+          : json(200, SUCCESS)(seen, response);
+    state.respond = runtimeInfo('15d');
     state.seen = [];
     const result = await fetchPrometheusObserved(options, { range: '7d', namespace: 'shop' }, [], 10);
     assert.equal(result.observed.size, 1);
-    assert.match(state.seen[0]?.form.get('query') ?? '', /source_namespace="shop".*\[7d\]/);
+    assert.deepEqual(result.warnings, [], 'a week is within 15 days');
+    const query = state.seen.find((seen) => seen.method === 'POST');
+    assert.match(query?.form.get('query') ?? '', /source_namespace="shop".*\[7d\]/);
+    assert.ok(state.seen.some((seen) => seen.method === 'GET' && seen.path === '/prom/api/v1/status/runtimeinfo'));
+    state.respond = runtimeInfo('15d or 512MiB');
+    const longer = await fetchPrometheusObserved(options, { range: '30d' }, [], 10);
+    assert.deepEqual(longer.warnings, [
+      "the range 30d is longer than Prometheus' retention (15d or 512MiB): flows older than that are not seen; use a range within it",
+    ]);
+    assert.equal(longer.observed.size, 1, 'advice, not a failure');
+    // A store without the status endpoint (404) gives no advice and no error.
+    state.respond = (seen, response) =>
+      seen.method === 'GET' ? json(404, '404 page not found')(seen, response) : json(200, SUCCESS)(seen, response);
+    assert.deepEqual((await fetchPrometheusObserved(options, { range: '30d' }, [], 10)).warnings, []);
   });
 
   test("error statuses name the status and Prometheus' error; 401 says which credentials to check", async () => {

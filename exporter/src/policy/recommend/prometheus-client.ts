@@ -12,6 +12,8 @@ import {
   observedFlowsQuery,
   observedFromPrometheus,
   parseObservedAnswer,
+  parsePrometheusRange,
+  retentionWarning,
   type ObservedQueryOptions,
   type PrometheusObserved,
 } from './prometheus-observed';
@@ -55,24 +57,39 @@ export async function queryPrometheus(
   query: string,
   limitBytes: number,
 ): Promise<string> {
-  const endpoint = new URL('api/v1/query', options.url);
-  const where = `Prometheus at ${options.url.href}`;
   const payload = Buffer.from(new URLSearchParams({ query }).toString());
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    'content-type': 'application/x-www-form-urlencoded',
-    'content-length': String(payload.length),
-  };
+  const response = await requestPrometheus(options, 'POST', 'api/v1/query', payload, limitBytes);
+  if (response.status === 200) return response.body;
+  throw new PrometheusQueryError(
+    `Prometheus at ${options.url.href} answered HTTP ${response.status}: ${statusHint(response)}`,
+  );
+}
+
+/** One request under the base URL with the credentials, CA and timeout; any status resolves, the rest rejects. */
+async function requestPrometheus(
+  options: PrometheusClientOptions,
+  method: 'GET' | 'POST',
+  path: string,
+  payload: Buffer | undefined,
+  limitBytes: number,
+): Promise<{ status: number; body: string }> {
+  const endpoint = new URL(path, options.url);
+  const where = `Prometheus at ${options.url.href}`;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    headers['content-length'] = String(payload.length);
+  }
   const authorization = await authorizationHeader(options);
   if (authorization !== undefined) headers['authorization'] = authorization;
-  const requestOptions: RequestOptions & { ca?: Buffer } = { method: 'POST', headers };
+  const requestOptions: RequestOptions & { ca?: Buffer } = { method, headers };
   if (options.caFile !== undefined) {
     if (endpoint.protocol !== 'https:') throw new PrometheusQueryError(`${where}: a CA file is for https URLs only`);
     requestOptions.ca = await readSecretFile(options.caFile, 'CA file');
   }
   const timeoutMs = options.timeoutSeconds * 1000;
   const send = endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
-  const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const outgoing = send(endpoint, requestOptions, (incoming: IncomingMessage) => {
       const declared = Number(incoming.headers['content-length']);
       if (Number.isFinite(declared) && declared > limitBytes) {
@@ -112,8 +129,6 @@ export async function queryPrometheus(
     );
     outgoing.end(payload);
   });
-  if (response.status === 200) return response.body;
-  throw new PrometheusQueryError(`${where} answered HTTP ${response.status}: ${statusHint(response)}`);
 }
 
 function tooLarge(where: string, limitBytes: number): PrometheusQueryError {
@@ -174,6 +189,23 @@ export async function fetchPrometheusObserved(
   networkSets: readonly NetworkSet[],
   budget: number,
 ): Promise<PrometheusObserved> {
-  const body = await queryPrometheus(client, observedFlowsQuery(query), maxAnswerBytes(budget));
-  return observedFromPrometheus(parseObservedAnswer(body), networkSets, budget);
+  const [body, retention] = await Promise.all([
+    queryPrometheus(client, observedFlowsQuery(query), maxAnswerBytes(budget)),
+    retentionAdvice(client, query.range),
+  ]);
+  const observed = observedFromPrometheus(parseObservedAnswer(body), networkSets, budget);
+  return retention === undefined ? observed : { ...observed, warnings: [retention, ...observed.warnings] };
+}
+
+/** Whether the range reaches past Prometheus' retention; undefined when it does not or nobody says. */
+async function retentionAdvice(client: PrometheusClientOptions, rangeText: string): Promise<string | undefined> {
+  const range = parsePrometheusRange(rangeText);
+  if ('problem' in range) return undefined;
+  try {
+    const body = await requestPrometheus(client, 'GET', 'api/v1/status/runtimeinfo', undefined, 64 * 1024);
+    return body.status === 200 ? retentionWarning(range, body.body) : undefined;
+  } catch {
+    // Advice only: the flows' query reports what is wrong with the connection.
+    return undefined;
+  }
 }

@@ -17,6 +17,7 @@ import {
   parseObservedAnswer,
   parsePrometheusRange,
   parsePrometheusUrl,
+  retentionWarning,
   type FlowTupleLabels,
 } from './prometheus-observed';
 import { recommendClusterFromDocuments } from './cluster';
@@ -88,6 +89,18 @@ describe('ranges and URLs', () => {
       assert.doesNotMatch(parsed.problem, /hunter2/, 'a password is never repeated');
     }
   });
+});
+
+test("the range against Prometheus' retention: advice when it reaches past it, silence when nobody says", () => {
+  const info = (storageRetention: unknown): string => JSON.stringify({ status: 'success', data: { storageRetention } });
+  const week = { text: '7d', seconds: 604_800 };
+  assert.equal(retentionWarning(week, info('15d')), undefined);
+  assert.equal(retentionWarning(week, info('1y2w')), undefined);
+  assert.match(retentionWarning(week, info('6d')) ?? '', /^the range 7d is longer than Prometheus' retention \(6d\)/);
+  assert.match(retentionWarning(week, info('6d23h59m or 10GiB')) ?? '', /retention \(6d23h59m or 10GiB\)/);
+  for (const unknown of [info(42), info('forever'), '{"status":"su', '404 page not found', JSON.stringify({})]) {
+    assert.equal(retentionWarning(week, unknown), undefined, unknown);
+  }
 });
 
 describe('the query', () => {

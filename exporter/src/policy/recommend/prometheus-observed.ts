@@ -334,6 +334,43 @@ function skipWarnings(
   return warnings;
 }
 
+const RETENTION_UNITS: Readonly<Record<string, number>> = {
+  y: 365 * 86_400,
+  w: 604_800,
+  d: 86_400,
+  h: 3600,
+  m: 60,
+  s: 1,
+  ms: 0.001,
+};
+
+/**
+ * A warning when the range reaches past what Prometheus keeps, from its `/api/v1/status/runtimeinfo` answer
+ * (`storageRetention`: `15d`, `1y2w`, `15d or 512MiB`); undefined when it does not, or when the answer does not say
+ * (other stores than Prometheus do not serve it: the check is advice, not a condition).
+ */
+export function retentionWarning(
+  range: { text: string; seconds: number },
+  runtimeInfoBody: string,
+): string | undefined {
+  let retention: unknown;
+  try {
+    const answer: unknown = JSON.parse(runtimeInfoBody);
+    retention = isRecord(answer) && isRecord(answer['data']) ? answer['data']['storageRetention'] : undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof retention !== 'string') return undefined;
+  const time = retention.split(' or ')[0]?.trim() ?? '';
+  if (!/^(\d+(ms|[ywdhms]))+$/.test(time)) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of time.matchAll(/(\d+)(ms|[ywdhms])/g)) {
+    seconds += Number(amount) * (RETENTION_UNITS[unit ?? ''] ?? 0);
+  }
+  if (range.seconds <= seconds) return undefined;
+  return `the range ${range.text} is longer than Prometheus' retention (${retention}): flows older than that are not seen; use a range within it`;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
