@@ -164,7 +164,7 @@ const COMMANDS = {
   --prometheus-timeout DURATION    how long to wait for Prometheus' answer (default 30s)
   --namespace NS         recommend for the workloads of this namespace only (their peers may be anywhere)
   --format FORMAT        kubernetes (NetworkPolicy, default) or calico-staged (projectcalico.org/v3 StagedNetworkPolicy)
-  --config FILE          YAML configuration file (exclusions)
+  --config FILE          YAML configuration file (exclusions, for the --source flows)
   --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
   },
   'capture run': {

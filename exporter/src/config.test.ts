@@ -320,7 +320,10 @@ test('api.prometheus mistakes name the key and the fix', () => {
     ['api:\n  tokenFile: ./t\n  prometheus: http://prom\n', /api\.prometheus: must be a mapping with url/],
     [api('    range: 7d\n'), /api\.prometheus\.url: undefined must be Prometheus' URL/],
     [api('    url: prom:9090\n'), /api\.prometheus\.url: "prom:9090" must be an http:\/\/ or https:\/\/ URL/],
-    [api('    url: http://u:secret@prom\n'), /api\.prometheus\.url: .*basic auth, not in the URL/],
+    [
+      api('    url: http://u:secret@prom\n'),
+      /api\.prometheus\.url: .*basic auth, not in the URL \(basicAuth: \{username, passwordFile\}\)/,
+    ],
     [api('    url: http://prom\n    range: 7days\n'), /api\.prometheus\.range: "7days" must be a number and one unit/],
     [api('    url: http://prom\n    range: 7\n'), /api\.prometheus\.range: 7 must be a range such as 7d/],
     [api('    url: http://prom\n    caFile: ./ca\n'), /api\.prometheus\.caFile: a CA file is for https URLs/],

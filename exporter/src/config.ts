@@ -618,7 +618,10 @@ function parseApiPrometheus(
   } else {
     const parsed = parsePrometheusUrl(urlValue);
     if (parsed instanceof URL) url = parsed;
-    else problems.push(`${where(`${key}.url`)}: ${parsed.problem}`);
+    else
+      problems.push(
+        `${where(`${key}.url`)}: ${parsed.problem}${/basic auth/.test(parsed.problem) ? ' (basicAuth: {username, passwordFile})' : ''}`,
+      );
   }
   let range = DEFAULT_PROMETHEUS_RANGE;
   if (value['range'] !== undefined) {
