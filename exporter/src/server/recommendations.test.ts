@@ -274,6 +274,7 @@ describe('/api/v1/recommendations with api.prometheus', () => {
       const answer = await get('');
       assert.equal(answer.status, 502, answer.text);
       assert.match(answer.text, message);
+      assert.match(answer.text, /\(\?observed=local answers from this exporter's own flows\)\n$/);
     }
   });
 });

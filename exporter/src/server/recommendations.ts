@@ -2,9 +2,9 @@
  * `GET /api/v1/recommendations?namespace=NS&format=kubernetes|calico-staged&observed=local|prometheus`: the policies
  * `flowlens policy recommend` would write, from the flows this exporter has observed since it started (`local`), or
  * from the whole cluster's flows over `api.prometheus.range` as Prometheus holds them (`prometheus`, the default
- * when `api.prometheus` is configured), so any exporter behind the Service answers for the cluster. What the exporter saw (who
- * talks to whom) is more than its metrics say, so callers authenticate and are authorized as for the audit webhook:
- * a bearer token from `api.tokenFile`, or a client certificate whose CN or O is allowed, or either.
+ * when `api.prometheus` is configured), so any exporter behind the Service answers for the cluster. What the
+ * exporter saw (who talks to whom) is more than its metrics say, so callers authenticate and are authorized as for
+ * the audit webhook: a bearer token from `api.tokenFile`, or a client certificate whose CN or O is allowed, or either.
  *
  * JSON by default (policies as objects, warnings, how many flows were used and whether the observed set overflowed);
  * `Accept: application/yaml` gives the YAML `kubectl apply -f -` takes. A bad parameter is a 400 naming it and the
@@ -139,7 +139,7 @@ async function observedFlows(
     return { set: fromPrometheus.observed, warnings: fromPrometheus.warnings, skipped: fromPrometheus.skipped };
   } catch (error) {
     if (error instanceof PrometheusQueryError || error instanceof PrometheusAnswerError) {
-      return `observed flows from Prometheus: ${error.message}`;
+      return `observed flows from Prometheus: ${error.message} (?observed=local answers from this exporter's own flows)`;
     }
     throw error;
   }
