@@ -20,11 +20,16 @@ import { ObservedFlows } from './policy/recommend/observed';
 import { recommendClusterFromDocuments } from './policy/recommend/cluster';
 import type { RecommendCluster } from './policy/recommend/model';
 import { enforcedManifests, type EnforcedPolicies } from './policy/recommend/diff';
-import { createRecommendationsHandler, type RecommendationsHandler } from './server/recommendations';
+import {
+  createRecommendationsHandler,
+  type PrometheusFlows,
+  type RecommendationsHandler,
+} from './server/recommendations';
+import { fetchPrometheusObserved } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
-import type { AuditWebhookConfig, FlowlensConfig } from './config';
+import type { ApiPrometheusConfig, AuditWebhookConfig, FlowlensConfig } from './config';
 import type { Logger } from './log';
 import { VERSION } from './version';
 import { AuditDecoder } from './sources/audit/decode';
@@ -214,6 +219,7 @@ export async function buildExporter(
           // The live view, once listed, over the file, as for policy attribution.
           cluster: () => liveView?.recommendCluster() ?? staticCluster,
           enforced: () => liveView?.enforcedPolicies() ?? staticEnforced,
+          prometheus: prometheusFlows(config.api.prometheus, config.api.maxObservedFlows),
         });
   const hotspots =
     config.api === undefined
@@ -233,4 +239,11 @@ export async function buildExporter(
     recommendations,
     hotspots,
   };
+}
+
+/** The cluster's observed flows from `api.prometheus`, under the same budget as the exporter's own set. */
+function prometheusFlows(config: ApiPrometheusConfig | undefined, budget: number): PrometheusFlows | undefined {
+  if (config === undefined) return undefined;
+  return (query, networkSets) =>
+    fetchPrometheusObserved(config, { range: config.range, namespace: query.namespace }, networkSets, budget);
 }

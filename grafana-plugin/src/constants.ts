@@ -17,7 +17,7 @@ export interface FlowlensAppSettings {
   /** Whether the service graph page opens showing idle edges (all rates zero). */
   showIdle?: boolean;
   /**
-   * The exporter's base URL (`http://flowlens.flowlens.svc:9464`), for its `/api/v1/*` data endpoints. Grafana's
+   * The exporter's base URL (`http://flowlens.flowlens.svc:9470`), for its `/api/v1/*` data endpoints. Grafana's
    * plugin proxy calls it (plugin.json `routes`, EXPORTER_ROUTE) with the token of `secureJsonData.exporterToken`,
    * which never reaches the browser.
    */

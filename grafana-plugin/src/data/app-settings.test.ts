@@ -61,9 +61,9 @@ describe('settingsUpdate', () => {
 
 describe('the exporter URL and token', () => {
   it('saves the URL without trailing slashes, and leaves a cleared one out', () => {
-    const saved = settingsUpdate({}, { ...DEFAULT_APP_SETTINGS, exporterUrl: ' http://flowlens.flowlens.svc:9464/ ' });
-    expect(saved.jsonData.exporterUrl).toBe('http://flowlens.flowlens.svc:9464');
-    expect(resolveAppSettings(saved.jsonData).exporterUrl).toBe('http://flowlens.flowlens.svc:9464');
+    const saved = settingsUpdate({}, { ...DEFAULT_APP_SETTINGS, exporterUrl: ' http://flowlens.flowlens.svc:9470/ ' });
+    expect(saved.jsonData.exporterUrl).toBe('http://flowlens.flowlens.svc:9470');
+    expect(resolveAppSettings(saved.jsonData).exporterUrl).toBe('http://flowlens.flowlens.svc:9470');
     const cleared = settingsUpdate({ jsonData: { exporterUrl: 'http://old:9464' } }, DEFAULT_APP_SETTINGS);
     expect(cleared.jsonData).not.toHaveProperty('exporterUrl');
   });

@@ -35,7 +35,7 @@ export function exporterUrlProblem(value: string | undefined): string | undefine
   try {
     url = new URL(text);
   } catch {
-    return `"${text}" is not a URL: give the exporter's base URL, e.g. http://flowlens.flowlens.svc:9464`;
+    return `"${text}" is not a URL: give the exporter's base URL, e.g. http://flowlens.flowlens.svc:9470`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `"${text}" must start with http:// or https://`;

@@ -97,7 +97,7 @@ describe('AppConfig', () => {
   it('saves the exporter URL into jsonData and a typed token into secureJsonData, never showing a saved one', async () => {
     renderConfig({}, { enabled: true, pinned: true });
     fireEvent.change(screen.getByRole('textbox', { name: /^Exporter API URL/ }), {
-      target: { value: 'http://flowlens.flowlens.svc:9464/' },
+      target: { value: 'http://flowlens.flowlens.svc:9470/' },
     });
     fireEvent.change(screen.getByPlaceholderText('bearer token'), { target: { value: 's3cret' } });
     save();
@@ -105,7 +105,7 @@ describe('AppConfig', () => {
     expect(post.mock.calls[0][1]).toEqual({
       enabled: true,
       pinned: true,
-      jsonData: { exporterUrl: 'http://flowlens.flowlens.svc:9464', onlyDenied: false, showIdle: false },
+      jsonData: { exporterUrl: 'http://flowlens.flowlens.svc:9470', onlyDenied: false, showIdle: false },
       secureJsonData: { exporterToken: 's3cret' },
     });
   });

@@ -71,7 +71,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
             id="flowlens-exporter-url"
             width={60}
             value={edited.exporterUrl ?? ''}
-            placeholder="http://flowlens.flowlens.svc:9464"
+            placeholder="http://flowlens.flowlens.svc:9470"
             onChange={(event) => edit({ exporterUrl: event.currentTarget.value })}
           />
         </Field>

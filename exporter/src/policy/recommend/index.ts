@@ -8,3 +8,5 @@ export * from './pairs';
 export * from './line-diff';
 export * from './diff';
 export * from './render-diff';
+export * from './prometheus-observed';
+export * from './prometheus-client';
