@@ -176,7 +176,7 @@ describe('/api/v1/recommendations', () => {
     const cases: [string, RegExp][] = [
       ['?format=cilium', /format "cilium" must be one of kubernetes, calico-staged/],
       ['?namespace=Shop_1', /namespace "Shop_1" must be a namespace name/],
-      ['?ns=shop', /unknown parameter "ns"; known parameters are namespace, format, observed/],
+      ['?ns=shop', /unknown parameter "ns"; known parameters are namespace, format, diff, observed/],
       ['?observed=thanos', /observed "thanos" must be one of local, prometheus/],
       ['?observed=prometheus', /observed "prometheus" needs api.prometheus/],
       ['?format=kubernetes&format=calico-staged', /parameter "format" is given more than once/],

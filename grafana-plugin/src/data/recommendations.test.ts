@@ -3,6 +3,7 @@ import {
   downloadFileName,
   explainFailure,
   namespacesOf,
+  observedSummary,
   parseRecommendations,
   policyViews,
   recommendationsUrl,
@@ -33,7 +34,26 @@ describe('parseRecommendations', () => {
       'flowlens-recommended-cart-canary unchanged',
       'flowlens-recommended-frontend new',
     ]);
-    expect(answer.observed).toEqual({ flows: 8, budget: 1000, dropped: 0, complete: true });
+    expect(answer.observed).toEqual({ source: 'local', flows: 8, budget: 1000, dropped: 0, complete: true });
+  });
+
+  it("says which flows the policies stand on: this exporter's, or the cluster's in Prometheus", () => {
+    const local = parseRecommendations(contractAnswer());
+    expect(observedSummary(local)).toBe(
+      "Recommended from 8 distinct observed flows: the flows the answering exporter observed since it started (one node's; configure api.prometheus for the whole cluster).",
+    );
+    const fromPrometheus = contractAnswer() as { observed: Record<string, unknown> };
+    fromPrometheus.observed['source'] = 'prometheus';
+    fromPrometheus.observed['dropped'] = 3;
+    expect(observedSummary(parseRecommendations(fromPrometheus))).toMatch(
+      /^Recommended from 8 distinct observed flows: the whole cluster's allowed flows in Prometheus .*; 3 more past the budget were not kept\.$/,
+    );
+    fromPrometheus.observed['source'] = 'thanos';
+    expect(() => parseRecommendations(fromPrometheus)).toThrow(/observed\.source must be one of local, prometheus/);
+    // An exporter from before api.prometheus said nothing: its own flows.
+    const older = contractAnswer() as { observed: Record<string, unknown> };
+    delete older.observed['source'];
+    expect(parseRecommendations(older).observed.source).toBe('local');
   });
 
   it('names the field that drifted', () => {

@@ -72,7 +72,14 @@ export interface RecommendationsAnswer {
   namespace: string | null;
   warnings: string[];
   flowsUsed: number;
-  observed: { flows: number; budget: number; dropped: number; complete: boolean };
+  observed: {
+    /** Which flows the policies stand on: the answering exporter's own, or the cluster's in Prometheus. */
+    source: ObservedSource;
+    flows: number;
+    budget: number;
+    dropped: number;
+    complete: boolean;
+  };
   diff: { policies: PolicyDiff[]; traffic: TrafficDiff };
 }
 
@@ -213,6 +220,20 @@ function readTraffic(value: unknown): TrafficDiff {
   };
 }
 
+export const OBSERVED_SOURCES = ['local', 'prometheus'] as const;
+export type ObservedSource = (typeof OBSERVED_SOURCES)[number];
+
+/** What the policies were recommended from, in a sentence. */
+export function observedSummary(answer: RecommendationsAnswer): string {
+  const { source, flows, dropped } = answer.observed;
+  const from =
+    source === 'prometheus'
+      ? "the whole cluster's allowed flows in Prometheus (the exporter's api.prometheus range)"
+      : "the flows the answering exporter observed since it started (one node's; configure api.prometheus for the whole cluster)";
+  const incomplete = dropped > 0 ? `; ${dropped} more past the budget were not kept` : '';
+  return `Recommended from ${flows} distinct observed flows: ${from}${incomplete}.`;
+}
+
 /** Reads the JSON answer; throws RecommendationsShapeError naming the first field that is not as expected. */
 export function parseRecommendations(body: unknown): RecommendationsAnswer {
   const answer = record(body, 'the answer');
@@ -227,6 +248,9 @@ export function parseRecommendations(body: unknown): RecommendationsAnswer {
     warnings: strings(answer['warnings'], 'warnings'),
     flowsUsed: count(answer['flowsUsed'], 'flowsUsed'),
     observed: {
+      // Exporters before api.prometheus answered from their own flows only.
+      source:
+        observed['source'] === undefined ? 'local' : oneOf(observed['source'], OBSERVED_SOURCES, 'observed.source'),
       flows: count(observed['flows'], 'observed.flows'),
       budget: count(observed['budget'], 'observed.budget'),
       dropped: count(observed['dropped'], 'observed.dropped'),
@@ -363,7 +387,7 @@ export function settingsProblem(exporterUrl: string | undefined, tokenConfigured
   if (exporterUrl === undefined) {
     return {
       title: 'The exporter API URL is not set',
-      fix: "Set the exporter's base URL (e.g. http://flowlens.flowlens.svc:9464) on the Configuration page; Grafana's server calls it, so it must be reachable from there.",
+      fix: "Set the exporter's base URL (e.g. http://flowlens.flowlens.svc:9470) on the Configuration page; Grafana's server calls it, so it must be reachable from there.",
       configure: true,
     };
   }

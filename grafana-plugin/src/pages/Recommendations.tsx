@@ -38,6 +38,7 @@ import {
   recommendationsUrl,
   recommendationsYaml,
   settingsProblem,
+  observedSummary,
   trafficSummary,
 } from '../data/recommendations';
 
@@ -180,6 +181,9 @@ function Answer({ answer, namespace }: { answer: RecommendationsAnswer; namespac
           </ul>
         </Alert>
       )}
+      <Text element="p" color="secondary" data-testid="recommendations-observed">
+        {observedSummary(answer)}
+      </Text>
       <section aria-label="Traffic">
         <Text element="h3">Traffic against what is enforced</Text>
         <Text element="p">{traffic.deniedToday}</Text>

@@ -20,7 +20,7 @@ import { hashString } from '../../demo/random';
 import { UnifiedPolicyEngine, type EngineEndpoint, type EngineSnapshot, type SelectingPolicy } from '../engine';
 import { engineSnapshotOf, type PolicyObject } from '../snapshot';
 import { parseNetworkPolicy, type PodInfo, type Protocol } from '../kubernetes';
-import { parseCalicoPolicy } from '../calico';
+import { parseCalicoPolicy, type NetworkSet } from '../calico';
 import {
   flowKey,
   workloadKey,
@@ -245,7 +245,7 @@ export function diffRecommendation(
       peer.kind === 'workload' ? byKey.get(workloadKey(peer.namespace, peer.workload)) : undefined,
     );
     if (!ends.some(inScope)) continue;
-    const connection = flowConnection(flow, byKey);
+    const connection = flowConnection(flow, byKey, cluster.networkSets);
     if (connection === undefined) continue;
     evaluatedFlows++;
     const verdict = enforcedEngine.evaluate(connection);
@@ -398,9 +398,25 @@ function parseRecommended(policy: Record<string, unknown>): PolicyObject {
   return policy['kind'] === 'NetworkPolicy' ? parseNetworkPolicy(policy) : parseCalicoPolicy(policy);
 }
 
-function flowConnection(flow: ObservedFlow, byKey: ReadonlyMap<string, ClusterWorkload>): Connection | undefined {
+/**
+ * The flow as the engine evaluates it: a workload by one of its pods, an address as itself, and a network set (a peer
+ * from Prometheus' labels, which name the set, not the address) by the first address of its first CIDR: the policies
+ * either allow the set's addresses or not, so any of them answers for the flow. A set the resources lack is skipped.
+ */
+function flowConnection(
+  flow: ObservedFlow,
+  byKey: ReadonlyMap<string, ClusterWorkload>,
+  networkSets: readonly NetworkSet[],
+): Connection | undefined {
   const endpoint = (peer: ObservedPeer): EngineEndpoint | undefined => {
     if (peer.kind === 'external') return { kind: 'external', ip: peer.ip };
+    if (peer.kind === 'networkSet') {
+      const set = networkSets.find(
+        (candidate) => candidate.namespace === peer.namespace && candidate.name === peer.name,
+      );
+      const first = set?.nets[0];
+      return first === undefined ? undefined : { kind: 'external', ip: first.text.split('/')[0]! };
+    }
     const pod = byKey.get(workloadKey(peer.namespace, peer.workload))?.pods[0];
     return pod === undefined ? undefined : { kind: 'pod', pod };
   };
@@ -421,7 +437,14 @@ function smallest<T extends { hash: number }>(entries: T[], count: number): T[] 
 }
 
 function peerText(peer: ObservedPeer): string {
-  return peer.kind === 'workload' ? workloadKey(peer.namespace, peer.workload) : peer.ip;
+  switch (peer.kind) {
+    case 'workload':
+      return workloadKey(peer.namespace, peer.workload);
+    case 'external':
+      return peer.ip;
+    case 'networkSet':
+      return peer.namespace === '' ? `networkset ${peer.name}` : `networkset ${peer.namespace}/${peer.name}`;
+  }
 }
 
 function deniedKey(flow: DeniedFlow): string {
