@@ -30,7 +30,11 @@ export interface FlowlensSecureSettings {
   exporterToken?: string;
 }
 
-/** plugin.json's proxy route to the exporter: `/api/plugin-proxy/<id>/<EXPORTER_ROUTE>/<path>` is `<exporterUrl>/<path>`. */
+/**
+ * plugin.json's proxy route to the exporter: `/api/plugin-proxy/<id>/<EXPORTER_ROUTE>/api/v1/recommendations` is
+ * `<exporterUrl>/api/v1/recommendations`. The route names that one endpoint, not the exporter's root: the token the
+ * proxy adds opens nothing else to the app's users (least privilege; plugin.test.ts checks it).
+ */
 export const EXPORTER_ROUTE = 'exporter';
 
 /** The app's pages: route under PLUGIN_BASE_URL, title in the navigation (plugin.json's `includes`). */
