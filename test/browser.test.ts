@@ -26,6 +26,7 @@ import {
   panelQueries,
   runQueries,
 } from './browser/harness';
+import { registerAppQueryTests } from './browser/app-queries';
 import { registerRealPanelTests } from './browser/real-panels';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
@@ -126,6 +127,8 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
     process.stdout.write(`browser test: screenshots in ${ARTIFACTS}\n`);
     context = {
       browser,
+      prometheusBase: prometheus.base,
+      queries,
       server,
       serviceGraph: serviceGraph!,
       policyFlow: policyFlow!,
@@ -136,4 +139,6 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
 
   // The drawn panels' DOM contract (test/browser/real-panels.ts), against the plugin's built modules.
   registerRealPanelTests(() => context);
+  // Every query of the app's pages on the same Prometheus (test/browser/app-queries.ts).
+  registerAppQueryTests(() => context);
 });

@@ -125,6 +125,40 @@ describe('flowlens policy recommend', () => {
     );
   });
 
+  test('--diff: against the policies of --resources, per policy and for the traffic; YAML unchanged without it', async () => {
+    const resources = withPolicies(
+      'enforced.yaml',
+      `---\n${readFileSync(join(FIXTURES, 'recommend', 'enforced.yaml'), 'utf8')}`,
+    );
+    const run = (...args: string[]) =>
+      runFlowlens(processes, ['policy', 'recommend', '--resources', resources, '--source', FLOWS, ...args]);
+    const result = await run('--namespace', 'shop', '--diff');
+    assert.equal(result.code, 0, result.stderr);
+    const out = result.stdout;
+    assert.match(out, /^# 1 new, 1 changed, 1 unchanged$/m);
+    assert.match(out, /^NetworkPolicy shop\/flowlens-recommended-cart: changed$/m);
+    assert.match(out, /^ {2}- {10}port: 9090\n {2}\+ {10}port: 8080$/m, 'the stale port, line by line');
+    assert.doesNotMatch(out, /resourceVersion|uid:/, 'server-set fields are not differences');
+    assert.match(out, /^NetworkPolicy shop\/flowlens-recommended-cart-canary: unchanged$/m);
+    assert.match(
+      out,
+      /^NetworkPolicy shop\/flowlens-recommended-frontend: new\n {2}selects: shop\/frontend\n {2}enforced on these workloads today: shop\/frontend-from-shop \(kubernetes, ingress\)$/m,
+    );
+    assert.match(out, /observed flows the enforced policies deny today: 1 of 5/);
+    assert.match(
+      out,
+      /shop\/frontend -> shop\/cart TCP\/8080: denied at ingress by shop\/flowlens-recommended-cart; recommended: allow/,
+    );
+    assert.match(
+      out,
+      /allowed today beyond the observed flows \(the recommendation denies them\): 11 of 70 unobserved workload pairs; all evaluated/,
+    );
+    assert.match(out, /shop\/frontend -> shop\/frontend TCP\/8443: allowed by shop\/frontend-from-shop/);
+    const yaml = await run('--namespace', 'shop');
+    assert.equal(yaml.code, 0);
+    assert.match(yaml.stdout, /^# Recommended by flowlens policy recommend/, 'YAML without --diff');
+  });
+
   test('mistakes exit 2 with one line naming the flag and the fix', async () => {
     const cases: [string[], RegExp][] = [
       [['--source', FLOWS], /policy recommend needs --resources FILE/],

@@ -53,6 +53,7 @@ describe('flowlens dashboards generate', () => {
       'HTTP latency: 99% within 0.5s over 30d',
       'DNS: 99.5% of queries answered over 30d',
       'Edges',
+      'Pods',
     ]);
     const panels = dataPanels(dashboard);
     const titles = panels.map((panel) => panel.title);
@@ -65,6 +66,10 @@ describe('flowlens dashboards generate', () => {
       assert.match(expr, /_namespace="shop",(dest|source|client)_workload=~"checkout\|payments"/, expr);
     }
     assert.ok(expressions.includes('vector(0.999)'), 'the availability target line');
+    // The example aggregates by pod: the per-pod families, the profile's own pods only.
+    const podExpressions = expressions.filter((expr) => expr.includes('flowlens_profile_pod_'));
+    assert.equal(podExpressions.length, 3);
+    for (const expr of podExpressions) assert.match(expr, /(dest|client)_pod!=""/, expr);
     assert.ok(
       expressions.some((expr) => expr.includes('[30d]') && expr.endsWith('/ 0.001')),
       'budget remaining over the objective window',

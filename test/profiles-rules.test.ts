@@ -1,6 +1,7 @@
 /**
  * `flowlens rules generate`: ObservabilityProfiles in, burn-rate alerting rules out. promtool accepts them, a generated
- * alert fires on a burn and stays silent on a near miss and outside the profile's workloads, the output is
+ * alert fires on a burn (availability, latency, DNS errors) and stays silent on a near miss, outside the profile's
+ * workloads and under the objective's minimum traffic (which alone keeps it silent: without the guard it pages), the output is
  * byte-identical on a re-run (CI can regenerate and diff), and a bad profile is refused naming the file and the field.
  */
 import { after, describe, test } from 'node:test';
@@ -12,6 +13,8 @@ import { FIXTURES, makeTempDir, Processes, removeDir, REPO_ROOT, run, runFlowlen
 
 const EXAMPLE = join(REPO_ROOT, 'provisioning', 'kubernetes', 'examples', 'checkout-profile.yaml');
 const PROMTOOL_TESTS = join(FIXTURES, 'profiles', 'checkout-rules.test.yml');
+const UNGUARDED = join(FIXTURES, 'profiles', 'unguarded-profile.yaml');
+const UNGUARDED_TESTS = join(FIXTURES, 'profiles', 'unguarded-rules.test.yml');
 
 interface Rule {
   alert: string;
@@ -28,7 +31,7 @@ describe('flowlens rules generate', () => {
     if (dir !== '') await removeDir(dir);
   });
 
-  test('promtool accepts the generated rules; an alert fires on a burn, not on a near miss', async () => {
+  test('promtool accepts the generated rules; an alert fires on a burn, not on a near miss nor at low traffic', async () => {
     dir = await makeTempDir('flowlens-profile-rules-');
     const rulesFile = join(dir, 'rules.yml');
     const generated = await runFlowlens(processes, [
@@ -77,9 +80,34 @@ describe('flowlens rules generate', () => {
     );
     assert.match(rules[1]!.expr, /\[1d\][\s\S]*> \(3 \* 0\.001\)[\s\S]*\[2h\][\s\S]*\[3d\][\s\S]*> \(1 \* 0\.001\)/);
     assert.match(rules[2]!.expr, /le="0\.5"/);
+    // Every window pair is guarded by the objective's minimum traffic over its long window (1/m by default).
+    for (const rule of rules) {
+      assert.equal(rule.expr.match(/\[(1h|6h|1d|3d)\]\)\) >= \(1 \/ 60\)/g)?.length, 2, rule.alert);
+    }
 
     copyFileSync(PROMTOOL_TESTS, join(dir, 'checkout-rules.test.yml'));
     const tested = await run(processes, 'promtool', ['test', 'rules', join(dir, 'checkout-rules.test.yml')], {
+      timeoutMs: 120_000,
+    });
+    assert.equal(tested.code, 0, `promtool test rules failed:\n${tested.stdout}${tested.stderr}`);
+  });
+
+  test('without the minimum-traffic guard ("0/m") the low-traffic case pages', async () => {
+    const rulesFile = join(dir, 'unguarded-rules.yml');
+    const generated = await runFlowlens(processes, [
+      'rules',
+      'generate',
+      '--profiles',
+      UNGUARDED,
+      '--format',
+      'rules',
+      '--output',
+      rulesFile,
+    ]);
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.doesNotMatch(readFileSync(rulesFile, 'utf8'), />= /, 'no guard in the rules');
+    copyFileSync(UNGUARDED_TESTS, join(dir, 'unguarded-rules.test.yml'));
+    const tested = await run(processes, 'promtool', ['test', 'rules', join(dir, 'unguarded-rules.test.yml')], {
       timeoutMs: 120_000,
     });
     assert.equal(tested.code, 0, `promtool test rules failed:\n${tested.stdout}${tested.stderr}`);

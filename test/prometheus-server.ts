@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   ruleFiles?: readonly string[];
   /** Alertmanager `host:port`s to send alerts to. */
   alertmanagers?: readonly string[];
+  /** The loopback port to listen on, when a process started before Prometheus must know it; else a free one. */
+  port?: number;
 }
 
 export class TestPrometheus {
@@ -30,7 +32,7 @@ export class TestPrometheus {
 
   /** Starts Prometheus in `directory` and waits until it is ready. */
   static async start(processes: Processes, directory: string, options: PrometheusOptions): Promise<TestPrometheus> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const configFile = join(directory, 'prometheus.yml');
     await mkdir(join(directory, 'prometheus-data'), { recursive: true });
     const lines = [

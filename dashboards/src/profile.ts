@@ -2,7 +2,8 @@
  * A per-application dashboard from an ObservabilityProfile (`flowlens dashboards generate`): for each objective the
  * SLI against its target, the error budget left over the objective's window and the burn rate over the alerts' long
  * windows (the generated alerts page at the dashed lines), then the traffic to and from the application's
- * workloads. Queries are scoped like the generated rules (exporter/src/profiles/rules.ts), so the dashboard and the
+ * workloads, and for a profile with `aggregation: pod` the per-pod series of its workloads (which pod fails). Queries
+ * are scoped like the generated rules (exporter/src/profiles/rules.ts), so the dashboard and the
  * alert show the same numbers. A pure function of the profile: the same JSON on every run.
  */
 import { createHash } from 'node:crypto';
@@ -198,7 +199,55 @@ export function profileDashboard(profile: ObservabilityProfile): dashboard.Dashb
         [query(`sum by (${EDGE}) (edge:flowlens_flows_denied:rate5m{${dest}})`, EDGE_LEGEND)],
       ),
     );
+  if (profile.spec.aggregation === 'pod') podRow(builder, profile);
   return builder.build();
+}
+
+/** The per-pod families the exporter keeps for the profile's workloads (`aggregation: pod`): which pod misbehaves. */
+function podRow(builder: dashboard.DashboardBuilder, profile: ObservabilityProfile): void {
+  // A pod label is empty at an end no profile covers: `!=""` keeps the profile's own pods.
+  const dest = `${scopeMatchers(profile, 'dest')},dest_pod!=""`;
+  const client = `${scopeMatchers(profile, 'client')},client_pod!=""`;
+  const byPod = 'sum by (dest_namespace, dest_workload, dest_pod)';
+  const requests = (extra: string): string =>
+    `${byPod} (rate(flowlens_profile_pod_http_requests_total{${dest}${extra}}[5m]))`;
+  builder
+    .withRow(row('Pods'))
+    .withPanel(
+      timeseriesPanel(
+        'HTTP requests per pod',
+        { description: 'HTTP requests per second to each pod of the profile’s workloads.', unit: 'reqps', width: 8 },
+        [query(requests(''), '{{dest_workload}} {{dest_pod}}')],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'HTTP 5xx ratio per pod',
+        {
+          description: 'The share of each pod’s HTTP requests answered 5xx: one bad pod among healthy replicas.',
+          unit: 'percentunit',
+          width: 8,
+          thresholds: redAt(0.01),
+        },
+        [query(`${requests(',status_class="5xx"')} / ${requests('')}`, '{{dest_workload}} {{dest_pod}}')],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'DNS errors per pod',
+        {
+          description: 'DNS queries per second from each pod of the profile’s workloads answered SERVFAIL or REFUSED.',
+          unit: 'reqps',
+          width: 8,
+        },
+        [
+          query(
+            `sum by (client_namespace, client_workload, client_pod) (rate(flowlens_profile_pod_dns_requests_total{${client},rcode=~"SERVFAIL|REFUSED"}[5m]))`,
+            '{{client_workload}} {{client_pod}}',
+          ),
+        ],
+      ),
+    );
 }
 
 /** The dashboard as a file holds it; `profileDashboardUid(profile)`.json is its name. */

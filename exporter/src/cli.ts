@@ -16,11 +16,20 @@ import { readResourcesFile } from './cluster/resources-file';
 import { buildPolicySnapshot } from './policy/snapshot';
 import { CHECK_PROTOCOLS, CheckInputError, checkConnection } from './policy/check';
 import {
+  DEFAULT_PROMETHEUS_RANGE,
+  DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
+  diffRecommendation,
+  enforcedManifests,
   ObservedFlows,
   RECOMMEND_FORMATS,
+  fetchPrometheusObserved,
+  parsePrometheusRange,
+  parsePrometheusUrl,
+  renderRecommendationDiff,
   recommendClusterFromDocuments,
   recommendPolicies,
   renderRecommendationYaml,
+  type PrometheusClientOptions,
 } from './policy/recommend';
 import { VERSION } from './version';
 import { captureMerge, captureRun, CaptureUsageError } from './capture/cli';
@@ -130,21 +139,38 @@ const COMMANDS = {
   'policy recommend': {
     summary: 'least-privilege policies that allow exactly the observed flows (YAML for kubectl apply)',
     usage:
-      'flowlens policy recommend --resources FILE --source KIND:PATH [--source ...] [--namespace NS] [--format kubernetes|calico-staged] [--config FILE]',
+      'flowlens policy recommend --resources FILE (--source KIND:PATH [--source ...] | --prometheus URL [--range 7d] | both) [--namespace NS] [--format kubernetes|calico-staged] [--diff] [--config FILE]',
     options: {
       resources: { type: 'string' },
       source: { type: 'string', multiple: true },
+      prometheus: { type: 'string' },
+      range: { type: 'string' },
+      'prometheus-token-file': { type: 'string' },
+      'prometheus-user': { type: 'string' },
+      'prometheus-password-file': { type: 'string' },
+      'prometheus-ca-file': { type: 'string' },
+      'prometheus-timeout': { type: 'string' },
       namespace: { type: 'string' },
       format: { type: 'string' },
+      diff: { type: 'boolean' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
     flags: `  --resources FILE       namespaces, pods (with their owners) and Calico network sets, as kubectl get -A -o yaml writes them
-  --source KIND:PATH     flows to read, repeatable (at least one); denied flows are not recommended
+  --source KIND:PATH     flows to read, repeatable; denied flows are not recommended
+  --prometheus URL       also (or instead) the cluster's allowed flows Prometheus holds (flowlens_flows_total);
+                         with --source, the policies allow the union of both
+  --range RANGE          how far back Prometheus' flows count: 7d (default), 12h, 2w
+  --prometheus-token-file FILE     a bearer token for Prometheus
+  --prometheus-user USER --prometheus-password-file FILE   basic auth for Prometheus instead
+  --prometheus-ca-file FILE        PEM CAs for an https Prometheus
+  --prometheus-timeout DURATION    how long to wait for Prometheus' answer (default 30s)
   --namespace NS         recommend for the workloads of this namespace only (their peers may be anywhere)
   --format FORMAT        kubernetes (NetworkPolicy, default) or calico-staged (projectcalico.org/v3 StagedNetworkPolicy)
-  --config FILE          YAML configuration file (exclusions)
+  --diff                 print, instead of the YAML, how it differs from the policies in --resources: new, changed
+                         (a YAML diff) or unchanged per policy, observed flows they deny, what they allow beyond them
+  --config FILE          YAML configuration file (exclusions, for the --source flows)
   --log-level LEVEL      rejected lines are logged to stderr at warn (default)`,
   },
   'capture run': {
@@ -475,7 +501,10 @@ function profilesFrom(path: string): ObservabilityProfile[] {
   }
 }
 
-/** What @flowlens/dashboards' profile module offers (loaded at run time: the exporter image does not ship it). */
+/**
+ * What @flowlens/dashboards' profile module offers, loaded at run time: the exporter package does not depend on the
+ * dashboards workspace (the image and a built checkout have both).
+ */
 interface ProfileDashboardModule {
   profileDashboardUid(profile: ObservabilityProfile): string;
   profileDashboardJson(profile: ObservabilityProfile): string;
@@ -582,8 +611,12 @@ async function policyRecommend(flags: Record<string, string | boolean | string[]
   if (typeof resources !== 'string' || resources === '') {
     throw new UsageError('policy recommend needs --resources FILE (the pods and namespaces the flows are between)');
   }
-  if (!Array.isArray(flags['source']) || flags['source'].length === 0) {
-    throw new UsageError('policy recommend needs at least one --source KIND:PATH (the observed flows)');
+  const prometheus = prometheusFlags(flags);
+  const sources = Array.isArray(flags['source']) ? flags['source'] : [];
+  if (sources.length === 0 && prometheus === undefined) {
+    throw new UsageError(
+      'policy recommend needs at least one --source KIND:PATH or --prometheus URL (the observed flows)',
+    );
   }
   const format = RECOMMEND_FORMATS.find((candidate) => candidate === (flags['format'] ?? 'kubernetes'));
   if (format === undefined) {
@@ -593,14 +626,60 @@ async function policyRecommend(flags: Record<string, string | boolean | string[]
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
     throw new UsageError(`--namespace "${namespace}" must be a namespace name (lower-case letters, digits and -)`);
   }
-  const { cluster, problems } = recommendClusterFromDocuments(readResourcesFile(resources));
+  const documents = readResourcesFile(resources);
+  const { cluster, problems } = recommendClusterFromDocuments(documents);
   for (const problem of problems) process.stderr.write(`flowlens: skipped: ${problem}\n`);
   if (namespace !== undefined && !cluster.workloads.some((workload) => workload.namespace === namespace)) {
     throw new UsageError(`--namespace "${namespace}": no pods in namespace ${namespace} in ${resources}`);
   }
+  const observed = new ObservedFlows();
+  if (sources.length > 0) await observeSources(flags, observed);
+  if (prometheus !== undefined) {
+    const local = observed.size;
+    const fromPrometheus = await fetchPrometheusObserved(
+      prometheus.client,
+      { range: prometheus.range, namespace },
+      cluster.networkSets,
+      observed.maxEntries,
+    ).catch((error: unknown) => {
+      throw new Error(`observed flows from Prometheus: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    for (const warning of fromPrometheus.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
+    for (const flow of fromPrometheus.observed.flows()) observed.add(flow);
+    observed.dropped += fromPrometheus.observed.dropped;
+    if (sources.length > 0) {
+      // Say what the policies stand on: both sources, as one set.
+      process.stderr.write(
+        `flowlens: observed flows: ${local} from --source, ${fromPrometheus.observed.size} from Prometheus over ${prometheus.range}; the policies allow their union (${observed.size})\n`,
+      );
+    }
+  }
+  if (observed.dropped > 0) {
+    process.stderr.write(
+      `flowlens: warning: ${observed.dropped} distinct flows past the first ${observed.maxEntries} were not kept; the policies miss them\n`,
+    );
+  }
+  const recommendation = recommendPolicies(cluster, observed.flows(), { format, namespace });
+  for (const warning of recommendation.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
+  if (flags['diff'] === true) {
+    // What is enforced is what `policy check` evaluates: the policies of the same resources file.
+    const objects = documents.map((document) => document.object);
+    const enforced = { snapshot: buildPolicySnapshot(objects).engine, manifests: enforcedManifests(objects) };
+    const diff = diffRecommendation(cluster, observed.flows(), recommendation, enforced, { format, namespace });
+    process.stdout.write(renderRecommendationDiff(recommendation, diff, resources));
+    return 0;
+  }
+  process.stdout.write(renderRecommendationYaml(recommendation));
+  return 0;
+}
+
+/** Runs the `--source`s as `replay` does, into `observed`. */
+async function observeSources(
+  flags: Record<string, string | boolean | string[] | undefined>,
+  observed: ObservedFlows,
+): Promise<void> {
   const config = configFrom(flags, { logLevel: 'warn' });
   const logger = new JsonLogger(config.logLevel);
-  const observed = new ObservedFlows();
   const exporter = await buildExporter(config, 'replay', logger, wallClockSeconds, { observedFlows: observed });
   try {
     for (const source of exporter.sources) {
@@ -613,15 +692,80 @@ async function policyRecommend(flags: Record<string, string | boolean | string[]
   } finally {
     await exporter.liveView?.stop();
   }
-  if (observed.dropped > 0) {
-    process.stderr.write(
-      `flowlens: warning: ${observed.dropped} distinct flows past the first ${observed.maxEntries} were not kept; the policies miss them\n`,
+}
+
+const PROMETHEUS_ONLY_FLAGS = [
+  'range',
+  'prometheus-token-file',
+  'prometheus-user',
+  'prometheus-password-file',
+  'prometheus-ca-file',
+  'prometheus-timeout',
+] as const;
+
+/** `--prometheus URL` and its companions, checked; undefined without `--prometheus`. */
+function prometheusFlags(
+  flags: Record<string, string | boolean | string[] | undefined>,
+): { client: PrometheusClientOptions; range: string } | undefined {
+  const text = (flag: string): string | undefined => {
+    const value = flags[flag];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') throw new UsageError(`--${flag} needs a value`);
+    return value;
+  };
+  const urlText = text('prometheus');
+  if (urlText === undefined) {
+    const stray = PROMETHEUS_ONLY_FLAGS.find((flag) => flags[flag] !== undefined);
+    if (stray !== undefined) throw new UsageError(`--${stray} is for --prometheus URL; add --prometheus or drop it`);
+    return undefined;
+  }
+  const url = parsePrometheusUrl(urlText);
+  if (!(url instanceof URL)) {
+    throw new UsageError(
+      `--prometheus ${url.problem}${/basic auth/.test(url.problem) ? ' (--prometheus-user and --prometheus-password-file)' : ''}`,
     );
   }
-  const recommendation = recommendPolicies(cluster, observed.flows(), { format, namespace });
-  for (const warning of recommendation.warnings) process.stderr.write(`flowlens: warning: ${warning}\n`);
-  process.stdout.write(renderRecommendationYaml(recommendation));
-  return 0;
+  const range = parsePrometheusRange(text('range') ?? DEFAULT_PROMETHEUS_RANGE);
+  if ('problem' in range) throw new UsageError(`--range ${range.problem}`);
+  const tokenFile = text('prometheus-token-file');
+  const username = text('prometheus-user');
+  const passwordFile = text('prometheus-password-file');
+  if ((username === undefined) !== (passwordFile === undefined)) {
+    throw new UsageError('--prometheus-user and --prometheus-password-file go together (basic auth)');
+  }
+  if (username !== undefined && username.includes(':')) {
+    throw new UsageError(`--prometheus-user "${username}" must not contain ":"`);
+  }
+  if (tokenFile !== undefined && username !== undefined) {
+    throw new UsageError('give --prometheus-token-file or --prometheus-user with --prometheus-password-file, not both');
+  }
+  const caFile = text('prometheus-ca-file');
+  if (caFile !== undefined && url.protocol !== 'https:') {
+    throw new UsageError(`--prometheus-ca-file is for an https:// --prometheus URL; the URL is ${url.protocol}//`);
+  }
+  const timeoutText = text('prometheus-timeout');
+  let timeoutSeconds = DEFAULT_PROMETHEUS_TIMEOUT_SECONDS;
+  if (timeoutText !== undefined) {
+    try {
+      timeoutSeconds = parseDuration(timeoutText, '--prometheus-timeout', 3_600_000) / 1000;
+    } catch (error) {
+      if (error instanceof CaptureSpecError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return {
+    client: {
+      url,
+      tokenFile: tokenFile === undefined ? undefined : resolvePath(tokenFile),
+      basicAuth:
+        username === undefined || passwordFile === undefined
+          ? undefined
+          : { username, passwordFile: resolvePath(passwordFile) },
+      caFile: caFile === undefined ? undefined : resolvePath(caFile),
+      timeoutSeconds,
+    },
+    range: range.text,
+  };
 }
 
 async function replay(flags: Record<string, string | boolean | string[] | undefined>): Promise<number> {

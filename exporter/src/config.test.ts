@@ -286,13 +286,84 @@ test('api takes a token file and/or client certificates, and a budget of observe
   );
 });
 
+test('api.prometheus: where the cluster flows are, with credentials from files', () => {
+  withConfigFile('api:\n  tokenFile: ./t\n  prometheus:\n    url: http://prometheus.monitoring:9090\n', (path) => {
+    const prometheus = loadConfig({ configFile: path, environment: {}, flags: {} }).api?.prometheus;
+    assert.equal(prometheus?.url.href, 'http://prometheus.monitoring:9090/');
+    assert.equal(prometheus?.range, '7d', 'a week by default');
+    assert.equal(prometheus?.timeoutSeconds, 30);
+    assert.equal(prometheus?.tokenFile, undefined);
+  });
+  withConfigFile(
+    'api:\n  tokenFile: ./t\n  prometheus:\n    url: https://prom.example/sub\n    range: 2w\n    tokenFile: /var/run/secrets/token\n    caFile: ./ca.crt\n    timeout: 1m\n',
+    (path) => {
+      const prometheus = loadConfig({ configFile: path, environment: {}, flags: {} }).api?.prometheus;
+      assert.equal(prometheus?.url.href, 'https://prom.example/sub/');
+      assert.equal(prometheus?.range, '2w');
+      assert.equal(prometheus?.tokenFile, '/var/run/secrets/token');
+      assert.match(prometheus?.caFile ?? '', /^\/.*\/ca\.crt$/, 'made absolute');
+      assert.equal(prometheus?.timeoutSeconds, 60);
+    },
+  );
+  withConfigFile(
+    'api:\n  tokenFile: ./t\n  prometheus:\n    url: http://prom:9090\n    basicAuth: {username: flowlens, passwordFile: /etc/prom/password}\n',
+    (path) => {
+      const prometheus = loadConfig({ configFile: path, environment: {}, flags: {} }).api?.prometheus;
+      assert.deepEqual(prometheus?.basicAuth, { username: 'flowlens', passwordFile: '/etc/prom/password' });
+    },
+  );
+});
+
+test('api.prometheus mistakes name the key and the fix', () => {
+  const api = (prometheus: string): string => `api:\n  tokenFile: ./t\n  prometheus:\n${prometheus}`;
+  const cases: [string, RegExp][] = [
+    ['api:\n  tokenFile: ./t\n  prometheus: http://prom\n', /api\.prometheus: must be a mapping with url/],
+    [api('    range: 7d\n'), /api\.prometheus\.url: undefined must be Prometheus' URL/],
+    [api('    url: prom:9090\n'), /api\.prometheus\.url: "prom:9090" must be an http:\/\/ or https:\/\/ URL/],
+    [
+      api('    url: http://u:secret@prom\n'),
+      /api\.prometheus\.url: .*basic auth, not in the URL \(basicAuth: \{username, passwordFile\}\)/,
+    ],
+    [api('    url: http://prom\n    range: 7days\n'), /api\.prometheus\.range: "7days" must be a number and one unit/],
+    [api('    url: http://prom\n    range: 7\n'), /api\.prometheus\.range: 7 must be a range such as 7d/],
+    [api('    url: http://prom\n    caFile: ./ca\n'), /api\.prometheus\.caFile: a CA file is for https URLs/],
+    [
+      api('    url: http://prom\n    tokenFile: ./t\n    basicAuth: {username: a, passwordFile: ./p}\n'),
+      /api\.prometheus: give tokenFile or basicAuth, not both/,
+    ],
+    [
+      api('    url: http://prom\n    basicAuth: {username: a, password: hunter2}\n'),
+      /api\.prometheus\.basicAuth\.password: unknown key; .*\(the password goes in a file\)/,
+    ],
+    [
+      api('    url: http://prom\n    basicAuth: {username: a}\n'),
+      /api\.prometheus\.basicAuth\.passwordFile: is required/,
+    ],
+    [api('    url: http://prom\n    timeout: soon\n'), /api\.prometheus\.timeout: "soon" must be a duration/],
+    [api('    url: http://prom\n    step: 1m\n'), /api\.prometheus\.step: unknown key; known keys are url, range/],
+  ];
+  for (const [text, message] of cases) {
+    withConfigFile(text, (path) => {
+      const problems = problemsOf(() => loadConfig({ configFile: path, environment: {}, flags: {} }));
+      assert.ok(
+        problems.some((problem) => message.test(problem)),
+        `${text}\n${problems.join('\n')}`,
+      );
+      assert.ok(
+        problems.every((problem) => !problem.includes('hunter2')),
+        'a password is never repeated',
+      );
+    });
+  }
+});
+
 test('api mistakes name the key and the fix', () => {
   const cases: [string, RegExp][] = [
     ['api: yes\n', /api: must be a mapping with tokenFile and\/or clientCertificate/],
     ['api:\n  maxObservedFlows: 10\n', /api: needs tokenFile \(a bearer token\) or clientCertificate/],
     [
       'api:\n  tokenFile: ./t\n  tokenfile: ./t\n',
-      /api\.tokenfile: unknown key; known keys are tokenFile, clientCertificate, maxObservedFlows/,
+      /api\.tokenfile: unknown key; known keys are tokenFile, clientCertificate, maxObservedFlows, prometheus/,
     ],
     ['api:\n  tokenFile: 42\n', /api\.tokenFile: 42 must be the path of a file holding the bearer token/],
     [

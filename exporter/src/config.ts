@@ -15,6 +15,12 @@ import {
 } from './metrics/flow-aggregator';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { SOURCE_KINDS, sourceKind } from './sources/registry';
+import {
+  DEFAULT_PROMETHEUS_RANGE,
+  parsePrometheusRange,
+  parsePrometheusUrl,
+} from './policy/recommend/prometheus-observed';
+import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, type PrometheusClientOptions } from './policy/recommend/prometheus-client';
 
 export const DEFAULT_PORT = 9470;
 export const DEFAULT_KUBERNETES_WATCHDOG_SECONDS = 600;
@@ -66,6 +72,14 @@ export const DEFAULT_ANOMALY_CONFIG: Readonly<AnomalyConfig> = Object.freeze({ t
 export interface ApiConfig extends AuditWebhookConfig {
   /** Distinct observed flows kept for recommendations; new ones past it are counted and left out. */
   maxObservedFlows: number;
+  /** The cluster's observed flows from Prometheus (`api.prometheus`): recommendations' default source when set. */
+  prometheus: ApiPrometheusConfig | undefined;
+}
+
+/** `api.prometheus: {url, range, tokenFile, basicAuth: {username, passwordFile}, caFile, timeout}`. */
+export interface ApiPrometheusConfig extends PrometheusClientOptions {
+  /** A PromQL range (`7d`): flows seen in it are the observed ones. */
+  readonly range: string;
 }
 
 export const DEFAULT_API_MAX_OBSERVED_FLOWS = 50_000;
@@ -548,7 +562,7 @@ function parseAuthMethods(
   return { tokenFile, clientCertificate };
 }
 
-const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows'];
+const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows', 'prometheus'];
 
 /**
  * `api: {tokenFile: PATH, clientCertificate: {allowedCommonNames, allowedOrganizations}, maxObservedFlows: N}`: who
@@ -572,8 +586,97 @@ function parseApi(value: unknown, where: (key: string) => string, problems: stri
         `${where('api.maxObservedFlows')}: ${show(budget)} must be a whole number of at least 1, e.g. 50000`,
       );
   }
+  const prometheus =
+    value['prometheus'] === undefined ? undefined : parseApiPrometheus(value['prometheus'], where, problems);
   const auth = parseAuthMethods(value, 'api', where, problems);
-  return auth === undefined ? undefined : { ...auth, maxObservedFlows };
+  return auth === undefined ? undefined : { ...auth, maxObservedFlows, prometheus };
+}
+
+const API_PROMETHEUS_KEYS = ['url', 'range', 'tokenFile', 'basicAuth', 'caFile', 'timeout'];
+const BASIC_AUTH_KEYS = ['username', 'passwordFile'];
+
+/** `api.prometheus`: where the cluster's flow history is; credentials from files, never inline. */
+function parseApiPrometheus(
+  value: unknown,
+  where: (key: string) => string,
+  problems: string[],
+): ApiPrometheusConfig | undefined {
+  const key = 'api.prometheus';
+  if (!isRecord(value)) {
+    problems.push(`${where(key)}: must be a mapping with url (and range, tokenFile or basicAuth, caFile, timeout)`);
+    return undefined;
+  }
+  const before = problems.length;
+  for (const name of Object.keys(value)) {
+    if (!API_PROMETHEUS_KEYS.includes(name))
+      problems.push(`${where(`${key}.${name}`)}: unknown key; known keys are ${API_PROMETHEUS_KEYS.join(', ')}`);
+  }
+  const urlValue = value['url'];
+  let url: URL | undefined;
+  if (typeof urlValue !== 'string') {
+    problems.push(`${where(`${key}.url`)}: ${show(urlValue)} must be Prometheus' URL, e.g. http://prometheus:9090`);
+  } else {
+    const parsed = parsePrometheusUrl(urlValue);
+    if (parsed instanceof URL) url = parsed;
+    else
+      problems.push(
+        `${where(`${key}.url`)}: ${parsed.problem}${/basic auth/.test(parsed.problem) ? ' (basicAuth: {username, passwordFile})' : ''}`,
+      );
+  }
+  let range = DEFAULT_PROMETHEUS_RANGE;
+  if (value['range'] !== undefined) {
+    const parsed = typeof value['range'] === 'string' ? parsePrometheusRange(value['range']) : undefined;
+    if (parsed !== undefined && 'text' in parsed) range = parsed.text;
+    else
+      problems.push(
+        `${where(`${key}.range`)}: ${parsed?.problem ?? `${show(value['range'])} must be a range such as 7d, 12h or 2w`}`,
+      );
+  }
+  const file = (name: string, value: unknown, what: string): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && value !== '') return resolve(value);
+    problems.push(`${where(`${key}.${name}`)}: ${show(value)} must be the path of a file holding ${what}`);
+    return undefined;
+  };
+  const tokenFile = file('tokenFile', value['tokenFile'], 'the bearer token');
+  const caFile = file('caFile', value['caFile'], 'the PEM CA certificates');
+  if (caFile !== undefined && url !== undefined && url.protocol !== 'https:') {
+    problems.push(`${where(`${key}.caFile`)}: a CA file is for https URLs; the url is ${url.protocol}//`);
+  }
+  let basicAuth: ApiPrometheusConfig['basicAuth'];
+  const basic = value['basicAuth'];
+  if (basic !== undefined) {
+    if (!isRecord(basic)) {
+      problems.push(`${where(`${key}.basicAuth`)}: must be a mapping with ${BASIC_AUTH_KEYS.join(' and ')}`);
+    } else {
+      for (const name of Object.keys(basic)) {
+        if (!BASIC_AUTH_KEYS.includes(name))
+          problems.push(
+            `${where(`${key}.basicAuth.${name}`)}: unknown key; known keys are ${BASIC_AUTH_KEYS.join(', ')} (the password goes in a file)`,
+          );
+      }
+      const username = basic['username'];
+      if (typeof username !== 'string' || username === '' || username.includes(':')) {
+        problems.push(`${where(`${key}.basicAuth.username`)}: ${show(username)} must be a user name without ":"`);
+      }
+      const passwordFile = file('basicAuth.passwordFile', basic['passwordFile'], 'the password');
+      if (basic['passwordFile'] === undefined) {
+        problems.push(
+          `${where(`${key}.basicAuth.passwordFile`)}: is required: the path of a file holding the password`,
+        );
+      }
+      if (typeof username === 'string' && passwordFile !== undefined) basicAuth = { username, passwordFile };
+    }
+  }
+  if (tokenFile !== undefined && basic !== undefined) {
+    problems.push(`${where(key)}: give tokenFile or basicAuth, not both`);
+  }
+  const timeoutSeconds =
+    value['timeout'] === undefined
+      ? DEFAULT_PROMETHEUS_TIMEOUT_SECONDS
+      : parseDuration(value['timeout'], where(`${key}.timeout`), problems);
+  if (problems.length > before || url === undefined) return undefined;
+  return { url, range, tokenFile, basicAuth, caFile, timeoutSeconds };
 }
 
 function parseClientCertificate(
@@ -636,7 +739,11 @@ function parseMetrics(
   const ttlSeconds =
     metrics['ttl'] === undefined ? DEFAULT_TTL_SECONDS : parseDuration(metrics['ttl'], where('metrics.ttl'), problems);
   const options = new Map<string, FamilyOptions>(
-    RECORD_FAMILIES.map((family) => [family.name, { ...defaultFamilyOptions(family), budget, ttlSeconds }]),
+    RECORD_FAMILIES.map((family) => [
+      family.name,
+      // A family with a budget of its own (the per-pod ones) keeps it unless the global budget is smaller.
+      { ...defaultFamilyOptions(family), budget: Math.min(budget, family.defaultBudget ?? budget), ttlSeconds },
+    ]),
   );
   const families = metrics['families'];
   if (families === undefined) return options;

@@ -19,11 +19,17 @@ import type { LiveClusterView } from './cluster/live-view';
 import { ObservedFlows } from './policy/recommend/observed';
 import { recommendClusterFromDocuments } from './policy/recommend/cluster';
 import type { RecommendCluster } from './policy/recommend/model';
-import { createRecommendationsHandler, type RecommendationsHandler } from './server/recommendations';
+import { enforcedManifests, type EnforcedPolicies } from './policy/recommend/diff';
+import {
+  createRecommendationsHandler,
+  type PrometheusFlows,
+  type RecommendationsHandler,
+} from './server/recommendations';
+import { fetchPrometheusObserved } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
-import type { AuditWebhookConfig, FlowlensConfig } from './config';
+import type { ApiPrometheusConfig, AuditWebhookConfig, FlowlensConfig } from './config';
 import type { Logger } from './log';
 import { VERSION } from './version';
 import { AuditDecoder } from './sources/audit/decode';
@@ -128,12 +134,19 @@ export async function buildExporter(
   }
   let policyContext: PolicyContext | undefined;
   let staticCluster: RecommendCluster | undefined;
+  let staticEnforced: EnforcedPolicies | undefined;
   if (config.resourcesFile !== undefined) {
     const documents = readResourcesFile(config.resourcesFile);
     if (config.api !== undefined) staticCluster = recommendClusterFromDocuments(documents).cluster;
     enrichers.push(new ClusterViewEnricher(StaticClusterView.fromDocuments(documents)));
     const snapshot = buildPolicySnapshot(documents.map((document) => document.object));
     for (const problem of snapshot.problems) logger.log('warn', 'policy object skipped', { error: problem });
+    if (config.api !== undefined) {
+      staticEnforced = {
+        snapshot: snapshot.engine,
+        manifests: enforcedManifests(documents.map((document) => document.object)),
+      };
+    }
     const directory = new PodDirectory(snapshot.pods);
     policyContext = {
       engine: new UnifiedPolicyEngine(snapshot.engine),
@@ -158,8 +171,9 @@ export async function buildExporter(
     socketAggregator,
     anomaly,
   );
-  // ObservabilityProfiles' `collect`, live: records of a type a profile turns off for a workload are dropped.
-  if (liveView !== undefined) pipeline.setCollectionFilter(liveView.profiles);
+  // ObservabilityProfiles, live: records of a type a profile turns off for a workload are dropped, and the pods of
+  // workloads a profile aggregates by pod are kept in the per-pod families.
+  if (liveView !== undefined) pipeline.applyProfiles(liveView.profiles);
   const observedFlows =
     extras.observedFlows ?? (config.api === undefined ? undefined : new ObservedFlows(config.api.maxObservedFlows));
   if (observedFlows !== undefined) pipeline.observeFlows((record) => observedFlows.observe(record));
@@ -204,6 +218,8 @@ export async function buildExporter(
           observed: observedFlows,
           // The live view, once listed, over the file, as for policy attribution.
           cluster: () => liveView?.recommendCluster() ?? staticCluster,
+          enforced: () => liveView?.enforcedPolicies() ?? staticEnforced,
+          prometheus: prometheusFlows(config.api.prometheus, config.api.maxObservedFlows),
         });
   const hotspots =
     config.api === undefined
@@ -223,4 +239,11 @@ export async function buildExporter(
     recommendations,
     hotspots,
   };
+}
+
+/** The cluster's observed flows from `api.prometheus`, under the same budget as the exporter's own set. */
+function prometheusFlows(config: ApiPrometheusConfig | undefined, budget: number): PrometheusFlows | undefined {
+  if (config === undefined) return undefined;
+  return (query, networkSets) =>
+    fetchPrometheusObserved(config, { range: config.range, namespace: query.namespace }, networkSets, budget);
 }

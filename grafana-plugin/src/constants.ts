@@ -16,7 +16,26 @@ export interface FlowlensAppSettings {
   onlyDenied?: boolean;
   /** Whether the service graph page opens showing idle edges (all rates zero). */
   showIdle?: boolean;
+  /**
+   * The exporter's base URL (`http://flowlens.flowlens.svc:9470`), for its `/api/v1/*` data endpoints. Grafana's
+   * plugin proxy calls it (plugin.json `routes`, EXPORTER_ROUTE) with the token of `secureJsonData.exporterToken`,
+   * which never reaches the browser.
+   */
+  exporterUrl?: string;
 }
+
+/** The app's `secureJsonData` keys: written by the Configuration page, readable only by Grafana's server. */
+export interface FlowlensSecureSettings {
+  /** The bearer token of the exporter's `api.tokenFile`. */
+  exporterToken?: string;
+}
+
+/**
+ * plugin.json's proxy route to the exporter: `/api/plugin-proxy/<id>/<EXPORTER_ROUTE>/api/v1/recommendations` is
+ * `<exporterUrl>/api/v1/recommendations`. The route names that one endpoint, not the exporter's root: the token the
+ * proxy adds opens nothing else to the app's users (least privilege; plugin.test.ts checks it).
+ */
+export const EXPORTER_ROUTE = 'exporter';
 
 /** The app's pages: route under PLUGIN_BASE_URL, title in the navigation (plugin.json's `includes`). */
 export const PAGES = {
@@ -26,10 +45,15 @@ export const PAGES = {
   dns: { path: 'dns', title: 'DNS' },
   http: { path: 'http', title: 'HTTP' },
   hotspots: { path: 'hotspots', title: 'Hotspots' },
+  anomalies: { path: 'anomalies', title: 'Anomalies' },
   captures: { path: 'captures', title: 'Captures' },
+  recommendations: { path: 'recommendations', title: 'Recommendations' },
 } as const;
 
 export type PageKey = keyof typeof PAGES;
+
+/** The Configuration page (admins only), where the exporter URL and token are set. */
+export const CONFIGURATION_URL = `/plugins/${pluginJson.id}`;
 
 /** The absolute URL of a page, as links and plugin.json use it. */
 export function pageUrl(key: PageKey): string {

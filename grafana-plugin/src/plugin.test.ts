@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { AppPlugin, PanelPlugin } from '@grafana/data';
 
-import { DASHBOARDS, PAGES, POLICY_FLOW_PANEL_ID, SERVICE_GRAPH_PANEL_ID, pageUrl } from './constants';
+import { DASHBOARDS, EXPORTER_ROUTE, PAGES, POLICY_FLOW_PANEL_ID, SERVICE_GRAPH_PANEL_ID, pageUrl } from './constants';
 import appJson from './plugin.json';
 import { plugin as app } from './module';
 import { plugin as serviceGraph } from './panels/service-graph/module';
@@ -24,6 +24,20 @@ describe('plugin.json files', () => {
       expect(json.type).toBe('panel');
       expect(json.id).toMatch(/^flowlens-[a-z0-9]+-panel$/);
     }
+  });
+
+  it("proxies exactly the exporter's recommendations, GET only, with the secret token", () => {
+    // A route is a path prefix: Grafana appends what follows it to the route's URL. Naming the endpoint in both keeps
+    // the token from opening the rest of the exporter's API to the app's users.
+    expect(appJson.routes).toEqual([
+      {
+        path: `${EXPORTER_ROUTE}/api/v1/recommendations`,
+        method: 'GET',
+        reqRole: 'Viewer',
+        url: '{{ .JsonData.exporterUrl }}/api/v1/recommendations',
+        headers: [{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.exporterToken }}' }],
+      },
+    ]);
   });
 
   it('state the same Grafana dependency everywhere', () => {

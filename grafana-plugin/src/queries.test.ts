@@ -2,6 +2,9 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 
 import {
+  ANOMALY_ENTER_SCORE,
+  ANOMALY_EXIT_SCORE,
+  ANOMALY_QUERIES,
   CAPTURE_NAMESPACE_VARIABLE,
   CAPTURE_QUERIES,
   DNS_QUERIES,
@@ -26,6 +29,7 @@ const allQueries: PrometheusQuery[] = [
   ...Object.values(HTTP_QUERIES),
   ...Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
   ...Object.values(CAPTURE_QUERIES),
+  ...Object.values(ANOMALY_QUERIES),
 ];
 const exprs = [
   ...allQueries.map((query) => query.expr),
@@ -66,6 +70,7 @@ describe('the queries', () => {
       Object.values(HTTP_QUERIES),
       Object.values(HOTSPOT_QUERIES).flatMap((table) => [table.rank, table.volume]),
       Object.values(CAPTURE_QUERIES),
+      Object.values(ANOMALY_QUERIES),
     ]) {
       const refIds = view.map((query) => query.refId);
       expect(new Set(refIds).size).toBe(refIds.length);
@@ -84,6 +89,7 @@ describe('the queries', () => {
       ...Object.values(DNS_QUERIES),
       ...Object.values(HTTP_QUERIES),
       ...Object.values(CAPTURE_QUERIES),
+      ...Object.values(ANOMALY_QUERIES),
     ]) {
       expect(query.range).toBe(!query.instant);
       expect(query.format).toBe(query.instant ? 'table' : 'time_series');
@@ -142,5 +148,27 @@ describe('the hotspot queries', () => {
     expect(HOTSPOT_QUERIES.retransmissions.rank.expr).toContain('edge:flowlens_tcp_retransmissions:rate5m');
     const dashboards = readFileSync(join(__dirname, '../../dashboards/src/common.ts'), 'utf8');
     for (const [, table] of tables) expect(dashboards).toContain(`uid: '${table.dashboardUid}'`);
+  });
+});
+
+describe('the anomaly queries', () => {
+  const detector = readFileSync(join(__dirname, '../../exporter/src/analytics/anomaly/detector.ts'), 'utf8');
+
+  it("colour scores by the detectors' own thresholds and the alert's", () => {
+    expect(detector).toContain(`enterScore: ${ANOMALY_ENTER_SCORE},`);
+    expect(detector).toContain(`exitScore: ${ANOMALY_EXIT_SCORE},`);
+    expect(rules).toContain(
+      `expr: max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score) >= ${ANOMALY_ENTER_SCORE}\n`,
+    );
+  });
+
+  it('rank series as the alert does (the highest of the nodes) and narrow them by namespace', () => {
+    for (const query of [ANOMALY_QUERIES.current, ANOMALY_QUERIES.scores]) {
+      expect(query.expr).toBe(
+        'max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score{namespace=~"$namespace"})',
+      );
+    }
+    expect(ANOMALY_QUERIES.firing.expr).toContain('ALERTS{alertname="FlowlensAnomalyDetected", alertstate="firing"');
+    expect(rules).toContain('- alert: FlowlensAnomalyDetected\n');
   });
 });

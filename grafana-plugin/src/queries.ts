@@ -327,6 +327,37 @@ export const HOTSPOT_QUERIES = {
     ),
   },
 } satisfies Record<string, HotspotTable>;
+// --- Anomalies: what the exporters' detectors score now ------------------------------------------------------------
+
+/**
+ * The detectors' enter threshold (exporter/src/analytics/anomaly/detector.ts) and FlowlensAnomalyDetected's: a series
+ * scoring this much two windows running is an anomaly. The page colours scores from it.
+ */
+export const ANOMALY_ENTER_SCORE = 6;
+/** Below this score an alarmed series counts as recovering (the detectors' exit threshold). */
+export const ANOMALY_EXIT_SCORE = 3;
+
+/** The labels that name one scored series: its kind, the workload and, for edges, the peer. */
+export const ANOMALY_LABELS = 'kind, namespace, workload, peer_namespace, peer_workload';
+const ANOMALY_LEGEND = '{{kind}}: {{namespace}}/{{workload}} {{peer_namespace}}/{{peer_workload}}';
+/** Scores of the selected namespaces; several nodes may score the same series, and the highest counts (as the alert). */
+const ANOMALY_SCORES = `max by (${ANOMALY_LABELS}) (flowlens_anomaly_score{namespace=~"${QUERY_VARIABLES.namespace}"})`;
+
+/**
+ * The Anomalies page: each exporter's top-N scored series now (flowlens_anomaly_score, a robust z-score; new edges
+ * score 10) and over time, how many anomalies started per hour by kind (flowlens_anomalies_total has only `kind`, so
+ * that panel is cluster-wide), and the FlowlensAnomalyDetected alerts Prometheus has firing.
+ */
+export const ANOMALY_QUERIES = {
+  current: instantTable('anomaly_current', ANOMALY_SCORES),
+  scores: range('anomaly_scores', ANOMALY_SCORES, ANOMALY_LEGEND),
+  startedPerHour: range('anomalies_started', 'sum by (kind) (increase(flowlens_anomalies_total[1h]))', '{{kind}}'),
+  firing: instantTable(
+    'anomaly_alerts',
+    `max by (${ANOMALY_LABELS}) (ALERTS{alertname="FlowlensAnomalyDetected", alertstate="firing", namespace=~"${QUERY_VARIABLES.namespace}"})`,
+  ),
+} satisfies Record<string, PrometheusQuery>;
+
 // --- The Captures page ----------------------------------------------------------------------------------------------
 
 /** Namespaces of the PacketCaptures the exporters report now, and of captures that wrote packets. */

@@ -68,9 +68,34 @@ export interface PrometheusQuery {
   format: 'time_series' | 'table';
 }
 
+/** A template variable's query as src/queries.ts declares it: Grafana's `query_result(...)` and a regex. */
+export interface VariableQuery {
+  name: string;
+  query: string;
+  regex: string;
+}
+
+/** A hotspot category: its ranking query, the volume behind each row, and the labels that name a row. */
+export interface HotspotTable {
+  by: string;
+  rank: PrometheusQuery;
+  volume: PrometheusQuery;
+}
+
+/** The parts of src/queries.ts the tests run: the panels' queries, and every page's. */
 export interface PanelQueries {
   SERVICE_GRAPH_QUERIES: PrometheusQuery[];
   POLICY_FLOW_QUERIES: PrometheusQuery[];
+  DNS_QUERIES: Record<string, PrometheusQuery>;
+  HTTP_QUERIES: Record<string, PrometheusQuery>;
+  CAPTURE_QUERIES: Record<string, PrometheusQuery>;
+  ANOMALY_QUERIES: Record<string, PrometheusQuery>;
+  HOTSPOT_QUERIES: Record<string, HotspotTable>;
+  HOTSPOT_LIMIT: number;
+  HOTSPOT_MIN_VOLUME: number;
+  NAMESPACE_VARIABLE: VariableQuery;
+  WORKLOAD_VARIABLE: VariableQuery;
+  CAPTURE_NAMESPACE_VARIABLE: VariableQuery;
   withVariables(query: PrometheusQuery, values?: { namespace?: string; workload?: string }): PrometheusQuery;
 }
 
@@ -112,6 +137,9 @@ export async function runQueries(prometheusBase: string, queries: PrometheusQuer
 /** Everything the browser tests share: the Prometheus results of both views, the server, the browser. */
 export interface BrowserContext {
   browser: Browser;
+  /** The real Prometheus the results came from, for tests that run queries of their own. */
+  prometheusBase: string;
+  queries: PanelQueries;
   server: HarnessServer;
   serviceGraph: PrometheusResults;
   policyFlow: PrometheusResults;

@@ -20,7 +20,14 @@ import type { Logger } from '../log';
 import { ClusterIndex } from './cluster-index';
 import { PodsByPrefix } from './pod-prefixes';
 import { LivePolicyStore, type LivePolicyObject } from '../policy/live/policy-store';
-import { recommendClusterFromLivePods, type RecommendCluster } from '../policy/recommend';
+import {
+  comparableManifest,
+  recommendableKey,
+  recommendClusterFromLivePods,
+  RECOMMENDED_PREFIX,
+  type EnforcedPolicies,
+  type RecommendCluster,
+} from '../policy/recommend';
 import { DEFAULT_POLICY_DEBOUNCE_MS, LivePolicyContext } from '../policy/live/live-policy-context';
 import type { PolicyContext } from '../policy/attribution';
 import { parseAdminNetworkPolicy, parseBaselineAdminNetworkPolicy, parseNetworkPolicy } from '../policy/kubernetes';
@@ -204,7 +211,15 @@ function ownerKind(kind: 'ReplicaSet' | 'Job', resource: string, path: string, l
 }
 
 /** A policy object as the informer caches it: parsed, or why it could not be. */
-type ParsedPolicy = { key: string; policy: LivePolicyObject; problem?: undefined } | { key: string; problem: string };
+type ParsedPolicy =
+  | {
+      key: string;
+      policy: LivePolicyObject;
+      /** Recommended-by-Flowlens objects only: their manifest, for the diff of a new recommendation. */
+      manifest?: { key: string; manifest: Record<string, unknown> } | undefined;
+      problem?: undefined;
+    }
+  | { key: string; problem: string };
 
 interface PolicyKindSpec {
   resource: string;
@@ -242,7 +257,7 @@ function policyKind(spec: PolicyKindSpec): WatchedKind {
       const key = keyOf(object);
       try {
         const typed = isRecord(object) ? { ...object, kind: spec.kind, apiVersion } : object;
-        return { key, policy: spec.parse(typed) };
+        return { key, policy: spec.parse(typed), manifest: isRecord(typed) ? recommendedManifest(typed) : undefined };
       } catch (error) {
         return { key, problem: messageOf(error) };
       }
@@ -250,7 +265,7 @@ function policyKind(spec: PolicyKindSpec): WatchedKind {
     upsert: ({ policies, index }, parsed) => {
       // An object that no longer parses no longer applies: what it said before is dropped too.
       if (parsed.problem === undefined) {
-        policies.upsert(spec.resource, parsed.key, parsed.policy);
+        policies.upsert(spec.resource, parsed.key, parsed.policy, parsed.manifest);
         // Network sets also name the peers outside the pod network in enrichment.
         if (parsed.policy.kind === 'NetworkSet' || parsed.policy.kind === 'GlobalNetworkSet') {
           index.networkSets.upsert(`${spec.resource}/${parsed.key}`, parsed.policy);
@@ -271,6 +286,15 @@ function policyKind(spec: PolicyKindSpec): WatchedKind {
     },
     problem: (parsed) => parsed.problem,
   });
+}
+
+/** The manifest of a policy object the recommender may replace (named `flowlens-recommended-*`), else undefined. */
+function recommendedManifest(
+  object: Record<string, unknown>,
+): { key: string; manifest: Record<string, unknown> } | undefined {
+  const found = recommendableKey(object);
+  if (found === undefined || !found.name.startsWith(RECOMMENDED_PREFIX)) return undefined;
+  return { key: found.key, manifest: comparableManifest(object, found.namespace, found.name) };
 }
 
 function asList(listed: unknown): k8s.KubernetesListObject<k8s.KubernetesObject> {
@@ -609,6 +633,12 @@ export class LiveClusterView implements ClusterView {
 
   livePolicyContext(): PolicyContext | undefined {
     return this.policyContext.current();
+  }
+
+  /** The enforced policies the diff to a recommendation reads; undefined until listed or while policy is off. */
+  enforcedPolicies(): EnforcedPolicies | undefined {
+    if (this.livePolicyContext() === undefined) return undefined;
+    return this.stores.policies.enforcedPolicies();
   }
 
   /** The pods by workload, namespaces and network sets the policy recommender reads; undefined until listed. */

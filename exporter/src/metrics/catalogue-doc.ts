@@ -13,6 +13,10 @@ import {
   OTHER_VALUE,
   OVERFLOW_VALUE,
   POD_TCP_FAMILIES,
+  PROFILE_POD_BUDGET,
+  PROFILE_POD_DNS_FAMILIES,
+  PROFILE_POD_FLOW_FAMILIES,
+  PROFILE_POD_HTTP_FAMILIES,
   SELF_FAMILIES,
   ANOMALY_FAMILIES,
   SOCKET_FAMILIES,
@@ -44,6 +48,11 @@ export function catalogueMarkdown(): string {
   const httpRows = HTTP_FAMILIES.map(recordRow);
   const auditRows = AUDIT_FAMILIES.map(recordRow);
   const socketRows = [...SOCKET_FAMILIES, ...POD_TCP_FAMILIES].map(recordRow);
+  const profilePodRows = [
+    ...PROFILE_POD_FLOW_FAMILIES.map(recordRow),
+    ...PROFILE_POD_DNS_FAMILIES.map(recordRow),
+    ...PROFILE_POD_HTTP_FAMILIES.map(recordRow),
+  ];
   const durationBuckets = HTTP_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const latencyBuckets = DNS_FAMILIES.find((family) => family.buckets !== undefined)?.buckets ?? [];
   const selfRows = Object.values(SELF_FAMILIES).map((family) => row(family, code(family.labels)));
@@ -125,6 +134,24 @@ Label values:
   and \`_count\` exact). Records without a duration count as requests but are not observed.
 - Calico L7 lines count \`count\` requests and their \`bytes_in\`/\`bytes_out\` totals; Hubble events carry no byte counts.
 - On budget overflow, ${code([...HTTP_RECORDS.boundedLabels])} keep their values.
+
+## Per-pod families of ObservabilityProfiles
+
+Series per pod, only for the workloads an ObservabilityProfile with \`aggregation: pod\` covers (see docs/profiles.md),
+applied live by \`serve --kubernetes\` as profiles come and go. They come from the same records as the flow, DNS and HTTP
+families above (which keep counting every workload at the workload level) and stay empty without such a profile.
+
+| name | type | unit | labels | help |
+|---|---|---|---|---|
+${profilePodRows.join('\n')}
+
+Label values:
+- \`source_pod\`, \`dest_pod\`, \`client_pod\`: the pod name (or Calico's aggregated pod prefix) of an end a profile
+  covers; empty for the other end, so a covered workload's peers add no pods. A record counts when either end is covered.
+- Each family's budget is its own, ${PROFILE_POD_BUDGET} series by default (or \`metrics.budget\` when smaller;
+  \`metrics.families.<name>.budget\` sets it): a covered workload scaled to many pods folds into \`${OVERFLOW_VALUE}\` there,
+  counted in \`flowlens_series_overflowed_samples_total\`, without taking the room of the workload-level families. A pod's
+  series go after the TTL once it is idle, and once a profile no longer covers it.
 
 ## Kubernetes audit families
 

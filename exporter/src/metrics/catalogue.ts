@@ -107,6 +107,11 @@ export interface RecordFamilyDefinition<R = FlowRecord, L extends string = FlowL
    * keep their own series in a window; the rest fold into `__other__`.
    */
   readonly topK?: { readonly label: L; readonly per: L };
+  /**
+   * The family's budget when smaller than the global one (`metrics.budget`): per-pod families get a budget of
+   * their own, so a covered workload's pods cannot take the room of every other workload's series.
+   */
+  readonly defaultBudget?: number;
   /** Only records for which this holds create or update series of the family. */
   readonly appliesTo: (record: R) => boolean;
   /**
@@ -334,13 +339,83 @@ export const FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
   },
 ];
 
+/**
+ * Series of the per-pod families (`aggregation: pod` in an ObservabilityProfile) each family keeps at most by
+ * default: a covered Deployment scaled to hundreds of pods folds into `__overflow__` past it, not every family.
+ */
+export const PROFILE_POD_BUDGET = 10_000;
+
+const PROFILE_POD_HELP =
+  'Only for workloads an ObservabilityProfile with aggregation pod covers: the pod label of a covered end holds its pod, of any other end is empty.';
+
+/** The pod of an end an ObservabilityProfile keeps pods for, else empty (the pipeline sets `podDetail`). */
+function profiledPod(endpoint: Endpoint): string {
+  return endpoint.podDetail ? endpoint.pod : '';
+}
+
+/** The pod labels of the per-pod families of records with a source and a destination. */
+function profiledEdgePods<R extends { source: Endpoint; destination: Endpoint }>(): {
+  source_pod: (record: R) => string;
+  dest_pod: (record: R) => string;
+} {
+  return {
+    source_pod: (record) => profiledPod(record.source),
+    dest_pod: (record) => profiledPod(record.destination),
+  };
+}
+
+const coversAnEnd = (record: { source: Endpoint; destination: Endpoint }): boolean =>
+  record.source.podDetail || record.destination.podDetail;
+
+const PROFILE_POD_EDGE_LABELS = [
+  'source_namespace',
+  'source_workload',
+  'source_pod',
+  'dest_namespace',
+  'dest_workload',
+  'dest_pod',
+] as const;
+
+/** Flows per pod of the workloads profiles aggregate by pod: appended to the flow families. */
+export const PROFILE_POD_FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
+  {
+    name: 'flowlens_profile_pod_flows_total',
+    help: `Flows between pods by verdict and reporter. ${PROFILE_POD_HELP}`,
+    type: 'counter',
+    labels: [...PROFILE_POD_EDGE_LABELS, 'action', 'reporter'],
+    group: 'profile_pod_flows',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    labelValues: profiledEdgePods<FlowRecord>(),
+    appliesTo: coversAnEnd,
+    accumulate: (record, add) => add(0, record.flows),
+  },
+  {
+    name: 'flowlens_profile_pod_flow_bytes_total',
+    help: `Bytes carried by flows between pods; direction forward is source to destination, reverse the replies. ${PROFILE_POD_HELP}`,
+    type: 'counter',
+    unit: 'bytes',
+    labels: [...PROFILE_POD_EDGE_LABELS, 'action', 'reporter'],
+    group: 'profile_pod_flows',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    labelValues: profiledEdgePods<FlowRecord>(),
+    split: DIRECTION,
+    appliesTo: coversAnEnd,
+    accumulate: (record, add) => {
+      add(0, record.bytesForward);
+      add(1, record.bytesReverse);
+    },
+  },
+];
+
 export const FLOW_RECORDS: RecordKind<FlowRecord, FlowLabel> = {
   name: 'flows',
   labelValues: FLOW_LABEL_VALUES,
   boundedLabels: BOUNDED_LABELS,
   portLabel: 'dest_port',
   podLabels: { source_workload: 'source_pod', dest_workload: 'dest_pod' },
-  families: FLOW_FAMILIES,
+  families: [...FLOW_FAMILIES, ...PROFILE_POD_FLOW_FAMILIES],
 };
 
 /** A label whose value comes from a DNS record. */
@@ -417,13 +492,28 @@ export const DNS_FAMILIES: readonly RecordFamilyDefinition<DnsRecord, DnsLabel>[
   },
 ];
 
+/** DNS queries per client pod of the workloads profiles aggregate by pod: appended to the DNS families. */
+export const PROFILE_POD_DNS_FAMILIES: readonly RecordFamilyDefinition<DnsRecord, DnsLabel>[] = [
+  {
+    name: 'flowlens_profile_pod_dns_requests_total',
+    help: 'DNS queries per client pod by response code, only for client workloads an ObservabilityProfile with aggregation pod covers.',
+    type: 'counter',
+    labels: ['client_namespace', 'client_workload', 'client_pod', 'rcode'],
+    group: 'profile_pod_dns',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    appliesTo: (record) => record.client.podDetail,
+    accumulate: (record, add) => add(0, record.count),
+  },
+];
+
 export const DNS_RECORDS: RecordKind<DnsRecord, DnsLabel> = {
   name: 'dns',
   labelValues: DNS_LABEL_VALUES,
   boundedLabels: new Set(['qtype', 'rcode']),
   portLabel: undefined,
   podLabels: { client_workload: 'client_pod', server_workload: 'server_pod' },
-  families: DNS_FAMILIES,
+  families: [...DNS_FAMILIES, ...PROFILE_POD_DNS_FAMILIES],
 };
 
 /** A label whose value comes from an HTTP record. */
@@ -498,13 +588,29 @@ export const HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpRecord, HttpLabe
   },
 ];
 
+/** HTTP requests per pod of the workloads profiles aggregate by pod: appended to the HTTP families. */
+export const PROFILE_POD_HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpRecord, HttpLabel>[] = [
+  {
+    name: 'flowlens_profile_pod_http_requests_total',
+    help: `HTTP requests between pods by status class. ${PROFILE_POD_HELP}`,
+    type: 'counter',
+    labels: [...PROFILE_POD_EDGE_LABELS, 'status_class'],
+    group: 'profile_pod_http',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    labelValues: profiledEdgePods<HttpRecord>(),
+    appliesTo: coversAnEnd,
+    accumulate: (record, add) => add(0, record.count),
+  },
+];
+
 export const HTTP_RECORDS: RecordKind<HttpRecord, HttpLabel> = {
   name: 'http',
   labelValues: HTTP_LABEL_VALUES,
   boundedLabels: new Set(['method', 'status_class']),
   portLabel: undefined,
   podLabels: { source_workload: 'source_pod', dest_workload: 'dest_pod' },
-  families: HTTP_FAMILIES,
+  families: [...HTTP_FAMILIES, ...PROFILE_POD_HTTP_FAMILIES],
 };
 
 /** A label whose value comes from an audit record. */
@@ -729,9 +835,9 @@ export type AnyRecordFamily =
 
 /** Every record family, flows first: the exposition's and the docs' order. */
 export const RECORD_FAMILIES: readonly AnyRecordFamily[] = [
-  ...FLOW_FAMILIES,
-  ...DNS_FAMILIES,
-  ...HTTP_FAMILIES,
+  ...FLOW_RECORDS.families,
+  ...DNS_RECORDS.families,
+  ...HTTP_RECORDS.families,
   ...AUDIT_FAMILIES,
   ...SOCKET_FAMILIES,
   ...POD_TCP_FAMILIES,

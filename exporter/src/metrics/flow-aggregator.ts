@@ -47,12 +47,12 @@ export const DEFAULT_BUDGET = 50_000;
 export const DEFAULT_TTL_SECONDS = 15 * 60;
 
 export function defaultFamilyOptions(
-  family: Pick<RecordFamilyDefinition<never, string>, 'portsByDefault' | 'topK'>,
+  family: Pick<RecordFamilyDefinition<never, string>, 'portsByDefault' | 'topK' | 'defaultBudget'>,
 ): FamilyOptions {
   const options: FamilyOptions = {
     level: 'workload',
     ports: family.portsByDefault,
-    budget: DEFAULT_BUDGET,
+    budget: family.defaultBudget ?? DEFAULT_BUDGET,
     ttlSeconds: DEFAULT_TTL_SECONDS,
   };
   if (family.topK !== undefined) options.topK = DEFAULT_TOP_K;
@@ -78,7 +78,8 @@ export function familyLabels<R, L extends string>(
     if (label === kind.portLabel && !options.ports) continue;
     labels.push(label);
     const podLabel = kind.podLabels[label];
-    if (options.level === 'pod' && podLabel !== undefined) labels.push(podLabel);
+    // A per-pod family names its pod labels itself.
+    if (options.level === 'pod' && podLabel !== undefined && !family.labels.includes(podLabel)) labels.push(podLabel);
   }
   return labels;
 }

@@ -30,6 +30,11 @@ export interface Endpoint {
   /** The Kubernetes service this endpoint was reached through (destination) or belongs to; empty if none. */
   service: string;
   serviceNamespace: string;
+  /**
+   * Set by the pipeline, after enrichment: an ObservabilityProfile with `aggregation: pod` covers this endpoint, so
+   * the pod-level families (`flowlens_profile_pod_*`) keep its pod name. False from every source.
+   */
+  podDetail: boolean;
 }
 
 export type Action = 'allow' | 'deny';
@@ -137,6 +142,7 @@ export function endpointAtIp(ip: string): Endpoint {
     labels: undefined,
     service: '',
     serviceNamespace: '',
+    podDetail: false,
   };
 }
 

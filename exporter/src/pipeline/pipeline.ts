@@ -16,7 +16,7 @@ import type { AuditRecord } from '../sources/audit/model';
 import type { PodSockets, SocketScan } from '../model/sockets';
 import { SocketAggregator } from '../metrics/socket-aggregator';
 import type { AnomalyStage } from '../analytics/anomaly/stage';
-import type { CollectionFilter } from '../profiles/collection';
+import type { LiveProfiles } from '../profiles/collection';
 
 /** The workload of a pod nobody could name (no cluster view knows its uid or IPs): see docs/sockets.md. */
 export const UNKNOWN_POD_WORKLOAD = 'unknown';
@@ -24,8 +24,8 @@ export const UNKNOWN_POD_WORKLOAD = 'unknown';
 export class Pipeline {
   private readonly taps = new Map<string, SourceTap>();
   private readonly flowObservers: ((record: FlowRecord) => void)[] = [];
-  /** ObservabilityProfiles' `collect`: data types not collected for some workloads (live view only). */
-  private collection: CollectionFilter | undefined;
+  /** ObservabilityProfiles: data types not collected, and pods kept, for some workloads (live view only). */
+  private profiles: LiveProfiles | undefined;
 
   constructor(
     private readonly enrichers: readonly Enricher[],
@@ -75,12 +75,11 @@ export class Pipeline {
     ) {
       return false;
     }
-    const collection = this.collection;
-    if (
-      collection !== undefined &&
-      (!collection.collects('flows', record.source) || !collection.collects('flows', record.destination))
-    ) {
-      return false;
+    const profiles = this.profiles;
+    if (profiles !== undefined) {
+      if (!profiles.collects('flows', record.source) || !profiles.collects('flows', record.destination)) return false;
+      record.source.podDetail = profiles.keepsPods(record.source);
+      record.destination.podDetail = profiles.keepsPods(record.destination);
     }
     this.aggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.flow(record);
@@ -88,9 +87,12 @@ export class Pipeline {
     return true;
   }
 
-  /** Applies ObservabilityProfiles' `collect`: records of a type a profile turns off for an end are dropped. */
-  setCollectionFilter(filter: CollectionFilter): void {
-    this.collection = filter;
+  /**
+   * Applies ObservabilityProfiles: records of a type a profile turns off for an end are dropped (`collect`), and the
+   * ends a profile with `aggregation: pod` covers are marked for the per-pod families (`Endpoint.podDetail`).
+   */
+  applyProfiles(profiles: LiveProfiles): void {
+    this.profiles = profiles;
   }
 
   /** Sees each flow record the aggregator took (enriched, not excluded): the policy recommender's observed set. */
@@ -106,7 +108,11 @@ export class Pipeline {
     const at = recordTime(record);
     for (const enricher of this.enrichers) enricher.enrichEndpoints?.(record.client, record.server, at);
     if (this.excludedNamespaces.has(record.client.namespace)) return false;
-    if (this.collection !== undefined && !this.collection.collects('dns', record.client)) return false;
+    const profiles = this.profiles;
+    if (profiles !== undefined) {
+      if (!profiles.collects('dns', record.client)) return false;
+      record.client.podDetail = profiles.keepsPods(record.client);
+    }
     this.dnsAggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.dns(record);
     return true;
@@ -126,12 +132,11 @@ export class Pipeline {
     ) {
       return false;
     }
-    const collection = this.collection;
-    if (
-      collection !== undefined &&
-      (!collection.collects('l7', record.source) || !collection.collects('l7', record.destination))
-    ) {
-      return false;
+    const profiles = this.profiles;
+    if (profiles !== undefined) {
+      if (!profiles.collects('l7', record.source) || !profiles.collects('l7', record.destination)) return false;
+      record.source.podDetail = profiles.keepsPods(record.source);
+      record.destination.podDetail = profiles.keepsPods(record.destination);
     }
     this.httpAggregator.add(record, this.batchTime ?? this.clock());
     this.anomaly?.http(record);
@@ -160,7 +165,7 @@ export class Pipeline {
         if (pod.pod.pod === '') pod.pod.pod = pod.podUid;
       }
       if (this.excludedNamespaces.has(pod.pod.namespace)) continue;
-      if (this.collection !== undefined && !this.collection.collects('sockets', pod.pod)) continue;
+      if (this.profiles !== undefined && !this.profiles.collects('sockets', pod.pod)) continue;
       kept.push(pod);
     }
     this.socketAggregator.add(sourceId, { at: scan.at, pods: kept }, this.clock());

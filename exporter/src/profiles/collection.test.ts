@@ -43,3 +43,25 @@ test('a profile turns data types off for the workloads it covers, by name or by 
   assert.equal(store.collects('dns', pod('shop', 'web')), true, 'the profile deleted: collected again');
   assert.deepEqual(store.keys().sort(), ['shop/all-on', 'shop/api']);
 });
+
+test('a profile with aggregation pod keeps the pods of the workloads it covers, and only while it exists', () => {
+  const store = new ProfileStore();
+  assert.equal(store.keepsPods(pod('shop', 'web')), false, 'no profile: no pods kept');
+  store.upsert('shop/web', profile('web', { workloads: { names: ['web'] }, aggregation: 'pod' }));
+  store.upsert(
+    'shop/api',
+    profile('api', { workloads: { selector: { matchLabels: { tier: 'api' } } }, aggregation: 'pod' }),
+  );
+  store.upsert('shop/db', profile('db', { workloads: { names: ['db'] }, collect: { dns: false } }));
+  assert.equal(store.keepsPods(pod('shop', 'web')), true);
+  assert.equal(store.keepsPods(pod('shop', 'orders', { tier: 'api' })), true, 'by the selector');
+  assert.equal(store.keepsPods(pod('shop', 'orders', { tier: 'db' })), false);
+  assert.equal(store.keepsPods(pod('shop', 'db')), false, 'covered, but aggregated by workload');
+  assert.equal(store.keepsPods(pod('other', 'web')), false, 'another namespace');
+  assert.equal(store.keepsPods({ ...emptyEndpoint(), kind: 'world', workload: 'web', namespace: 'shop' }), false);
+  assert.equal(store.collects('dns', pod('shop', 'web')), true, 'aggregation pod turns no collection off');
+  store.upsert('shop/web', profile('web', { workloads: { names: ['web'] }, aggregation: 'workload' }));
+  assert.equal(store.keepsPods(pod('shop', 'web')), false, 'changed back to workload');
+  store.remove('shop/api');
+  assert.equal(store.keepsPods(pod('shop', 'orders', { tier: 'api' })), false, 'deleted');
+});

@@ -5,12 +5,15 @@
  * alert stops soon after the burn does. For a 30-day objective the burn-rate factors are the workbook's 14.4, 6, 3
  * and 1; other windows scale them (factor = budget share x objective window / alert window).
  *
+ * Each condition also needs the workload's traffic over the long window to reach the objective's `minRequestRate`
+ * (default one a minute): without it, a workload with three requests an hour pages on a single error.
+ *
  * The rules read the exporter's raw families, scoped to the profile's namespace and named workloads, so each
  * generated group stands alone (no recording rules of alerts/ needed) and a profile's threshold is its own. Output is
  * a pure function of the profiles: sorted, no timestamps, byte-identical on every run.
  */
 import { stringify } from 'yaml';
-import type { ObservabilityProfile, RatioObjective } from './spec';
+import type { ObservabilityProfile, RatioObjective, RequestRate } from './spec';
 
 export interface BurnWindow {
   readonly long: string;
@@ -61,6 +64,8 @@ interface ObjectiveQuery {
   readonly by: string;
   /** The bad-event ratio over a range, e.g. `[1h]`. */
   readonly ratio: (range: string) => string;
+  /** All events per second over a range: the traffic the minimum request rate guards. */
+  readonly requests: (range: string) => string;
   readonly what: string;
 }
 
@@ -96,6 +101,7 @@ function objectiveQueries(profile: ObservabilityProfile): ObjectiveQuery[] {
       ratio: (range) =>
         `${httpBy} (rate(flowlens_http_requests_total{${http},status_class="5xx"}[${range}]))\n` +
         `  / ${httpBy} (rate(flowlens_http_requests_total{${http}}[${range}]))`,
+      requests: (range) => `${httpBy} (rate(flowlens_http_requests_total{${http}}[${range}]))`,
     });
   }
   const latency = objectives.httpLatency;
@@ -110,6 +116,7 @@ function objectiveQueries(profile: ObservabilityProfile): ObjectiveQuery[] {
       ratio: (range) =>
         `1 - ${httpBy} (rate(flowlens_http_request_duration_seconds_bucket{${http},le="${le}"}[${range}]))\n` +
         `  / ${httpBy} (rate(flowlens_http_request_duration_seconds_count{${http}}[${range}]))`,
+      requests: (range) => `${httpBy} (rate(flowlens_http_request_duration_seconds_count{${http}}[${range}]))`,
     });
   }
   if (objectives.dnsErrorBudget !== undefined) {
@@ -122,6 +129,7 @@ function objectiveQueries(profile: ObservabilityProfile): ObjectiveQuery[] {
       ratio: (range) =>
         `${dnsBy} (rate(flowlens_dns_requests_total{${dns},rcode=~"SERVFAIL|REFUSED"}[${range}]))\n` +
         `  / ${dnsBy} (rate(flowlens_dns_requests_total{${dns}}[${range}]))`,
+      requests: (range) => `${dnsBy} (rate(flowlens_dns_requests_total{${dns}}[${range}]))`,
     });
   }
   return queries;
@@ -135,12 +143,19 @@ function indent(text: string, spaces: number): string {
     .join('\n');
 }
 
+/** A rate as PromQL: `(1 / 60)` for one a minute, so the rule shows what the profile says. */
+export function requestRateExpression(rate: RequestRate): string {
+  return rate.perSeconds === 1 ? String(rate.requests) : `(${rate.requests} / ${rate.perSeconds})`;
+}
+
 function burnCondition(query: ObjectiveQuery, objective: RatioObjective, window: BurnWindow): string {
   const threshold = `(${burnFactor(window, objective.windowDays)} * ${errorBudget(objective.target)})`;
-  return (
+  const condition =
     `(\n${indent(query.ratio(window.long), 2)}\n) > ${threshold}\n` +
-    `and\n(\n${indent(query.ratio(window.short), 2)}\n) > ${threshold}`
-  );
+    `and\n(\n${indent(query.ratio(window.short), 2)}\n) > ${threshold}`;
+  if (objective.minRequestRate.requests === 0) return condition;
+  // The ratio is the left-hand side of every `and`, so it stays the alert's value.
+  return `${condition}\nand\n${query.requests(window.long)} >= ${requestRateExpression(objective.minRequestRate)}`;
 }
 
 function alertsFor(profile: ObservabilityProfile, query: ObjectiveQuery): AlertRule[] {

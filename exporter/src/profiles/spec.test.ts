@@ -24,12 +24,13 @@ test('the example profile parses; defaults fill what it leaves out', () => {
   const parsed = parseObservabilityProfile(example);
   assert.equal(parsed.namespace, 'shop');
   assert.deepEqual(parsed.spec.workloadNames, ['checkout', 'payments']);
-  assert.equal(parsed.spec.aggregation, 'workload');
+  assert.equal(parsed.spec.aggregation, 'pod');
   assert.deepEqual(parsed.spec.collect, { flows: true, dns: true, l7: true, sockets: false });
+  const oneAMinute = { requests: 1, perSeconds: 60 };
   assert.deepEqual(parsed.spec.objectives, {
-    httpAvailability: { target: 0.999, windowDays: 30 },
-    httpLatency: { thresholdSeconds: 0.5, target: 0.99, windowDays: 30 },
-    dnsErrorBudget: { target: 0.995, windowDays: 30 },
+    httpAvailability: { target: 0.999, windowDays: 30, minRequestRate: oneAMinute },
+    httpLatency: { thresholdSeconds: 0.5, target: 0.99, windowDays: 30, minRequestRate: oneAMinute },
+    dnsErrorBudget: { target: 0.995, windowDays: 30, minRequestRate: oneAMinute },
   });
   assert.deepEqual(parsed.spec.alerting, {
     labels: { receiver: 'payments-oncall', team: 'payments' },
@@ -46,7 +47,18 @@ test('the example profile parses; defaults fill what it leaves out', () => {
   const latency = parseObservabilityProfile(
     profile({ workloads: { selector: {} }, objectives: { httpLatency: { threshold: 1, target: 0.9, window: '7d' } } }),
   ).spec.objectives.httpLatency;
-  assert.deepEqual(latency, { thresholdSeconds: 1, target: 0.9, windowDays: 7 });
+  assert.deepEqual(latency, { thresholdSeconds: 1, target: 0.9, windowDays: 7, minRequestRate: oneAMinute });
+});
+
+test('minRequestRate reads requests per second, minute or hour; 0 turns the guard off', () => {
+  const rateOf = (minRequestRate: string) =>
+    parseObservabilityProfile(
+      profile({ workloads: { names: ['web'] }, objectives: { dnsErrorBudget: { target: 0.99, minRequestRate } } }),
+    ).spec.objectives.dnsErrorBudget?.minRequestRate;
+  assert.deepEqual(rateOf('30/h'), { requests: 30, perSeconds: 3600 });
+  assert.deepEqual(rateOf('0.5/s'), { requests: 0.5, perSeconds: 1 });
+  assert.deepEqual(rateOf('0/m'), { requests: 0, perSeconds: 60 });
+  assert.deepEqual(rateOf('1000000/s'), { requests: 1_000_000, perSeconds: 1 });
 });
 
 test('malformed, wrongly typed and oversized profiles are refused naming the object, the field and the fix', () => {
@@ -66,6 +78,38 @@ test('malformed, wrongly typed and oversized profiles are refused naming the obj
     [profile({ workloads: { selector: { matchLabels: { app: 7 } } } }), /spec\.workloads\.selector\.matchLabels\.app/],
     [profile({ workloads: web, aggregaton: 'pod' }), /spec\.aggregaton is not a known field/],
     [profile({ workloads: web, aggregation: 'namespace' }), /spec\.aggregation must be one of workload, pod/],
+    [profile({ workloads: web, aggregation: 1 }), /spec\.aggregation must be one of workload, pod, got number 1/],
+    [
+      profile({ workloads: web, aggregation: 'Pod' }),
+      /spec\.aggregation must be one of workload, pod, got string "Pod"/,
+    ],
+    [
+      profile({ workloads: web, objectives: { httpAvailability: { target: 0.999, minRequestRate: 1 } } }),
+      /spec\.objectives\.httpAvailability\.minRequestRate must be a request rate: a number of requests per s, m or h such as "1\/m" or "30\/h" \("0\/m" turns the guard off\), got number 1/,
+    ],
+    [
+      profile({ workloads: web, objectives: { httpAvailability: { target: 0.999, minRequestRate: '1/min' } } }),
+      /spec\.objectives\.httpAvailability\.minRequestRate must be a request rate: .*got string "1\/min"/,
+    ],
+    [
+      profile({ workloads: web, objectives: { dnsErrorBudget: { target: 0.99, minRequestRate: '-1/m' } } }),
+      /spec\.objectives\.dnsErrorBudget\.minRequestRate must be a request rate/,
+    ],
+    [
+      profile({ workloads: web, objectives: { dnsErrorBudget: { target: 0.99, minRequestRate: '1e3/m' } } }),
+      /spec\.objectives\.dnsErrorBudget\.minRequestRate must be a request rate/,
+    ],
+    [
+      profile({
+        workloads: web,
+        objectives: { httpLatency: { threshold: '500ms', target: 0.99, minRequestRate: '2000000/s' } },
+      }),
+      /spec\.objectives\.httpLatency\.minRequestRate must be at most 1000000\/s, got 2000000\/s/,
+    ],
+    [
+      profile({ workloads: web, objectives: { httpLatency: { threshold: '500ms', target: 0.99, minRate: '1/m' } } }),
+      /spec\.objectives\.httpLatency\.minRate is not a known field/,
+    ],
     [profile({ workloads: web, collect: { dns: 'no' } }), /spec\.collect\.dns must be true or false, got string "no"/],
     [profile({ workloads: web, collect: { http: false } }), /spec\.collect\.http is not a known field/],
     [
@@ -175,6 +219,21 @@ test('the CRD manifest declares the resource the parser reads, with printer colu
     version?.additionalPrinterColumns.map((column) => column.name),
     ['Aggregation', 'Availability', 'Latency', 'Receiver', 'Age'],
   );
+  // Each objective declares minRequestRate with a pattern the parser agrees with.
+  const objectives = (
+    version?.schema.openAPIV3Schema.properties.spec.properties['objectives'] as {
+      properties: Record<string, { properties: Record<string, { pattern?: string }> }>;
+    }
+  ).properties;
+  assert.deepEqual(Object.keys(objectives).sort(), ['dnsErrorBudget', 'httpAvailability', 'httpLatency']);
+  for (const [name, objective] of Object.entries(objectives)) {
+    const pattern = new RegExp(objective.properties['minRequestRate']?.pattern ?? '^$');
+    assert.deepEqual(
+      ['1/m', '30/h', '0.5/s', '1/min', '-1/m', '1e3/m'].map((rate) => pattern.test(rate)),
+      [true, true, true, false, false, false],
+      name,
+    );
+  }
   assert.deepEqual(Object.keys(version?.schema.openAPIV3Schema.properties.spec.properties ?? {}).sort(), [
     'aggregation',
     'alerting',

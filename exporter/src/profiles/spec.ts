@@ -9,8 +9,9 @@
  *   workloads:   {names: [workload names], selector: a label selector over the namespace's pods}; at least one
  *   aggregation: workload (default) | pod
  *   collect:     {flows, dns, l7, sockets}: booleans, each true by default
- *   objectives:  {httpAvailability: {target, window}, httpLatency: {threshold, target, window},
- *                 dnsErrorBudget: {target, window}}; windows are whole days, 7d..90d (default 30d)
+ *   objectives:  {httpAvailability: {target, window, minRequestRate}, httpLatency: {threshold, target, window,
+ *                 minRequestRate}, dnsErrorBudget: {target, window, minRequestRate}}; windows are whole days,
+ *                 7d..90d (default 30d); minRequestRate "N/s|m|h" (default "1/m", "0/m" turns the guard off)
  *   alerting:    {receiver, labels: {name: value}, severity: {page, ticket}}
  */
 import {
@@ -43,6 +44,11 @@ export const MAX_LABEL_VALUE_LENGTH = 256;
 export const DEFAULT_WINDOW_DAYS = 30;
 export const MIN_WINDOW_DAYS = 7;
 export const MAX_WINDOW_DAYS = 90;
+/** One request a minute: a workload with 3 requests an hour does not page on one error. */
+export const DEFAULT_MIN_REQUEST_RATE: RequestRate = { requests: 1, perSeconds: 60 };
+/** Above a million requests a second the guard would silence every workload: surely a typo. */
+export const MAX_MIN_REQUESTS_PER_SECOND = 1_000_000;
+const RATE_PERIODS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
 
 /** A profile that does not have the shape of an ObservabilityProfile, or asks for something impossible. */
 export class ProfileSpecError extends Error {
@@ -55,10 +61,21 @@ export const AGGREGATIONS: readonly Aggregation[] = ['workload', 'pod'];
 export type DataType = 'flows' | 'dns' | 'l7' | 'sockets';
 export const DATA_TYPES: readonly DataType[] = ['flows', 'dns', 'l7', 'sockets'];
 
+/** Requests (DNS queries) per period: `1/m` is `{requests: 1, perSeconds: 60}`, kept apart so rules can show it. */
+export interface RequestRate {
+  readonly requests: number;
+  readonly perSeconds: number;
+}
+
 export interface RatioObjective {
   /** The share of good events, above 0 and below 1 (0.999). */
   readonly target: number;
   readonly windowDays: number;
+  /**
+   * The least traffic over an alert's long window for the alert to fire: under it, a few bad events of a quiet
+   * workload would be a large ratio and page someone for nothing. Zero requests turn the guard off.
+   */
+  readonly minRequestRate: RequestRate;
 }
 
 export interface LatencyObjective extends RatioObjective {
@@ -228,6 +245,23 @@ function parseThreshold(value: unknown, path: string, context: FieldContext): nu
   return seconds;
 }
 
+function parseRequestRate(value: unknown, path: string, context: FieldContext): RequestRate {
+  if (isAbsent(value)) return DEFAULT_MIN_REQUEST_RATE;
+  const match = typeof value === 'string' ? /^(\d{1,9}(?:\.\d{1,6})?)\/(s|m|h)$/.exec(value) : null;
+  if (match === null) {
+    fail(
+      context,
+      path,
+      `must be a request rate: a number of requests per s, m or h such as "1/m" or "30/h" ("0/m" turns the guard off), got ${describeType(value)}`,
+    );
+  }
+  const rate = { requests: Number(match[1]), perSeconds: RATE_PERIODS[match[2]!]! };
+  if (rate.requests / rate.perSeconds > MAX_MIN_REQUESTS_PER_SECOND) {
+    fail(context, path, `must be at most ${MAX_MIN_REQUESTS_PER_SECOND}/s, got ${value as string}`);
+  }
+  return rate;
+}
+
 function objectiveObject(value: unknown, path: string, known: readonly string[], context: FieldContext): JsonObject {
   const object = requireObject(value, path, context);
   rejectUnknownFields(object, known, path, context);
@@ -242,16 +276,22 @@ function parseObjectives(value: unknown, context: FieldContext): ProfileObjectiv
   const ratio = (key: 'httpAvailability' | 'dnsErrorBudget'): RatioObjective | undefined => {
     if (isAbsent(object[key])) return undefined;
     const path = `spec.objectives.${key}`;
-    const entry = objectiveObject(object[key], path, ['target', 'window'], context);
+    const entry = objectiveObject(object[key], path, ['target', 'window', 'minRequestRate'], context);
     return {
       target: parseTarget(entry['target'], `${path}.target`, context),
       windowDays: parseWindow(entry['window'], `${path}.window`, context),
+      minRequestRate: parseRequestRate(entry['minRequestRate'], `${path}.minRequestRate`, context),
     };
   };
   let httpLatency: LatencyObjective | undefined;
   if (!isAbsent(object['httpLatency'])) {
     const path = 'spec.objectives.httpLatency';
-    const entry = objectiveObject(object['httpLatency'], path, ['threshold', 'target', 'window'], context);
+    const entry = objectiveObject(
+      object['httpLatency'],
+      path,
+      ['threshold', 'target', 'window', 'minRequestRate'],
+      context,
+    );
     if (isAbsent(entry['threshold'])) {
       fail(context, `${path}.threshold`, 'is required: how fast a good request is, e.g. "500ms" or 0.5');
     }
@@ -259,6 +299,7 @@ function parseObjectives(value: unknown, context: FieldContext): ProfileObjectiv
       thresholdSeconds: parseThreshold(entry['threshold'], `${path}.threshold`, context),
       target: parseTarget(entry['target'], `${path}.target`, context),
       windowDays: parseWindow(entry['window'], `${path}.window`, context),
+      minRequestRate: parseRequestRate(entry['minRequestRate'], `${path}.minRequestRate`, context),
     };
   }
   const httpAvailability = ratio('httpAvailability');

@@ -1,26 +1,41 @@
 /**
- * `GET /api/v1/recommendations?namespace=NS&format=kubernetes|calico-staged`: the policies `flowlens policy
- * recommend` would write, from the flows this exporter has observed since it started. What the exporter saw (who
- * talks to whom) is more than its metrics say, so callers authenticate and are authorized as for the audit webhook:
- * a bearer token from `api.tokenFile`, or a client certificate whose CN or O is allowed, or either.
+ * `GET /api/v1/recommendations?namespace=NS&format=kubernetes|calico-staged&observed=local|prometheus`: the policies
+ * `flowlens policy recommend` would write, from the flows this exporter has observed since it started (`local`), or
+ * from the whole cluster's flows over `api.prometheus.range` as Prometheus holds them (`prometheus`, the default
+ * when `api.prometheus` is configured), so any exporter behind the Service answers for the cluster. What the
+ * exporter saw (who talks to whom) is more than its metrics say, so callers authenticate and are authorized as for
+ * the audit webhook: a bearer token from `api.tokenFile`, or a client certificate whose CN or O is allowed, or either.
  *
  * JSON by default (policies as objects, warnings, how many flows were used and whether the observed set overflowed);
  * `Accept: application/yaml` gives the YAML `kubectl apply -f -` takes. A bad parameter is a 400 naming it and the
- * values it takes; no cluster view yet (the live view not listed, or neither --resources nor --kubernetes) is a 503.
+ * values it takes; no cluster view yet (the live view not listed, or neither --resources nor --kubernetes) is a 503;
+ * Prometheus unreachable or answering badly is a 502 naming what was wrong.
+ *
+ * `diff=true` adds `diff` to the JSON: each policy against the enforced object of its name (new, changed with a
+ * line diff of the YAML, unchanged), the enforced policies on the same workloads, and the traffic the two disagree
+ * on (`policy/recommend/diff.ts`). JSON only; 503 while the enforced policies are unknown.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookAuth } from '../sources/audit/webhook';
 import { dataApiGuard } from './data-api';
 import {
+  diffRecommendation,
+  PrometheusAnswerError,
+  PrometheusQueryError,
   RECOMMEND_FORMATS,
   recommendPolicies,
+  type EnforcedPolicies,
   renderRecommendationYaml,
   type ObservedFlows,
+  type ObservedQueryOptions,
+  type PrometheusObserved,
   type RecommendCluster,
 } from '../policy/recommend';
+import type { NetworkSet } from '../policy/calico';
 
 export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
-const PARAMETERS = ['namespace', 'format'];
+const PARAMETERS = ['namespace', 'format', 'diff', 'observed'];
+const OBSERVED_SOURCES = ['local', 'prometheus'] as const;
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface RecommendationsOptions {
@@ -28,7 +43,17 @@ export interface RecommendationsOptions {
   observed: ObservedFlows;
   /** The cluster as now known; undefined while there is none (a live view not yet listed). */
   cluster: () => RecommendCluster | undefined;
+  /** The policies enforced now, for `diff=true`; undefined while unknown (see diff.ts). */
+  enforced?: () => EnforcedPolicies | undefined;
+  /** The cluster's flows from Prometheus, when `api.prometheus` is configured (then the default source). */
+  prometheus?: PrometheusFlows | undefined;
 }
+
+/** The observed flows of `query` as Prometheus holds them; rejects with a Prometheus query or answer error. */
+export type PrometheusFlows = (
+  query: Pick<ObservedQueryOptions, 'namespace'>,
+  networkSets: readonly NetworkSet[],
+) => Promise<PrometheusObserved>;
 
 export type RecommendationsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
@@ -52,20 +77,53 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
     if (namespace !== undefined && !NAMESPACE_NAME.test(namespace)) {
       return badRequest(response, `namespace "${namespace}" must be a namespace name (lower-case letters, digits, -)`);
     }
+    const diffText = query.get('diff') ?? 'false';
+    if (diffText !== 'true' && diffText !== 'false') {
+      return badRequest(response, `diff "${diffText}" must be true or false`);
+    }
+    const wantsYaml = /\b(application|text)\/(x-)?yaml\b/.test(request.headers.accept ?? '');
+    if (diffText === 'true' && wantsYaml) {
+      return badRequest(response, 'diff=true answers JSON only: ask with Accept: application/json, or drop diff');
+    }
+    const sourceText = query.get('observed') ?? (options.prometheus === undefined ? 'local' : 'prometheus');
+    const source = OBSERVED_SOURCES.find((candidate) => candidate === sourceText);
+    if (source === undefined) {
+      return badRequest(response, `observed "${sourceText}" must be one of ${OBSERVED_SOURCES.join(', ')}`);
+    }
+    if (source === 'prometheus' && options.prometheus === undefined) {
+      return badRequest(
+        response,
+        'observed "prometheus" needs api.prometheus (url, range) in the exporter configuration',
+      );
+    }
     const cluster = options.cluster();
     if (cluster === undefined) {
       response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
       response.end('no cluster view yet: serve with --resources FILE or --kubernetes (and wait for /readyz)\n');
       return;
     }
-    const recommendation = recommendPolicies(cluster, options.observed.flows(), { format, namespace });
-    const warnings = [...recommendation.warnings];
-    if (options.observed.dropped > 0) {
+    const enforced = diffText === 'true' ? options.enforced?.() : undefined;
+    if (diffText === 'true' && enforced === undefined) {
+      response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
+      response.end(
+        'diff=true: the enforced policies are not known yet (the live view not listed, or it may not list policies: grant the ClusterRole its policy rules)\n',
+      );
+      return;
+    }
+    const chosen = await observedFlows(source, options, namespace, cluster);
+    if (typeof chosen === 'string') {
+      response.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end(`${chosen}\n`);
+      return;
+    }
+    const flows = chosen.set.flows();
+    const recommendation = recommendPolicies(cluster, flows, { format, namespace });
+    const warnings = [...chosen.warnings, ...recommendation.warnings];
+    if (chosen.set.dropped > 0) {
       warnings.unshift(
-        `${options.observed.dropped} distinct flows past the budget of ${options.observed.maxEntries} (api.maxObservedFlows) were not kept; the policies miss them`,
+        `${chosen.set.dropped} distinct flows past the budget of ${chosen.set.maxEntries} (api.maxObservedFlows) were not kept; the policies miss them`,
       );
     }
-    const wantsYaml = /\b(application|text)\/(x-)?yaml\b/.test(request.headers.accept ?? '');
     const body = wantsYaml
       ? renderRecommendationYaml({ ...recommendation, warnings })
       : `${JSON.stringify({
@@ -76,11 +134,16 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
           flowsUsed: recommendation.flowsUsed,
           flowsSkipped: recommendation.flowsSkipped,
           observed: {
-            flows: options.observed.size,
-            budget: options.observed.maxEntries,
-            dropped: options.observed.dropped,
-            complete: options.observed.dropped === 0,
+            source,
+            flows: chosen.set.size,
+            budget: chosen.set.maxEntries,
+            dropped: chosen.set.dropped,
+            complete: chosen.set.dropped === 0,
+            ...(chosen.skipped === undefined ? {} : { skipped: chosen.skipped }),
           },
+          ...(enforced === undefined
+            ? {}
+            : { diff: diffRecommendation(cluster, flows, recommendation, enforced, { format, namespace }) }),
         })}\n`;
     response.writeHead(200, {
       'content-type': wantsYaml ? 'application/yaml; charset=utf-8' : 'application/json',
@@ -88,6 +151,25 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
     });
     response.end(request.method === 'HEAD' ? undefined : body);
   };
+}
+
+/** The observed set to recommend from, or the message of a 502 when Prometheus could not give it. */
+async function observedFlows(
+  source: (typeof OBSERVED_SOURCES)[number],
+  options: RecommendationsOptions,
+  namespace: string | undefined,
+  cluster: RecommendCluster,
+): Promise<{ set: ObservedFlows; warnings: readonly string[]; skipped?: Readonly<Record<string, number>> } | string> {
+  if (source === 'local' || options.prometheus === undefined) return { set: options.observed, warnings: [] };
+  try {
+    const fromPrometheus = await options.prometheus({ namespace }, cluster.networkSets);
+    return { set: fromPrometheus.observed, warnings: fromPrometheus.warnings, skipped: fromPrometheus.skipped };
+  } catch (error) {
+    if (error instanceof PrometheusQueryError || error instanceof PrometheusAnswerError) {
+      return `observed flows from Prometheus: ${error.message} (?observed=local answers from this exporter's own flows)`;
+    }
+    throw error;
+  }
 }
 
 function badRequest(response: ServerResponse, message: string): void {

@@ -109,6 +109,7 @@ function readClient(raw: JsonObject): Endpoint {
     labels: undefined,
     service: '',
     serviceNamespace: '',
+    podDetail: false,
   };
 }
 
@@ -141,6 +142,7 @@ function readServer(raw: JsonObject): Endpoint {
     labels: undefined,
     service: '',
     serviceNamespace: '',
+    podDetail: false,
   };
 }
 

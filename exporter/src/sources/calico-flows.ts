@@ -122,6 +122,7 @@ function readEndpoint(raw: JsonObject, end: 'source' | 'destination'): Endpoint 
     labels: readLabels(raw, fields.labels),
     service: isDestination ? optionalString(raw, 'dest_service_name') : '',
     serviceNamespace: isDestination ? optionalString(raw, 'dest_service_namespace') : '',
+    podDetail: false,
   };
 }
 

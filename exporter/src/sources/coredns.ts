@@ -363,6 +363,7 @@ function corednsServer(): Endpoint {
     labels: undefined,
     service: '',
     serviceNamespace: '',
+    podDetail: false,
   };
 }
 

@@ -282,6 +282,7 @@ function readEndpoint(flow: JsonObject, side: 'source' | 'destination', ip: stri
     labels,
     service: service ? optionalString(service, 'name') : '',
     serviceNamespace: service ? optionalString(service, 'namespace') : '',
+    podDetail: false,
   };
   if (namespace !== '' && pod !== '') {
     const workloads = endpoint['workloads'];

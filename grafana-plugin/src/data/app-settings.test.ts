@@ -1,4 +1,10 @@
-import { DEFAULT_APP_SETTINGS, defaultPrometheusUid, resolveAppSettings, settingsUpdate } from './app-settings';
+import {
+  DEFAULT_APP_SETTINGS,
+  defaultPrometheusUid,
+  exporterUrlProblem,
+  resolveAppSettings,
+  settingsUpdate,
+} from './app-settings';
 
 describe('resolveAppSettings', () => {
   it('gives every field its default when nothing is saved', () => {
@@ -29,7 +35,7 @@ describe('settingsUpdate', () => {
   it('saves the edited fields, enabled and pinned by default', () => {
     const update = settingsUpdate(
       {},
-      { datasourceUid: 'prom', defaultNamespace: 'shop', onlyDenied: true, showIdle: false },
+      { datasourceUid: 'prom', defaultNamespace: 'shop', onlyDenied: true, showIdle: false, exporterUrl: undefined },
     );
     expect(update).toEqual({
       enabled: true,
@@ -50,6 +56,37 @@ describe('settingsUpdate', () => {
       pinned: false,
       jsonData: { future: 1, onlyDenied: false, showIdle: false },
     });
+  });
+});
+
+describe('the exporter URL and token', () => {
+  it('saves the URL without trailing slashes, and leaves a cleared one out', () => {
+    const saved = settingsUpdate({}, { ...DEFAULT_APP_SETTINGS, exporterUrl: ' http://flowlens.flowlens.svc:9470/ ' });
+    expect(saved.jsonData.exporterUrl).toBe('http://flowlens.flowlens.svc:9470');
+    expect(resolveAppSettings(saved.jsonData).exporterUrl).toBe('http://flowlens.flowlens.svc:9470');
+    const cleared = settingsUpdate({ jsonData: { exporterUrl: 'http://old:9464' } }, DEFAULT_APP_SETTINGS);
+    expect(cleared.jsonData).not.toHaveProperty('exporterUrl');
+  });
+
+  it('sends the token only when typed, or an empty one when reset; never otherwise', () => {
+    expect(settingsUpdate({}, DEFAULT_APP_SETTINGS)).not.toHaveProperty('secureJsonData');
+    expect(settingsUpdate({}, DEFAULT_APP_SETTINGS, { value: ' t0ken ', reset: false }).secureJsonData).toEqual({
+      exporterToken: 't0ken',
+    });
+    expect(settingsUpdate({}, DEFAULT_APP_SETTINGS, { value: '', reset: true }).secureJsonData).toEqual({
+      exporterToken: '',
+    });
+    expect(settingsUpdate({}, DEFAULT_APP_SETTINGS, { value: 'new', reset: true }).secureJsonData).toEqual({
+      exporterToken: 'new',
+    });
+  });
+
+  it('names what is wrong with a URL and how to write it', () => {
+    expect(exporterUrlProblem(undefined)).toBeUndefined();
+    expect(exporterUrlProblem('https://flowlens.example:9464/')).toBeUndefined();
+    expect(exporterUrlProblem('flowlens:9464')).toMatch(/must start with http:\/\/ or https:\/\//);
+    expect(exporterUrlProblem('not a url')).toMatch(/is not a URL: give the exporter's base URL/);
+    expect(exporterUrlProblem('http://x:9464/?a=1')).toMatch(/leave out the query/);
   });
 });
 

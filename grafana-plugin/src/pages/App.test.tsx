@@ -4,6 +4,7 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { PLUGIN_BASE_URL, type FlowlensAppSettings } from '../constants';
 import App from './App';
 import type { ScenePageProps } from './ScenePage';
+import type { RecommendationsProps } from './Recommendations';
 import { appRootProps } from './testing';
 
 // The scenes themselves are tested in scenes/scenes.test.ts; here, which page each route renders, with what settings.
@@ -12,6 +13,15 @@ jest.mock('./ScenePage', () => ({
   default: ({ page, settings }: ScenePageProps) => (
     <p>
       scene page {page}, namespace {settings.defaultNamespace ?? 'all'}
+    </p>
+  ),
+}));
+
+jest.mock('./Recommendations', () => ({
+  __esModule: true,
+  default: ({ settings, tokenConfigured }: RecommendationsProps) => (
+    <p>
+      recommendations of {settings.exporterUrl ?? 'no exporter'}, token {tokenConfigured ? 'set' : 'unset'}
     </p>
   ),
 }));
@@ -37,6 +47,7 @@ describe('App routes', () => {
     ['/dns', 'dns'],
     ['/http', 'http'],
     ['/hotspots', 'hotspots'],
+    ['/anomalies', 'anomalies'],
     ['/captures', 'captures'],
     ['/service-graph/anything/below', 'serviceGraph'],
   ])('%s renders the %s scene page', async (path, page) => {
@@ -47,6 +58,11 @@ describe('App routes', () => {
   it.each(['', '/', '/no-such-page'])('"%s" renders Home', async (path) => {
     renderAt(path);
     expect(await screen.findByLabelText('Pages')).toBeInTheDocument();
+  });
+
+  it('/recommendations renders the Recommendations page with the exporter URL and whether the token is saved', async () => {
+    renderAt('/recommendations', { exporterUrl: 'http://flowlens:9464' });
+    expect(await screen.findByText('recommendations of http://flowlens:9464, token unset')).toBeInTheDocument();
   });
 
   it('passes the pages the app settings', async () => {

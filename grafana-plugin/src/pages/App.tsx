@@ -11,8 +11,9 @@ import type { ScenePageKey } from './scenes';
 
 const Home = lazy(() => import('./Home'));
 const ScenePage = lazy(() => import('./ScenePage'));
+const Recommendations = lazy(() => import('./Recommendations'));
 
-const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'captures'];
+const SCENE_PAGES: ScenePageKey[] = ['serviceGraph', 'policyFlows', 'dns', 'http', 'hotspots', 'anomalies', 'captures'];
 
 export default function App(props: AppRootProps<FlowlensAppSettings>) {
   const jsonData = props.meta.jsonData;
@@ -23,6 +24,15 @@ export default function App(props: AppRootProps<FlowlensAppSettings>) {
         {SCENE_PAGES.map((page) => (
           <Route key={page} path={`${PAGES[page].path}/*`} element={<ScenePage page={page} settings={settings} />} />
         ))}
+        <Route
+          path={`${PAGES.recommendations.path}/*`}
+          element={
+            <Recommendations
+              settings={settings}
+              tokenConfigured={props.meta.secureJsonFields?.['exporterToken'] === true}
+            />
+          }
+        />
         <Route path="*" element={<Home {...props} />} />
       </Routes>
     </Suspense>

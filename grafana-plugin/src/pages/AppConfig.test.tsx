@@ -27,7 +27,13 @@ jest.mock('@grafana/runtime', () => ({
   ),
 }));
 
-function renderConfig(jsonData: FlowlensAppSettings, state = { enabled: true, pinned: true }) {
+function renderConfig(
+  jsonData: FlowlensAppSettings,
+  state: { enabled?: boolean; pinned?: boolean; secureJsonFields?: Record<string, boolean> } = {
+    enabled: true,
+    pinned: true,
+  },
+) {
   const props = { plugin: { meta: appMeta(jsonData, state) }, query: {} } as unknown as AppConfigProps;
   return render(<AppConfig {...props} />);
 }
@@ -43,7 +49,7 @@ describe('AppConfig', () => {
   it('shows the saved settings, the data source picker limited to Prometheus', () => {
     renderConfig({ datasourceUid: 'flowlens-prometheus', defaultNamespace: 'shop', onlyDenied: true });
     expect(screen.getByLabelText('prometheus data source')).toHaveValue('flowlens-prometheus');
-    expect(screen.getByRole('textbox')).toHaveValue('shop');
+    expect(screen.getByRole('textbox', { name: /^Namespace/ })).toHaveValue('shop');
     expect(screen.getByRole('switch', { name: /^Only denied flows/ })).toBeChecked();
     expect(screen.getByRole('switch', { name: /^Show idle edges/ })).not.toBeChecked();
   });
@@ -54,7 +60,7 @@ describe('AppConfig', () => {
       pinned: false,
     });
     fireEvent.change(screen.getByLabelText('prometheus data source'), { target: { value: 'other-prometheus' } });
-    fireEvent.change(screen.getByRole('textbox'), { target: { value: ' payments ' } });
+    fireEvent.change(screen.getByRole('textbox', { name: /^Namespace/ }), { target: { value: ' payments ' } });
     fireEvent.click(screen.getByRole('switch', { name: /^Show idle edges/ }));
     save();
     await waitFor(() => expect(reload).toHaveBeenCalled());
@@ -73,7 +79,7 @@ describe('AppConfig', () => {
 
   it('leaves a cleared namespace out', async () => {
     renderConfig({ defaultNamespace: 'shop' });
-    fireEvent.change(screen.getByRole('textbox'), { target: { value: '' } });
+    fireEvent.change(screen.getByRole('textbox', { name: /^Namespace/ }), { target: { value: '' } });
     save();
     await waitFor(() => expect(post).toHaveBeenCalled());
     expect(post.mock.calls[0][1].jsonData).toEqual({ onlyDenied: false, showIdle: false });
@@ -86,5 +92,46 @@ describe('AppConfig', () => {
     expect(await screen.findByText('403 Forbidden')).toBeInTheDocument();
     expect(reload).not.toHaveBeenCalled();
     expect(screen.getByRole('button', { name: 'Save settings' })).toBeEnabled();
+  });
+
+  it('saves the exporter URL into jsonData and a typed token into secureJsonData, never showing a saved one', async () => {
+    renderConfig({}, { enabled: true, pinned: true });
+    fireEvent.change(screen.getByRole('textbox', { name: /^Exporter API URL/ }), {
+      target: { value: 'http://flowlens.flowlens.svc:9470/' },
+    });
+    fireEvent.change(screen.getByPlaceholderText('bearer token'), { target: { value: 's3cret' } });
+    save();
+    await waitFor(() => expect(post).toHaveBeenCalled());
+    expect(post.mock.calls[0][1]).toEqual({
+      enabled: true,
+      pinned: true,
+      jsonData: { exporterUrl: 'http://flowlens.flowlens.svc:9470', onlyDenied: false, showIdle: false },
+      secureJsonData: { exporterToken: 's3cret' },
+    });
+  });
+
+  it('shows a saved token as configured, and does not send it back untouched', async () => {
+    renderConfig({}, { enabled: true, pinned: true, secureJsonFields: { exporterToken: true } });
+    expect(screen.getByDisplayValue('configured')).toBeDisabled();
+    save();
+    await waitFor(() => expect(post).toHaveBeenCalled());
+    expect(post.mock.calls[0][1]).not.toHaveProperty('secureJsonData');
+  });
+
+  it('Reset clears the saved token on save', async () => {
+    renderConfig({}, { enabled: true, pinned: true, secureJsonFields: { exporterToken: true } });
+    fireEvent.click(screen.getByRole('button', { name: 'Reset' }));
+    save();
+    await waitFor(() => expect(post).toHaveBeenCalled());
+    expect(post.mock.calls[0][1].secureJsonData).toEqual({ exporterToken: '' });
+  });
+
+  it('names what is wrong with the URL and does not save it', () => {
+    renderConfig({});
+    fireEvent.change(screen.getByRole('textbox', { name: /^Exporter API URL/ }), {
+      target: { value: 'flowlens:9464' },
+    });
+    expect(screen.getByText('"flowlens:9464" must start with http:// or https://')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Save settings' })).toBeDisabled();
   });
 });

@@ -2,17 +2,26 @@
 // they open with, saved into the app's jsonData the way create-plugin's AppConfig saves settings.
 import type { AppPluginMeta, PluginConfigPageProps } from '@grafana/data';
 import { DataSourcePicker, getBackendSrv, locationService } from '@grafana/runtime';
-import { Alert, Button, Field, FieldSet, Input, Stack, Switch } from '@grafana/ui';
+import { Alert, Button, Field, FieldSet, Input, SecretInput, Stack, Switch } from '@grafana/ui';
 import { type FormEvent, useState } from 'react';
 
 import { PLUGIN_ID, type FlowlensAppSettings } from '../constants';
-import { type ResolvedAppSettings, resolveAppSettings, settingsUpdate } from '../data/app-settings';
+import {
+  type ResolvedAppSettings,
+  type TokenEdit,
+  exporterUrlProblem,
+  resolveAppSettings,
+  settingsUpdate,
+} from '../data/app-settings';
 
 export type AppConfigProps = PluginConfigPageProps<AppPluginMeta<FlowlensAppSettings>>;
 
 export default function AppConfig({ plugin }: AppConfigProps) {
-  const { enabled, pinned, jsonData } = plugin.meta;
+  const { enabled, pinned, jsonData, secureJsonFields } = plugin.meta;
   const [edited, setEdited] = useState<ResolvedAppSettings>(() => resolveAppSettings(jsonData));
+  const [token, setToken] = useState<TokenEdit>({ value: '', reset: false });
+  const tokenSaved = secureJsonFields?.['exporterToken'] === true && !token.reset;
+  const urlProblem = exporterUrlProblem(edited.exporterUrl);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const edit = (change: Partial<ResolvedAppSettings>) => setEdited((current) => ({ ...current, ...change }));
@@ -24,7 +33,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
     try {
       await getBackendSrv().post(
         `/api/plugins/${PLUGIN_ID}/settings`,
-        settingsUpdate({ enabled, pinned, jsonData }, edited),
+        settingsUpdate({ enabled, pinned, jsonData }, edited, token),
       );
       // The app reads its settings when Grafana loads it: a reload shows the pages the new ones.
       locationService.reload();
@@ -48,6 +57,36 @@ export default function AppConfig({ plugin }: AppConfigProps) {
             width={40}
             onChange={(datasource) => edit({ datasourceUid: datasource.uid })}
             onClear={() => edit({ datasourceUid: undefined })}
+          />
+        </Field>
+      </FieldSet>
+      <FieldSet label="Exporter API">
+        <Field
+          label="Exporter API URL"
+          description="The exporter's base URL, for the Recommendations page (its api section must be configured). Grafana's server calls it through the app's proxy route, so it must be reachable from there."
+          invalid={urlProblem !== undefined}
+          error={urlProblem}
+        >
+          <Input
+            id="flowlens-exporter-url"
+            width={60}
+            value={edited.exporterUrl ?? ''}
+            placeholder="http://flowlens.flowlens.svc:9470"
+            onChange={(event) => edit({ exporterUrl: event.currentTarget.value })}
+          />
+        </Field>
+        <Field
+          label="Exporter API token"
+          description="The contents of the exporter's api.tokenFile. Stored encrypted by Grafana and sent only by its server; never shown again."
+        >
+          <SecretInput
+            id="flowlens-exporter-token"
+            width={60}
+            isConfigured={tokenSaved}
+            value={token.value}
+            placeholder="bearer token"
+            onChange={(event) => setToken({ ...token, value: event.currentTarget.value })}
+            onReset={() => setToken({ value: '', reset: true })}
           />
         </Field>
       </FieldSet>
@@ -83,7 +122,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
           </Alert>
         )}
         <div>
-          <Button type="submit" disabled={saving}>
+          <Button type="submit" disabled={saving || urlProblem !== undefined}>
             {saving ? 'Saving…' : 'Save settings'}
           </Button>
         </div>

@@ -37,7 +37,9 @@ describe('Home', () => {
       ['DNS', '/a/flowlens-observability-app/dns'],
       ['HTTP', '/a/flowlens-observability-app/http'],
       ['Hotspots', '/a/flowlens-observability-app/hotspots'],
+      ['Anomalies', '/a/flowlens-observability-app/anomalies'],
       ['Captures', '/a/flowlens-observability-app/captures'],
+      ['Recommendations', '/a/flowlens-observability-app/recommendations'],
     ]);
   });
 

@@ -12,7 +12,9 @@ const PAGE_SUMMARIES = {
   dns: 'queried names, NXDOMAIN and SERVFAIL ratios and latency by client workload',
   http: 'request rate, error ratio and p99 latency between workloads',
   hotspots: 'the top workloads and edges by latency, errors, DNS failures, denied flows and retransmissions',
+  anomalies: 'what the anomaly detectors score now and over time, by kind, and the anomaly alerts firing',
   captures: 'packet captures and their state on each node, with bytes and packets captured',
+  recommendations: "least-privilege policies from the exporter's observed flows, with a diff to what is enforced",
 } as const;
 
 export default function Home({ meta }: AppRootProps<FlowlensAppSettings>) {

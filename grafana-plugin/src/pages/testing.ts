@@ -5,7 +5,7 @@ import { PLUGIN_BASE_URL, PLUGIN_ID, type FlowlensAppSettings } from '../constan
 
 export function appMeta(
   jsonData: FlowlensAppSettings,
-  state: { enabled?: boolean; pinned?: boolean } = {},
+  state: { enabled?: boolean; pinned?: boolean; secureJsonFields?: Record<string, boolean> } = {},
 ): AppPluginMeta<FlowlensAppSettings> {
   return {
     id: PLUGIN_ID,

@@ -698,3 +698,29 @@ test('service accounts: serviceAccountSelector and serviceAccounts.names', () =>
   assert.equal(infra.verdict, 'deny');
   assert.equal(infra.decidedBy.policy, 'infra-egress');
 });
+
+test('selectingPolicies lists the policies that select a pod per direction, staged ones only when pending', () => {
+  const subject = engine({
+    networkPolicies: [
+      kubernetesPolicy('x', 'a-ingress', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'] }),
+      kubernetesPolicy('x', 'b-only', { podSelector: { matchLabels: { pod: 'b' } } }),
+    ],
+    calicoPolicies: [
+      globalPolicy('all-egress', { selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] }),
+      calico('StagedNetworkPolicy', 'staged-a', { selector: "pod == 'a'", types: ['Ingress'] }, 'x'),
+    ],
+  });
+  const listed = (pending: boolean): string[] => {
+    const endpoint = pod('x/a');
+    if (endpoint.kind !== 'pod') throw new Error('a pod');
+    return subject
+      .selectingPolicies(endpoint, pending)
+      .map((entry) => `${entry.policy} ${entry.kind}${entry.staged ? ' staged' : ''} ${entry.directions.join('+')}`);
+  };
+  assert.deepEqual(listed(false).sort(), ['all-egress global egress', 'x/a-ingress kubernetes ingress']);
+  assert.deepEqual(listed(true).sort(), [
+    'all-egress global egress',
+    'x/a-ingress kubernetes ingress',
+    'x/staged-a calico staged ingress',
+  ]);
+});

@@ -136,6 +136,20 @@ export interface UnifiedVerdict {
   readonly loopback: boolean;
 }
 
+/** A policy that selects a pod (see `UnifiedPolicyEngine.selectingPolicies`). */
+export interface SelectingPolicy {
+  /** `<namespace>/<name>` or `<name>`, as the `policy` label. */
+  readonly policy: string;
+  /** Empty for cluster-wide kinds. */
+  readonly namespace: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly kind: PolicyKind;
+  readonly staged: boolean;
+  /** The directions it selects the pod for (ingress first). */
+  readonly directions: readonly Direction[];
+}
+
 export const NOT_SELECTED: DirectionResult = Object.freeze({
   verdict: 'allow',
   policy: 'none',
@@ -656,6 +670,35 @@ export class UnifiedPolicyEngine {
   /** Number of cached verdicts (for tests and diagnostics). */
   get cachedVerdicts(): number {
     return this.cache.size;
+  }
+
+  /**
+   * The policies that select a pod, per direction, in evaluation order: the enforced ones, or with `pending` the
+   * set as if staged policies were enforced. The same selection the evaluation makes, so a caller listing "the
+   * policies that apply to this workload" cannot disagree with the verdicts.
+   */
+  selectingPolicies(endpoint: EngineEndpoint & { readonly kind: 'pod' }, pending = false): SelectingPolicy[] {
+    const subject = this.resolve(endpoint, this.addresses(endpoint));
+    const found = new Map<EnginePolicy, Direction[]>();
+    for (const direction of ['ingress', 'egress'] as const) {
+      for (const tier of pending ? this.state.pending : this.state.enforced) {
+        for (const policy of tier.policies) {
+          if (!policy.selects(subject, direction)) continue;
+          const directions = found.get(policy) ?? [];
+          directions.push(direction);
+          found.set(policy, directions);
+        }
+      }
+    }
+    return [...found].map(([policy, directions]) => ({
+      policy: policy.verdict.policy,
+      namespace: policy.namespace,
+      name: policy.name,
+      tier: policy.tier,
+      kind: policy.kind,
+      staged: policy.staged,
+      directions,
+    }));
   }
 
   evaluate(connection: EngineConnection): UnifiedVerdict {

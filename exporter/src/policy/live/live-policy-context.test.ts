@@ -118,3 +118,22 @@ test('podFor finds pods by IP, by name and by aggregated prefix', () => {
   assert.equal(current.podFor({ ...emptyEndpoint(), kind: 'pod', ip: '10.9.9.9' }), undefined);
   context.stop();
 });
+
+test('the store keeps the manifests it is given (recommended objects) until their object goes', () => {
+  const { store } = setUp();
+  const manifest = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'r' } };
+  store.upsert('networkpolicies', 'shop/r', denyIngressTo('db', 'r'), { key: 'NetworkPolicy|shop|r', manifest });
+  store.upsert('networkpolicies', 'shop/other', denyIngressTo('web', 'other'));
+  const enforced = store.enforcedPolicies();
+  assert.deepEqual([...enforced.manifests], [['NetworkPolicy|shop|r', manifest]]);
+  assert.deepEqual(
+    enforced.snapshot.networkPolicies?.map((policy) => policy.name),
+    ['r', 'other'],
+  );
+  // An update without a manifest (renamed away from the recommender's prefix) forgets it, as does a removal.
+  store.upsert('networkpolicies', 'shop/r', denyIngressTo('db', 'r'));
+  assert.equal(store.enforcedPolicies().manifests.size, 0);
+  store.upsert('networkpolicies', 'shop/r', denyIngressTo('db', 'r'), { key: 'NetworkPolicy|shop|r', manifest });
+  store.remove('networkpolicies', 'shop/r');
+  assert.equal(store.enforcedPolicies().manifests.size, 0);
+});

@@ -6,12 +6,19 @@
 import type { EngineSnapshot, ServiceAccountInfo } from '../engine';
 import { NAMESPACE_NAME_LABEL, type Labels, type NamespaceInfo } from '../kubernetes';
 import { engineSnapshotOf, type PolicyObject } from '../snapshot';
+import type { EnforcedPolicies } from '../recommend/diff';
 
 /** One parsed policy object: a Kubernetes policy kind or any Calico kind. */
 export type LivePolicyObject = PolicyObject;
 
 export class LivePolicyStore {
   private readonly resources = new Map<string, Map<string, LivePolicyObject>>();
+  /**
+   * The manifests of the objects a recommendation would replace (`flowlens-recommended-*`), by resource and key,
+   * with their `manifestKey`: the diff to enforced shows their YAML. Only those, so the store still keeps parsed
+   * policies, not objects.
+   */
+  private readonly manifests = new Map<string, { key: string; manifest: Record<string, unknown> }>();
   private readonly namespaces = new Map<string, Labels>();
   /** By `namespace/name`: Calico's serviceAccountSelector reads their labels. */
   private readonly serviceAccounts = new Map<string, ServiceAccountInfo>();
@@ -22,7 +29,14 @@ export class LivePolicyStore {
     this.listener = listener;
   }
 
-  upsert(resource: string, key: string, policy: LivePolicyObject): void {
+  upsert(
+    resource: string,
+    key: string,
+    policy: LivePolicyObject,
+    manifest?: { key: string; manifest: Record<string, unknown> },
+  ): void {
+    if (manifest === undefined) this.manifests.delete(`${resource}\u0000${key}`);
+    else this.manifests.set(`${resource}\u0000${key}`, manifest);
     let objects = this.resources.get(resource);
     if (objects === undefined) {
       objects = new Map();
@@ -35,6 +49,7 @@ export class LivePolicyStore {
   }
 
   remove(resource: string, key: string): void {
+    this.manifests.delete(`${resource}\u0000${key}`);
     if (this.resources.get(resource)?.delete(key) === true) this.changed();
   }
 
@@ -78,6 +93,14 @@ export class LivePolicyStore {
       namespaces.push({ name, labels: { [NAMESPACE_NAME_LABEL]: name, ...labels } });
     }
     return engineSnapshotOf(namespaces, this.allPolicies(), [...this.serviceAccounts.values()]);
+  }
+
+  /** What the diff to enforced compares a recommendation with. */
+  enforcedPolicies(): EnforcedPolicies {
+    return {
+      snapshot: this.engineSnapshot(),
+      manifests: new Map([...this.manifests.values()].map((entry) => [entry.key, entry.manifest])),
+    };
   }
 
   private *allPolicies(): Iterable<LivePolicyObject> {

@@ -21,9 +21,14 @@ export interface RecommendCluster {
   readonly networkSets: readonly NetworkSet[];
 }
 
+/**
+ * A workload by name; an address outside the pod network; or a Calico (Global)NetworkSet by name, when only the
+ * set is known (Prometheus' labels name the set, not the address): `namespace` is empty for a GlobalNetworkSet.
+ */
 export type ObservedPeer =
   | { readonly kind: 'workload'; readonly namespace: string; readonly workload: string }
-  | { readonly kind: 'external'; readonly ip: string };
+  | { readonly kind: 'external'; readonly ip: string }
+  | { readonly kind: 'networkSet'; readonly namespace: string; readonly name: string };
 
 /** One observed connection, as the destination saw it: its port and protocol. */
 export interface ObservedFlow {
@@ -41,7 +46,14 @@ export function workloadKey(namespace: string, workload: string): string {
 }
 
 export function peerKey(peer: ObservedPeer): string {
-  return peer.kind === 'workload' ? `w:${workloadKey(peer.namespace, peer.workload)}` : `x:${peer.ip}`;
+  switch (peer.kind) {
+    case 'workload':
+      return `w:${workloadKey(peer.namespace, peer.workload)}`;
+    case 'external':
+      return `x:${peer.ip}`;
+    case 'networkSet':
+      return `s:${workloadKey(peer.namespace, peer.name)}`;
+  }
 }
 
 export function flowKey(flow: ObservedFlow): string {

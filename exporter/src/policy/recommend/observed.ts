@@ -36,7 +36,7 @@ export class ObservedFlows {
 
   /** Reads an enriched record. Denied flows are not observed use: recommending them would open what is closed. */
   observe(record: FlowRecord): ObserveOutcome {
-    const protocol = PROTOCOLS.get(record.protocol.toLowerCase());
+    const protocol = observedProtocol(record.protocol);
     const port = record.destPort;
     const source = observedPeer(record.source);
     const destination = observedPeer(record.destination);
@@ -70,6 +70,11 @@ export class ObservedFlows {
   flows(): ObservedFlow[] {
     return [...this.entries.values()];
   }
+}
+
+/** A protocol as sources write it (`tcp`, `TCP`, `6`) as policies name it; undefined for what they cannot name. */
+export function observedProtocol(text: string): Protocol | undefined {
+  return PROTOCOLS.get(text.toLowerCase());
 }
 
 /** A pod by its workload; anything else with an address by the address; undefined when neither is known. */

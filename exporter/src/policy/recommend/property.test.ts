@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import { SeededRandom } from '../../demo/random';
-import { DEMO_TOPOLOGY, podLabels, podTemplateHash, type EdgePeer } from '../../demo/topology';
+import { DEMO_TOPOLOGY, type EdgePeer } from '../../demo/topology';
+import { demoResourceObjects, demoWorkloadPods } from '../../demo/resources';
 import { buildPolicySnapshot } from '../snapshot';
 import { UnifiedPolicyEngine, type EngineEndpoint } from '../engine';
 import type { PodInfo, Protocol } from '../kubernetes';
@@ -17,6 +18,7 @@ import {
   recommendClusterFromDocuments,
   recommendPolicies,
   renderRecommendationYaml,
+  unobservedPairs,
   workloadKey,
   type ObservedFlow,
   type RecommendFormat,
@@ -189,15 +191,14 @@ function checkCluster(
     assert.equal(verdict.verdict, 'allow');
     return verdict.pendingVerdict;
   };
-  const endpointsOf = (peer: ObservedFlow['source']): EngineEndpoint[] =>
-    peer.kind === 'external'
-      ? [{ kind: 'external', ip: peer.ip }]
-      : (podsOf.get(workloadKey(peer.namespace, peer.workload)) ?? []).map(podEndpoint);
+  const endpointsOf = (peer: ObservedFlow['source']): EngineEndpoint[] => {
+    if (peer.kind === 'external') return [{ kind: 'external', ip: peer.ip }];
+    if (peer.kind === 'networkSet') throw new Error('generated flows name addresses, not network sets');
+    return (podsOf.get(workloadKey(peer.namespace, peer.workload)) ?? []).map(podEndpoint);
+  };
   let allowed = 0;
   let denied = 0;
-  const observed = new Set<string>();
   for (const flow of generated.flows) {
-    observed.add(`${JSON.stringify(flow.source)}>${JSON.stringify(flow.destination)}:${flow.protocol}/${flow.port}`);
     for (const source of endpointsOf(flow.source)) {
       for (const destination of endpointsOf(flow.destination)) {
         assert.equal(
@@ -209,32 +210,25 @@ function checkCluster(
       }
     }
   }
-  const candidatePorts = [
-    ...extraPorts,
-    ...generated.flows.map((flow) => ({ port: flow.port, protocol: flow.protocol })),
-  ];
-  for (const source of generated.workloads) {
-    for (const destination of generated.workloads) {
-      for (const { port, protocol } of candidatePorts) {
-        if (destination.dns && port === 53) continue;
-        const key = `${JSON.stringify({ kind: 'workload', namespace: source.namespace, workload: source.name })}>${JSON.stringify({ kind: 'workload', namespace: destination.namespace, workload: destination.name })}:${protocol}/${port}`;
-        if (observed.has(key)) continue;
-        const pods = (key: string): PodInfo[] => {
-          const all = podsOf.get(key) ?? [];
-          return onePodPerWorkload ? all.slice(0, 1) : all;
-        };
-        for (const sourcePod of pods(workloadKey(source.namespace, source.name))) {
-          for (const destinationPod of pods(workloadKey(destination.namespace, destination.name))) {
-            if (sourcePod === destinationPod) continue;
-            if (onePodPerWorkload && source === destination) continue;
-            assert.equal(
-              verdictOf(podEndpoint(sourcePod), podEndpoint(destinationPod), port, protocol),
-              'deny',
-              `${seed} ${format}: unobserved ${key} must be denied`,
-            );
-            denied++;
-          }
-        }
+  const pods = (key: string): PodInfo[] => {
+    const all = podsOf.get(key) ?? [];
+    return onePodPerWorkload ? all.slice(0, 1) : all;
+  };
+  for (const pair of unobservedPairs(generated.workloads, generated.flows, {
+    extraPorts,
+    exempt: (destination, { port }) => destination.dns && port === 53,
+  })) {
+    const { source, destination, port, protocol } = pair;
+    for (const sourcePod of pods(workloadKey(source.namespace, source.name))) {
+      for (const destinationPod of pods(workloadKey(destination.namespace, destination.name))) {
+        if (sourcePod === destinationPod) continue;
+        if (onePodPerWorkload && source === destination) continue;
+        assert.equal(
+          verdictOf(podEndpoint(sourcePod), podEndpoint(destinationPod), port, protocol),
+          'deny',
+          `${seed} ${format}: unobserved ${pair.key} must be denied`,
+        );
+        denied++;
       }
     }
   }
@@ -270,75 +264,13 @@ for (const format of ['kubernetes', 'calico-staged'] as const) {
  * edge the traffic generator draws flows along, with ports after service NAT. ICMP edges have no port to allow.
  */
 function demoCluster(): GeneratedCluster {
-  const objects: unknown[] = [];
-  const workloads: GeneratedWorkload[] = [];
-  for (const namespace of DEMO_TOPOLOGY.namespaces) {
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: namespace.name, labels: { team: namespace.team } },
-    });
-  }
-  for (const spec of DEMO_TOPOLOGY.workloads) {
-    const labels = podLabels(spec, spec.kind === 'CronJob' ? `${spec.name}-28000000` : undefined);
-    const pods =
-      spec.kind === 'CronJob'
-        ? [{ name: `${spec.name}-28000000-x1`, ip: `10.244.9.${workloads.length + 2}` }]
-        : DEMO_TOPOLOGY.pods.filter((pod) => pod.namespace === spec.namespace && pod.workload === spec.name);
-    let owner: { kind: string; name: string };
-    if (spec.kind === 'Deployment') {
-      owner = { kind: 'ReplicaSet', name: `${spec.name}-${podTemplateHash(spec)}` };
-      objects.push({
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: {
-          name: owner.name,
-          namespace: spec.namespace,
-          ownerReferences: [{ kind: 'Deployment', name: spec.name, controller: true }],
-        },
-      });
-    } else if (spec.kind === 'CronJob') {
-      owner = { kind: 'Job', name: `${spec.name}-28000000` };
-      objects.push({
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: {
-          name: owner.name,
-          namespace: spec.namespace,
-          ownerReferences: [{ kind: 'CronJob', name: spec.name, controller: true }],
-        },
-      });
-    } else {
-      owner = { kind: spec.kind, name: spec.name };
-    }
-    for (const pod of pods) {
-      objects.push({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: pod.name,
-          namespace: spec.namespace,
-          labels,
-          ownerReferences: [{ ...owner, controller: true }],
-        },
-        status: { phase: 'Running', podIP: pod.ip },
-      });
-    }
-    workloads.push({
-      namespace: spec.namespace,
-      name: spec.name,
-      pods: pods.map((pod) => ({ name: pod.name, ip: pod.ip, labels })),
-      dns: labels['k8s-app'] === 'kube-dns',
-    });
-  }
-  for (const set of DEMO_TOPOLOGY.networkSets) {
-    objects.push({
-      apiVersion: 'projectcalico.org/v3',
-      kind: 'GlobalNetworkSet',
-      metadata: { name: set.name, labels: set.labels },
-      spec: { nets: set.nets },
-    });
-  }
+  const objects = demoResourceObjects();
+  const workloads: GeneratedWorkload[] = demoWorkloadPods().map(({ spec, labels, pods }) => ({
+    namespace: spec.namespace,
+    name: spec.name,
+    pods: pods.map((pod) => ({ name: pod.name, ip: pod.ip, labels })),
+    dns: labels['k8s-app'] === 'kube-dns',
+  }));
   const peer = (end: EdgePeer): ObservedFlow['source'] =>
     end.kind === 'workload'
       ? { kind: 'workload', namespace: end.workload.namespace, workload: end.workload.name }

@@ -17,7 +17,7 @@
  * Output is plain objects, sorted, so the same input always renders the same YAML (see render.ts).
  */
 import type { NetworkSet } from '../calico';
-import { parseIp, type Labels, type Protocol } from '../kubernetes';
+import { parseCidr, parseIp, type Cidr, type Labels, type Protocol } from '../kubernetes';
 import { NAMESPACE_NAME_LABEL } from '../kubernetes/evaluate';
 import {
   flowKey,
@@ -205,6 +205,35 @@ export function aggregateAddresses(ips: Iterable<string>): string[] {
   return result;
 }
 
+/**
+ * Observed addresses (merged as `aggregateAddresses` does) together with whole blocks (network sets known only by
+ * name): addresses and blocks inside another block are left out, as the block allows them already. Sorted as
+ * `aggregateAddresses` sorts, so without blocks the result is exactly its result.
+ */
+export function addressesAndBlocks(ips: Iterable<string>, blocks: readonly Cidr[]): string[] {
+  const merged: Cidr[] = [...blocks];
+  for (const text of aggregateAddresses(ips)) {
+    const cidr = parseCidr(text);
+    if (cidr !== undefined) merged.push(cidr);
+  }
+  const kept = merged.filter(
+    (cidr, index) =>
+      !merged.some(
+        (other, otherIndex) =>
+          other.family === cidr.family &&
+          other.prefixLength <= cidr.prefixLength &&
+          (cidr.network & other.mask) === other.network &&
+          // Of two equal blocks the first stays.
+          (other.prefixLength < cidr.prefixLength || otherIndex < index),
+      ),
+  );
+  kept.sort(
+    (a, b) =>
+      a.family - b.family || (a.network < b.network ? -1 : a.network > b.network ? 1 : a.prefixLength - b.prefixLength),
+  );
+  return kept.map((cidr) => `${formatAddress(cidr.family, cidr.network)}/${cidr.prefixLength}`);
+}
+
 function formatAddress(family: 4 | 6, value: bigint): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
   const groups: string[] = [];
@@ -243,7 +272,9 @@ function setKey(set: NetworkSet): string {
 type RulePeer =
   | { readonly kind: 'workload'; readonly key: string; readonly namespace: string; readonly selector: WorkloadSelector }
   | { readonly kind: 'address'; readonly key: string; readonly ip: string }
-  | { readonly kind: 'networkSet'; readonly key: string; readonly set: NetworkSet };
+  | { readonly kind: 'networkSet'; readonly key: string; readonly set: NetworkSet }
+  /** A network set allowed by its CIDRs: Kubernetes format, or a set without labels to select it by. */
+  | { readonly kind: 'nets'; readonly key: string; readonly set: NetworkSet };
 
 interface PortKey {
   readonly protocol: Protocol;
@@ -318,7 +349,20 @@ export function recommendPolicies(
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   };
   const unknownWorkloads = new Set<string>();
+  const unknownSets = new Set<string>();
   const rulePeer = (peer: ObservedPeer): RulePeer | undefined => {
+    if (peer.kind === 'networkSet') {
+      const set = cluster.networkSets.find(
+        (candidate) => candidate.namespace === peer.namespace && candidate.name === peer.name,
+      );
+      if (set === undefined) {
+        unknownSets.add(workloadKey(peer.namespace, peer.name));
+        return undefined;
+      }
+      return options.format === 'calico-staged' && Object.keys(set.labels).length > 0
+        ? { kind: 'networkSet', key: `s:${setKey(set)}`, set }
+        : { kind: 'nets', key: `n:${setKey(set)}`, set };
+    }
     if (peer.kind === 'external') {
       const set = networkSetFor(networkSets, peer.ip);
       if (set !== undefined && Object.keys(set.labels).length > 0) {
@@ -340,14 +384,17 @@ export function recommendPolicies(
     const key = flowKey(flow);
     if (seen.has(key)) continue;
     seen.add(key);
-    if (flow.source.kind === 'external' && flow.destination.kind === 'external') {
+    if (flow.source.kind !== 'workload' && flow.destination.kind !== 'workload') {
       skip('no workload at either end');
       continue;
     }
     const source = rulePeer(flow.source);
     const destination = rulePeer(flow.destination);
     if (source === undefined || destination === undefined) {
-      skip('workload not in the resources');
+      const unknownSet = [flow.source, flow.destination].some(
+        (peer) => peer.kind === 'networkSet' && unknownSets.has(workloadKey(peer.namespace, peer.name)),
+      );
+      skip(unknownSet ? 'network set not in the resources' : 'workload not in the resources');
       continue;
     }
     const port = { protocol: flow.protocol, port: flow.port };
@@ -380,6 +427,11 @@ export function recommendPolicies(
   for (const key of [...unknownWorkloads].sort()) {
     warnings.push(
       `${key}: flows name this workload but the resources have no pods of it; its flows are skipped (and blocked by the other end's policy): add its pods to the resources file`,
+    );
+  }
+  for (const key of [...unknownSets].sort()) {
+    warnings.push(
+      `network set ${key.startsWith('/') ? key.slice(1) : key}: flows name this Calico network set but the resources do not hold it; its flows are skipped: add the (Global)NetworkSet to the resources`,
     );
   }
 
@@ -442,6 +494,7 @@ function kubernetesSelector(selector: WorkloadSelector): Record<string, unknown>
 function kubernetesPeers(peers: readonly RulePeer[]): Record<string, unknown>[] {
   const result: Record<string, unknown>[] = [];
   const addresses: string[] = [];
+  const blocks: Cidr[] = [];
   for (const peer of peers) {
     if (peer.kind === 'workload') {
       result.push({
@@ -451,11 +504,11 @@ function kubernetesPeers(peers: readonly RulePeer[]): Record<string, unknown>[] 
     } else if (peer.kind === 'address') {
       addresses.push(peer.ip);
     } else {
-      // Network sets are Calico's; in Kubernetes format their addresses come as plain ones (never reached).
-      for (const net of peer.set.nets) addresses.push(net.text);
+      // Network sets are Calico's: Kubernetes policies allow the set's CIDRs.
+      blocks.push(...peer.set.nets);
     }
   }
-  for (const cidr of aggregateAddresses(addresses)) result.push({ ipBlock: { cidr } });
+  for (const cidr of addressesAndBlocks(addresses, blocks)) result.push({ ipBlock: { cidr } });
   return result;
 }
 
@@ -518,6 +571,7 @@ function calicoNamespaceSelector(namespace: string): string {
 function calicoEntities(peers: readonly RulePeer[]): Record<string, unknown>[] {
   const result: Record<string, unknown>[] = [];
   const addresses: string[] = [];
+  const blocks: Cidr[] = [];
   for (const peer of peers) {
     if (peer.kind === 'workload') {
       result.push({
@@ -526,6 +580,8 @@ function calicoEntities(peers: readonly RulePeer[]): Record<string, unknown>[] {
       });
     } else if (peer.kind === 'address') {
       addresses.push(peer.ip);
+    } else if (peer.kind === 'nets') {
+      blocks.push(...peer.set.nets);
     } else {
       result.push({
         namespaceSelector: peer.set.namespace === '' ? 'global()' : calicoNamespaceSelector(peer.set.namespace),
@@ -533,7 +589,7 @@ function calicoEntities(peers: readonly RulePeer[]): Record<string, unknown>[] {
       });
     }
   }
-  const nets = aggregateAddresses(addresses);
+  const nets = addressesAndBlocks(addresses, blocks);
   if (nets.length > 0) result.push({ nets });
   return result;
 }

@@ -13,7 +13,7 @@ import {
   type HotspotTable,
 } from '../../queries';
 import { controls, datasourceVariable, namespaceVariable, queryRunner, timeRange, variableSet } from './common';
-import { rows } from './panels';
+import { dashboardRowLink, rows } from './panels';
 
 export type HotspotCategory = keyof typeof HOTSPOT_QUERIES;
 
@@ -60,13 +60,7 @@ const TEXT: Record<HotspotCategory, HotspotText> = {
 
 /** The link of a row: its dashboard with the row's namespace and workload, keeping the page's time range. */
 export function hotspotLink(table: HotspotTable): DataLink {
-  const { namespace, workload } = table.linkLabels;
-  return {
-    title: 'Open the dashboard for ${__data.fields.' + workload + '}',
-    url:
-      `/d/${table.dashboardUid}?var-namespace=\${__data.fields.${namespace}}` +
-      `&var-workload=\${__data.fields.${workload}}&\${__url_time_range}&var-datasource=\${datasource}`,
-  };
+  return dashboardRowLink(table.dashboardUid, table.linkLabels);
 }
 
 /** One category: the ranking and the volume merged into one row per workload or edge, highest first. */

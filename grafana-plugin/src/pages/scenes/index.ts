@@ -3,6 +3,7 @@ import type { EmbeddedScene } from '@grafana/scenes';
 
 import type { PageKey } from '../../constants';
 import type { ResolvedAppSettings } from '../../data/app-settings';
+import { anomaliesScene } from './anomalies';
 import { capturesScene } from './captures';
 import { dnsScene } from './dns';
 import { hotspotsScene } from './hotspots';
@@ -10,7 +11,8 @@ import { httpScene } from './http';
 import { policyFlowsScene } from './policy-flows';
 import { serviceGraphScene } from './service-graph';
 
-export type ScenePageKey = Exclude<PageKey, 'home'>;
+/** Every page but Home and the pages that are plain React (Recommendations asks the exporter, not Prometheus). */
+export type ScenePageKey = Exclude<PageKey, 'home' | 'recommendations'>;
 
 export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => EmbeddedScene> = {
   serviceGraph: serviceGraphScene,
@@ -18,5 +20,6 @@ export const SCENES: Record<ScenePageKey, (settings: ResolvedAppSettings) => Emb
   dns: dnsScene,
   http: httpScene,
   hotspots: hotspotsScene,
+  anomalies: anomaliesScene,
   captures: capturesScene,
 };

@@ -1,5 +1,6 @@
 // Grafana core panels for the DNS and HTTP pages: each draws one query of src/queries.ts, with the unit, range and
 // legend a careful dashboard author would set.
+import type { DataLink } from '@grafana/data';
 import {
   PanelBuilders,
   SceneDataTransformer,
@@ -83,4 +84,17 @@ export function rows(height: number, panelRows: SceneObject[][]): SceneFlexLayou
         }),
     ),
   });
+}
+
+/**
+ * A table row's link to a Flowlens dashboard for the row's workload: `fields` name the row's columns that hold the
+ * namespace and the workload; the link keeps the page's time range and data source.
+ */
+export function dashboardRowLink(dashboardUid: string, fields: { namespace: string; workload: string }): DataLink {
+  return {
+    title: 'Open the dashboard for ${__data.fields.' + fields.workload + '}',
+    url:
+      `/d/${dashboardUid}?var-namespace=\${__data.fields.${fields.namespace}}` +
+      `&var-workload=\${__data.fields.${fields.workload}}&\${__url_time_range}&var-datasource=\${datasource}`,
+  };
 }

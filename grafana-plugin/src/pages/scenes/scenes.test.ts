@@ -15,6 +15,9 @@ import { POLICY_FLOW_PANEL_ID, SERVICE_GRAPH_PANEL_ID } from '../../constants';
 import { DEFAULT_APP_SETTINGS, type ResolvedAppSettings } from '../../data/app-settings';
 import { DEFAULT_OPTIONS } from '../../panels/service-graph/types';
 import {
+  ANOMALY_ENTER_SCORE,
+  ANOMALY_EXIT_SCORE,
+  ANOMALY_QUERIES,
   CAPTURE_NAMESPACE_VARIABLE,
   CAPTURE_QUERIES,
   CAPTURE_TABLE_COLUMNS,
@@ -27,6 +30,7 @@ import {
   SERVICE_GRAPH_QUERIES,
   WORKLOAD_VARIABLE,
 } from '../../queries';
+import { SCORE_COLUMN } from './anomalies';
 import { FETCH_NOTE } from './captures';
 import { ALL_VALUE, DATASOURCE } from './common';
 import { SCENES } from './index';
@@ -294,5 +298,66 @@ describe('Captures page', () => {
     expect(notes[0]?.state.options).toMatchObject({ content: FETCH_NOTE });
     expect(FETCH_NOTE).toContain('flowlens capture fetch NAMESPACE/NAME --dest DIR');
     expect(FETCH_NOTE).toContain('docs/capture.md');
+  });
+});
+
+describe('Anomalies page', () => {
+  const byTitle = (title: string) => {
+    const panel = panels(SCENES.anomalies(settings())).find((candidate) => candidate.state.title === title);
+    if (panel === undefined) throw new Error(`no panel "${title}"`);
+    return panel;
+  };
+
+  it('draws the scores now, the alerts firing, the scores over time and anomalies per kind', () => {
+    const scene = SCENES.anomalies(settings());
+    expect(queriesByPanel(scene)).toEqual([
+      { pluginId: 'table', queries: exprs([ANOMALY_QUERIES.current]) },
+      { pluginId: 'table', queries: exprs([ANOMALY_QUERIES.firing]) },
+      { pluginId: 'timeseries', queries: exprs([ANOMALY_QUERIES.scores]) },
+      { pluginId: 'timeseries', queries: exprs([ANOMALY_QUERIES.startedPerHour]) },
+    ]);
+    expect(variables(scene)).toEqual(['datasource', 'namespace']);
+  });
+
+  it("colours the score by the detectors' thresholds and sorts the highest first", () => {
+    const panel = byTitle('Scored now');
+    expect(panel.state.fieldConfig.defaults.thresholds?.steps).toEqual([
+      { value: -Infinity, color: 'green' },
+      { value: ANOMALY_EXIT_SCORE, color: 'orange' },
+      { value: ANOMALY_ENTER_SCORE, color: 'red' },
+    ]);
+    const score = panel.state.fieldConfig.overrides.find((override) => override.matcher.options === SCORE_COLUMN);
+    expect(score?.properties).toContainEqual({ id: 'custom.cellOptions', value: { type: 'color-background' } });
+    const data = panel.state.$data;
+    if (!(data instanceof SceneDataTransformer)) throw new Error('no transformations');
+    expect(data.state.transformations[0]).toEqual({
+      id: 'sortBy',
+      options: { sort: [{ field: 'Value', desc: true }] },
+    });
+    expect(data.state.transformations[1]).toMatchObject({
+      id: 'organize',
+      options: { excludeByName: { Time: true }, renameByName: { Value: SCORE_COLUMN } },
+    });
+  });
+
+  it("links each scored workload to its workload dashboard, and hides the alerts' constant value", () => {
+    const workload = byTitle('Scored now').state.fieldConfig.overrides.find(
+      (override) => override.matcher.options === 'workload',
+    );
+    expect(workload?.properties).toEqual([
+      {
+        id: 'links',
+        value: [
+          expect.objectContaining({
+            url: '/d/flowlens-workload?var-namespace=${__data.fields.namespace}&var-workload=${__data.fields.workload}&${__url_time_range}&var-datasource=${datasource}',
+          }),
+        ],
+      },
+    ]);
+    const firing = byTitle('FlowlensAnomalyDetected firing').state.$data;
+    if (!(firing instanceof SceneDataTransformer)) throw new Error('no transformations');
+    expect(firing.state.transformations[1]).toMatchObject({
+      options: { excludeByName: { Time: true, Value: true } },
+    });
   });
 });
