@@ -177,7 +177,7 @@ export function overviewDashboard(): dashboard.Dashboard {
         'Anomaly scores',
         {
           description:
-            'The exporter’s anomaly detectors: each series’ robust z-score against its own baseline (top N per exporter; new edges score 10). From 6 for two minutes, FlowlensAnomalyDetected fires. Scores appear after a series’ first 10 minutes.',
+            'The exporter’s anomaly detectors: each series’ robust z-score against its own baseline and, once learnt, its time-of-day profile (top N per exporter; new edges score 10, a busy edge gone quiet up to 10 as traffic_drop). From 6 for two minutes, FlowlensAnomalyDetected fires. Scores appear after a series’ first 10 minutes.',
           unit: 'none',
           width: 16,
           thresholds: redAt(6),

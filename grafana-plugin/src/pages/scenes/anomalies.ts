@@ -54,7 +54,7 @@ export function currentScoresPanel(): VizPanel {
   return PanelBuilders.table()
     .setTitle('Scored now')
     .setDescription(
-      `Each exporter's top series by anomaly score: a robust z-score against the series' own baseline (a new edge scores 10). ` +
+      `Each exporter's top series by anomaly score: a robust z-score against the series' own baseline and, once learnt, its time-of-day profile (a new edge scores 10; a busy edge gone quiet up to 10, as traffic_drop). ` +
         `${ANOMALY_ENTER_SCORE} or more for two windows is an anomaly; the anomaly ends after three windows under ${ANOMALY_EXIT_SCORE}. ` +
         'A series is scored after its first 10 minutes.',
     )
@@ -100,7 +100,7 @@ export function anomaliesScene(settings: ResolvedAppSettings): EmbeddedScene {
         timeseriesPanel(ANOMALY_QUERIES.startedPerHour, {
           title: 'Anomalies started per hour, by kind',
           description:
-            'Anomalies the detectors entered in the last hour, cluster-wide (the counter has no namespace): new edges, flow, denied-flow and byte rates, DNS and HTTP error ratios, HTTP latency, retransmissions.',
+            'Anomalies the detectors entered in the last hour, cluster-wide (the counter has no namespace): new edges, busy edges gone quiet (traffic_drop), flow, denied-flow and byte rates, DNS and HTTP error ratios, HTTP latency, retransmissions.',
           unit: 'short',
         }),
       ],
