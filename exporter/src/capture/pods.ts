@@ -3,7 +3,7 @@
  * the host network (their "interface" would be the node's own). From a resources file (`capture run`) or any list
  * of pod projections (the controller's live view).
  */
-import { isRecord, projectPod, stringField, type PodProjection } from '../cluster/projections';
+import { projectPod, stringField, unpackLists, type PodProjection } from '../cluster/projections';
 import type { ResourceDocument } from '../cluster/resources-file';
 import { selectorMatches, type LabelSelector } from '../policy/kubernetes/label-selector';
 
@@ -15,18 +15,8 @@ export interface SelectedPod {
 
 /** Every Pod in the documents, `kind: List` (and `PodList`) expanded. */
 export function podsOfDocuments(documents: readonly ResourceDocument[]): PodProjection[] {
-  const pods: PodProjection[] = [];
-  const visit = (object: unknown): void => {
-    if (!isRecord(object)) return;
-    const kind = stringField(object, 'kind');
-    if (kind.endsWith('List') && Array.isArray(object['items'])) {
-      for (const item of object['items']) visit(item);
-    } else if (kind === 'Pod') {
-      pods.push(projectPod(object));
-    }
-  };
-  for (const document of documents) visit(document.object);
-  return pods;
+  const objects = unpackLists(documents.map((document) => document.object));
+  return [...objects].filter((object) => stringField(object, 'kind') === 'Pod').map(projectPod);
 }
 
 export function selectPods(

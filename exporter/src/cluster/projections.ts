@@ -99,6 +99,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The objects among `objects`, each `kind: List` (and `PodList`, `NetworkPolicyList`, ...) replaced by its items, as
+ * `kubectl get -o yaml` writes several objects; whatever is not an object is skipped. Lenient: the strict reader of a
+ * resources file (static-view.ts) names a malformed List instead.
+ */
+export function* unpackLists(objects: Iterable<unknown>): Generator<Record<string, unknown>> {
+  for (const object of objects) {
+    if (!isRecord(object)) continue;
+    if (String(object['kind']).endsWith('List') && Array.isArray(object['items'])) yield* unpackLists(object['items']);
+    else yield object;
+  }
+}
+
 export function stringField(object: Record<string, unknown>, key: string): string {
   const value = object[key];
   return typeof value === 'string' ? value : '';

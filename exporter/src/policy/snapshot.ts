@@ -25,6 +25,7 @@ import {
   type Tier,
 } from './calico';
 import type { EngineSnapshot, ServiceAccountInfo } from './engine';
+import { isRecord, unpackLists } from '../cluster/projections';
 
 /** One parsed policy object: a Kubernetes policy kind or any Calico kind. */
 export type PolicyObject = NetworkPolicy | AdminNetworkPolicy | BaselineAdminNetworkPolicy | CalicoObject;
@@ -97,10 +98,6 @@ const CALICO_KINDS = new Set([
   'GlobalNetworkSet',
 ]);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Calico's NetworkPolicy shares its kind name with Kubernetes'; the API group tells them apart. */
 function isCalicoObject(object: Record<string, unknown>): boolean {
   const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';
@@ -114,13 +111,8 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
   const policies: PolicyObject[] = [];
   const problems: string[] = [];
 
-  const add = (object: unknown): void => {
-    if (!isRecord(object)) return;
+  const add = (object: Record<string, unknown>): void => {
     const kind = String(object['kind']);
-    if (kind.endsWith('List') && Array.isArray(object['items'])) {
-      for (const item of object['items']) add(item);
-      return;
-    }
     try {
       if (isCalicoObject(object)) {
         policies.push(parseCalicoObject(object));
@@ -159,7 +151,7 @@ export function buildPolicySnapshot(objects: readonly unknown[]): PolicySnapshot
       problems.push(error instanceof Error ? error.message : String(error));
     }
   };
-  for (const object of objects) add(object);
+  for (const object of unpackLists(objects)) add(object);
 
   // Pods in namespaces the file does not list still need their namespace (with its name label) to be evaluated.
   const known = new Set(namespaces.map((namespace) => namespace.name));

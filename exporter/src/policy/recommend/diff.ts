@@ -33,6 +33,7 @@ import {
 import { DNS_LABEL, DNS_PORT, OBSERVED_ANNOTATION, type Recommendation } from './recommend';
 import { candidatePorts, unobservedPairs, type UnobservedPair } from './pairs';
 import { diffLines, splitLines, type DiffLine } from './line-diff';
+import { isRecord, unpackLists } from '../../cluster/projections';
 
 export const DEFAULT_MAX_ENUMERATED_PAIRS = 200_000;
 export const DEFAULT_MAX_EVALUATED_PAIRS = 5_000;
@@ -135,17 +136,10 @@ export function manifestKey(kind: string, namespace: string, name: string): stri
  */
 export function enforcedManifests(objects: readonly unknown[]): Map<string, Record<string, unknown>> {
   const manifests = new Map<string, Record<string, unknown>>();
-  const add = (object: unknown): void => {
-    if (!isRecord(object)) return;
-    const kind = String(object['kind']);
-    if (kind.endsWith('List') && Array.isArray(object['items'])) {
-      for (const item of object['items']) add(item);
-      return;
-    }
+  for (const object of unpackLists(objects)) {
     const key = recommendableKey(object);
     if (key !== undefined) manifests.set(key.key, comparableManifest(object, key.namespace, key.name));
-  };
-  for (const object of objects) add(object);
+  }
   return manifests;
 }
 
@@ -509,8 +503,4 @@ function toYaml(value: unknown): string {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
