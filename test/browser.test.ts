@@ -30,6 +30,7 @@ import { registerAppQueryTests } from './browser/app-queries';
 import { registerRealPanelTests } from './browser/real-panels';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
+const ANOMALY_WINDOW_SECONDS = 10;
 const workspace = testWorkspace('flowlens-browser-');
 const api = new FakeKubeApiServer();
 const server = new HarnessServer();
@@ -79,8 +80,12 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
     const kubeconfig = join(workspace.dir(), 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
     const exporterPort = await freePort();
+    // 10-second anomaly windows: series are scored after 10 windows, so the Anomalies page's queries have scores to
+    // show within the test (the default 60 s would take 10 minutes).
+    const config = join(workspace.dir(), 'flowlens.yaml');
+    await writeFile(config, `anomaly:\n  window: ${ANOMALY_WINDOW_SECONDS}s\n`);
     exporter = workspace.processes.startFlowlens(
-      ['serve', '--demo', '--kubernetes', '--listen', `127.0.0.1:${exporterPort}`],
+      ['serve', '--demo', '--kubernetes', '--config', config, '--listen', `127.0.0.1:${exporterPort}`],
       { env: childEnvironment({ KUBECONFIG: kubeconfig }) },
     );
     await waitFor(async () => (await fetchText(`http://127.0.0.1:${exporterPort}/readyz`)).status === 200, 30_000, {

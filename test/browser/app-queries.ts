@@ -6,11 +6,13 @@
  * each above zero with the volume its guard asks for, the volume query answering for exactly the ranked rows, the
  * namespace variable narrowing them, and the demo's denied edge among the denied-flow hotspots.
  *
- * The anomaly scores themselves need a series' first 10 minutes, longer than this test runs: here their queries are
- * checked to be valid; exporter/src/analytics/anomaly tests the scores.
+ * The exporter runs with 10-second anomaly windows, so series are scored within the test: the Anomalies page's
+ * tables show the detectors' scores as the exporter exposes them (which scores an incident earns is
+ * exporter/src/analytics/anomaly's to test).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ANOMALY_KINDS } from '@flowlens/exporter/dist/src/analytics/anomaly/kinds';
 import { fetchText, waitFor } from '../support';
 import { DEMO_DENIED_EDGE } from './expected';
 import type { BrowserContext, HotspotTable, PrometheusQuery, PrometheusQueryResult, PrometheusSample } from './harness';
@@ -168,5 +170,55 @@ export function registerAppQueryTests(context: () => BrowserContext): void {
     }
     // data/orders-db receives the demo's denied flows: at least that row.
     assert.ok(narrowedRows > 0, 'the data namespace has hotspot rows');
+  });
+
+  test("the Anomalies page's queries show the detectors' scores, one row per scored series", async () => {
+    const { prometheusBase, queries } = context();
+    const { current, scores, startedPerHour } = queries.ANOMALY_QUERIES;
+    let rows: PrometheusSample[] = [];
+    // A series is scored after its first 10 windows (100 s here); Prometheus then needs a scrape.
+    await waitFor(
+      async () => {
+        rows = samples(await query(prometheusBase, queries.withVariables(current!).expr, now()), 'anomaly_current');
+        return rows.length > 0;
+      },
+      240_000,
+      { description: 'the exporter to score its first series', intervalMs: 2_000 },
+    );
+    const kinds: readonly string[] = ANOMALY_KINDS;
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const { kind, namespace, workload, peer_namespace: peerNamespace, peer_workload: peerWorkload } = row.metric;
+      assert.ok(kinds.includes(kind ?? ''), `kind ${kind} is one of ${kinds.join(', ')}`);
+      assert.ok(namespace && workload, `${JSON.stringify(row.metric)} names its workload`);
+      assert.ok(Number.isFinite(Number(row.value[1])), `${JSON.stringify(row.metric)} has a finite score`);
+      // max by (...) keeps exactly the series' labels; Prometheus leaves out empty ones: a workload's series has no
+      // peer, and a peer outside the cluster (an address aggregate, a network set) may have no namespace.
+      const labels = Object.keys(row.metric);
+      for (const label of labels) {
+        assert.ok(['kind', 'namespace', 'workload', 'peer_namespace', 'peer_workload'].includes(label), label);
+      }
+      if (peerNamespace !== undefined)
+        assert.ok(peerWorkload, `${JSON.stringify(row.metric)}: a peer names its workload`);
+      const key = [kind, namespace, workload, peerNamespace, peerWorkload].join('/');
+      assert.ok(!seen.has(key), `${key} once`);
+      seen.add(key);
+    }
+    // The namespace variable narrows the rows to the scored workloads of that namespace.
+    const namespace = rows[0]!.metric['namespace']!;
+    const narrowed = samples(
+      await query(prometheusBase, queries.withVariables(current!, { namespace }).expr, now()),
+      'anomaly_current in one namespace',
+    );
+    assert.ok(narrowed.length > 0 && narrowed.every((row) => row.metric['namespace'] === namespace), namespace);
+    // The scores over time have the same series; anomalies started per hour is a valid (maybe empty) series per kind.
+    const overTime = samples(await queryRange(prometheusBase, queries.withVariables(scores!).expr, now()), 'scores');
+    assert.ok(overTime.length > 0, 'the scores over time have series');
+    for (const series of samples(
+      await queryRange(prometheusBase, queries.withVariables(startedPerHour!).expr, now()),
+      'anomalies_started',
+    )) {
+      assert.ok(kinds.includes(series.metric['kind'] ?? ''), `anomalies_total kind ${series.metric['kind']}`);
+    }
   });
 }
