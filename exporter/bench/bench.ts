@@ -4,7 +4,7 @@
  * See docs/benchmarks.md for what each line measures.
  *
  * Options: --lines N (default 200000) sizes the generated Calico log and each L7 log; --keep keeps them (path on stderr);
- * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets|anomaly|browser runs one part (for profiling with
+ * --only ingest|l7|scrape|heap|policy|cluster|conntrack|sockets|anomaly|recommend|browser runs one part (for profiling with
  * --cpu-prof). The sockets part builds real network namespaces: it needs Linux, root and `ip`. The browser part runs
  * the Grafana service graph panel in Debian's `chromium` (test/browser/bench.ts).
  */
@@ -19,6 +19,7 @@ import { benchConntrack } from './conntrack';
 import { benchIngest } from './ingest';
 import { benchL7 } from './l7';
 import { benchPolicy } from './policy';
+import { benchRecommend } from './recommend';
 import { benchSockets } from './sockets';
 import { benchHeap, benchScrape } from './series';
 import { hasGc, problem, progress, type BenchResult } from './util';
@@ -36,7 +37,19 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(lines) || lines < 1000) throw new Error('--lines must be a whole number of at least 1000');
   const keep = process.argv.includes('--keep');
   const only = option('--only');
-  const parts = ['ingest', 'l7', 'scrape', 'heap', 'policy', 'cluster', 'conntrack', 'sockets', 'anomaly', 'browser'];
+  const parts = [
+    'ingest',
+    'l7',
+    'scrape',
+    'heap',
+    'policy',
+    'cluster',
+    'conntrack',
+    'sockets',
+    'anomaly',
+    'recommend',
+    'browser',
+  ];
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes one of ${parts.join(', ')}`);
   const runs = (part: string): boolean => only === undefined || only === part;
   const load = (): string => (os.loadavg()[0] ?? 0).toFixed(2);
@@ -51,9 +64,10 @@ async function main(): Promise<void> {
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
   const sockets = runs('sockets') ? await benchSockets() : [];
   const anomaly = runs('anomaly') ? benchAnomaly() : [];
+  const recommend = runs('recommend') ? benchRecommend(SEED) : [];
   const browser = runs('browser') ? await benchBrowser() : [];
   if (!runs('ingest') && !runs('l7') && !runs('conntrack')) {
-    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...anomaly, ...browser])
+    for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...anomaly, ...recommend, ...browser])
       process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -92,6 +106,7 @@ async function main(): Promise<void> {
       ...cluster,
       ...sockets,
       ...anomaly,
+      ...recommend,
       ...browser,
     ];
     for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,202 @@
+/**
+ * Policy recommendations at scale (`--only recommend`): a generated cluster of 500 workloads (1,500 pods) in 10
+ * namespaces with 3,000 distinct observed flows, read through the real resources path (`recommendClusterFromDocuments`).
+ * Half the namespaces already enforce an older recommendation (made from a third of the flows), so the diff has new,
+ * changed and unchanged policies and traffic to count. Measures what `/api/v1/recommendations` costs a request:
+ * recommending for the whole cluster, the diff to enforced for one namespace (its first, cold call and warm ones) and
+ * for the whole cluster, and reading a Prometheus answer of 50,000 flow tuples
+ * (`?observed=prometheus`). Deterministic (seeded PRNG).
+ */
+import { performance } from 'node:perf_hooks';
+import { parseAllDocuments } from 'yaml';
+import { SeededRandom } from '../src/demo/random';
+import { buildPolicySnapshot } from '../src/policy/snapshot';
+import {
+  DEFAULT_MAX_OBSERVED_FLOWS,
+  FLOW_GROUP_LABELS,
+  diffRecommendation,
+  enforcedManifests,
+  observedFromPrometheus,
+  parseObservedAnswer,
+  recommendClusterFromDocuments,
+  recommendPolicies,
+  renderRecommendationYaml,
+  type ObservedFlow,
+} from '../src/policy/recommend';
+import type { ResourceDocument } from '../src/cluster/resources-file';
+import { collectGarbage, progress, round, type BenchResult } from './util';
+
+const NAMESPACES = 10;
+const WORKLOADS_PER_NAMESPACE = 50;
+const PODS_PER_WORKLOAD = 3;
+const FLOWS = 3_000;
+const PROMETHEUS_TUPLES = 50_000;
+const WARM_RUNS = 3;
+const PORTS = [80, 443, 5432, 6379, 8080, 9090] as const;
+
+interface GeneratedCluster {
+  objects: Record<string, unknown>[];
+  flows: ObservedFlow[];
+}
+
+function generate(seed: number): GeneratedCluster {
+  const random = new SeededRandom(seed);
+  const objects: Record<string, unknown>[] = [];
+  const workloads: { namespace: string; name: string; port: number }[] = [];
+  let address = 10;
+  const addWorkload = (namespace: string, name: string, labels: Record<string, string>, port: number): void => {
+    const replicaSet = `${name}-7d9f8c`;
+    objects.push({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: replicaSet, namespace, ownerReferences: [{ kind: 'Deployment', name, controller: true }] },
+    });
+    for (let replica = 0; replica < PODS_PER_WORKLOAD; replica++) {
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `${replicaSet}-${replica}`,
+          namespace,
+          labels: { ...labels, 'pod-template-hash': '7d9f8c' },
+          ownerReferences: [{ kind: 'ReplicaSet', name: replicaSet, controller: true }],
+        },
+        status: {
+          phase: 'Running',
+          podIP: `10.${Math.floor(address / 62500)}.${Math.floor(address / 250) % 250}.${address % 250}`,
+        },
+      });
+      address++;
+    }
+    workloads.push({ namespace, name, port });
+  };
+  objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } });
+  addWorkload('kube-system', 'coredns', { 'k8s-app': 'kube-dns' }, 53);
+  for (let n = 0; n < NAMESPACES; n++) {
+    const namespace = `team-${n}`;
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { team: namespace } } });
+    for (let w = 0; w < WORKLOADS_PER_NAMESPACE; w++) {
+      const name = `svc-${w}`;
+      addWorkload(namespace, name, { app: name, tier: w % 3 === 0 ? 'data' : 'web' }, PORTS[random.int(PORTS.length)]!);
+    }
+  }
+  const applications = workloads.slice(1);
+  const seen = new Set<string>();
+  const flows: ObservedFlow[] = [];
+  while (flows.length < FLOWS) {
+    const source = applications[random.int(applications.length)]!;
+    // Most calls stay in their namespace, as services of one team call each other.
+    const pool =
+      random.next() < 0.8 ? applications.filter((workload) => workload.namespace === source.namespace) : applications;
+    const destination = pool[random.int(pool.length)]!;
+    const external = random.next() < 0.1;
+    const key = external
+      ? `${source.namespace}/${source.name}>x`
+      : `${source.namespace}/${source.name}>${destination.namespace}/${destination.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    flows.push({
+      source: { kind: 'workload', namespace: source.namespace, workload: source.name },
+      destination: external
+        ? { kind: 'external', ip: `198.51.100.${random.int(200)}` }
+        : { kind: 'workload', namespace: destination.namespace, workload: destination.name },
+      port: external ? 443 : destination.port,
+      protocol: 'TCP',
+    });
+  }
+  return { objects, flows };
+}
+
+/** A Prometheus instant-query answer of `count` distinct flow tuples, as parseObservedAnswer reads it. */
+function prometheusAnswer(count: number): string {
+  const result = [];
+  for (let i = 0; i < count; i++) {
+    const metric: Record<string, string> = Object.fromEntries(FLOW_GROUP_LABELS.map((label) => [label, '']));
+    Object.assign(metric, {
+      source_namespace: `team-${i % NAMESPACES}`,
+      source_workload: `svc-${i % WORKLOADS_PER_NAMESPACE}`,
+      dest_namespace: `team-${(i >> 3) % NAMESPACES}`,
+      dest_workload: `svc-${(i >> 5) % WORKLOADS_PER_NAMESPACE}`,
+      dest_port: String(1024 + (i % 30_000)),
+      protocol: 'tcp',
+    });
+    result.push({ metric, value: [1_795_000_000, '1'] });
+  }
+  return JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
+}
+
+export function benchRecommend(seed: number): BenchResult[] {
+  const { objects, flows } = generate(seed);
+  const documents: ResourceDocument[] = objects.map((object, index) => ({ object, where: `object ${index}` }));
+  const { cluster } = recommendClusterFromDocuments(documents);
+  progress(
+    `recommend: ${cluster.workloads.length} workloads, ${objects.filter((object) => object['kind'] === 'Pod').length} pods, ${flows.length} flows`,
+  );
+
+  collectGarbage();
+  let start = performance.now();
+  const whole = recommendPolicies(cluster, flows, { format: 'kubernetes' });
+  const recommendMs = performance.now() - start;
+
+  // What is enforced: an older recommendation (a third of the flows) in half the namespaces.
+  const older = recommendPolicies(cluster, flows.slice(0, Math.floor(FLOWS / 3)), { format: 'kubernetes' });
+  const enforcedObjects = [
+    ...objects,
+    ...parseAllDocuments(renderRecommendationYaml(older))
+      .map((document) => document.toJS() as Record<string, unknown>)
+      .filter((policy) => {
+        const metadata = policy['metadata'] as { namespace?: string } | undefined;
+        return Number(metadata?.namespace?.split('-')[1] ?? -1) % 2 === 0;
+      }),
+  ];
+  const enforced = {
+    snapshot: buildPolicySnapshot(enforcedObjects).engine,
+    manifests: enforcedManifests(enforcedObjects),
+  };
+
+  const namespace = 'team-0';
+  const scoped = recommendPolicies(cluster, flows, { format: 'kubernetes', namespace });
+  collectGarbage();
+  start = performance.now();
+  const coldDiff = diffRecommendation(cluster, flows, scoped, enforced, { format: 'kubernetes', namespace });
+  const coldMs = performance.now() - start;
+  const warm: number[] = [];
+  for (let run = 0; run < WARM_RUNS; run++) {
+    collectGarbage();
+    start = performance.now();
+    diffRecommendation(cluster, flows, scoped, enforced, { format: 'kubernetes', namespace });
+    warm.push(performance.now() - start);
+  }
+  warm.sort((a, b) => a - b);
+  collectGarbage();
+  start = performance.now();
+  diffRecommendation(cluster, flows, whole, enforced, { format: 'kubernetes' });
+  const wholeDiffMs = performance.now() - start;
+  const statuses = coldDiff.policies.map((policy) => policy.status);
+  progress(
+    `  ${whole.policies.length} policies; ${namespace}: ${statuses.filter((status) => status === 'new').length} new, ` +
+      `${statuses.filter((status) => status === 'changed').length} changed, ${statuses.filter((status) => status === 'unchanged').length} unchanged; ` +
+      `${coldDiff.traffic.observedDeniedToday.denied} observed flows denied today`,
+  );
+
+  const answer = prometheusAnswer(PROMETHEUS_TUPLES);
+  collectGarbage();
+  start = performance.now();
+  const fromPrometheus = observedFromPrometheus(
+    parseObservedAnswer(answer),
+    cluster.networkSets,
+    DEFAULT_MAX_OBSERVED_FLOWS,
+  );
+  const prometheusMs = performance.now() - start;
+  progress(
+    `  Prometheus answer: ${(answer.length / 1e6).toFixed(1)} MB, ${fromPrometheus.tuples} tuples, ${fromPrometheus.observed.size} flows`,
+  );
+
+  return [
+    { name: 'recommend_cluster_ms', value: round(recommendMs, 1), unit: 'ms' },
+    { name: 'recommend_diff_namespace_cold_ms', value: round(coldMs, 1), unit: 'ms' },
+    { name: 'recommend_diff_namespace_ms', value: round(warm[Math.floor(warm.length / 2)]!, 1), unit: 'ms' },
+    { name: 'recommend_diff_cluster_ms', value: round(wholeDiffMs, 1), unit: 'ms' },
+    { name: 'recommend_prometheus_50k_tuples_ms', value: round(prometheusMs, 1), unit: 'ms' },
+  ];
+}
