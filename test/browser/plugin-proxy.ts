@@ -186,7 +186,16 @@ export class GrafanaAppBackend {
   }
 
   private proxy(request: IncomingMessage, response: ServerResponse, url: URL, proxyPath: string): void {
-    const found = findRoute(this.plugin.routes ?? [], request.method ?? 'GET', decodeURIComponent(proxyPath));
+    let path: string;
+    try {
+      path = decodeURIComponent(proxyPath);
+    } catch {
+      // Go's server refuses a malformed escape before any handler runs.
+      response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('400 Bad Request');
+      return;
+    }
+    const found = findRoute(this.plugin.routes ?? [], request.method ?? 'GET', path);
     if (found === undefined) {
       sendJson(response, 404, { message: 'plugin route match not found' });
       return;

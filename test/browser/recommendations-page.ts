@@ -218,14 +218,13 @@ export function registerRecommendationsPageTests(getContext: () => BrowserContex
       const context = getContext();
       const app = context.server.app;
       app.configure({ jsonData: { exporterUrl }, secureJsonData: { exporterToken: TOKEN } });
-      const harnessPage = await openRecommendations(context, app.plugin.id);
-      const bodies: string[] = [];
+      const harnessPage = await HarnessPage.open(context.browser, context.server.base, { width: 1280, height: 1000 });
+      // Every response the page gets from here on, the settings and the proxied answers included.
+      const bodies: Promise<string>[] = [];
       harnessPage.page.on('response', (response) => {
-        void response.text().then(
-          (body) => bodies.push(body),
-          () => undefined,
-        );
+        bodies.push(response.text().catch(() => ''));
       });
+      await harnessPage.call('mountApp', { pluginId: app.plugin.id, path: 'recommendations' });
       try {
         const page = harnessPage.page;
         await page.locator('section[aria-label="Traffic"]').waitFor({ timeout: 30_000 });
@@ -277,10 +276,12 @@ export function registerRecommendationsPageTests(getContext: () => BrowserContex
 
         const screenshot = join(context.artifacts, SCREENSHOT);
         await page.screenshot({ path: screenshot, fullPage: false });
+        const received = await Promise.all(bodies);
         assert.ok(
-          bodies.length > 0 && bodies.every((body) => !body.includes(TOKEN)),
-          'no answer to the page holds the token',
+          received.some((body) => body.includes('"secureJsonFields"')),
+          'the settings were among them',
         );
+        assert.ok(received.length > 2 && received.every((body) => !body.includes(TOKEN)), 'no answer holds the token');
       } finally {
         await harnessPage.close();
       }
