@@ -28,6 +28,7 @@ import {
 } from './browser/harness';
 import { registerAppQueryTests } from './browser/app-queries';
 import { registerRealPanelTests } from './browser/real-panels';
+import { registerRecommendationsPageTests } from './browser/recommendations-page';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
 const ANOMALY_WINDOW_SECONDS = 10;
@@ -146,4 +147,6 @@ describe('the Grafana panels in a real browser, fed by a real Prometheus scrapin
   registerRealPanelTests(() => context);
   // Every query of the app's pages on the same Prometheus (test/browser/app-queries.ts).
   registerAppQueryTests(() => context);
+  // The app's Recommendations page, built module and all, through the plugin proxy to a second, real exporter.
+  registerRecommendationsPageTests(() => context);
 });

@@ -3,12 +3,20 @@
 // BUILT panel modules (grafana-plugin/dist), which the page loads as Grafana does. A second, Node.js build of
 // src/queries.ts lets the test run the panels' queries against a real Prometheus. Built into harness/dist/
 // (gitignored) by the test set-up, never into grafana-plugin/dist: `node harness/build.mjs` from grafana-plugin/.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const harnessDir = path.dirname(new URL(import.meta.url).pathname);
 const pluginDir = path.join(harnessDir, '..');
 const outDir = path.join(harnessDir, 'dist');
 const configFile = new URL(import.meta.url).pathname;
+// The react-router Grafana shares with plugins as `react-router` (v6, which its react-router-dom-v5-compat re-exports):
+// the one instance @grafana/ui's links (react-router-dom-v5-compat) use, so a plugin's <Routes> and @grafana/ui's
+// <Link> find the same router, as in Grafana. `shared-react-router` names it for the harness.
+const requireFromCompat = createRequire(
+  createRequire(path.join(pluginDir, 'package.json')).resolve('react-router-dom-v5-compat/package.json'),
+);
+const sharedReactRouter = path.dirname(requireFromCompat.resolve('react-router/package.json'));
 
 const swc = {
   loader: 'swc-loader',
@@ -32,6 +40,7 @@ const common = {
     // not shadow the react-router-dom 5 that @grafana/ui's react-router-dom-v5-compat imports (the root's), as it
     // did when grafana-plugin/node_modules came first for every module.
     modules: ['node_modules'],
+    alias: { 'shared-react-router$': sharedReactRouter },
   },
 };
 

@@ -29,8 +29,17 @@ export interface CanvasPoint {
   y: number;
 }
 
+/** An app plugin's page: the app's settings come from the server (GET /api/plugins/<id>/settings), as in Grafana. */
+export interface AppMountRequest {
+  pluginId: string;
+  /** The page's path under /a/<id>/, e.g. `recommendations`. */
+  path: string;
+}
+
 export interface FlowlensHarness {
   mount(request: MountRequest): Promise<MountResult>;
+  /** Opens an app plugin's page: its BUILT module.js, `plugin.root` at /a/<id>/<path>. */
+  mountApp(request: AppMountRequest): Promise<void>;
   setOptions(patch: Record<string, unknown>): void;
   options(): Record<string, unknown>;
   themeColors(): Record<string, string>;

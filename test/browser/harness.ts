@@ -14,6 +14,7 @@ import { chromium, type Browser, type ConsoleMessage, type Locator, type Page } 
 import { REPO_ROOT, fetchText } from '../support';
 import type { ExpectedGraph } from './expected';
 import type { FlowlensHarness, MountRequest, MountResult, PanelName } from './harness-api';
+import { GrafanaAppBackend, readPluginJson } from './plugin-proxy';
 
 export const PLUGIN_DIR = join(REPO_ROOT, 'grafana-plugin');
 export const HARNESS_DIR = join(PLUGIN_DIR, 'harness');
@@ -162,12 +163,24 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * The page's server, on loopback: `/` the harness page, `/harness/*` its bundle, `/dist/*` the plugin's built
  * modules (as Grafana serves public/plugins/<id>/), `/public/build/img/*` @grafana/ui's icons (as Grafana serves
- * them), `/api/prometheus-results?panel=` the results set for a panel. Nothing else, and nothing proxied.
+ * them), `/api/prometheus-results?panel=` the results set for a panel; and for the app plugin what Grafana's server
+ * gives its pages (test/browser/plugin-proxy.ts): `/public/plugins/<id>/*` its built files, its settings, and its
+ * plugin proxy, which alone reaches past loopback's harness (to the routes' upstreams, as Grafana's does).
  */
 export class HarnessServer {
   private server: Server | undefined;
   private readonly results = new Map<PanelName, PrometheusResults>();
   base = '';
+  private appBackend: GrafanaAppBackend | undefined;
+
+  /** The app plugin's settings and proxy, from the built dist/plugin.json (read when first asked for). */
+  get app(): GrafanaAppBackend {
+    if (this.appBackend === undefined) {
+      const plugin = readPluginJson(join(PLUGIN_DIST, 'plugin.json'));
+      this.appBackend = new GrafanaAppBackend(plugin, `public/plugins/${plugin.id}/module.js`);
+    }
+    return this.appBackend;
+  }
 
   setResults(panel: PanelName, results: PrometheusResults): void {
     this.results.set(panel, results);
@@ -175,6 +188,7 @@ export class HarnessServer {
 
   async start(): Promise<void> {
     const server = createServer((request, response) => {
+      if (this.app.handle(request, response)) return;
       void this.handle(request.url ?? '/').then(
         ({ status, type, body }) => {
           response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -214,6 +228,8 @@ export class HarnessServer {
     }
     if (pathname.startsWith('/harness/')) return this.file(join(HARNESS_DIST, pathname.slice('/harness/'.length)));
     if (pathname.startsWith('/dist/')) return this.file(join(PLUGIN_DIST, pathname.slice('/dist/'.length)));
+    const pluginFolder = `/public/plugins/${this.app.plugin.id}/`;
+    if (pathname.startsWith(pluginFolder)) return this.file(join(PLUGIN_DIST, pathname.slice(pluginFolder.length)));
     if (pathname.startsWith('/public/build/img/')) {
       return this.file(join(GRAFANA_UI_IMAGES, pathname.slice('/public/build/img/'.length)));
     }
@@ -241,12 +257,15 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * @grafana/ui's GlobalStyles declares Grafana's web fonts (Inter, Roboto Mono) at public/fonts/, which a Grafana
- * server serves and the harness does not have: their failed loads are the one expected error (text falls back to the
- * theme's other fonts). Nothing else is excused.
+ * What a Grafana server serves from its own public/ folder and no npm package ships, so the harness cannot: the web
+ * fonts @grafana/ui's GlobalStyles declares (Inter, Roboto Mono, at public/fonts/; text falls back to the theme's
+ * other fonts) and the `spinner` icon of @grafana/ui's Spinner (LoadingPlaceholder), which Grafana keeps at
+ * public/build/img/icons/unicons/spinner.svg (@grafana/ui's own icon folder has none; the spinner is drawn without
+ * its glyph). Their failed loads are the expected errors; nothing else is excused.
  */
-function isGrafanaFont(url: string): boolean {
-  return /\/public\/fonts\/[^?#]+\.woff2$/.test(new URL(url, 'http://harness').pathname);
+function isGrafanaServerAsset(url: string): boolean {
+  const { pathname } = new URL(url, 'http://harness');
+  return /\/public\/fonts\/[^?#]+\.woff2$/.test(pathname) || pathname === '/public/build/img/icons/unicons/spinner.svg';
 }
 
 /** A page of the harness, with every console error and uncaught exception kept for the test to check. */
@@ -255,12 +274,12 @@ export class HarnessPage {
 
   private constructor(readonly page: Page) {
     page.on('console', (message: ConsoleMessage) => {
-      if (message.type() !== 'error' || isGrafanaFont(message.location().url)) return;
+      if (message.type() !== 'error' || isGrafanaServerAsset(message.location().url)) return;
       this.errors.push(`console.error: ${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error: Error) => this.errors.push(`uncaught: ${error.stack ?? error.message}`));
     page.on('requestfailed', (request) => {
-      if (isGrafanaFont(request.url())) return;
+      if (isGrafanaServerAsset(request.url())) return;
       this.errors.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? '?'})`);
     });
   }

@@ -4,6 +4,7 @@
 import './boot-data';
 
 import * as emotionCss from '@emotion/css';
+import * as emotionReact from '@emotion/react';
 import * as grafanaData from '@grafana/data';
 import {
   type DataFrame,
@@ -22,6 +23,7 @@ import {
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import { GlobalStyles, PanelChrome, PanelContextProvider } from '@grafana/ui';
+import * as i18next from 'i18next';
 import lodash from 'lodash';
 import * as React from 'react';
 import { type ComponentType, useEffect, useMemo, useState } from 'react';
@@ -29,7 +31,9 @@ import * as ReactDOM from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import * as jsxRuntime from 'react/jsx-runtime';
 import * as rxjs from 'rxjs';
+import * as sharedReactRouter from 'shared-react-router';
 import { installAmdLoader } from './amd-loader';
+import { mountApp } from './app-page';
 import { registerOptionEditors } from './option-editors';
 import type { ColorCount, FlowlensHarness, MountRequest, MountResult, PanelName } from './api';
 import { type PrometheusResults, framesFromPrometheus } from './prometheus-frames';
@@ -43,6 +47,10 @@ const loader = installAmdLoader({
   '@grafana/ui': grafanaUi,
   '@grafana/runtime': grafanaRuntime,
   '@emotion/css': emotionCss,
+  '@emotion/react': emotionReact,
+  // Grafana shares its i18next instance (initialised at start-up) and react-router v6; the app module asks for both.
+  i18next,
+  'react-router': sharedReactRouter,
   rxjs,
   lodash,
 });
@@ -179,6 +187,7 @@ function rgbaOf(color: string): [number, number, number, number] {
 
 const harness: FlowlensHarness = {
   mount,
+  mountApp: (request) => mountApp(loader, theme, request),
   setOptions(patch) {
     setPanelOptions({ ...getOptions(), ...patch });
   },
