@@ -27,8 +27,8 @@ describe('plugin.json files', () => {
   });
 
   it("proxies exactly the exporter's recommendations, GET only, with the secret token", () => {
-    // A route is a path prefix: Grafana appends what follows it to the route's URL. Naming the endpoint in both keeps
-    // the token from opening the rest of the exporter's API to the app's users.
+    // Grafana 12/13 match a route's path as a pattern (older versions as a prefix, appending the rest to the URL).
+    // Naming the endpoint in both path and URL keeps the token from opening the rest of the exporter's API either way.
     expect(appJson.routes).toEqual([
       {
         path: `${EXPORTER_ROUTE}/api/v1/recommendations`,
