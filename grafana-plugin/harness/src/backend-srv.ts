@@ -64,9 +64,8 @@ async function parseBody(response: Response, responseType: BackendSrvRequest['re
   }
 }
 
-async function fetchOnce<T>(options: BackendSrvRequest): Promise<FetchResponse<T>> {
-  const response = await fetch(urlOf(options), initOf(options));
-  const data = (await parseBody(response, options.responseType)) as T;
+/** A fetch Response as Grafana's BackendSrv hands it on, with `data` read as the caller asked. */
+function fetchResponse<T>(response: Response, data: T, options: BackendSrvRequest): FetchResponse<T> {
   return {
     data,
     status: response.status,
@@ -78,6 +77,11 @@ async function fetchOnce<T>(options: BackendSrvRequest): Promise<FetchResponse<T
     url: response.url,
     config: options,
   };
+}
+
+async function fetchOnce<T>(options: BackendSrvRequest): Promise<FetchResponse<T>> {
+  const response = await fetch(urlOf(options), initOf(options));
+  return fetchResponse(response, (await parseBody(response, options.responseType)) as T, options);
 }
 
 function fetchError<T>(response: FetchResponse<T>): FetchError<T> {
@@ -142,17 +146,8 @@ export class HarnessBackendSrv implements BackendSrv {
       const controller = new AbortController();
       void (async () => {
         const response = await fetch(urlOf(options), { ...initOf(options), signal: controller.signal });
-        const respond = (data: Uint8Array | undefined): FetchResponse<Uint8Array | undefined> => ({
-          data,
-          status: response.status,
-          statusText: response.statusText,
-          ok: response.ok,
-          headers: response.headers,
-          redirected: response.redirected,
-          type: response.type,
-          url: response.url,
-          config: options,
-        });
+        const respond = (data: Uint8Array | undefined): FetchResponse<Uint8Array | undefined> =>
+          fetchResponse(response, data, options);
         if (!response.ok || response.body === null) {
           subscriber.error(fetchError(respond(undefined)));
           return;
