@@ -13,7 +13,18 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, fetchText } from '../support';
 import type { ExpectedGraph } from './expected';
-import type { FlowlensHarness, MountRequest, MountResult, PanelName } from './harness-api';
+import type {
+  FlowlensHarness,
+  MountRequest,
+  MountResult,
+  PanelName,
+  PrometheusQuery,
+  PrometheusQueryResult,
+  PrometheusResults,
+  PrometheusSample,
+} from './harness-api';
+
+export type { PrometheusQuery, PrometheusQueryResult, PrometheusResults, PrometheusSample };
 import { GrafanaAppBackend, readPluginJson } from './plugin-proxy';
 
 export const PLUGIN_DIR = join(REPO_ROOT, 'grafana-plugin');
@@ -60,15 +71,6 @@ export function buildHarness(): void {
   }
 }
 
-/** A Prometheus query as grafana-plugin/src/queries.ts declares it. */
-export interface PrometheusQuery {
-  refId: string;
-  expr: string;
-  instant: boolean;
-  range: boolean;
-  format: 'time_series' | 'table';
-}
-
 /** A template variable's query as src/queries.ts declares it: Grafana's `query_result(...)` and a regex. */
 export interface VariableQuery {
   name: string;
@@ -104,25 +106,6 @@ export interface PanelQueries {
 export function panelQueries(): PanelQueries {
   const requireHere = createRequire(__filename);
   return requireHere(join(HARNESS_DIST, 'queries.cjs')) as PanelQueries;
-}
-
-export interface PrometheusSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-export interface PrometheusQueryResult {
-  status: 'success' | 'error';
-  data?: { resultType: string; result: PrometheusSample[] };
-  errorType?: string;
-  error?: string;
-}
-
-/** What the page asks for (`/api/prometheus-results?panel=...`): the queries as run and Prometheus' answers. */
-export interface PrometheusResults {
-  queries: PrometheusQuery[];
-  results: Record<string, PrometheusQueryResult>;
-  stepSeconds: number;
 }
 
 /** Runs each query as an instant query through Prometheus' HTTP API, keeping its answer as it came. */

@@ -19,27 +19,9 @@ import {
 } from '@grafana/data';
 import { type BackendDataSourceResponse, toDataQueryResponse } from '@grafana/runtime';
 import type { PrometheusQuery } from '../../src/queries';
+import type { PrometheusResults, PrometheusSample } from './api';
 
-export interface PrometheusSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-/** The body of Prometheus' /api/v1/query answer. */
-export interface PrometheusQueryResult {
-  status: 'success' | 'error';
-  data?: { resultType: string; result: PrometheusSample[] };
-  errorType?: string;
-  error?: string;
-}
-
-/** What the test server serves: the queries as run (variables substituted) and Prometheus' answers by refId. */
-export interface PrometheusResults {
-  queries: PrometheusQuery[];
-  results: Record<string, PrometheusQueryResult>;
-  /** The step Grafana would have used for these instant queries. */
-  stepSeconds: number;
-}
+export type { PrometheusResults, PrometheusSample };
 
 /** The frames the Prometheus data source hands a panel for these results. */
 export function framesFromPrometheus({ queries, results, stepSeconds }: PrometheusResults): DataFrame[] {
