@@ -13,6 +13,8 @@ import {
   childEnvironment,
   fetchText,
   freePort,
+  parseExposition,
+  sumSamples,
   tail,
   testWorkspace,
   waitFor,
@@ -120,7 +122,17 @@ describe('every dashboard panel returns data from a real Prometheus scraping the
       ...SHOP_POLICY,
       spec: { ...SHOP_POLICY.spec, policyTypes: ['Ingress', 'Egress'], egress: [{}] },
     });
-    api.expireWatches();
+    // Ready means listed; the watches open right after, so an expiry sent too early finds none to end. Expire until
+    // the live view has counted one.
+    await waitFor(
+      async () => {
+        api.expireWatches();
+        const metrics = await fetchText(`http://127.0.0.1:${exporterPort}/metrics`);
+        return sumSamples(parseExposition(metrics.body), 'flowlens_k8s_watch_errors_total') > 0;
+      },
+      30_000,
+      { description: 'the live view to count an expired watch', process: exporter, intervalMs: 500 },
+    );
     prometheus = await TestPrometheus.start(workspace.processes, workspace.dir(), {
       targets: [`127.0.0.1:${exporterPort}`],
       ruleFiles: [join(REPO_ROOT, 'alerts', 'flowlens-rules.yml')],
