@@ -170,6 +170,8 @@ export class FakeKubeApiServer {
   private compactedRevision = 0;
   private uids = 0;
   private stalled = false;
+  /** While holding, watch requests wait unanswered (no headers yet): `holdWatches(false)` answers them. */
+  private heldWatches: (() => void)[] | undefined;
   port = 0;
   goneAs: 'event' | 'http' = 'event';
   /** Every list (path) and watch (path and parameters) request, in order. */
@@ -324,6 +326,24 @@ export class FakeKubeApiServer {
       this.writeEvent(watcher, { type: 'ERROR', object: goneStatus('watcher fell too far behind') });
       this.endWatch(watcher);
     }
+  }
+
+  /**
+   * Holds new watch requests unanswered, as a slow API server does, until `holdWatches(false)` answers them; a client
+   * that gave up meanwhile (aborted) gets nothing. `heldWatchCount()` says how many wait.
+   */
+  holdWatches(hold = true): void {
+    if (hold) {
+      this.heldWatches ??= [];
+      return;
+    }
+    const held = this.heldWatches ?? [];
+    this.heldWatches = undefined;
+    for (const answer of held) answer();
+  }
+
+  heldWatchCount(): number {
+    return this.heldWatches?.length ?? 0;
   }
 
   /** While stalled, watch streams stay open and silent (lists still answer). */
@@ -559,6 +579,12 @@ export class FakeKubeApiServer {
   }
 
   private watch(collection: Collection, parameters: URLSearchParams, response: ServerResponse): void {
+    if (this.heldWatches !== undefined) {
+      this.heldWatches.push(() => {
+        if (!response.destroyed) this.watch(collection, parameters, response);
+      });
+      return;
+    }
     const resourceVersion = parameters.get('resourceVersion') ?? '';
     const bookmarks = parameters.get('allowWatchBookmarks') === 'true';
     this.watches.push({ path: collection.path, resourceVersion, bookmarks });

@@ -250,6 +250,20 @@ describe('the live cluster view', () => {
     assert.ok(errorCount(view, 'pods', 'expired') > 0);
   });
 
+  test('stopped while a watch request is on its way, the view ends that watch when it is answered', async () => {
+    const { view, server } = await setUp();
+    await waitFor(() => server.openWatches(PODS) === 1, 10_000, { description: 'the pod watch' });
+    // The informers re-watch at once; the server holds the new requests without answering.
+    server.holdWatches();
+    server.dropWatches();
+    await waitFor(() => server.heldWatchCount() > 0, 10_000, { description: 'a watch request held' });
+    await view.stop();
+    server.holdWatches(false);
+    // The client library keeps a watch's handle only once it is answered, so its stop() could not end this one: the
+    // view must, or the open watch keeps a `replay` from exiting until the server times it out.
+    await waitFor(() => server.openWatches() === 0, 10_000, { description: 'the answered watches to be ended' });
+  });
+
   test('a stalled watch is restarted by the watchdog', async () => {
     const { view, server } = await setUp({ watchdogMs: 400 });
     await waitFor(() => server.openWatches() === COLLECTION_COUNT, 10_000, { description: 'every watch open' });

@@ -946,7 +946,7 @@ class ObservedWatch extends k8s.Watch {
     }
     this.hooks.onActivity();
     const query = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.hooks.timeoutSeconds };
-    return super.watch(
+    const controller = await super.watch(
       path,
       query,
       (phase, object, event) => {
@@ -960,6 +960,11 @@ class ObservedWatch extends k8s.Watch {
         done(error);
       },
     );
+    // Stopped while the request was on its way: ListWatch keeps the controller only once this returns, so its stop()
+    // had nothing to abort, and the open watch would hold the process (a `replay` would not exit) until the server
+    // ends it. End it here.
+    if (!this.hooks.current()) controller.abort();
+    return controller;
   }
 }
 
