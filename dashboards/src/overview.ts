@@ -184,8 +184,8 @@ export function overviewDashboard(): dashboard.Dashboard {
         },
         [
           query(
-            'max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score)',
-            '{{kind}} {{namespace}}/{{workload}} {{peer_namespace}}/{{peer_workload}}',
+            'max by (kind, namespace, workload, direction, peer_namespace, peer_workload) (flowlens_anomaly_score)',
+            '{{kind}} {{namespace}}/{{workload}} {{direction}} {{peer_namespace}}/{{peer_workload}}',
           ),
         ],
       ),

@@ -158,14 +158,14 @@ describe('the anomaly queries', () => {
     expect(detector).toContain(`enterScore: ${ANOMALY_ENTER_SCORE},`);
     expect(detector).toContain(`exitScore: ${ANOMALY_EXIT_SCORE},`);
     expect(rules).toContain(
-      `expr: max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score) >= ${ANOMALY_ENTER_SCORE}\n`,
+      `expr: max by (kind, namespace, workload, direction, peer_namespace, peer_workload) (flowlens_anomaly_score) >= ${ANOMALY_ENTER_SCORE}\n`,
     );
   });
 
   it('rank series as the alert does (the highest of the nodes) and narrow them by namespace', () => {
     for (const query of [ANOMALY_QUERIES.current, ANOMALY_QUERIES.scores]) {
       expect(query.expr).toBe(
-        'max by (kind, namespace, workload, peer_namespace, peer_workload) (flowlens_anomaly_score{namespace=~"$namespace"})',
+        'max by (kind, namespace, workload, direction, peer_namespace, peer_workload) (flowlens_anomaly_score{namespace=~"$namespace"})',
       );
     }
     expect(ANOMALY_QUERIES.firing.expr).toContain('ALERTS{alertname="FlowlensAnomalyDetected", alertstate="firing"');

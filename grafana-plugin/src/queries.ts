@@ -337,9 +337,12 @@ export const ANOMALY_ENTER_SCORE = 6;
 /** Below this score an alarmed series counts as recovering (the detectors' exit threshold). */
 export const ANOMALY_EXIT_SCORE = 3;
 
-/** The labels that name one scored series: its kind, the workload and, for edges, the peer. */
-export const ANOMALY_LABELS = 'kind, namespace, workload, peer_namespace, peer_workload';
-const ANOMALY_LEGEND = '{{kind}}: {{namespace}}/{{workload}} {{peer_namespace}}/{{peer_workload}}';
+/**
+ * The labels that name one scored series: its kind, the workload it belongs to and, for edges, the direction (egress
+ * to the peer, or ingress from a peer outside the cluster) and the peer.
+ */
+export const ANOMALY_LABELS = 'kind, namespace, workload, direction, peer_namespace, peer_workload';
+const ANOMALY_LEGEND = '{{kind}}: {{namespace}}/{{workload}} {{direction}} {{peer_namespace}}/{{peer_workload}}';
 /** Scores of the selected namespaces; several nodes may score the same series, and the highest counts (as the alert). */
 const ANOMALY_SCORES = `max by (${ANOMALY_LABELS}) (flowlens_anomaly_score{namespace=~"${QUERY_VARIABLES.namespace}"})`;
 

@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ANOMALY_KINDS } from '@flowlens/exporter/dist/src/analytics/anomaly/kinds';
+import { ANOMALY_FAMILIES } from '@flowlens/exporter/dist/src/metrics/catalogue';
 import { fetchText, waitFor } from '../support';
 import { DEMO_DENIED_EDGE } from './expected';
 import type { BrowserContext, HotspotTable, PrometheusQuery, PrometheusQueryResult, PrometheusSample } from './harness';
@@ -186,26 +187,35 @@ export function registerAppQueryTests(context: () => BrowserContext): void {
       { description: 'the exporter to score its first series', intervalMs: 2_000 },
     );
     const kinds: readonly string[] = ANOMALY_KINDS;
+    const labelNames: readonly string[] = ANOMALY_FAMILIES.score.labels;
     const seen = new Set<string>();
     for (const row of rows) {
-      const { kind, namespace, workload, peer_namespace: peerNamespace, peer_workload: peerWorkload } = row.metric;
+      const { kind, namespace, workload, direction, peer_namespace: peerNamespace } = row.metric;
+      const peerWorkload = row.metric['peer_workload'];
+      const series = JSON.stringify(row.metric);
       assert.ok(kinds.includes(kind ?? ''), `kind ${kind} is one of ${kinds.join(', ')}`);
-      assert.ok(namespace && workload, `${JSON.stringify(row.metric)} names its workload`);
-      assert.ok(Number.isFinite(Number(row.value[1])), `${JSON.stringify(row.metric)} has a finite score`);
+      assert.ok(workload, `${series} names its workload`);
+      assert.ok(Number.isFinite(Number(row.value[1])), `${series} has a finite score`);
       // max by (...) keeps exactly the series' labels; Prometheus leaves out empty ones: a workload's series has no
-      // peer, and a peer outside the cluster (an address aggregate, a network set) may have no namespace.
-      const labels = Object.keys(row.metric);
-      for (const label of labels) {
-        assert.ok(['kind', 'namespace', 'workload', 'peer_namespace', 'peer_workload'].includes(label), label);
+      // direction or peer, and a peer outside the cluster (an address aggregate, a network set) has no namespace.
+      for (const label of Object.keys(row.metric)) {
+        assert.ok(labelNames.includes(label), `${series}: ${label} is one of ${labelNames.join(', ')}`);
       }
-      if (peerNamespace !== undefined)
-        assert.ok(peerWorkload, `${JSON.stringify(row.metric)}: a peer names its workload`);
-      const key = [kind, namespace, workload, peerNamespace, peerWorkload].join('/');
+      if (peerWorkload === undefined) {
+        assert.ok(namespace && direction === undefined, `${series}: a workload's series is in its namespace`);
+      } else {
+        assert.ok(direction === 'egress' || direction === 'ingress', `${series}: an edge has a direction`);
+        // A series is told from its cluster workload's side, so only an edge with no pod at either end (a node's own
+        // traffic to the internet) lacks a namespace; the page's namespace filter and links rely on it.
+        if (namespace === undefined) assert.ok(direction === 'egress' && !peerNamespace, `${series}: no pod end`);
+      }
+      const key = [kind, namespace, workload, direction, peerNamespace, peerWorkload].join('/');
       assert.ok(!seen.has(key), `${key} once`);
       seen.add(key);
     }
     // The namespace variable narrows the rows to the scored workloads of that namespace.
-    const namespace = rows[0]!.metric['namespace']!;
+    const namespace = rows.find((row) => row.metric['namespace'] !== undefined)?.metric['namespace'];
+    assert.ok(namespace, 'a scored series in a namespace');
     const narrowed = samples(
       await query(prometheusBase, queries.withVariables(current!, { namespace }).expr, now()),
       'anomaly_current in one namespace',

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOTSPOT_CATEGORIES, MAX_HOTSPOT_LIMIT, parseHotspotQuery, rankHotspots, type HotspotQuery } from './hotspots';
-import type { EdgeTotals, WindowTotals, WorkloadTotals } from './anomaly/window-totals';
+import type { EdgeDirection, EdgeTotals, WindowTotals, WorkloadTotals } from './anomaly/window-totals';
 
 function workload(namespace: string, name: string, totals: Partial<WorkloadTotals>): WorkloadTotals {
   return {
@@ -22,15 +22,23 @@ function workload(namespace: string, name: string, totals: Partial<WorkloadTotal
   };
 }
 
-function edge(from: string, to: string, flows: [number, number], denied: [number, number]): EdgeTotals {
-  const [namespace = '', name = ''] = from.split('/');
-  const [peerNamespace = '', peerWorkload = ''] = to.split('/');
+/** An edge as window-totals.ts tells it: from `owner`'s side, `egress` to `peer` or `ingress` from outside the cluster. */
+function edge(
+  owner: string,
+  peer: string,
+  flows: [number, number],
+  denied: [number, number],
+  direction: EdgeDirection = 'egress',
+): EdgeTotals {
+  const [namespace = '', name = ''] = owner.split('/');
+  const [peerNamespace = '', peerWorkload = ''] = peer.split('/');
   return {
     namespace,
     workload: name,
+    direction,
     peerNamespace,
     peerWorkload,
-    sourceIsWorkload: name !== '',
+    sourceIsWorkload: direction === 'egress',
     flows,
     denied,
     bytes: [0, 0],
@@ -158,6 +166,19 @@ test('namespace keeps its workloads and the edges with either end in it; limit c
   const top2 = rankHotspots(totals, { ...ALL, limit: 2 });
   assert.deepEqual(names(top2, 'retransmissions'), ['payments/d', 'shop/a']);
   assert.deepEqual(names(top2, 'denied'), ['data/x>data/y', 'shop/a>payments/d']);
+});
+
+test('denied flows from outside the cluster are ranked under the workload they were denied at, as its ingress', () => {
+  const report = rankHotspots(
+    window([], [edge('ingress/ingress-nginx-controller', '/known-bad-ips', [0, 12], [0, 12], 'ingress')]),
+    { ...ALL, namespace: 'ingress' },
+  );
+  const entry = report.categories.denied?.entries[0];
+  assert.deepEqual(
+    [entry?.namespace, entry?.workload, entry?.direction, entry?.peerNamespace, entry?.peerWorkload],
+    ['ingress', 'ingress-nginx-controller', 'ingress', '', 'known-bad-ips'],
+  );
+  assert.equal(entry?.dashboard, '/d/flowlens-flows?var-namespace=ingress&var-workload=ingress-nginx-controller');
 });
 
 test('only the categories asked for; no window yet gives empty rankings', () => {

@@ -7,7 +7,7 @@
  * single failed request (a ratio of 1) cannot top the list; counts rank only entries above zero.
  */
 import { MIN_RATIO_VOLUME } from './anomaly/kinds';
-import type { EdgeTotals, WindowTotals, WorkloadTotals } from './anomaly/window-totals';
+import type { EdgeDirection, EdgeTotals, WindowTotals, WorkloadTotals } from './anomaly/window-totals';
 
 export const HOTSPOT_CATEGORIES = ['latency', 'errors', 'denied', 'retransmissions', 'dns'] as const;
 export type HotspotCategory = (typeof HOTSPOT_CATEGORIES)[number];
@@ -35,6 +35,8 @@ export interface HotspotQuery {
 export interface HotspotEntry {
   namespace: string;
   workload: string;
+  /** For edges (denied flows): `egress` to the peer, or `ingress` from a peer outside the cluster; absent for workloads. */
+  direction?: EdgeDirection;
   /** The other end, for edges (denied flows); absent for workloads. */
   peerNamespace?: string;
   peerWorkload?: string;
@@ -127,19 +129,18 @@ function deniedEntry(edge: EdgeTotals, seconds: number): Ranked[] {
   const denied = Math.max(edge.denied[0], edge.denied[1]);
   if (denied < 1) return [];
   const flows = Math.max(edge.flows[0], edge.flows[1]);
-  // The workload whose flows are denied is the source; an edge from outside the cluster links to its destination.
-  const [namespace, workload] = edge.sourceIsWorkload
-    ? [edge.namespace, edge.workload]
-    : [edge.peerNamespace, edge.peerWorkload];
+  // The edge is already told from its cluster workload's side (an edge from outside the cluster is its destination's
+  // ingress), so the entry and its dashboard link name the workload whose team owns the denial.
   return [
     {
       namespace: edge.namespace,
       workload: edge.workload,
+      direction: edge.direction,
       peerNamespace: edge.peerNamespace,
       peerWorkload: edge.peerWorkload,
       value: round(denied / seconds),
       numbers: { deniedPerSecond: round(denied / seconds), denied, flows, deniedRatio: round(denied / flows) },
-      dashboard: dashboardPath('denied', namespace, workload),
+      dashboard: dashboardPath('denied', edge.namespace, edge.workload),
       volume: denied,
     },
   ];

@@ -1048,9 +1048,9 @@ export interface DerivedFamilyDefinition extends FamilyDefinition {
 export const ANOMALY_FAMILIES = {
   score: {
     name: 'flowlens_anomaly_score',
-    help: 'Robust z-score of a watched series in the latest closed detection window against its own baseline and, once learnt, its time-of-day profile (the lower of the two; new edges: 10 while new; traffic drops: 10 × the share of the expected flows missing), for the top N series by score with a positive score.',
+    help: 'Robust z-score of a watched series in the latest closed detection window against its own baseline and, once learnt, its time-of-day profile (the lower of the two; new edges: 10 while new; traffic drops: 10 × the share of the expected flows missing), for the top N series by score with a positive score. `namespace`/`workload` is the cluster workload the series belongs to; an edge also has `direction` (egress to the peer, or ingress from a peer outside the cluster) and the peer.',
     type: 'gauge',
-    labels: ['kind', 'namespace', 'workload', 'peer_namespace', 'peer_workload'],
+    labels: ['kind', 'namespace', 'workload', 'direction', 'peer_namespace', 'peer_workload'],
     budget: 'the top N by score (`anomaly.topN`, default 20)',
     ttl: 'refilled at each closed window; all gone when no window closed for 5 windows',
   },

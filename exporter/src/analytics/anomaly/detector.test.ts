@@ -21,6 +21,7 @@ function edge({ from, to, flows, denied = 0, bytes = 0 }: EdgeValues): [string, 
     {
       namespace,
       workload,
+      direction: 'egress',
       peerNamespace,
       peerWorkload,
       sourceIsWorkload: true,

@@ -232,6 +232,7 @@ export class AnomalyDetector {
     const entity: Entity = {
       namespace: totals.namespace,
       workload: totals.workload,
+      direction: '',
       peerNamespace: '',
       peerWorkload: '',
     };
@@ -263,6 +264,7 @@ export class AnomalyDetector {
         entity: {
           namespace: entity.namespace,
           workload: entity.workload,
+          direction: entity.direction,
           peerNamespace: entity.peerNamespace,
           peerWorkload: entity.peerWorkload,
         },
@@ -395,6 +397,7 @@ export class AnomalyDetector {
       const entity: Entity = {
         namespace: edge.namespace,
         workload: edge.workload,
+        direction: edge.direction,
         peerNamespace: edge.peerNamespace,
         peerWorkload: edge.peerWorkload,
       };
@@ -438,7 +441,7 @@ export class AnomalyDetector {
 }
 
 export function entityKey(entity: Entity): string {
-  return `${entity.namespace}/${entity.workload}>${entity.peerNamespace}/${entity.peerWorkload}`;
+  return `${entity.namespace}/${entity.workload}>${entity.direction}>${entity.peerNamespace}/${entity.peerWorkload}`;
 }
 
 function seriesOrder(series: ScoredSeries): string {

@@ -51,6 +51,7 @@ test('the scoring rules: an alarm recalls an incident only on its workloads and 
     kind: 'dns_error_ratio',
     namespace: 'shop',
     workload,
+    direction: '',
     peerNamespace: '',
     peerWorkload: '',
     start,

@@ -37,7 +37,7 @@ test('the score family shows at most topN series however many are anomalous, hig
   assert.equal(lines.length, topN);
   assert.match(
     lines[0]!,
-    /^flowlens_anomaly_score\{kind="flow_rate",namespace="shop",workload="client-39",peer_namespace="data",peer_workload="server-39"\} \d+(\.\d+)?$/,
+    /^flowlens_anomaly_score\{kind="flow_rate",namespace="shop",workload="client-39",direction="egress",peer_namespace="data",peer_workload="server-39"\} \d+(\.\d+)?$/,
   );
   const alarms = stage.renderSamples(ANOMALY_FAMILIES.alarms.name);
   assert.match(alarms, /^flowlens_anomalies_total\{kind="flow_rate"\} 40$/m);

@@ -112,6 +112,7 @@ export class AnomalyStage {
         series.kind,
         series.namespace,
         series.workload,
+        series.direction,
         series.peerNamespace,
         series.peerWorkload,
       ]);

@@ -23,7 +23,7 @@ test('records go into the window of their end time; a window closes once a later
   assert.equal(closed.length, 1);
   const window = closed[0]!;
   assert.deepEqual([window.start, window.end], [6000, 6060]);
-  const totals = window.edges.get('shop/frontend>shop/cart')!;
+  const totals = window.edges.get('shop/frontend>egress>shop/cart')!;
   assert.deepEqual(totals.flows, [7, 5]);
   assert.deepEqual(totals.denied, [2, 0]);
   assert.equal(totals.sourceIsWorkload, true);
@@ -35,6 +35,32 @@ test('records go into the window of their end time; a window closes once a later
     closed.map((each) => each.start),
     [6000, 6060, 6120],
   );
+});
+
+test("an edge is told from its cluster workload's side: traffic from outside the cluster is its destination's ingress", () => {
+  const closed: WindowTotals[] = [];
+  const accumulator = new WindowAccumulator(60, (window) => closed.push(window));
+  const nginx = pod('ingress', 'ingress-nginx-controller');
+  const badIps: Endpoint = { ...emptyEndpoint(), kind: 'networkset', namespace: '', workload: 'known-bad-ips' };
+  const world: Endpoint = { ...emptyEndpoint(), kind: 'world', namespace: '', workload: 'pub' };
+  accumulator.flow(testFlowRecord({ source: badIps, destination: nginx, endTime: 30, action: 'deny', flows: 3 }));
+  accumulator.flow(testFlowRecord({ source: nginx, destination: badIps, endTime: 30, action: 'deny', flows: 2 }));
+  accumulator.flow(testFlowRecord({ source: nginx, destination: pod('shop', 'frontend'), endTime: 30, flows: 4 }));
+  // Neither end a workload: told as it goes.
+  accumulator.flow(testFlowRecord({ source: world, destination: badIps, endTime: 30, flows: 1 }));
+  accumulator.flush();
+  const edges = [...closed[0]!.edges.values()].map((edge) => [
+    `${edge.namespace}/${edge.workload} ${edge.direction} ${edge.peerNamespace}/${edge.peerWorkload}`,
+    edge.sourceIsWorkload,
+    Math.max(...edge.flows),
+    Math.max(...edge.denied),
+  ]);
+  assert.deepEqual(edges, [
+    ['ingress/ingress-nginx-controller ingress /known-bad-ips', false, 3, 3],
+    ['ingress/ingress-nginx-controller egress /known-bad-ips', true, 2, 2],
+    ['ingress/ingress-nginx-controller egress shop/frontend', true, 4, 0],
+    ['/pub egress /known-bad-ips', false, 1, 0],
+  ]);
 });
 
 test('DNS errors per client workload, HTTP errors and durations per server workload, retransmissions per reporting end', () => {

@@ -8,15 +8,26 @@
  * logs are flushed per node at slightly different times, so a window waits for its stragglers. A record for a window
  * already closed is counted as late and dropped from the totals (never from the metrics).
  */
-import type { FlowRecord } from '../../model/flow';
+import type { Endpoint, FlowRecord } from '../../model/flow';
 import type { DnsRecord } from '../../model/dns';
 import type { HttpRecord } from '../../model/http';
 import { httpRecordEnd } from '../../model/http';
 
-/** The two ends of an edge, or one workload (peer empty). */
+/**
+ * Which way an edge's traffic goes, seen from its `workload`: `egress` to the peer, `ingress` from it; empty for a
+ * workload's own series (no peer).
+ */
+export type EdgeDirection = 'egress' | 'ingress' | '';
+
+/**
+ * The two ends of an edge, or one workload (peer empty). `namespace`/`workload` name the cluster workload that owns
+ * the series (its team is the one alerted): an edge's source, unless only the destination is a pod's workload (traffic
+ * from a network set, a host or the internet), in which case the destination is the workload and the edge `ingress`.
+ */
 export interface Entity {
   namespace: string;
   workload: string;
+  direction: EdgeDirection;
   peerNamespace: string;
   peerWorkload: string;
 }
@@ -52,6 +63,11 @@ export interface WindowTotals {
 
 export type WindowConsumer = (window: WindowTotals) => void;
 
+/** A pod's workload: the ends a team owns, as opposed to hosts, network sets and address aggregates. */
+function isWorkload(endpoint: Endpoint): boolean {
+  return endpoint.kind === 'pod' && endpoint.workload !== '';
+}
+
 const DNS_ERROR_RCODES: ReadonlySet<string> = new Set(['NXDOMAIN', 'SERVFAIL']);
 
 export class WindowAccumulator {
@@ -74,15 +90,19 @@ export class WindowAccumulator {
     const window = this.windowAt(record.endTime);
     if (window === undefined) return;
     const { source, destination } = record;
-    const key = `${source.namespace}/${source.workload}>${destination.namespace}/${destination.workload}`;
+    const sourceIsWorkload = isWorkload(source);
+    const direction = sourceIsWorkload || !isWorkload(destination) ? 'egress' : 'ingress';
+    const [owner, peer] = direction === 'egress' ? [source, destination] : [destination, source];
+    const key = `${owner.namespace}/${owner.workload}>${direction}>${peer.namespace}/${peer.workload}`;
     let edge = window.edges.get(key);
     if (edge === undefined) {
       edge = {
-        namespace: source.namespace,
-        workload: source.workload,
-        peerNamespace: destination.namespace,
-        peerWorkload: destination.workload,
-        sourceIsWorkload: source.kind === 'pod' && source.workload !== '',
+        namespace: owner.namespace,
+        workload: owner.workload,
+        direction,
+        peerNamespace: peer.namespace,
+        peerWorkload: peer.workload,
+        sourceIsWorkload,
         flows: [0, 0],
         denied: [0, 0],
         bytes: [0, 0],
