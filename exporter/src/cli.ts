@@ -898,6 +898,7 @@ async function serve(flags: Flags): Promise<number> {
           ...exporter.sources.map((source) => source.stop()),
           exporter.liveView?.stop(),
           capture?.controller.stop(),
+          exporter.recommendationRunner?.close(),
         ]);
         await exporter.checkpoints?.flush();
         await new Promise<void>((closed) => {

@@ -21,6 +21,7 @@ import {
   parsePrometheusUrl,
 } from './policy/recommend/prometheus-observed';
 import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, type PrometheusClientOptions } from './policy/recommend/prometheus-client';
+import { DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS } from './server/recommendation-runner';
 
 export const DEFAULT_PORT = 9470;
 export const DEFAULT_KUBERNETES_WATCHDOG_SECONDS = 600;
@@ -74,6 +75,8 @@ export interface ApiConfig extends AuditWebhookConfig {
   maxObservedFlows: number;
   /** The cluster's observed flows from Prometheus (`api.prometheus`): recommendations' default source when set. */
   prometheus: ApiPrometheusConfig | undefined;
+  /** Seconds a recommendation (and its diff) may compute before its worker is stopped and the request gets a 504. */
+  recommendationTimeoutSeconds: number;
 }
 
 /** `api.prometheus: {url, range, tokenFile, basicAuth: {username, passwordFile}, caFile, timeout}`. */
@@ -562,7 +565,9 @@ function parseAuthMethods(
   return { tokenFile, clientCertificate };
 }
 
-const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows', 'prometheus'];
+const API_KEYS = ['tokenFile', 'clientCertificate', 'maxObservedFlows', 'prometheus', 'recommendationTimeout'];
+/** Past this a caller (Grafana's proxy: 30s by default) has long given up; a larger limit only holds the worker. */
+const MAX_RECOMMENDATION_TIMEOUT_SECONDS = 600;
 
 /**
  * `api: {tokenFile: PATH, clientCertificate: {allowedCommonNames, allowedOrganizations}, maxObservedFlows: N}`: who
@@ -588,8 +593,25 @@ function parseApi(value: unknown, where: (key: string) => string, problems: stri
   }
   const prometheus =
     value['prometheus'] === undefined ? undefined : parseApiPrometheus(value['prometheus'], where, problems);
+  const recommendationTimeoutSeconds = parseRecommendationTimeout(value['recommendationTimeout'], where, problems);
   const auth = parseAuthMethods(value, 'api', where, problems);
-  return auth === undefined ? undefined : { ...auth, maxObservedFlows, prometheus };
+  return auth === undefined ? undefined : { ...auth, maxObservedFlows, prometheus, recommendationTimeoutSeconds };
+}
+
+/** `api.recommendationTimeout`: a duration from 1s to 10m (default 30s). */
+function parseRecommendationTimeout(value: unknown, where: (key: string) => string, problems: string[]): number {
+  if (value === undefined) return DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS;
+  const key = where('api.recommendationTimeout');
+  const before = problems.length;
+  const seconds = parseDuration(value, key, problems);
+  if (problems.length > before) return DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS;
+  if (seconds > MAX_RECOMMENDATION_TIMEOUT_SECONDS) {
+    problems.push(
+      `${key}: ${show(value)} must be at most 10m; a diff of a whole cluster of 500 workloads takes about 1s`,
+    );
+    return DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS;
+  }
+  return seconds;
 }
 
 const API_PROMETHEUS_KEYS = ['url', 'range', 'tokenFile', 'basicAuth', 'caFile', 'timeout'];

@@ -27,6 +27,7 @@ import {
 } from './server/recommendations';
 import { fetchPrometheusObserved } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
+import { RecommendationRunner } from './server/recommendation-runner';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { ApiPrometheusConfig, AuditWebhookConfig, FlowlensConfig } from './config';
@@ -54,6 +55,8 @@ export interface Exporter {
   readonly observedFlows: ObservedFlows | undefined;
   /** The `GET /api/v1/recommendations` handler, when `api` is configured. */
   readonly recommendations: RecommendationsHandler | undefined;
+  /** Its worker thread (started by the first request); close it on shutdown. */
+  readonly recommendationRunner: RecommendationRunner | undefined;
   /** The `GET /api/v1/hotspots` handler, when `api` is configured. */
   readonly hotspots: HotspotsHandler | undefined;
 }
@@ -210,8 +213,12 @@ export async function buildExporter(
   liveView?.start();
   const auditWebhook =
     config.auditWebhook === undefined ? undefined : auditWebhookHandler(config.auditWebhook, pipeline, logger);
-  const recommendations =
+  const recommendationRunner =
     config.api === undefined || observedFlows === undefined
+      ? undefined
+      : new RecommendationRunner({ timeoutMs: config.api.recommendationTimeoutSeconds * 1000 });
+  const recommendations =
+    config.api === undefined || observedFlows === undefined || recommendationRunner === undefined
       ? undefined
       : createRecommendationsHandler({
           auth: webhookAuth(config.api),
@@ -220,6 +227,7 @@ export async function buildExporter(
           cluster: () => liveView?.recommendCluster() ?? staticCluster,
           enforced: () => liveView?.enforcedPolicies() ?? staticEnforced,
           prometheus: prometheusFlows(config.api.prometheus, config.api.maxObservedFlows),
+          runner: recommendationRunner,
         });
   const hotspots =
     config.api === undefined
@@ -237,6 +245,7 @@ export async function buildExporter(
     auditWebhook,
     observedFlows,
     recommendations,
+    recommendationRunner,
     hotspots,
   };
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import { createExporterServer, type ExporterServer } from './http';
 import { createRecommendationsHandler } from './recommendations';
+import { RecommendationRunner } from './recommendation-runner';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { FlowAggregator } from '../metrics/flow-aggregator';
 import { JsonLogger } from '../log';
@@ -55,6 +56,7 @@ describe('/api/v1/recommendations', () => {
   const observed = new ObservedFlows(2);
   let currentCluster: RecommendCluster | undefined = cluster;
   let currentEnforced: EnforcedPolicies | undefined = ENFORCED;
+  const runner = new RecommendationRunner();
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-'));
@@ -72,6 +74,7 @@ describe('/api/v1/recommendations', () => {
         observed,
         cluster: () => currentCluster,
         enforced: () => currentEnforced,
+        runner,
       }),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -80,6 +83,7 @@ describe('/api/v1/recommendations', () => {
 
   after(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await runner.close();
     rmSync(directory, { recursive: true, force: true });
   });
 
@@ -215,6 +219,7 @@ describe('/api/v1/recommendations with api.prometheus', () => {
   let base: string;
   let directory: string;
   const local = new ObservedFlows(10);
+  const runner = new RecommendationRunner();
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-prometheus-'));
@@ -234,6 +239,7 @@ describe('/api/v1/recommendations with api.prometheus', () => {
         cluster: () => cluster,
         prometheus: (query, networkSets) =>
           fetchPrometheusObserved({ url, timeoutSeconds: 5 }, { range: '7d', ...query }, networkSets, 10),
+        runner,
       }),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -243,6 +249,7 @@ describe('/api/v1/recommendations with api.prometheus', () => {
   after(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => prometheus.close(() => resolve()));
+    await runner.close();
     rmSync(directory, { recursive: true, force: true });
   });
 

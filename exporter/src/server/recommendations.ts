@@ -14,28 +14,32 @@
  * `diff=true` adds `diff` to the JSON: each policy against the enforced object of its name (new, changed with a
  * line diff of the YAML, unchanged), the enforced policies on the same workloads, and the traffic the two disagree
  * on (`policy/recommend/diff.ts`). JSON only; 503 while the enforced policies are unknown.
+ *
+ * The recommendation and the diff are computed in a worker thread (`recommendation-runner.ts`), so scrapes are
+ * answered meanwhile: one at a time, a few more waiting (past them a 503 with Retry-After), each within
+ * `api.recommendationTimeout` (past it a 504); a computation that fails is a 500 naming the cause.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookAuth } from '../sources/audit/webhook';
 import { dataApiGuard } from './data-api';
 import {
-  diffRecommendation,
   PrometheusAnswerError,
   PrometheusQueryError,
   RECOMMEND_FORMATS,
-  recommendPolicies,
   type EnforcedPolicies,
-  renderRecommendationYaml,
   type ObservedFlows,
   type ObservedQueryOptions,
   type PrometheusObserved,
   type RecommendCluster,
 } from '../policy/recommend';
 import type { NetworkSet } from '../policy/calico';
+import { OBSERVED_SOURCES, type ObservedSource } from './recommendations-answer';
+import type { RecommendationRunner } from './recommendation-runner';
 
 export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
 const PARAMETERS = ['namespace', 'format', 'diff', 'observed'];
-const OBSERVED_SOURCES = ['local', 'prometheus'] as const;
+/** Seconds a caller refused for a full queue (or a shutdown) is asked to wait: about a namespace's diff, twice. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface RecommendationsOptions {
@@ -47,6 +51,8 @@ export interface RecommendationsOptions {
   enforced?: () => EnforcedPolicies | undefined;
   /** The cluster's flows from Prometheus, when `api.prometheus` is configured (then the default source). */
   prometheus?: PrometheusFlows | undefined;
+  /** Computes the answer off the event loop, one at a time, within a time limit (recommendation-runner.ts). */
+  runner: RecommendationRunner;
 }
 
 /** The observed flows of `query` as Prometheus holds them; rejects with a Prometheus query or answer error. */
@@ -116,46 +122,60 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
       response.end(`${chosen}\n`);
       return;
     }
-    const flows = chosen.set.flows();
-    const recommendation = recommendPolicies(cluster, flows, { format, namespace });
-    const warnings = [...chosen.warnings, ...recommendation.warnings];
-    if (chosen.set.dropped > 0) {
-      warnings.unshift(
-        `${chosen.set.dropped} distinct flows past the budget of ${chosen.set.maxEntries} (api.maxObservedFlows) were not kept; the policies miss them`,
-      );
+    const outcome = await options.runner.run(
+      {
+        format,
+        namespace,
+        yaml: wantsYaml,
+        observed: {
+          source,
+          flows: chosen.set.size,
+          budget: chosen.set.maxEntries,
+          dropped: chosen.set.dropped,
+          skipped: chosen.skipped,
+          warnings: chosen.warnings,
+        },
+      },
+      { cluster, flows: chosen.set.flows(), enforced },
+    );
+    switch (outcome.kind) {
+      case 'answer':
+        response.writeHead(200, { 'content-type': outcome.answer.contentType, 'cache-control': 'no-store' });
+        response.end(request.method === 'HEAD' ? undefined : outcome.answer.body);
+        return;
+      case 'busy':
+        return unavailable(
+          response,
+          503,
+          `busy: one recommendation is being computed and ${outcome.maxQueued} more are waiting (the most this exporter queues); try again shortly`,
+          BUSY_RETRY_AFTER_SECONDS,
+        );
+      case 'timeout':
+        return unavailable(
+          response,
+          504,
+          `the recommendation took longer than ${outcome.timeoutMs / 1000}s (api.recommendationTimeout) and was stopped: ask for one namespace, or raise the limit`,
+        );
+      case 'failed':
+        return unavailable(response, 500, `the recommendation could not be computed: ${outcome.message}`);
+      case 'closed':
+        return unavailable(response, 503, 'the exporter is shutting down', BUSY_RETRY_AFTER_SECONDS);
     }
-    const body = wantsYaml
-      ? renderRecommendationYaml({ ...recommendation, warnings })
-      : `${JSON.stringify({
-          format,
-          namespace: namespace ?? null,
-          policies: recommendation.policies,
-          warnings,
-          flowsUsed: recommendation.flowsUsed,
-          flowsSkipped: recommendation.flowsSkipped,
-          observed: {
-            source,
-            flows: chosen.set.size,
-            budget: chosen.set.maxEntries,
-            dropped: chosen.set.dropped,
-            complete: chosen.set.dropped === 0,
-            ...(chosen.skipped === undefined ? {} : { skipped: chosen.skipped }),
-          },
-          ...(enforced === undefined
-            ? {}
-            : { diff: diffRecommendation(cluster, flows, recommendation, enforced, { format, namespace }) }),
-        })}\n`;
-    response.writeHead(200, {
-      'content-type': wantsYaml ? 'application/yaml; charset=utf-8' : 'application/json',
-      'cache-control': 'no-store',
-    });
-    response.end(request.method === 'HEAD' ? undefined : body);
   };
+}
+
+/** A plain-text error answer; `retryAfterSeconds` for the ones worth retrying as they are. */
+function unavailable(response: ServerResponse, status: number, message: string, retryAfterSeconds?: number): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+  });
+  response.end(`${message}\n`);
 }
 
 /** The observed set to recommend from, or the message of a 502 when Prometheus could not give it. */
 async function observedFlows(
-  source: (typeof OBSERVED_SOURCES)[number],
+  source: ObservedSource,
   options: RecommendationsOptions,
   namespace: string | undefined,
   cluster: RecommendCluster,
