@@ -1,0 +1,266 @@
+/**
+ * The recommendation worker (`recommendation-runner.ts`) behind `/api/v1/recommendations`: its answers are the
+ * in-process computation's, byte for byte; the exporter answers scrapes while it computes; it queues a bounded few,
+ * stops at its time limit, survives its failures and is gone after `close()`. Deterministic without timing: the
+ * test hooks hold the worker until the test releases it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { parseAllDocuments } from 'yaml';
+import { createExporterServer, type ExporterServer } from './http';
+import { createRecommendationsHandler } from './recommendations';
+import { RecommendationRunner, type RecommendationTestHooks } from './recommendation-runner';
+import { recommendationAnswer, type RecommendationQuestion } from './recommendations-answer';
+import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
+import { FlowAggregator } from '../metrics/flow-aggregator';
+import { JsonLogger } from '../log';
+import { readResourcesFile } from '../cluster/resources-file';
+import { repoRoot } from '../testing/collect';
+import {
+  enforcedManifests,
+  ObservedFlows,
+  recommendClusterFromDocuments,
+  recommendPolicies,
+  renderRecommendationYaml,
+  type EnforcedPolicies,
+  type ObservedFlow,
+} from '../policy/recommend';
+import { buildPolicySnapshot } from '../policy/snapshot';
+
+const TOKEN = 'worker-token';
+const fixture = (name: string): string => join(repoRoot(), 'test/fixtures/recommend', name);
+const documents = [...readResourcesFile(fixture('resources.yaml')), ...readResourcesFile(fixture('enforced.yaml'))];
+const { cluster } = recommendClusterFromDocuments(documents);
+const peer = (namespace: string, workload: string) => ({ kind: 'workload', namespace, workload }) as const;
+const FLOWS: ObservedFlow[] = [
+  { source: peer('shop', 'frontend'), destination: peer('shop', 'cart'), port: 8080, protocol: 'TCP' },
+  { source: peer('shop', 'cart'), destination: peer('payments', 'payments-api'), port: 8443, protocol: 'TCP' },
+  { source: peer('shop', 'cart-canary'), destination: peer('payments', 'payments-api'), port: 8443, protocol: 'TCP' },
+  { source: peer('shop', 'cart'), destination: { kind: 'external', ip: '203.0.113.7' }, port: 443, protocol: 'TCP' },
+];
+/** The fixture's NetworkPolicies plus an older Calico staged recommendation: selectors cross to the worker too. */
+const ENFORCED: EnforcedPolicies = (() => {
+  const older = recommendPolicies(cluster, FLOWS.slice(0, 1), { format: 'calico-staged' });
+  const objects = [
+    ...documents.map((document) => document.object),
+    ...parseAllDocuments(renderRecommendationYaml(older)).map((document) => document.toJS() as unknown),
+  ];
+  return { snapshot: buildPolicySnapshot(objects).engine, manifests: enforcedManifests(objects) };
+})();
+
+function question(overrides: Partial<RecommendationQuestion> = {}): RecommendationQuestion {
+  return {
+    format: 'kubernetes',
+    namespace: undefined,
+    yaml: false,
+    observed: { source: 'local', flows: FLOWS.length, budget: 10, dropped: 0, warnings: [] },
+    ...overrides,
+  };
+}
+
+/** A hold the worker waits on (`Atomics.wait`) until `release()`. */
+function hold(): { array: Int32Array; release: () => void } {
+  const array = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    array,
+    release: () => {
+      Atomics.store(array, 0, 1);
+      Atomics.notify(array, 0);
+    },
+  };
+}
+
+/** Resolves when the worker has received its next job. */
+function nextStart(hooks: RecommendationTestHooks): Promise<void> {
+  return new Promise((resolve) => {
+    hooks.onStarted = () => {
+      hooks.onStarted = undefined;
+      resolve();
+    };
+  });
+}
+
+test("the worker's answers are the in-process computation's, byte for byte (JSON with diff, both formats; YAML)", async () => {
+  const runner = new RecommendationRunner();
+  try {
+    const cases: [RecommendationQuestion, EnforcedPolicies | undefined][] = [
+      [question(), ENFORCED],
+      [question({ namespace: 'shop' }), ENFORCED],
+      [question({ format: 'calico-staged' }), ENFORCED],
+      [question({ namespace: 'payments' }), undefined],
+      [
+        question({ yaml: true, observed: { ...question().observed, dropped: 3, warnings: ['from Prometheus'] } }),
+        undefined,
+      ],
+    ];
+    for (const [asked, enforced] of cases) {
+      const inputs = { cluster, flows: FLOWS, enforced };
+      const outcome = await runner.run(asked, inputs);
+      assert.equal(outcome.kind, 'answer', JSON.stringify(outcome));
+      assert.ok(outcome.kind === 'answer');
+      assert.deepEqual(outcome.answer, recommendationAnswer(asked, inputs), JSON.stringify(asked));
+    }
+    const diffed = await runner.run(question({ namespace: 'shop' }), { cluster, flows: FLOWS, enforced: ENFORCED });
+    assert.ok(diffed.kind === 'answer');
+    const statuses = (JSON.parse(diffed.answer.body) as { diff: { policies: { status: string }[] } }).diff.policies;
+    assert.ok(statuses.length > 0, 'not vacuous: the diff has policies');
+    assert.equal(runner.workersStarted, 1, 'one worker served every request');
+  } finally {
+    await runner.close();
+  }
+});
+
+describe('/api/v1/recommendations through the worker', () => {
+  let directory: string;
+  let server: ExporterServer;
+  let base: string;
+  const hooks: RecommendationTestHooks = {};
+  const runner = new RecommendationRunner({ maxQueued: 1, testHooks: hooks });
+  const observed = new ObservedFlows(10);
+  const authorized = { authorization: `Bearer ${TOKEN}` };
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendation-worker-'));
+    const tokenFile = join(directory, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    for (const flow of FLOWS) observed.add(flow);
+    server = createExporterServer({
+      registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+      logger: new JsonLogger('error'),
+      notReadyReason: () => undefined,
+      recommendations: createRecommendationsHandler({
+        auth: { kind: 'bearer-token', tokenFile },
+        observed,
+        cluster: () => cluster,
+        enforced: () => ENFORCED,
+        runner,
+      }),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await runner.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {
+    const response = await fetch(`${base}${path}`, { headers: authorized });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+  const DIFF = '/api/v1/recommendations?diff=true';
+
+  test('while a diff is being computed, /metrics and /healthz are answered', async () => {
+    const gate = hold();
+    hooks.hold = gate.array;
+    const started = nextStart(hooks);
+    let settled = false;
+    const diff = get(DIFF).finally(() => (settled = true));
+    try {
+      await started;
+      const metrics = await get('/metrics');
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.text, /flowlens_build_info/);
+      assert.equal((await get('/healthz')).status, 200);
+      assert.equal(settled, false, 'the diff is still held in the worker');
+    } finally {
+      hooks.hold = undefined;
+      gate.release();
+    }
+    const answer = await diff;
+    assert.equal(answer.status, 200, answer.text);
+    const expected = recommendationAnswer(
+      question({ observed: { source: 'local', flows: FLOWS.length, budget: 10, dropped: 0, warnings: [] } }),
+      { cluster, flows: observed.flows(), enforced: ENFORCED },
+    );
+    assert.equal(answer.text, expected.body);
+  });
+
+  test('one computing, one waiting: the next is a 503 with Retry-After saying why; the waiting one is answered', async () => {
+    const gate = hold();
+    hooks.hold = gate.array;
+    const started = nextStart(hooks);
+    const first = get(DIFF);
+    let second: Promise<{ status: number; text: string }> | undefined;
+    try {
+      await started;
+      second = get(DIFF);
+      // Waiting for a state, not a time: the second request is queued once the server has read it.
+      while (runner.queued < 1) await new Promise((resolve) => setImmediate(resolve));
+      const refused = await get(DIFF);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '2');
+      assert.match(refused.text, /^busy: one recommendation is being computed and 1 more are waiting/);
+    } finally {
+      hooks.hold = undefined;
+      gate.release();
+    }
+    assert.equal((await first).status, 200);
+    assert.equal((await second)?.status, 200, 'the queued request got its turn');
+  });
+
+  test('a failing computation is a 500 naming it; a dead worker too; the next request is answered', async () => {
+    hooks.fail = 'throw';
+    const thrown = await get(DIFF);
+    hooks.fail = undefined;
+    assert.equal(thrown.status, 500);
+    assert.match(
+      thrown.text,
+      /^the recommendation could not be computed: the recommendation failed: injected by a test/,
+    );
+    assert.equal((await get(DIFF)).status, 200);
+
+    const before = runner.workersStarted;
+    hooks.fail = 'crash';
+    const crashed = await get(DIFF);
+    hooks.fail = undefined;
+    assert.equal(crashed.status, 500);
+    assert.match(crashed.text, /the recommendation worker exited \(code 70\) before answering/);
+    assert.equal((await get(DIFF)).status, 200);
+    assert.equal(runner.workersStarted, before + 1, 'a new worker replaced the dead one');
+  });
+});
+
+test('past the time limit the worker is terminated and the answer is a 504 naming the limit', async () => {
+  const hooks: RecommendationTestHooks = {};
+  // Held until released, the computation outlasts any limit: the outcome does not depend on the machine's speed.
+  const runner = new RecommendationRunner({ timeoutMs: 200, testHooks: hooks });
+  const gate = hold();
+  try {
+    hooks.hold = gate.array;
+    const outcome = await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+    assert.deepEqual(outcome, { kind: 'timeout', timeoutMs: 200 });
+    assert.equal(runner.workerAlive, false, 'the held worker was terminated');
+    hooks.hold = undefined;
+    const next = await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+    assert.equal(next.kind, 'answer');
+    assert.equal(runner.workersStarted, 2);
+  } finally {
+    gate.release();
+    await runner.close();
+  }
+});
+
+test('close() terminates the worker and ends the waiting requests; later ones are refused', async () => {
+  const hooks: RecommendationTestHooks = {};
+  const runner = new RecommendationRunner({ testHooks: hooks });
+  const gate = hold();
+  hooks.hold = gate.array;
+  const started = nextStart(hooks);
+  const computing = runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+  await started;
+  const waiting = runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+  assert.equal(runner.workerAlive, true);
+  await runner.close();
+  assert.equal(runner.workerAlive, false);
+  assert.deepEqual(await computing, { kind: 'failed', message: 'the exporter is shutting down' });
+  assert.deepEqual(await waiting, { kind: 'closed' });
+  assert.deepEqual(await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined }), { kind: 'closed' });
+  gate.release();
+});
