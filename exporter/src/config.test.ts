@@ -271,6 +271,10 @@ test('api takes a token file and/or client certificates, and a budget of observe
     const config = loadConfig({ configFile: path, environment: {}, flags: {} });
     assert.match(config.api?.tokenFile ?? '', /\/api-token$/);
     assert.equal(config.api?.maxObservedFlows, 50_000);
+    assert.equal(config.api?.recommendationTimeoutSeconds, 30);
+  });
+  withConfigFile('api:\n  tokenFile: ./api-token\n  recommendationTimeout: 2m\n', (path) => {
+    assert.equal(loadConfig({ configFile: path, environment: {}, flags: {} }).api?.recommendationTimeoutSeconds, 120);
   });
   assert.equal(loadConfig({ configFile: undefined, environment: {}, flags: {} }).api, undefined, 'off by default');
   withConfigFile(
@@ -363,7 +367,7 @@ test('api mistakes name the key and the fix', () => {
     ['api:\n  maxObservedFlows: 10\n', /api: needs tokenFile \(a bearer token\) or clientCertificate/],
     [
       'api:\n  tokenFile: ./t\n  tokenfile: ./t\n',
-      /api\.tokenfile: unknown key; known keys are tokenFile, clientCertificate, maxObservedFlows, prometheus/,
+      /api\.tokenfile: unknown key; known keys are tokenFile, clientCertificate, maxObservedFlows, prometheus, recommendationTimeout/,
     ],
     ['api:\n  tokenFile: 42\n', /api\.tokenFile: 42 must be the path of a file holding the bearer token/],
     [
@@ -371,6 +375,11 @@ test('api mistakes name the key and the fix', () => {
       /api\.maxObservedFlows: .*must be a whole number of at least 1/,
     ],
     ['api:\n  tokenFile: ./t\n  maxObservedFlows: 0\n', /api\.maxObservedFlows: 0 must be a whole number/],
+    [
+      'api:\n  tokenFile: ./t\n  recommendationTimeout: soon\n',
+      /api\.recommendationTimeout: "soon" must be a duration of at least 1s/,
+    ],
+    ['api:\n  tokenFile: ./t\n  recommendationTimeout: 1h\n', /api\.recommendationTimeout: "1h" must be at most 10m/],
     [
       'api:\n  clientCertificate:\n    allowedCommonNames: [reader]\n',
       /api\.clientCertificate: .*set server\.tls\.clientCAFile \(--tls-client-ca-file\)/,
