@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const policy = runs('policy') ? await benchPolicy(SEED) : [];
   const sockets = runs('sockets') ? await benchSockets() : [];
   const anomaly = runs('anomaly') ? benchAnomaly() : [];
-  const recommend = runs('recommend') ? benchRecommend(SEED) : [];
+  const recommend = runs('recommend') ? await benchRecommend(SEED) : [];
   const browser = runs('browser') ? await benchBrowser() : [];
   if (!runs('ingest') && !runs('l7') && !runs('conntrack')) {
     for (const result of [...scrape, ...heap, ...policy, ...cluster, ...sockets, ...anomaly, ...recommend, ...browser])

@@ -6,6 +6,11 @@
  * recommending for the whole cluster, the diff to enforced for one namespace (its first, cold call and warm ones) and
  * for the whole cluster, and reading a Prometheus answer of 50,000 flow tuples
  * (`?observed=prometheus`). Deterministic (seeded PRNG).
+ *
+ * Then through the exporter's HTTP server and its recommendation worker (`server/recommendation-runner.ts`): a
+ * `/metrics` scrape's latency while a cluster-wide diff is computed, in the worker and (as before the worker) on the
+ * event loop; what a request costs through the worker (a new worker's first request, a warm one's, and packing the
+ * inputs for it on the event loop).
  */
 import { performance } from 'node:perf_hooks';
 import { parseAllDocuments } from 'yaml';
@@ -24,6 +29,19 @@ import {
   type ObservedFlow,
 } from '../src/policy/recommend';
 import type { ResourceDocument } from '../src/cluster/resources-file';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExporterServer } from '../src/server/http';
+import { createRecommendationsHandler } from '../src/server/recommendations';
+import { RecommendationRunner, type RecommendationTestHooks } from '../src/server/recommendation-runner';
+import { recommendationAnswer, type RecommendationQuestion } from '../src/server/recommendations-answer';
+import { packPortable } from '../src/policy/recommend/portable';
+import { ObservedFlows, type EnforcedPolicies, type RecommendCluster } from '../src/policy/recommend';
+import { MetricsRegistry, SelfMetrics } from '../src/metrics/registry';
+import { FlowAggregator } from '../src/metrics/flow-aggregator';
+import { JsonLogger } from '../src/log';
 import { collectGarbage, progress, round, type BenchResult } from './util';
 
 const NAMESPACES = 10;
@@ -125,7 +143,7 @@ function prometheusAnswer(count: number): string {
   return JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
 }
 
-export function benchRecommend(seed: number): BenchResult[] {
+export async function benchRecommend(seed: number): Promise<BenchResult[]> {
   const { objects, flows } = generate(seed);
   const documents: ResourceDocument[] = objects.map((object, index) => ({ object, where: `object ${index}` }));
   const { cluster } = recommendClusterFromDocuments(documents);
@@ -192,11 +210,125 @@ export function benchRecommend(seed: number): BenchResult[] {
     `  Prometheus answer: ${(answer.length / 1e6).toFixed(1)} MB, ${fromPrometheus.tuples} tuples, ${fromPrometheus.observed.size} flows`,
   );
 
+  const served = await benchServed(cluster, flows, enforced);
+
   return [
     { name: 'recommend_cluster_ms', value: round(recommendMs, 1), unit: 'ms' },
     { name: 'recommend_diff_namespace_cold_ms', value: round(coldMs, 1), unit: 'ms' },
     { name: 'recommend_diff_namespace_ms', value: round(warm[Math.floor(warm.length / 2)]!, 1), unit: 'ms' },
     { name: 'recommend_diff_cluster_ms', value: round(wholeDiffMs, 1), unit: 'ms' },
     { name: 'recommend_prometheus_50k_tuples_ms', value: round(prometheusMs, 1), unit: 'ms' },
+    ...served,
   ];
+}
+
+const SCRAPE_RUNS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The API and /metrics of one exporter server, the worker behind the API. */
+async function benchServed(
+  cluster: RecommendCluster,
+  flows: readonly ObservedFlow[],
+  enforced: EnforcedPolicies,
+): Promise<BenchResult[]> {
+  const directory = mkdtempSync(join(tmpdir(), 'flowlens-bench-recommend-'));
+  const tokenFile = join(directory, 'token');
+  writeFileSync(tokenFile, 'bench\n');
+  const observed = new ObservedFlows(flows.length);
+  for (const flow of flows) observed.add(flow);
+  const hooks: RecommendationTestHooks = {};
+  let runner = new RecommendationRunner({ testHooks: hooks });
+  const server = createExporterServer({
+    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+    logger: new JsonLogger('error'),
+    notReadyReason: () => undefined,
+    recommendations: createRecommendationsHandler({
+      auth: { kind: 'bearer-token', tokenFile },
+      observed,
+      cluster: () => cluster,
+      enforced: () => enforced,
+      // The runner is swapped below (a worker per request); the handler asks the current one.
+      runner: { run: (question, inputs) => runner.run(question, inputs) },
+    }),
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const timed = async (path: string): Promise<number> => {
+    const start = performance.now();
+    const response = await fetch(`${base}${path}`, { headers: { authorization: 'Bearer bench' } });
+    await response.text();
+    if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+    return performance.now() - start;
+  };
+  try {
+    await timed('/metrics');
+    collectGarbage();
+    const coldMs = await timed('/api/v1/recommendations');
+    const warmRuns: number[] = [];
+    for (let run = 0; run < SCRAPE_RUNS; run++) warmRuns.push(await timed('/api/v1/recommendations'));
+    const question: RecommendationQuestion = {
+      format: 'kubernetes',
+      namespace: undefined,
+      yaml: false,
+      observed: { source: 'local', flows: flows.length, budget: flows.length, dropped: 0, warnings: [] },
+    };
+    const packRuns: number[] = [];
+    for (let run = 0; run < SCRAPE_RUNS; run++) {
+      const start = performance.now();
+      packPortable({ cluster, flows, enforced }, 'inputs');
+      packRuns.push(performance.now() - start);
+    }
+
+    // A scrape sent once the worker has the cluster-wide diff, timed until its answer.
+    const duringWorker: number[] = [];
+    const diffWorker: number[] = [];
+    for (let run = 0; run < SCRAPE_RUNS; run++) {
+      collectGarbage();
+      const started = new Promise<void>((resolve) => (hooks.onStarted = resolve));
+      const diff = timed('/api/v1/recommendations?diff=true');
+      await started;
+      hooks.onStarted = undefined;
+      duringWorker.push(await timed('/metrics'));
+      diffWorker.push(await diff);
+    }
+    // As before the worker: the same computation on the event loop, the scrape sent just before it starts.
+    const duringInProcess: number[] = [];
+    for (let run = 0; run < SCRAPE_RUNS; run++) {
+      collectGarbage();
+      const scrape = timed('/metrics');
+      // Let the request reach the server's socket before the loop is taken.
+      await new Promise((resolve) => setImmediate(resolve));
+      recommendationAnswer(question, { cluster, flows, enforced });
+      duringInProcess.push(await scrape);
+    }
+    // A worker per request instead of one kept: each request pays the start.
+    const perRequest: number[] = [];
+    for (let run = 0; run < SCRAPE_RUNS; run++) {
+      await runner.close();
+      runner = new RecommendationRunner({ testHooks: hooks });
+      collectGarbage();
+      perRequest.push(await timed('/api/v1/recommendations'));
+    }
+    progress(
+      `  through the worker: scrape during a cluster diff ${round(median(duringWorker), 1)} ms (diff request ${round(median(diffWorker), 0)} ms), ` +
+        `on the event loop ${round(median(duringInProcess), 0)} ms`,
+    );
+    return [
+      { name: 'recommend_scrape_during_diff_ms', value: round(median(duringWorker), 1), unit: 'ms' },
+      { name: 'recommend_scrape_during_inprocess_diff_ms', value: round(median(duringInProcess), 1), unit: 'ms' },
+      { name: 'recommend_worker_diff_cluster_request_ms', value: round(median(diffWorker), 1), unit: 'ms' },
+      { name: 'recommend_worker_first_request_ms', value: round(coldMs, 1), unit: 'ms' },
+      { name: 'recommend_worker_cluster_request_ms', value: round(median(warmRuns), 1), unit: 'ms' },
+      { name: 'recommend_worker_new_per_request_ms', value: round(median(perRequest), 1), unit: 'ms' },
+      { name: 'recommend_worker_pack_inputs_ms', value: round(median(packRuns), 1), unit: 'ms' },
+    ];
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await runner.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
 }

@@ -52,7 +52,7 @@ export interface RecommendationsOptions {
   /** The cluster's flows from Prometheus, when `api.prometheus` is configured (then the default source). */
   prometheus?: PrometheusFlows | undefined;
   /** Computes the answer off the event loop, one at a time, within a time limit (recommendation-runner.ts). */
-  runner: RecommendationRunner;
+  runner: Pick<RecommendationRunner, 'run'>;
 }
 
 /** The observed flows of `query` as Prometheus holds them; rejects with a Prometheus query or answer error. */

@@ -41,6 +41,7 @@ test('a structured clone alone loses the selectors: the reason for packing', () 
 test('packed, cloned and unpacked, the enforced policies are the same objects and the engine the same verdicts', () => {
   const enforced = enforcedWithCalico();
   const inputs = { cluster, flows: [{ source: CART, destination: PAYMENTS, port: 8443, protocol: 'TCP' }], enforced };
+  // As postMessage copies it to the worker.
   const arrived = unpackPortable(structuredClone(packPortable(inputs, 'inputs')));
   // deepStrictEqual compares prototypes too: every Selector came back a Selector, Maps and Sets as they were.
   assert.deepStrictEqual(arrived, inputs);
@@ -60,6 +61,20 @@ test('packed, cloned and unpacked, the enforced policies are the same objects an
       `port ${port}`,
     );
   }
+});
+
+test('what JSON cannot say comes back as it was: Maps, Sets, bigints, undefined, -0 and non-finite numbers', () => {
+  const value = {
+    map: new Map<string, unknown>([['a', new Set(['x', 'y'])]]),
+    nets: [{ network: 0xc0a80000n, mask: 2n ** 128n - 1n }],
+    missing: undefined,
+    holes: [1, undefined, null],
+    numbers: [-0, Number.NaN, Number.POSITIVE_INFINITY, 1.5],
+  };
+  const arrived = unpackPortable(packPortable(value, 'value'));
+  assert.deepStrictEqual(arrived, value);
+  assert.ok(Object.hasOwn(arrived, 'missing'), 'an undefined field stays a field');
+  assert.ok(Object.is(arrived.numbers[0], -0));
 });
 
 test('what would not survive the copy is refused with its path', () => {
