@@ -68,4 +68,7 @@ test("the exporter's answer with the diff is the fixture the Grafana page is tes
   };
   assert.deepEqual(answer.diff.policies.map((policy) => policy.status).sort(), ['changed', 'new', 'unchanged']);
   assert.equal(answer.diff.traffic.observedDeniedToday.denied, 1);
+  // The answers came from the recommendation worker; SIGTERM stops it with the rest, and the process exits cleanly.
+  assert.deepEqual(await exporter.stop('SIGTERM'), { code: 0, signal: null });
+  assert.match(exporter.stderr, /"msg":"stopped"/);
 });

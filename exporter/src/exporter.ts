@@ -228,6 +228,7 @@ export async function buildExporter(
           enforced: () => liveView?.enforcedPolicies() ?? staticEnforced,
           prometheus: prometheusFlows(config.api.prometheus, config.api.maxObservedFlows),
           runner: recommendationRunner,
+          logger,
         });
   const hotspots =
     config.api === undefined

@@ -17,7 +17,7 @@ import { RecommendationRunner, type RecommendationTestHooks } from './recommenda
 import { recommendationAnswer, type RecommendationQuestion } from './recommendations-answer';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { FlowAggregator } from '../metrics/flow-aggregator';
-import { JsonLogger } from '../log';
+import { MemoryLogger } from '../log';
 import { readResourcesFile } from '../cluster/resources-file';
 import { repoRoot } from '../testing/collect';
 import {
@@ -114,47 +114,60 @@ test("the worker's answers are the in-process computation's, byte for byte (JSON
   }
 });
 
+interface Served {
+  get: (path: string) => Promise<{ status: number; headers: Headers; text: string }>;
+  close: () => Promise<void>;
+}
+
+/** An exporter server whose recommendations go through `runner`; `close` stops both. */
+async function serve(runner: RecommendationRunner, logger: MemoryLogger): Promise<Served> {
+  const directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendation-worker-'));
+  const tokenFile = join(directory, 'token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  const observed = new ObservedFlows(10);
+  for (const flow of FLOWS) observed.add(flow);
+  const server: ExporterServer = createExporterServer({
+    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+    logger,
+    notReadyReason: () => undefined,
+    recommendations: createRecommendationsHandler({
+      auth: { kind: 'bearer-token', tokenFile },
+      observed,
+      cluster: () => cluster,
+      enforced: () => ENFORCED,
+      runner,
+      logger,
+    }),
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    get: async (path) => {
+      const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return { status: response.status, headers: response.headers, text: await response.text() };
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const DIFF = '/api/v1/recommendations?diff=true';
+
 describe('/api/v1/recommendations through the worker', () => {
-  let directory: string;
-  let server: ExporterServer;
-  let base: string;
   const hooks: RecommendationTestHooks = {};
   const runner = new RecommendationRunner({ maxQueued: 1, testHooks: hooks });
-  const observed = new ObservedFlows(10);
-  const authorized = { authorization: `Bearer ${TOKEN}` };
+  const logger = new MemoryLogger();
+  let served: Served;
+  const get = (path: string): ReturnType<Served['get']> => served.get(path);
 
   before(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendation-worker-'));
-    const tokenFile = join(directory, 'token');
-    writeFileSync(tokenFile, `${TOKEN}\n`);
-    for (const flow of FLOWS) observed.add(flow);
-    server = createExporterServer({
-      registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
-      logger: new JsonLogger('error'),
-      notReadyReason: () => undefined,
-      recommendations: createRecommendationsHandler({
-        auth: { kind: 'bearer-token', tokenFile },
-        observed,
-        cluster: () => cluster,
-        enforced: () => ENFORCED,
-        runner,
-      }),
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serve(runner, logger);
   });
 
-  after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await runner.close();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {
-    const response = await fetch(`${base}${path}`, { headers: authorized });
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  }
-  const DIFF = '/api/v1/recommendations?diff=true';
+  after(() => served.close());
 
   test('while a diff is being computed, /metrics and /healthz are answered', async () => {
     const gate = hold();
@@ -177,7 +190,7 @@ describe('/api/v1/recommendations through the worker', () => {
     assert.equal(answer.status, 200, answer.text);
     const expected = recommendationAnswer(
       question({ observed: { source: 'local', flows: FLOWS.length, budget: 10, dropped: 0, warnings: [] } }),
-      { cluster, flows: observed.flows(), enforced: ENFORCED },
+      { cluster, flows: FLOWS, enforced: ENFORCED },
     );
     assert.equal(answer.text, expected.body);
   });
@@ -231,19 +244,25 @@ test('past the time limit the worker is terminated and the answer is a 504 namin
   const hooks: RecommendationTestHooks = {};
   // Held until released, the computation outlasts any limit: the outcome does not depend on the machine's speed.
   const runner = new RecommendationRunner({ timeoutMs: 200, testHooks: hooks });
+  const logger = new MemoryLogger();
+  const served = await serve(runner, logger);
   const gate = hold();
   try {
     hooks.hold = gate.array;
-    const outcome = await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
-    assert.deepEqual(outcome, { kind: 'timeout', timeoutMs: 200 });
+    const answer = await served.get(DIFF);
+    assert.equal(answer.status, 504);
+    assert.match(
+      answer.text,
+      /^the recommendation took longer than 0.2s \(api\.recommendationTimeout\) and was stopped/,
+    );
     assert.equal(runner.workerAlive, false, 'the held worker was terminated');
+    assert.ok(logger.entries.some((entry) => entry.message === 'recommendation stopped at its time limit'));
     hooks.hold = undefined;
-    const next = await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
-    assert.equal(next.kind, 'answer');
+    assert.equal((await served.get(DIFF)).status, 200, 'a new worker answers the next request');
     assert.equal(runner.workersStarted, 2);
   } finally {
     gate.release();
-    await runner.close();
+    await served.close();
   }
 });
 

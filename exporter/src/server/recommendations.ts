@@ -35,6 +35,7 @@ import {
 import type { NetworkSet } from '../policy/calico';
 import { OBSERVED_SOURCES, type ObservedSource } from './recommendations-answer';
 import type { RecommendationRunner } from './recommendation-runner';
+import type { Logger } from '../log';
 
 export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
 const PARAMETERS = ['namespace', 'format', 'diff', 'observed'];
@@ -53,6 +54,8 @@ export interface RecommendationsOptions {
   prometheus?: PrometheusFlows | undefined;
   /** Computes the answer off the event loop, one at a time, within a time limit (recommendation-runner.ts). */
   runner: Pick<RecommendationRunner, 'run'>;
+  /** Where timeouts and failures are reported (the caller's answer names them too). */
+  logger?: Logger | undefined;
 }
 
 /** The observed flows of `query` as Prometheus holds them; rejects with a Prometheus query or answer error. */
@@ -151,12 +154,18 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
           BUSY_RETRY_AFTER_SECONDS,
         );
       case 'timeout':
+        options.logger?.log('warn', 'recommendation stopped at its time limit', {
+          timeoutSeconds: outcome.timeoutMs / 1000,
+          namespace: namespace ?? '',
+          diff: enforced !== undefined,
+        });
         return unavailable(
           response,
           504,
           `the recommendation took longer than ${outcome.timeoutMs / 1000}s (api.recommendationTimeout) and was stopped: ask for one namespace, or raise the limit`,
         );
       case 'failed':
+        options.logger?.log('error', 'recommendation failed', { error: outcome.message });
         return unavailable(response, 500, `the recommendation could not be computed: ${outcome.message}`);
       case 'closed':
         return unavailable(response, 503, 'the exporter is shutting down', BUSY_RETRY_AFTER_SECONDS);
