@@ -185,4 +185,28 @@ describe('problems', () => {
       'namespace "Shop" must be a namespace name',
     );
   });
+
+  it("the exporter's own busy 503 and time-limit 504 are told apart from a missing view and an unreachable exporter", () => {
+    expect(explainFailure(503, 'busy: one recommendation is being computed and 4 more are waiting\n')).toEqual({
+      title: 'The exporter is busy with other recommendations (503)',
+      fix: 'Reload in a few seconds. The exporter said: busy: one recommendation is being computed and 4 more are waiting',
+      configure: false,
+    });
+    const slow = explainFailure(
+      504,
+      'the recommendation took longer than 30s (api.recommendationTimeout) and was stopped: ask for one namespace, or raise the limit\n',
+    );
+    expect(slow.title).toBe('The recommendation took too long (504)');
+    expect(slow.fix).toMatch(/^Pick one namespace, or raise api\.recommendationTimeout/);
+    expect(slow.configure).toBe(false);
+    // Grafana's proxy timing out is still about reaching the exporter.
+    expect(explainFailure(504, { message: 'Gateway Timeout' }).title).toBe(
+      'Grafana could not reach the exporter (504)',
+    );
+    expect(explainFailure(500, 'the recommendation could not be computed: boom\n')).toEqual({
+      title: 'The call failed (500)',
+      fix: 'the recommendation could not be computed: boom',
+      configure: false,
+    });
+  });
 });

@@ -405,6 +405,21 @@ export function settingsProblem(exporterUrl: string | undefined, tokenConfigured
 export function explainFailure(status: number, body: unknown): Problem {
   const message = typeof body === 'string' ? body.trim() : messageOf(body);
   const said = message === '' ? '' : ` The exporter said: ${message}`;
+  // The exporter computes one recommendation at a time within api.recommendationTimeout: its own 503 and 504 say so.
+  if (status === 503 && message.startsWith('busy:')) {
+    return {
+      title: 'The exporter is busy with other recommendations (503)',
+      fix: `Reload in a few seconds.${said}`,
+      configure: false,
+    };
+  }
+  if (status === 504 && message.includes('api.recommendationTimeout')) {
+    return {
+      title: 'The recommendation took too long (504)',
+      fix: `Pick one namespace, or raise api.recommendationTimeout in the exporter's configuration.${said}`,
+      configure: false,
+    };
+  }
   switch (status) {
     case 401:
       return {
