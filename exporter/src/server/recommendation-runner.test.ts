@@ -278,7 +278,7 @@ test('close() terminates the worker and ends the waiting requests; later ones ar
   assert.equal(runner.workerAlive, true);
   await runner.close();
   assert.equal(runner.workerAlive, false);
-  assert.deepEqual(await computing, { kind: 'failed', message: 'the exporter is shutting down' });
+  assert.deepEqual(await computing, { kind: 'closed' });
   assert.deepEqual(await waiting, { kind: 'closed' });
   assert.deepEqual(await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined }), { kind: 'closed' });
   gate.release();

@@ -74,13 +74,17 @@ export class RecommendationRunner {
   private readonly waiting: ((granted: boolean) => void)[] = [];
   private nextId = 1;
   private closed = false;
-  /** Workers started so far (for tests and the bench). */
-  workersStarted = 0;
+  private started = 0;
 
   constructor(private readonly options: RecommendationRunnerOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS * 1000;
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_RECOMMENDATIONS;
     this.idleMs = options.idleMs ?? DEFAULT_WORKER_IDLE_MS;
+  }
+
+  /** Workers started so far (for tests and the bench). */
+  get workersStarted(): number {
+    return this.started;
   }
 
   /** True while a worker thread exists (computing or idle). */
@@ -108,7 +112,7 @@ export class RecommendationRunner {
     }
   }
 
-  /** Terminates the worker; waiting requests end `closed`, a computing one `failed`. */
+  /** Terminates the worker; the computing request and the waiting ones end `closed`. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.idleTimer);
@@ -163,12 +167,11 @@ export class RecommendationRunner {
       const onError = (error: Error): void =>
         finish({ kind: 'failed', message: `the recommendation worker failed: ${error.message}` });
       const onExit = (code: number): void =>
-        finish({
-          kind: 'failed',
-          message: this.closed
-            ? 'the exporter is shutting down'
-            : `the recommendation worker exited (code ${code}) before answering`,
-        });
+        finish(
+          this.closed
+            ? { kind: 'closed' }
+            : { kind: 'failed', message: `the recommendation worker exited (code ${code}) before answering` },
+        );
       const timer = setTimeout(() => {
         finish({ kind: 'timeout', timeoutMs: this.timeoutMs });
         // Terminating is the only way to stop a synchronous computation; the next request starts a new worker.
@@ -193,7 +196,7 @@ export class RecommendationRunner {
     if (this.worker !== undefined) return this.worker;
     // The compiled entry beside this file: dist/src/server in the repository, the package and the image alike.
     const worker = new Worker(join(__dirname, 'recommendations-worker.js'));
-    this.workersStarted++;
+    this.started++;
     worker.unref();
     // Without a listener an 'error' event would be thrown in the exporter; a running job hears it through its own.
     worker.on('error', () => undefined);
