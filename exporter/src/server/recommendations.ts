@@ -147,7 +147,7 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
         response.end(request.method === 'HEAD' ? undefined : outcome.answer.body);
         return;
       case 'busy':
-        return unavailable(
+        return plainError(
           response,
           503,
           `busy: one recommendation is being computed and ${outcome.maxQueued} more are waiting (the most this exporter queues); try again shortly`,
@@ -159,22 +159,22 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
           namespace: namespace ?? '',
           diff: enforced !== undefined,
         });
-        return unavailable(
+        return plainError(
           response,
           504,
           `the recommendation took longer than ${outcome.timeoutMs / 1000}s (api.recommendationTimeout) and was stopped: ask for one namespace, or raise the limit`,
         );
       case 'failed':
         options.logger?.log('error', 'recommendation failed', { error: outcome.message });
-        return unavailable(response, 500, `the recommendation could not be computed: ${outcome.message}`);
+        return plainError(response, 500, `the recommendation could not be computed: ${outcome.message}`);
       case 'closed':
-        return unavailable(response, 503, 'the exporter is shutting down', BUSY_RETRY_AFTER_SECONDS);
+        return plainError(response, 503, 'the exporter is shutting down', BUSY_RETRY_AFTER_SECONDS);
     }
   };
 }
 
 /** A plain-text error answer; `retryAfterSeconds` for the ones worth retrying as they are. */
-function unavailable(response: ServerResponse, status: number, message: string, retryAfterSeconds?: number): void {
+function plainError(response: ServerResponse, status: number, message: string, retryAfterSeconds?: number): void {
   response.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
