@@ -5,14 +5,17 @@
  * `version`, `rules generate` and `dashboards generate` (which loads the dashboards workspace at run time), each
  * giving the same output as the checkout. A COPY that misses a file the commands need fails here.
  *
+ * `serve` from the layout answers a recommendation with its diff, so the recommendation worker's compiled entry
+ * (loaded by path at run time, which no import names) is in the image.
+ *
  * What this cannot see: which packages `--omit=dev` leaves out (the checkout's node_modules is linked whole), and
  * the base images themselves.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, run, runFlowlens, testWorkspace } from './support';
+import { FIXTURES, REPO_ROOT, fetchText, freePort, run, runFlowlens, testWorkspace, waitFor } from './support';
 
 const workspace = testWorkspace('flowlens-image-');
 const EXAMPLE_PROFILE = join(REPO_ROOT, 'provisioning', 'kubernetes', 'examples', 'checkout-profile.yaml');
@@ -111,4 +114,47 @@ test('the image runs version, rules generate and dashboards generate as the chec
   for (const file of files) {
     assert.equal(readFileSync(join(fromImage, file), 'utf8'), readFileSync(join(fromCheckout, file), 'utf8'), file);
   }
+});
+
+test("the image's serve computes recommendations in its worker thread (the worker's compiled entry is in the image)", async () => {
+  const app = join(workspace.dir(), 'app-serve');
+  layOut(app, imageLayout(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')));
+  const dir = workspace.dir();
+  const resources = join(dir, 'resources.yaml');
+  writeFileSync(
+    resources,
+    `${readFileSync(join(FIXTURES, 'recommend', 'resources.yaml'), 'utf8')}\n---\n${readFileSync(join(FIXTURES, 'recommend', 'enforced.yaml'), 'utf8')}`,
+  );
+  const token = join(dir, 'api-token');
+  writeFileSync(token, 'image-token\n');
+  const config = join(dir, 'api.yaml');
+  writeFileSync(config, `resources: ${resources}\napi:\n  tokenFile: ${token}\n  maxObservedFlows: 1000\n`);
+  const port = await freePort();
+  const served = workspace.processes.start(process.execPath, [
+    join(app, 'exporter', 'bin', 'flowlens.js'),
+    'serve',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--config',
+    config,
+    '--source',
+    `hubble:${join(FIXTURES, 'recommend', 'hubble-flows.ndjson')}`,
+  ]);
+  let answer = { status: 0, body: '' };
+  await waitFor(
+    async () => {
+      answer = await fetchText(`http://127.0.0.1:${port}/api/v1/recommendations?namespace=shop&diff=true`, {
+        headers: { authorization: 'Bearer image-token' },
+      });
+      return answer.status === 200 && (JSON.parse(answer.body) as { observed: { flows: number } }).observed.flows === 8;
+    },
+    30_000,
+    { description: 'a recommendation with the diff from the image layout', process: served },
+  );
+  // The answer is the one the checkout's serve gives (recommendations-contract.test.ts), computed by the image's worker.
+  assert.deepEqual(
+    JSON.parse(answer.body),
+    JSON.parse(readFileSync(join(FIXTURES, 'recommend', 'recommendations-answer.json'), 'utf8')),
+  );
+  assert.deepEqual(await served.stop('SIGTERM'), { code: 0, signal: null });
 });
