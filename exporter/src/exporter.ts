@@ -25,7 +25,7 @@ import {
   type PrometheusFlows,
   type RecommendationsHandler,
 } from './server/recommendations';
-import { fetchPrometheusObserved } from './policy/recommend/prometheus-client';
+import { fetchPrometheusFlowsAnswer } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
 import { RecommendationRunner } from './server/recommendation-runner';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
@@ -251,9 +251,8 @@ export async function buildExporter(
   };
 }
 
-/** The cluster's observed flows from `api.prometheus`, under the same budget as the exporter's own set. */
+/** Prometheus' answer for the cluster's observed flows from `api.prometheus`, bounded by the exporter's own budget. */
 function prometheusFlows(config: ApiPrometheusConfig | undefined, budget: number): PrometheusFlows | undefined {
   if (config === undefined) return undefined;
-  return (query, networkSets) =>
-    fetchPrometheusObserved(config, { range: config.range, namespace: query.namespace }, networkSets, budget);
+  return (query) => fetchPrometheusFlowsAnswer(config, { range: config.range, namespace: query.namespace }, budget);
 }

@@ -14,7 +14,12 @@ import { parseAllDocuments } from 'yaml';
 import { createExporterServer, type ExporterServer } from './http';
 import { createRecommendationsHandler } from './recommendations';
 import { RecommendationRunner, type RecommendationTestHooks } from './recommendation-runner';
-import { recommendationAnswer, type RecommendationQuestion } from './recommendations-answer';
+import {
+  recommendationAnswer,
+  type ObservedInput,
+  type RecommendationInputs,
+  type RecommendationQuestion,
+} from './recommendations-answer';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { FlowAggregator } from '../metrics/flow-aggregator';
 import { MemoryLogger } from '../log';
@@ -53,14 +58,52 @@ const ENFORCED: EnforcedPolicies = (() => {
 })();
 
 function question(overrides: Partial<RecommendationQuestion> = {}): RecommendationQuestion {
-  return {
-    format: 'kubernetes',
-    namespace: undefined,
-    yaml: false,
-    observed: { source: 'local', flows: FLOWS.length, budget: 10, dropped: 0, warnings: [] },
-    ...overrides,
-  };
+  return { format: 'kubernetes', namespace: undefined, yaml: false, ...overrides };
 }
+
+const LOCAL: ObservedInput = { source: 'local', flows: FLOWS, budget: 10, dropped: 0 };
+
+function inputs(enforced: EnforcedPolicies | undefined, observed: ObservedInput = LOCAL): RecommendationInputs {
+  return { cluster, observed, enforced };
+}
+
+/** Prometheus' answer with the fixture's flows between workloads, one to the internet (skipped), and advice. */
+const PROMETHEUS: ObservedInput = {
+  source: 'prometheus',
+  budget: 10,
+  answer: {
+    advice: 'the range reaches past what Prometheus retains',
+    body: JSON.stringify({
+      status: 'success',
+      data: {
+        resultType: 'vector',
+        result: [
+          ...FLOWS.filter((flow) => flow.destination.kind === 'workload').map((flow) => ({
+            metric: {
+              source_namespace: flow.source.kind === 'workload' ? flow.source.namespace : '',
+              source_workload: flow.source.kind === 'workload' ? flow.source.workload : '',
+              dest_namespace: flow.destination.kind === 'workload' ? flow.destination.namespace : '',
+              dest_workload: flow.destination.kind === 'workload' ? flow.destination.workload : '',
+              dest_port: String(flow.port),
+              protocol: 'tcp',
+            },
+            value: [1764150000, '1'],
+          })),
+          {
+            metric: {
+              source_namespace: 'shop',
+              source_workload: 'cart',
+              dest_workload: 'world',
+              dest_port: '443',
+              protocol: 'tcp',
+            },
+            value: [1764150000, '1'],
+          },
+        ],
+      },
+    }),
+  },
+};
 
 /** A hold the worker waits on (`Atomics.wait`) until `release()`. */
 function hold(): { array: Int32Array; release: () => void } {
@@ -87,24 +130,45 @@ function nextStart(hooks: RecommendationTestHooks): Promise<void> {
 test("the worker's answers are the in-process computation's, byte for byte (JSON with diff, both formats; YAML)", async () => {
   const runner = new RecommendationRunner();
   try {
-    const cases: [RecommendationQuestion, EnforcedPolicies | undefined][] = [
-      [question(), ENFORCED],
-      [question({ namespace: 'shop' }), ENFORCED],
-      [question({ format: 'calico-staged' }), ENFORCED],
-      [question({ namespace: 'payments' }), undefined],
-      [
-        question({ yaml: true, observed: { ...question().observed, dropped: 3, warnings: ['from Prometheus'] } }),
-        undefined,
-      ],
+    const cases: [RecommendationQuestion, RecommendationInputs][] = [
+      [question(), inputs(ENFORCED)],
+      [question({ namespace: 'shop' }), inputs(ENFORCED)],
+      [question({ format: 'calico-staged' }), inputs(ENFORCED)],
+      [question({ namespace: 'payments' }), inputs(undefined)],
+      [question({ yaml: true }), inputs(undefined, { ...LOCAL, dropped: 3 })],
+      [question({ namespace: 'shop' }), inputs(ENFORCED, PROMETHEUS)],
     ];
-    for (const [asked, enforced] of cases) {
-      const inputs = { cluster, flows: FLOWS, enforced };
-      const outcome = await runner.run(asked, inputs);
+    for (const [asked, given] of cases) {
+      const outcome = await runner.run(asked, given);
       assert.equal(outcome.kind, 'answer', JSON.stringify(outcome));
       assert.ok(outcome.kind === 'answer');
-      assert.deepEqual(outcome.answer, recommendationAnswer(asked, inputs), JSON.stringify(asked));
+      assert.equal(outcome.answer.status, 200, outcome.answer.body);
+      assert.deepEqual(outcome.answer, recommendationAnswer(asked, given), JSON.stringify(asked));
     }
-    const diffed = await runner.run(question({ namespace: 'shop' }), { cluster, flows: FLOWS, enforced: ENFORCED });
+    const fromPrometheus = await runner.run(question(), inputs(undefined, PROMETHEUS));
+    assert.ok(fromPrometheus.kind === 'answer');
+    const read = JSON.parse(fromPrometheus.answer.body) as { warnings: string[]; observed: Record<string, unknown> };
+    assert.equal(read.warnings[0], 'the range reaches past what Prometheus retains', 'the advice comes first');
+    assert.deepEqual(read.observed, {
+      source: 'prometheus',
+      flows: 3,
+      budget: 10,
+      dropped: 0,
+      complete: true,
+      skipped: { 'aggregate peer': 1 },
+    });
+    // An answer that cannot be read is the worker's 502, as in-process.
+    const unreadable = inputs(undefined, {
+      source: 'prometheus',
+      budget: 10,
+      answer: { body: '{"status":"success","data":{"resultType":"vec', advice: undefined },
+    });
+    const refused = await runner.run(question(), unreadable);
+    assert.ok(refused.kind === 'answer');
+    assert.deepEqual(refused.answer, recommendationAnswer(question(), unreadable));
+    assert.equal(refused.answer.status, 502);
+    assert.match(refused.answer.body, /^observed flows from Prometheus: .*not JSON/);
+    const diffed = await runner.run(question({ namespace: 'shop' }), inputs(ENFORCED));
     assert.ok(diffed.kind === 'answer');
     const statuses = (JSON.parse(diffed.answer.body) as { diff: { policies: { status: string }[] } }).diff.policies;
     assert.ok(statuses.length > 0, 'not vacuous: the diff has policies');
@@ -188,10 +252,7 @@ describe('/api/v1/recommendations through the worker', () => {
     }
     const answer = await diff;
     assert.equal(answer.status, 200, answer.text);
-    const expected = recommendationAnswer(
-      question({ observed: { source: 'local', flows: FLOWS.length, budget: 10, dropped: 0, warnings: [] } }),
-      { cluster, flows: FLOWS, enforced: ENFORCED },
-    );
+    const expected = recommendationAnswer(question(), inputs(ENFORCED));
     assert.equal(answer.text, expected.body);
   });
 
@@ -272,14 +333,14 @@ test('close() terminates the worker and ends the waiting requests; later ones ar
   const gate = hold();
   hooks.hold = gate.array;
   const started = nextStart(hooks);
-  const computing = runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+  const computing = runner.run(question(), inputs(undefined));
   await started;
-  const waiting = runner.run(question(), { cluster, flows: FLOWS, enforced: undefined });
+  const waiting = runner.run(question(), inputs(undefined));
   assert.equal(runner.workerAlive, true);
   await runner.close();
   assert.equal(runner.workerAlive, false);
   assert.deepEqual(await computing, { kind: 'closed' });
   assert.deepEqual(await waiting, { kind: 'closed' });
-  assert.deepEqual(await runner.run(question(), { cluster, flows: FLOWS, enforced: undefined }), { kind: 'closed' });
+  assert.deepEqual(await runner.run(question(), inputs(undefined)), { kind: 'closed' });
   gate.release();
 });

@@ -22,7 +22,7 @@ import {
   diffRecommendation,
   enforcedManifests,
   ObservedFlows,
-  fetchPrometheusObserved,
+  fetchPrometheusFlowsAnswer,
   parsePrometheusUrl,
   recommendClusterFromDocuments,
   recommendPolicies,
@@ -237,8 +237,7 @@ describe('/api/v1/recommendations with api.prometheus', () => {
         auth: { kind: 'bearer-token', tokenFile },
         observed: local,
         cluster: () => cluster,
-        prometheus: (query, networkSets) =>
-          fetchPrometheusObserved({ url, timeoutSeconds: 5 }, { range: '7d', ...query }, networkSets, 10),
+        prometheus: (query) => fetchPrometheusFlowsAnswer({ url, timeoutSeconds: 5 }, { range: '7d', ...query }, 10),
         runner,
       }),
     });

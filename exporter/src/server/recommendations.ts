@@ -23,17 +23,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookAuth } from '../sources/audit/webhook';
 import { dataApiGuard } from './data-api';
 import {
-  PrometheusAnswerError,
   PrometheusQueryError,
   RECOMMEND_FORMATS,
   type EnforcedPolicies,
   type ObservedFlows,
   type ObservedQueryOptions,
-  type PrometheusObserved,
+  type PrometheusFlowsAnswer,
   type RecommendCluster,
 } from '../policy/recommend';
-import type { NetworkSet } from '../policy/calico';
-import { OBSERVED_SOURCES, type ObservedSource } from './recommendations-answer';
+import { OBSERVED_SOURCES, type ObservedInput, type ObservedSource } from './recommendations-answer';
 import type { RecommendationRunner } from './recommendation-runner';
 import type { Logger } from '../log';
 
@@ -58,11 +56,11 @@ export interface RecommendationsOptions {
   logger?: Logger | undefined;
 }
 
-/** The observed flows of `query` as Prometheus holds them; rejects with a Prometheus query or answer error. */
-export type PrometheusFlows = (
-  query: Pick<ObservedQueryOptions, 'namespace'>,
-  networkSets: readonly NetworkSet[],
-) => Promise<PrometheusObserved>;
+/**
+ * Prometheus' answer for the observed flows of `query`, unread (the worker reads it, under the exporter's own
+ * budget); rejects with a Prometheus query error.
+ */
+export type PrometheusFlows = (query: Pick<ObservedQueryOptions, 'namespace'>) => Promise<PrometheusFlowsAnswer>;
 
 export type RecommendationsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
@@ -119,33 +117,26 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
       );
       return;
     }
-    const chosen = await observedFlows(source, options, namespace, cluster);
-    if (typeof chosen === 'string') {
+    const observed = await observedInput(source, options, namespace);
+    if (typeof observed === 'string') {
       response.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`${chosen}\n`);
+      response.end(`${observed}\n`);
       return;
     }
-    const outcome = await options.runner.run(
-      {
-        format,
-        namespace,
-        yaml: wantsYaml,
-        observed: {
-          source,
-          flows: chosen.set.size,
-          budget: chosen.set.maxEntries,
-          dropped: chosen.set.dropped,
-          skipped: chosen.skipped,
-          warnings: chosen.warnings,
-        },
-      },
-      { cluster, flows: chosen.set.flows(), enforced },
-    );
+    const outcome = await options.runner.run({ format, namespace, yaml: wantsYaml }, { cluster, observed, enforced });
     switch (outcome.kind) {
-      case 'answer':
-        response.writeHead(200, { 'content-type': outcome.answer.contentType, 'cache-control': 'no-store' });
-        response.end(request.method === 'HEAD' ? undefined : outcome.answer.body);
+      case 'answer': {
+        const { status, contentType, body } = outcome.answer;
+        // A Prometheus answer the worker could not read is its 502, as a query that failed here.
+        response.writeHead(
+          status,
+          status === 200
+            ? { 'content-type': contentType, 'cache-control': 'no-store' }
+            : { 'content-type': contentType },
+        );
+        response.end(request.method === 'HEAD' ? undefined : body);
         return;
+      }
       case 'busy':
         return plainError(
           response,
@@ -182,19 +173,21 @@ function plainError(response: ServerResponse, status: number, message: string, r
   response.end(`${message}\n`);
 }
 
-/** The observed set to recommend from, or the message of a 502 when Prometheus could not give it. */
-async function observedFlows(
+/** The flows to recommend from (Prometheus' answer still unread), or the message of a 502 when it could not be asked. */
+async function observedInput(
   source: ObservedSource,
   options: RecommendationsOptions,
   namespace: string | undefined,
-  cluster: RecommendCluster,
-): Promise<{ set: ObservedFlows; warnings: readonly string[]; skipped?: Readonly<Record<string, number>> } | string> {
-  if (source === 'local' || options.prometheus === undefined) return { set: options.observed, warnings: [] };
+): Promise<ObservedInput | string> {
+  // Both sets are under the same budget (`api.maxObservedFlows`).
+  const budget = options.observed.maxEntries;
+  if (source === 'local' || options.prometheus === undefined) {
+    return { source: 'local', flows: options.observed.flows(), budget, dropped: options.observed.dropped };
+  }
   try {
-    const fromPrometheus = await options.prometheus({ namespace }, cluster.networkSets);
-    return { set: fromPrometheus.observed, warnings: fromPrometheus.warnings, skipped: fromPrometheus.skipped };
+    return { source: 'prometheus', answer: await options.prometheus({ namespace }), budget };
   } catch (error) {
-    if (error instanceof PrometheusQueryError || error instanceof PrometheusAnswerError) {
+    if (error instanceof PrometheusQueryError) {
       return `observed flows from Prometheus: ${error.message} (?observed=local answers from this exporter's own flows)`;
     }
     throw error;

@@ -215,6 +215,23 @@ export interface PrometheusObserved {
   readonly warnings: readonly string[];
 }
 
+/** Prometheus' answer to `observedFlowsQuery` as it came (`prometheus-client.ts`), and the retention advice. */
+export interface PrometheusFlowsAnswer {
+  readonly body: string;
+  /** A warning when the range reaches past what Prometheus retains; undefined when it does not or nobody says. */
+  readonly advice: string | undefined;
+}
+
+/** The answer read strictly and converted under `budget`, the advice first among the warnings. */
+export function readPrometheusFlowsAnswer(
+  answer: PrometheusFlowsAnswer,
+  networkSets: readonly NetworkSet[],
+  budget: number,
+): PrometheusObserved {
+  const observed = observedFromPrometheus(parseObservedAnswer(answer.body), networkSets, budget);
+  return answer.advice === undefined ? observed : { ...observed, warnings: [answer.advice, ...observed.warnings] };
+}
+
 /**
  * The tuples as observed flows. `networkSets` are the cluster's (the recommender's), for names the labels give
  * peers outside the pod network; `budget` is `api.maxObservedFlows` (or the CLI's default).
