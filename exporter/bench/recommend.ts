@@ -257,7 +257,7 @@ async function benchServed(
       cluster: () => cluster,
       enforced: () => enforced,
       // The runner is swapped below (a worker per request); the handler asks the current one.
-      runner: { run: (question, inputs) => runner.run(question, inputs) },
+      runner: { run: (question, inputs, wanted) => runner.run(question, inputs, wanted) },
     }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -179,7 +179,10 @@ test("the worker's answers are the in-process computation's, byte for byte (JSON
 });
 
 interface Served {
+  base: string;
   get: (path: string) => Promise<{ status: number; headers: Headers; text: string }>;
+  /** Connections the server has open. */
+  connections: () => Promise<number>;
   close: () => Promise<void>;
 }
 
@@ -206,6 +209,11 @@ async function serve(runner: RecommendationRunner, logger: MemoryLogger): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
+    base,
+    connections: () =>
+      new Promise((resolve, reject) =>
+        server.getConnections((error, count) => (error === null ? resolve(count) : reject(error))),
+      ),
     get: async (path) => {
       const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
       return { status: response.status, headers: response.headers, text: await response.text() };
@@ -321,6 +329,42 @@ test('past the time limit the worker is terminated and the answer is a 504 namin
     hooks.hold = undefined;
     assert.equal((await served.get(DIFF)).status, 200, 'a new worker answers the next request');
     assert.equal(runner.workersStarted, 2);
+  } finally {
+    gate.release();
+    await served.close();
+  }
+});
+
+test('a waiting request whose caller went away is not computed', async () => {
+  const hooks: RecommendationTestHooks = {};
+  const runner = new RecommendationRunner({ maxQueued: 1, testHooks: hooks });
+  const served = await serve(runner, new MemoryLogger());
+  const gate = hold();
+  try {
+    hooks.hold = gate.array;
+    const started = nextStart(hooks);
+    const first = served.get(DIFF);
+    await started;
+    const abort = new AbortController();
+    const second = fetch(`${served.base}${DIFF}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: abort.signal,
+    }).then(
+      () => 'answered',
+      () => 'aborted',
+    );
+    while (runner.queued < 1) await new Promise((resolve) => setImmediate(resolve));
+    abort.abort();
+    assert.equal(await second, 'aborted');
+    // Waiting for a state: the server has seen the second connection close (the first is held).
+    while ((await served.connections()) > 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    hooks.hold = undefined;
+    gate.release();
+    assert.equal((await first).status, 200);
+    assert.equal(runner.queued, 0);
+    assert.equal(runner.jobsSent, 1, 'only the first was computed');
+    assert.equal((await served.get(DIFF)).status, 200, 'the next caller is served');
+    assert.equal(runner.jobsSent, 2);
   } finally {
     gate.release();
     await served.close();

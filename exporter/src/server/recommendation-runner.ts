@@ -54,7 +54,9 @@ export type RecommendationOutcome =
   | { readonly kind: 'timeout'; readonly timeoutMs: number }
   | { readonly kind: 'failed'; readonly message: string }
   /** The exporter is shutting down. */
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** The caller went away while it waited: nothing was computed for it. */
+  | { readonly kind: 'abandoned' };
 
 export interface RecommendationRunnerOptions {
   readonly timeoutMs?: number;
@@ -73,6 +75,7 @@ export class RecommendationRunner {
   /** Waiting requests, first come first served; each is told whether it got the worker (false: closed). */
   private readonly waiting: ((granted: boolean) => void)[] = [];
   private nextId = 1;
+  private sent = 0;
   private closed = false;
   private started = 0;
 
@@ -87,6 +90,11 @@ export class RecommendationRunner {
     return this.started;
   }
 
+  /** Computations handed to a worker so far (for tests). */
+  get jobsSent(): number {
+    return this.sent;
+  }
+
   /** True while a worker thread exists (computing or idle). */
   get workerAlive(): boolean {
     return this.worker !== undefined;
@@ -97,12 +105,24 @@ export class RecommendationRunner {
     return this.waiting.length;
   }
 
-  async run(question: RecommendationQuestion, inputs: RecommendationInputs): Promise<RecommendationOutcome> {
+  /**
+   * Computes the answer in the worker, after the requests before it. `wanted` is asked once its turn comes after a
+   * wait: a caller that has gone away (a closed page, a proxy's timeout) is not computed for.
+   */
+  async run(
+    question: RecommendationQuestion,
+    inputs: RecommendationInputs,
+    wanted: () => boolean = () => true,
+  ): Promise<RecommendationOutcome> {
     if (this.closed) return { kind: 'closed' };
     if (this.computing) {
       if (this.waiting.length >= this.maxQueued) return { kind: 'busy', maxQueued: this.maxQueued };
       const granted = await new Promise<boolean>((resolve) => this.waiting.push(resolve));
       if (!granted) return { kind: 'closed' };
+      if (!wanted()) {
+        this.handOver();
+        return { kind: 'abandoned' };
+      }
     }
     this.computing = true;
     try {
@@ -181,6 +201,7 @@ export class RecommendationRunner {
       worker.on('error', onError);
       worker.on('exit', onExit);
       try {
+        this.sent++;
         worker.postMessage(job);
       } catch (error) {
         // A value the structured clone refuses (packPortable should have caught it first).

@@ -123,7 +123,14 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
       response.end(`${observed}\n`);
       return;
     }
-    const outcome = await options.runner.run({ format, namespace, yaml: wantsYaml }, { cluster, observed, enforced });
+    // Before the answer is written, 'close' means the caller went away: a waiting request is then not computed.
+    let callerGone = false;
+    response.once('close', () => (callerGone = true));
+    const outcome = await options.runner.run(
+      { format, namespace, yaml: wantsYaml },
+      { cluster, observed, enforced },
+      () => !callerGone,
+    );
     switch (outcome.kind) {
       case 'answer': {
         const { status, contentType, body } = outcome.answer;
@@ -160,6 +167,8 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
         return plainError(response, 500, `the recommendation could not be computed: ${outcome.message}`);
       case 'closed':
         return plainError(response, 503, 'the exporter is shutting down', BUSY_RETRY_AFTER_SECONDS);
+      case 'abandoned':
+        return;
     }
   };
 }
