@@ -399,8 +399,9 @@ export function evaluateVariantsOnDemo<Name extends string>(
   for (const silence of options.silences) {
     if (!silencer.removedEdges.has(silenceEdgeName(silence))) {
       throw new Error(
-        `evaluation: silence ${silenceEdgeName(silence)} removed no flow records: no such edge in the demo after ` +
-          `silencesFromSeconds (see the edge names the detector reports, e.g. shop/frontend>shop/recommendations)`,
+        `evaluation: silence ${silenceEdgeName(silence)} removed no flow records: the demo has no such edge in the ` +
+          `run after silencesFromSeconds (source and destination are namespace/workload as the pod-name enricher ` +
+          `names them, e.g. shop/frontend and shop/recommendations, /world outside the cluster)`,
       );
     }
   }
