@@ -27,6 +27,7 @@ import {
 } from './server/recommendations';
 import { fetchPrometheusObserved } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
+import { cachePrometheusFlows } from './server/prometheus-flows-cache';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
 import type { ApiPrometheusConfig, AuditWebhookConfig, FlowlensConfig } from './config';
@@ -244,6 +245,7 @@ export async function buildExporter(
 /** The cluster's observed flows from `api.prometheus`, under the same budget as the exporter's own set. */
 function prometheusFlows(config: ApiPrometheusConfig | undefined, budget: number): PrometheusFlows | undefined {
   if (config === undefined) return undefined;
-  return (query, networkSets) =>
+  const fetch: PrometheusFlows = (query, networkSets) =>
     fetchPrometheusObserved(config, { range: config.range, namespace: query.namespace }, networkSets, budget);
+  return config.cacheSeconds > 0 ? cachePrometheusFlows(fetch, { ttlSeconds: config.cacheSeconds }) : fetch;
 }
