@@ -94,6 +94,8 @@ describe('recommendations from Prometheus equal those from the local observed se
         '  prometheus:',
         `    url: http://127.0.0.1:${prometheusPort}`,
         '    range: 1h',
+        // Each poll below must see the scrapes since the last: answers are not reused (the default reuses a minute).
+        '    cache: 0',
         '',
       ].join('\n'),
     );

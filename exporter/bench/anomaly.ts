@@ -4,9 +4,13 @@
  * 6 hours (the default evaluation), judged for the default detector (trailing baseline and time-of-day profile) and,
  * on the same records, for the trailing baseline alone (`anomaly_trailing_only_*`, which alarms on the demo's nightly
  * Elasticsearch rollover every night); and over three days of the demo's default hourly schedule (the profile judges
- * on the third). Memory: the bytes of a series' time-of-day profile. Cost: the stage's time per 60-second detection
- * window (building totals from already decoded records, scoring, rendering the top N) over three hours of decoded demo
- * records, and the detector's alone.
+ * on the third). `traffic_drop` on the demo's own traffic (`anomaly_silences_*`): three more days with the demo's four
+ * busiest edges silenced in the harness for 18 minutes of every 6-hour period from two days after the warm-up
+ * (DEMO_SILENCES): recall of the silences by `traffic_drop` on the silenced edge, the windows from a silence's start to
+ * its alarm, and the incidents' recall and false alarms with the silences (the same as without them if the silences
+ * disturb nothing else). Memory: the bytes of a series' time-of-day profile. Cost: the stage's time per 60-second
+ * detection window (building totals from already decoded records, scoring, rendering the top N) over three hours of
+ * decoded demo records, and the detector's alone.
  */
 import { performance } from 'node:perf_hooks';
 import { DemoCluster } from '../src/demo/traffic';
@@ -20,6 +24,7 @@ import type { DnsRecord } from '../src/model/dns';
 import type { RecordSink } from '../src/sources/types';
 import {
   DEFAULT_EVALUATION_OPTIONS,
+  DEMO_SILENCES,
   evaluateOnDemo,
   evaluateVariantsOnDemo,
   type EvaluationReport,
@@ -42,6 +47,34 @@ function qualityResults(prefix: string, report: EvaluationReport): BenchResult[]
   return [
     { name: `${prefix}_recall`, value: round(report.recall, 3), unit: 'ratio' },
     { name: `${prefix}_false_alarms_per_day`, value: round(report.falseAlarmsPerDay, 2), unit: 'alarms/day' },
+  ];
+}
+
+/** `traffic_drop` on the harness's silences, and whether they changed anything else (`withoutSilences`: same days). */
+function silenceResults(report: EvaluationReport, withoutSilences: EvaluationReport): BenchResult[] {
+  const { silences } = report;
+  const delays = silences.delayWindows;
+  const unchanged =
+    report.recalled === withoutSilences.recalled &&
+    report.occurrences === withoutSilences.occurrences &&
+    report.falseAlarms === withoutSilences.falseAlarms;
+  progress(
+    `  anomaly_silences: ${silences.recalled}/${silences.occurrences} silences recalled by traffic_drop ` +
+      `(per edge ${JSON.stringify(silences.perEdge)}; missed ${JSON.stringify(silences.missed)}), ` +
+      `delay ${JSON.stringify(delays)} windows, ${silences.removedRecords} flow records removed; incidents ` +
+      `${report.recalled}/${report.occurrences} recalled, ${report.falseAlarms} false alarms ` +
+      `(${JSON.stringify(report.falseAlarmsByKind)}), ` +
+      `${unchanged ? 'the same as' : 'NOT the same as'} without silences`,
+  );
+  return [
+    { name: 'anomaly_silences_drop_recall', value: round(silences.recall, 3), unit: 'ratio' },
+    {
+      name: 'anomaly_silences_drop_delay_windows',
+      value: delays.length === 0 ? NaN : Math.max(...delays),
+      unit: 'windows',
+    },
+    { name: 'anomaly_silences_recall', value: round(report.recall, 3), unit: 'ratio' },
+    { name: 'anomaly_silences_false_alarms_per_day', value: round(report.falseAlarmsPerDay, 2), unit: 'alarms/day' },
   ];
 }
 
@@ -160,6 +193,8 @@ export function benchAnomaly(): BenchResult[] {
   const quality = [...qualityResults('anomaly', seasonal), ...qualityResults('anomaly_trailing_only', trailing)];
   progress('anomaly: 3 simulated days of the demo’s default hourly incidents');
   const hourly = qualityResults('anomaly_hourly', evaluateOnDemo({ days: 3, incidentPeriodSeconds: 3600 }));
+  progress('anomaly: 3 simulated days, 6-hour incidents, four busy edges silenced 18 minutes a period from day 3');
+  const silences = silenceResults(evaluateOnDemo({ days: 3, silences: DEMO_SILENCES }), seasonal);
   const profileBytes = SeasonalProfile.arrayBytes(
     DEFAULT_SEASONAL_PROFILE_OPTIONS,
     86_400 / DEFAULT_SEASONAL_PROFILE_OPTIONS.buckets / 60,
@@ -167,6 +202,7 @@ export function benchAnomaly(): BenchResult[] {
   return [
     ...quality,
     ...hourly,
+    ...silences,
     { name: 'anomaly_profile_bytes_per_series', value: profileBytes, unit: 'bytes' },
     ...costResults(),
   ];

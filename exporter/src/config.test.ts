@@ -296,10 +296,11 @@ test('api.prometheus: where the cluster flows are, with credentials from files',
     assert.equal(prometheus?.url.href, 'http://prometheus.monitoring:9090/');
     assert.equal(prometheus?.range, '7d', 'a week by default');
     assert.equal(prometheus?.timeoutSeconds, 30);
+    assert.equal(prometheus?.cacheSeconds, 60, 'answers reused for a minute by default');
     assert.equal(prometheus?.tokenFile, undefined);
   });
   withConfigFile(
-    'api:\n  tokenFile: ./t\n  prometheus:\n    url: https://prom.example/sub\n    range: 2w\n    tokenFile: /var/run/secrets/token\n    caFile: ./ca.crt\n    timeout: 1m\n',
+    'api:\n  tokenFile: ./t\n  prometheus:\n    url: https://prom.example/sub\n    range: 2w\n    tokenFile: /var/run/secrets/token\n    caFile: ./ca.crt\n    timeout: 1m\n    cache: 5m\n',
     (path) => {
       const prometheus = loadConfig({ configFile: path, environment: {}, flags: {} }).api?.prometheus;
       assert.equal(prometheus?.url.href, 'https://prom.example/sub/');
@@ -307,8 +308,12 @@ test('api.prometheus: where the cluster flows are, with credentials from files',
       assert.equal(prometheus?.tokenFile, '/var/run/secrets/token');
       assert.match(prometheus?.caFile ?? '', /^\/.*\/ca\.crt$/, 'made absolute');
       assert.equal(prometheus?.timeoutSeconds, 60);
+      assert.equal(prometheus?.cacheSeconds, 300);
     },
   );
+  withConfigFile('api:\n  tokenFile: ./t\n  prometheus:\n    url: http://prom:9090\n    cache: 0\n', (path) => {
+    assert.equal(loadConfig({ configFile: path, environment: {}, flags: {} }).api?.prometheus?.cacheSeconds, 0);
+  });
   withConfigFile(
     'api:\n  tokenFile: ./t\n  prometheus:\n    url: http://prom:9090\n    basicAuth: {username: flowlens, passwordFile: /etc/prom/password}\n',
     (path) => {
@@ -344,6 +349,10 @@ test('api.prometheus mistakes name the key and the fix', () => {
       /api\.prometheus\.basicAuth\.passwordFile: is required/,
     ],
     [api('    url: http://prom\n    timeout: soon\n'), /api\.prometheus\.timeout: "soon" must be a duration/],
+    [
+      api('    url: http://prom\n    cache: -1m\n'),
+      /api\.prometheus\.cache \(0 turns it off\): "-1m" must be a duration/,
+    ],
     [api('    url: http://prom\n    step: 1m\n'), /api\.prometheus\.step: unknown key; known keys are url, range/],
   ];
   for (const [text, message] of cases) {

@@ -21,6 +21,7 @@ import {
   parsePrometheusUrl,
 } from './policy/recommend/prometheus-observed';
 import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, type PrometheusClientOptions } from './policy/recommend/prometheus-client';
+import { DEFAULT_PROMETHEUS_CACHE_SECONDS } from './server/prometheus-flows-cache';
 import { DEFAULT_RECOMMENDATION_TIMEOUT_SECONDS } from './server/recommendation-runner';
 
 export const DEFAULT_PORT = 9470;
@@ -79,10 +80,12 @@ export interface ApiConfig extends AuditWebhookConfig {
   recommendationTimeoutSeconds: number;
 }
 
-/** `api.prometheus: {url, range, tokenFile, basicAuth: {username, passwordFile}, caFile, timeout}`. */
+/** `api.prometheus: {url, range, tokenFile, basicAuth: {username, passwordFile}, caFile, timeout, cache}`. */
 export interface ApiPrometheusConfig extends PrometheusClientOptions {
   /** A PromQL range (`7d`): flows seen in it are the observed ones. */
   readonly range: string;
+  /** How long an answer is reused for the same namespace (server/prometheus-flows-cache.ts); 0: asked every time. */
+  readonly cacheSeconds: number;
 }
 
 export const DEFAULT_API_MAX_OBSERVED_FLOWS = 50_000;
@@ -614,7 +617,7 @@ function parseRecommendationTimeout(value: unknown, where: (key: string) => stri
   return seconds;
 }
 
-const API_PROMETHEUS_KEYS = ['url', 'range', 'tokenFile', 'basicAuth', 'caFile', 'timeout'];
+const API_PROMETHEUS_KEYS = ['url', 'range', 'tokenFile', 'basicAuth', 'caFile', 'timeout', 'cache'];
 const BASIC_AUTH_KEYS = ['username', 'passwordFile'];
 
 /** `api.prometheus`: where the cluster's flow history is; credentials from files, never inline. */
@@ -625,7 +628,9 @@ function parseApiPrometheus(
 ): ApiPrometheusConfig | undefined {
   const key = 'api.prometheus';
   if (!isRecord(value)) {
-    problems.push(`${where(key)}: must be a mapping with url (and range, tokenFile or basicAuth, caFile, timeout)`);
+    problems.push(
+      `${where(key)}: must be a mapping with url (and range, tokenFile or basicAuth, caFile, timeout, cache)`,
+    );
     return undefined;
   }
   const before = problems.length;
@@ -697,8 +702,16 @@ function parseApiPrometheus(
     value['timeout'] === undefined
       ? DEFAULT_PROMETHEUS_TIMEOUT_SECONDS
       : parseDuration(value['timeout'], where(`${key}.timeout`), problems);
+  const cache = value['cache'];
+  // 0 turns the cache off; anything else is a duration as elsewhere.
+  const cacheSeconds =
+    cache === undefined
+      ? DEFAULT_PROMETHEUS_CACHE_SECONDS
+      : cache === 0 || cache === '0s'
+        ? 0
+        : parseDuration(cache, `${where(`${key}.cache`)} (0 turns it off)`, problems);
   if (problems.length > before || url === undefined) return undefined;
-  return { url, range, tokenFile, basicAuth, caFile, timeoutSeconds };
+  return { url, range, tokenFile, basicAuth, caFile, timeoutSeconds, cacheSeconds };
 }
 
 function parseClientCertificate(

@@ -27,6 +27,7 @@ import {
 } from './server/recommendations';
 import { fetchPrometheusFlowsAnswer } from './policy/recommend/prometheus-client';
 import { createHotspotsHandler, type HotspotsHandler } from './server/hotspots';
+import { cachePrometheusFlows } from './server/prometheus-flows-cache';
 import { RecommendationRunner } from './server/recommendation-runner';
 import { createSourceRuntimes, type RunMode, type SourceRuntime } from './pipeline/source-runner';
 import { CheckpointStore } from './ingest/checkpoint';
@@ -254,5 +255,7 @@ export async function buildExporter(
 /** Prometheus' answer for the cluster's observed flows from `api.prometheus`, bounded by the exporter's own budget. */
 function prometheusFlows(config: ApiPrometheusConfig | undefined, budget: number): PrometheusFlows | undefined {
   if (config === undefined) return undefined;
-  return (query) => fetchPrometheusFlowsAnswer(config, { range: config.range, namespace: query.namespace }, budget);
+  const fetch: PrometheusFlows = (query) =>
+    fetchPrometheusFlowsAnswer(config, { range: config.range, namespace: query.namespace }, budget);
+  return config.cacheSeconds > 0 ? cachePrometheusFlows(fetch, { ttlSeconds: config.cacheSeconds }) : fetch;
 }

@@ -201,10 +201,10 @@ export function registerAppQueryTests(context: () => BrowserContext): void {
       for (const label of Object.keys(row.metric)) {
         assert.ok(labelNames.includes(label), `${series}: ${label} is one of ${labelNames.join(', ')}`);
       }
-      if (peerWorkload === undefined) {
-        assert.ok(namespace && direction === undefined, `${series}: a workload's series is in its namespace`);
+      if (direction === undefined) {
+        assert.ok(namespace && peerWorkload === undefined, `${series}: a workload's series is in its namespace`);
       } else {
-        assert.ok(direction === 'egress' || direction === 'ingress', `${series}: an edge has a direction`);
+        assert.ok(direction === 'egress' || direction === 'ingress', `${series}: an edge's direction`);
         // A series is told from its cluster workload's side, so only an edge with no pod at either end (a node's own
         // traffic to the internet) lacks a namespace; the page's namespace filter and links rely on it.
         if (namespace === undefined) assert.ok(direction === 'egress' && !peerNamespace, `${series}: no pod end`);

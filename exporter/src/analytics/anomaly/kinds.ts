@@ -25,7 +25,10 @@ export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 export type BaselineKind = Exclude<AnomalyKind, 'new_edge' | 'traffic_drop'>;
 
 export interface BaselineKindSettings {
-  /** `edge`: a source workload and its peer; `workload`: one workload (peer labels empty). */
+  /**
+   * `edge`: a workload and its peer (the source's egress, or a destination's ingress from outside the cluster: see
+   * window-totals.ts); `workload`: one workload (direction and peer labels empty).
+   */
   scope: 'edge' | 'workload';
   floors: ScaleFloors;
   /** Windows the baseline must hold before the series is scored: a new series is learnt, not judged. */
