@@ -16,12 +16,15 @@ import {
   PROFILE_POD_BUDGET,
   PROFILE_POD_DNS_FAMILIES,
   PROFILE_POD_FLOW_FAMILIES,
+  PROFILE_POD_HTTP_DURATION,
   PROFILE_POD_HTTP_FAMILIES,
+  PROFILE_POD_TCP_FAMILIES,
   SELF_FAMILIES,
   ANOMALY_FAMILIES,
   SOCKET_FAMILIES,
   SOCKET_RECORDS,
   TOP_K_WINDOW_SECONDS,
+  seriesPerLabelSet,
   type AnyRecordFamily,
   type FamilyDefinition,
 } from './catalogue';
@@ -50,6 +53,7 @@ export function catalogueMarkdown(): string {
   const socketRows = [...SOCKET_FAMILIES, ...POD_TCP_FAMILIES].map(recordRow);
   const profilePodRows = [
     ...PROFILE_POD_FLOW_FAMILIES.map(recordRow),
+    ...PROFILE_POD_TCP_FAMILIES.map(recordRow),
     ...PROFILE_POD_DNS_FAMILIES.map(recordRow),
     ...PROFILE_POD_HTTP_FAMILIES.map(recordRow),
   ];
@@ -148,10 +152,18 @@ ${profilePodRows.join('\n')}
 Label values:
 - \`source_pod\`, \`dest_pod\`, \`client_pod\`: the pod name (or Calico's aggregated pod prefix) of an end a profile
   covers; empty for the other end, so a covered workload's peers add no pods. A record counts when either end is covered.
-- Each family's budget is its own, ${PROFILE_POD_BUDGET} series by default (or \`metrics.budget\` when smaller;
+- \`${PROFILE_POD_HTTP_DURATION.name}\`: per server pod only (no client, no status class), for requests whose server a
+  profile covers; \`le\` as \`flowlens_http_request_duration_seconds\`. Records without a duration are not observed.
+- \`flowlens_profile_pod_tcp_*\`: \`namespace\`, \`workload\`, \`pod\` are the end that reported the flow record (its
+  \`reporter\`), counted when that end is covered; from Calico flow logs' TCP statistics, so they follow \`collect.flows\`.
+  (The \`sockets\` source's \`flowlens_pod_tcp_retransmitted_segments_total\` counts every pod's retransmissions from /proc.)
+- Each family's budget is its own, ${PROFILE_POD_BUDGET} label sets by default (or \`metrics.budget\` when smaller;
   \`metrics.families.<name>.budget\` sets it): a covered workload scaled to many pods folds into \`${OVERFLOW_VALUE}\` there,
-  counted in \`flowlens_series_overflowed_samples_total\`, without taking the room of the workload-level families. A pod's
-  series go after the TTL once it is idle, and once a profile no longer covers it.
+  counted in \`flowlens_series_overflowed_samples_total\`, without taking the room of the workload-level families. As for
+  every family, the budget counts label sets: a pod's histogram (${seriesPerLabelSet(PROFILE_POD_HTTP_DURATION)} series with its buckets, \`_sum\` and
+  \`_count\`) or summary takes one place; \`flowlens_series_budget\` and \`flowlens_series_active\` show a histogram's in
+  series (${PROFILE_POD_BUDGET} pods: ${PROFILE_POD_BUDGET * seriesPerLabelSet(PROFILE_POD_HTTP_DURATION)} series). A pod's series go after the TTL once it is idle, and once a profile no
+  longer covers it.
 
 ## Kubernetes audit families
 

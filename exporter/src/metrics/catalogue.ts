@@ -27,7 +27,19 @@ export interface FamilyDefinition {
 
 /** A label whose value comes from a flow record. */
 export type FlowLabel =
-  EdgeLabel | 'dest_port' | 'protocol' | 'action' | 'policy' | 'policy_tier' | 'reporter' | 'rule' | 'direction';
+  | EdgeLabel
+  | ReportingEndLabel
+  | 'dest_port'
+  | 'protocol'
+  | 'action'
+  | 'policy'
+  | 'policy_tier'
+  | 'reporter'
+  | 'rule'
+  | 'direction';
+
+/** The end that reported a flow record, as the per-pod TCP families name it (like `flowlens_pod_tcp_*`). */
+type ReportingEndLabel = 'namespace' | 'workload' | 'pod';
 
 type EdgeLabel =
   | 'source_namespace'
@@ -65,7 +77,15 @@ export const FLOW_LABEL_VALUES: Readonly<Record<FlowLabel, (record: FlowRecord) 
   rule: (record) => String(decidingHit(record.enforcedPolicies)?.ruleIndex ?? ''),
   // The direction the reporting end's policies govern: egress at the source, ingress at the destination.
   direction: (record) => (record.reporter === 'src' ? 'egress' : 'ingress'),
+  namespace: (record) => reportingEnd(record).namespace,
+  workload: (record) => reportingEnd(record).workload,
+  pod: (record) => reportingEnd(record).pod,
 };
+
+/** The end whose dataplane reported the record: its TCP statistics are that end's sockets'. */
+function reportingEnd(record: FlowRecord): Endpoint {
+  return record.reporter === 'src' ? record.source : record.destination;
+}
 
 const PORT_TEXTS: string[] = [];
 
@@ -409,13 +429,53 @@ export const PROFILE_POD_FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
   },
 ];
 
+/** Whether the record has TCP statistics and its reporting end is a pod a profile keeps (`podDetail`). */
+const reportedByCoveredPod = (record: FlowRecord): boolean =>
+  record.tcp !== undefined && reportingEnd(record).podDetail;
+
+const PROFILE_POD_TCP_LABELS: readonly FlowLabel[] = ['namespace', 'workload', 'pod'];
+
+/**
+ * TCP statistics per reporting pod of the workloads profiles aggregate by pod: appended to the flow families. Not per
+ * edge: a pod's TCP health is what tells the lossy replica, and one label set per pod keeps the budget in pods.
+ */
+export const PROFILE_POD_TCP_FAMILIES: readonly RecordFamilyDefinition[] = [
+  {
+    name: 'flowlens_profile_pod_tcp_retransmissions_total',
+    help: 'TCP segments retransmitted by the flows a pod reported (Calico tcp_total_retransmissions), per reporting pod, only for workloads an ObservabilityProfile with aggregation pod covers.',
+    type: 'counter',
+    labels: PROFILE_POD_TCP_LABELS,
+    group: 'profile_pod_tcp',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    appliesTo: reportedByCoveredPod,
+    accumulate: (record, add) => add(0, record.tcp?.retransmissions ?? 0),
+  },
+  {
+    name: 'flowlens_profile_pod_tcp_smooth_rtt_seconds',
+    help: 'Smoothed TCP round-trip time of the flows a pod reported, weighted by flow count (rate(_sum)/rate(_count) is the mean), per reporting pod, only for workloads an ObservabilityProfile with aggregation pod covers.',
+    type: 'summary',
+    unit: 'seconds',
+    labels: PROFILE_POD_TCP_LABELS,
+    group: 'profile_pod_tcp',
+    portsByDefault: false,
+    defaultBudget: PROFILE_POD_BUDGET,
+    appliesTo: (record) => reportedByCoveredPod(record) && record.tcp?.meanSmoothRttSeconds !== undefined,
+    accumulate: (record, add) => {
+      const weight = Math.max(record.flows, 1);
+      add(0, (record.tcp?.meanSmoothRttSeconds ?? 0) * weight);
+      add(1, weight);
+    },
+  },
+];
+
 export const FLOW_RECORDS: RecordKind<FlowRecord, FlowLabel> = {
   name: 'flows',
   labelValues: FLOW_LABEL_VALUES,
   boundedLabels: BOUNDED_LABELS,
   portLabel: 'dest_port',
   podLabels: { source_workload: 'source_pod', dest_workload: 'dest_pod' },
-  families: [...FLOW_FAMILIES, ...PROFILE_POD_FLOW_FAMILIES],
+  families: [...FLOW_FAMILIES, ...PROFILE_POD_FLOW_FAMILIES, ...PROFILE_POD_TCP_FAMILIES],
 };
 
 /** A label whose value comes from a DNS record. */
@@ -588,7 +648,30 @@ export const HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpRecord, HttpLabe
   },
 ];
 
-/** HTTP requests per pod of the workloads profiles aggregate by pod: appended to the HTTP families. */
+/**
+ * The server pods' request durations, only for server workloads profiles aggregate by pod: the one slow replica
+ * behind a Service. The server's pod alone (no client, no status class) keeps a label set per pod, so the budget
+ * counts pods; the buckets are the workload-level histogram's, so the two compare bucket for bucket.
+ */
+export const PROFILE_POD_HTTP_DURATION: RecordFamilyDefinition<HttpRecord, HttpLabel> = {
+  name: 'flowlens_profile_pod_http_request_duration_seconds',
+  help: 'HTTP request duration per server pod, only for server workloads an ObservabilityProfile with aggregation pod covers. Calico L7 lines give a mean per aggregate: it is observed count times, so buckets are approximate and _sum/_count exact.',
+  type: 'histogram',
+  unit: 'seconds',
+  labels: ['dest_namespace', 'dest_workload', 'dest_pod'],
+  group: 'profile_pod_http_duration',
+  portsByDefault: false,
+  buckets: HTTP_DURATION_BUCKETS,
+  defaultBudget: PROFILE_POD_BUDGET,
+  appliesTo: (record) => record.destination.podDetail && record.durationSeconds !== undefined,
+  accumulate: (record, add) => {
+    if (record.durationSeconds !== undefined) {
+      observeHistogram(HTTP_DURATION_BUCKETS, add, record.durationSeconds, record.count);
+    }
+  },
+};
+
+/** HTTP requests and durations per pod of the workloads profiles aggregate by pod: appended to the HTTP families. */
 export const PROFILE_POD_HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpRecord, HttpLabel>[] = [
   {
     name: 'flowlens_profile_pod_http_requests_total',
@@ -602,6 +685,7 @@ export const PROFILE_POD_HTTP_FAMILIES: readonly RecordFamilyDefinition<HttpReco
     appliesTo: coversAnEnd,
     accumulate: (record, add) => add(0, record.count),
   },
+  PROFILE_POD_HTTP_DURATION,
 ];
 
 export const HTTP_RECORDS: RecordKind<HttpRecord, HttpLabel> = {
