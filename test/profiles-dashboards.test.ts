@@ -63,13 +63,32 @@ describe('flowlens dashboards generate', () => {
     const expressions = panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ''));
     for (const expr of expressions) {
       if (expr.startsWith('vector(')) continue;
-      assert.match(expr, /_namespace="shop",(dest|source|client)_workload=~"checkout\|payments"/, expr);
+      // The per-pod TCP families name the reporting pod without a prefix (namespace, workload, pod).
+      assert.match(expr, /namespace="shop",((dest|source|client)_)?workload=~"checkout\|payments"/, expr);
     }
     assert.ok(expressions.includes('vector(0.999)'), 'the availability target line');
     // The example aggregates by pod: the per-pod families, the profile's own pods only.
     const podExpressions = expressions.filter((expr) => expr.includes('flowlens_profile_pod_'));
-    assert.equal(podExpressions.length, 3);
-    for (const expr of podExpressions) assert.match(expr, /(dest|client)_pod!=""/, expr);
+    assert.equal(podExpressions.length, 6);
+    for (const expr of podExpressions) assert.match(expr, /(^|[{,])((dest|client)_)?pod!=""/, expr);
+    // Which pod is slow: p95 of the per-pod histogram, by pod and bucket; which pod loses segments, by reporting pod.
+    assert.ok(
+      podExpressions.some((expr) =>
+        expr.startsWith(
+          'histogram_quantile(0.95, sum by (dest_namespace, dest_workload, dest_pod, le) (rate(flowlens_profile_pod_http_request_duration_seconds_bucket{',
+        ),
+      ),
+      'per-pod p95 latency',
+    );
+    assert.ok(
+      podExpressions.some((expr) =>
+        expr.startsWith('sum by (namespace, workload, pod) (rate(flowlens_profile_pod_tcp_retransmissions_total{'),
+      ),
+      'per-pod retransmissions',
+    );
+    const latencyPanel = panels.find((panel) => panel.title === 'HTTP p95 latency per pod');
+    assert.ok(latencyPanel, 'the per-pod latency panel');
+    assert.equal(latencyPanel.fieldConfig?.defaults?.unit, 's');
     assert.ok(
       expressions.some((expr) => expr.includes('[30d]') && expr.endsWith('/ 0.001')),
       'budget remaining over the objective window',

@@ -2,9 +2,9 @@
  * A per-application dashboard from an ObservabilityProfile (`flowlens dashboards generate`): for each objective the
  * SLI against its target, the error budget left over the objective's window and the burn rate over the alerts' long
  * windows (the generated alerts page at the dashed lines), then the traffic to and from the application's
- * workloads, and for a profile with `aggregation: pod` the per-pod series of its workloads (which pod fails). Queries
- * are scoped like the generated rules (exporter/src/profiles/rules.ts), so the dashboard and the
- * alert show the same numbers. A pure function of the profile: the same JSON on every run.
+ * workloads, and for a profile with `aggregation: pod` the per-pod series of its workloads (which pod fails, is slow
+ * or loses segments). Queries are scoped like the generated rules (exporter/src/profiles/rules.ts), so the dashboard
+ * and the alert show the same numbers. A pure function of the profile: the same JSON on every run.
  */
 import { createHash } from 'node:crypto';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -208,9 +208,14 @@ function podRow(builder: dashboard.DashboardBuilder, profile: ObservabilityProfi
   // A pod label is empty at an end no profile covers: `!=""` keeps the profile's own pods.
   const dest = `${scopeMatchers(profile, 'dest')},dest_pod!=""`;
   const client = `${scopeMatchers(profile, 'client')},client_pod!=""`;
+  // The TCP families name the reporting pod without a prefix, like flowlens_pod_tcp_*.
+  const reporting = `${scopeMatchers(profile, 'dest').replace(/dest_/g, '')},pod!=""`;
   const byPod = 'sum by (dest_namespace, dest_workload, dest_pod)';
+  const byReportingPod = 'sum by (namespace, workload, pod)';
   const requests = (extra: string): string =>
     `${byPod} (rate(flowlens_profile_pod_http_requests_total{${dest}${extra}}[5m]))`;
+  const tcpRate = (series: string): string => `${byReportingPod} (rate(${series}{${reporting}}[5m]))`;
+  const latencyObjective = profile.spec.objectives.httpLatency;
   builder
     .withRow(row('Pods'))
     .withPanel(
@@ -244,6 +249,55 @@ function podRow(builder: dashboard.DashboardBuilder, profile: ObservabilityProfi
           query(
             `sum by (client_namespace, client_workload, client_pod) (rate(flowlens_profile_pod_dns_requests_total{${client},rcode=~"SERVFAIL|REFUSED"}[5m]))`,
             '{{client_workload}} {{client_pod}}',
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'HTTP p95 latency per pod',
+        {
+          description:
+            latencyObjective === undefined
+              ? 'The 95th percentile of the HTTP request duration of each pod of the profile’s workloads, as their server: one slow replica behind a Service.'
+              : `The 95th percentile of the HTTP request duration of each pod of the profile’s workloads, as their server: one slow replica behind a Service. Red from the latency objective’s threshold (${latencyObjective.thresholdSeconds}s).`,
+          unit: 's',
+          width: 8,
+          ...(latencyObjective === undefined ? {} : { thresholds: redAt(latencyObjective.thresholdSeconds) }),
+        },
+        [
+          query(
+            `histogram_quantile(0.95, sum by (dest_namespace, dest_workload, dest_pod, le) (rate(flowlens_profile_pod_http_request_duration_seconds_bucket{${dest}}[5m])))`,
+            '{{dest_workload}} {{dest_pod}}',
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'TCP retransmissions per pod',
+        {
+          description:
+            'TCP segments per second retransmitted by the flows each pod of the profile’s workloads reported (Calico flow logs): one lossy replica among healthy ones.',
+          unit: 'suffix: segments/s',
+          width: 8,
+        },
+        [query(tcpRate('flowlens_profile_pod_tcp_retransmissions_total'), '{{workload}} {{pod}}')],
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'TCP round-trip time per pod',
+        {
+          description:
+            'The mean smoothed TCP round-trip time of the flows each pod of the profile’s workloads reported, weighted by flow count.',
+          unit: 's',
+          width: 8,
+        },
+        [
+          query(
+            `${tcpRate('flowlens_profile_pod_tcp_smooth_rtt_seconds_sum')} / ${tcpRate('flowlens_profile_pod_tcp_smooth_rtt_seconds_count')}`,
+            '{{workload}} {{pod}}',
           ),
         ],
       ),
