@@ -1,8 +1,9 @@
 /**
  * `flowlens serve --kubernetes` applies an ObservabilityProfile's `aggregation: pod` live: once the example profile is
  * applied, flows to its workloads get per-pod series (and flows between other workloads do not); many pods stay
- * within the per-pod family's budget, the rest counted as overflow; once the profile is deleted no new pod series
- * appear and the old ones expire after their TTL, while the workload-level families keep counting throughout.
+ * within the per-pod family's budget, the rest counted as overflow; HTTP responses of its pods are observed per server
+ * pod; once the profile is deleted no new pod series appear and the old ones expire after their TTL, while the
+ * workload-level families keep counting throughout.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,7 @@ after(() => api.stop());
 
 const EXAMPLE = join(REPO_ROOT, 'provisioning', 'kubernetes', 'examples', 'checkout-profile.yaml');
 const POD_FLOWS = 'flowlens_profile_pod_flows_total';
+const POD_DURATION = 'flowlens_profile_pod_http_request_duration_seconds';
 const BUDGET = 3;
 const FRONTEND = { pod: 'frontend-7d4b9c8f5-x2x7k', ip: '10.244.1.10' };
 const CHECKOUT = { pod: 'checkout-6b9c8f5d7-aaaaa', ip: '10.244.2.20' };
@@ -52,6 +54,34 @@ function flow(from: { pod: string; ip: string }, to: { pod: string; ip: string }
     node_name: 'node-a',
     traffic_direction: 'EGRESS',
     is_reply: false,
+  };
+  return `${JSON.stringify({ flow: event, node_name: 'node-a', time })}\n`;
+}
+
+/** A Hubble l7.http RESPONSE event (counted once, at the response) from a server pod to its client, stamped now. */
+function httpResponse(
+  server: { pod: string; ip: string },
+  client: { pod: string; ip: string },
+  seconds: number,
+): string {
+  sequence++;
+  const time = new Date().toISOString();
+  const event = {
+    time,
+    uuid: `h-${sequence}`,
+    verdict: 'FORWARDED',
+    IP: { source: server.ip, destination: client.ip, ipVersion: 'IPv4' },
+    l4: { TCP: { source_port: 8080, destination_port: 40000 + sequence } },
+    source: { namespace: 'shop', pod_name: server.pod },
+    destination: { namespace: 'shop', pod_name: client.pod },
+    Type: 'L7',
+    l7: {
+      type: 'RESPONSE',
+      http: { code: 200, method: 'GET', url: 'http://checkout.shop:8080/', protocol: 'HTTP/1.1' },
+      latency_ns: String(Math.round(seconds * 1e9)),
+    },
+    traffic_direction: 'INGRESS',
+    is_reply: true,
   };
   return `${JSON.stringify({ flow: event, node_name: 'node-a', time })}\n`;
 }
@@ -102,7 +132,7 @@ test('aggregation pod gives covered workloads per-pod series live, within budget
   const podFamily = `{ budget: ${BUDGET}, ttl: 10s }`;
   await writeFile(
     config,
-    `metrics:\n  families:\n    ${POD_FLOWS}: ${podFamily}\n    flowlens_profile_pod_flow_bytes_total: ${podFamily}\n`,
+    `metrics:\n  families:\n    ${POD_FLOWS}: ${podFamily}\n    flowlens_profile_pod_flow_bytes_total: ${podFamily}\n    ${POD_DURATION}: ${podFamily}\n`,
   );
 
   const port = await freePort();
@@ -147,6 +177,23 @@ test('aggregation pod gives covered workloads per-pod series live, within budget
   );
   assert.equal(sumSamples(samples, POD_FLOWS, { dest_pod: CHECKOUT.pod }), 1, 'only the flow after the profile');
 
+  // HTTP answered by checkout's pod (300ms) and by cart (not covered): only checkout's pod is observed per pod.
+  await appendFile(flows, httpResponse(CHECKOUT, FRONTEND, 0.3) + httpResponse(CART, FRONTEND, 0.3));
+  const durations = (labels: Record<string, string>): number => sumSamples(samples, `${POD_DURATION}_count`, labels);
+  await waitFor(
+    async () =>
+      sumSamples(await scrape(), 'flowlens_http_request_duration_seconds_count', { dest_namespace: 'shop' }) === 2,
+    30_000,
+    { description: 'both responses observed per workload', process: exporter },
+  );
+  assert.deepEqual(
+    findSamples(samples, `${POD_DURATION}_count`).map((sample) => sample.labels),
+    [{ dest_namespace: 'shop', dest_workload: 'checkout', dest_pod: CHECKOUT.pod }],
+  );
+  assert.equal(durations({ dest_pod: CHECKOUT.pod }), 1);
+  assert.equal(sumSamples(samples, `${POD_DURATION}_bucket`, { dest_pod: CHECKOUT.pod, le: '0.25' }), 0);
+  assert.equal(sumSamples(samples, `${POD_DURATION}_bucket`, { dest_pod: CHECKOUT.pod, le: '0.5' }), 1);
+
   // Many checkout pods (known by their names only): the budget holds, the rest fold into the overflow series.
   // Pod-name rules tell their workload: a ReplicaSet hash and a 5-character suffix of Kubernetes' alphabet.
   const pods = Array.from({ length: 8 }, (_, i) => ({
@@ -185,10 +232,19 @@ test('aggregation pod gives covered workloads per-pod series live, within budget
     process: exporter,
   });
   assert.deepEqual(findSamples(samples, POD_FLOWS, { dest_pod: late.pod }), [], 'no series for the late pod');
-  await waitFor(async () => podSeries(await scrape()).length === 0, 60_000, {
-    description: 'the per-pod series expired',
-    process: exporter,
-  });
+  await appendFile(flows, httpResponse(late, FRONTEND, 0.3));
+  await waitFor(
+    async () =>
+      sumSamples(await scrape(), 'flowlens_http_request_duration_seconds_count', { dest_namespace: 'shop' }) === 3,
+    30_000,
+    { description: 'the late pod’s response observed per workload', process: exporter },
+  );
+  assert.deepEqual(findSamples(samples, `${POD_DURATION}_count`, { dest_pod: late.pod }), [], 'no histogram either');
+  await waitFor(
+    async () => podSeries(await scrape()).length === 0 && findSamples(samples, `${POD_DURATION}_count`).length === 0,
+    60_000,
+    { description: 'the per-pod series expired', process: exporter },
+  );
   assert.ok(sampleValue(samples, 'flowlens_series_evicted_total', { family: POD_FLOWS }) >= 1);
   assert.equal(workloadFlows(samples, 'checkout'), 11, 'the workload-level series stay');
 
