@@ -204,9 +204,22 @@ const always = (): boolean => true;
 const hasTcpStats = (record: FlowRecord): boolean => record.tcp !== undefined;
 
 /**
- * A summary of a per-flow TCP mean (Calico reports means over a record's flows): each record adds its mean times
- * its flow count to _sum and its flow count to _count, as flowlens_tcp_smooth_rtt_seconds does.
+ * Accumulates a per-flow TCP mean (Calico reports means over a record's flows) into a summary: each record adds its
+ * mean times its flow count to _sum and its flow count to _count.
  */
+function accumulateFlowWeighted(
+  valueOf: (tcp: TcpStats) => number | undefined,
+): (record: FlowRecord, add: (column: number, value: number) => void) => void {
+  return (record, add) => {
+    const weight = Math.max(record.flows, 1);
+    add(0, (record.tcp === undefined ? 0 : (valueOf(record.tcp) ?? 0)) * weight);
+    add(1, weight);
+  };
+}
+
+const smoothRtt = (tcp: TcpStats): number | undefined => tcp.meanSmoothRttSeconds;
+
+/** A summary of a per-flow TCP mean between two workloads, as flowlens_tcp_smooth_rtt_seconds is. */
 function flowWeightedSummary(
   name: string,
   help: string,
@@ -222,11 +235,7 @@ function flowWeightedSummary(
     group: 'tcp',
     portsByDefault: true,
     appliesTo: (record) => record.tcp !== undefined && valueOf(record.tcp) !== undefined,
-    accumulate: (record, add) => {
-      const weight = Math.max(record.flows, 1);
-      add(0, (record.tcp === undefined ? 0 : (valueOf(record.tcp) ?? 0)) * weight);
-      add(1, weight);
-    },
+    accumulate: accumulateFlowWeighted(valueOf),
   };
 }
 
@@ -309,11 +318,7 @@ export const FLOW_FAMILIES: readonly RecordFamilyDefinition[] = [
     group: 'tcp',
     portsByDefault: true,
     appliesTo: (record) => record.tcp?.meanSmoothRttSeconds !== undefined,
-    accumulate: (record, add) => {
-      const weight = Math.max(record.flows, 1);
-      add(0, (record.tcp?.meanSmoothRttSeconds ?? 0) * weight);
-      add(1, weight);
-    },
+    accumulate: accumulateFlowWeighted(smoothRtt),
   },
   flowWeightedSummary(
     'flowlens_tcp_min_rtt_seconds',
@@ -461,11 +466,7 @@ export const PROFILE_POD_TCP_FAMILIES: readonly RecordFamilyDefinition[] = [
     portsByDefault: false,
     defaultBudget: PROFILE_POD_BUDGET,
     appliesTo: (record) => reportedByCoveredPod(record) && record.tcp?.meanSmoothRttSeconds !== undefined,
-    accumulate: (record, add) => {
-      const weight = Math.max(record.flows, 1);
-      add(0, (record.tcp?.meanSmoothRttSeconds ?? 0) * weight);
-      add(1, weight);
-    },
+    accumulate: accumulateFlowWeighted(smoothRtt),
   },
 ];
 
