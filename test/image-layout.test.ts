@@ -13,9 +13,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, REPO_ROOT, fetchText, freePort, run, runFlowlens, testWorkspace, waitFor } from './support';
+import { REPO_ROOT, fetchText, freePort, run, runFlowlens, testWorkspace, waitFor } from './support';
+import { completeAnswer, recommendFixtureServe, RECOMMENDATIONS_ANSWER } from './recommend-fixture';
 
 const workspace = testWorkspace('flowlens-image-');
 const EXAMPLE_PROFILE = join(REPO_ROOT, 'provisioning', 'kubernetes', 'examples', 'checkout-profile.yaml');
@@ -119,26 +120,10 @@ test('the image runs version, rules generate and dashboards generate as the chec
 test("the image's serve computes recommendations in its worker thread (the worker's compiled entry is in the image)", async () => {
   const app = join(workspace.dir(), 'app-serve');
   layOut(app, imageLayout(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')));
-  const dir = workspace.dir();
-  const resources = join(dir, 'resources.yaml');
-  writeFileSync(
-    resources,
-    `${readFileSync(join(FIXTURES, 'recommend', 'resources.yaml'), 'utf8')}\n---\n${readFileSync(join(FIXTURES, 'recommend', 'enforced.yaml'), 'utf8')}`,
-  );
-  const token = join(dir, 'api-token');
-  writeFileSync(token, 'image-token\n');
-  const config = join(dir, 'api.yaml');
-  writeFileSync(config, `resources: ${resources}\napi:\n  tokenFile: ${token}\n  maxObservedFlows: 1000\n`);
   const port = await freePort();
   const served = workspace.processes.start(process.execPath, [
     join(app, 'exporter', 'bin', 'flowlens.js'),
-    'serve',
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--config',
-    config,
-    '--source',
-    `hubble:${join(FIXTURES, 'recommend', 'hubble-flows.ndjson')}`,
+    ...recommendFixtureServe(workspace.dir(), port, 'image-token'),
   ]);
   let answer = { status: 0, body: '' };
   await waitFor(
@@ -146,15 +131,12 @@ test("the image's serve computes recommendations in its worker thread (the worke
       answer = await fetchText(`http://127.0.0.1:${port}/api/v1/recommendations?namespace=shop&diff=true`, {
         headers: { authorization: 'Bearer image-token' },
       });
-      return answer.status === 200 && (JSON.parse(answer.body) as { observed: { flows: number } }).observed.flows === 8;
+      return completeAnswer(answer);
     },
     30_000,
     { description: 'a recommendation with the diff from the image layout', process: served },
   );
   // The answer is the one the checkout's serve gives (recommendations-contract.test.ts), computed by the image's worker.
-  assert.deepEqual(
-    JSON.parse(answer.body),
-    JSON.parse(readFileSync(join(FIXTURES, 'recommend', 'recommendations-answer.json'), 'utf8')),
-  );
+  assert.deepEqual(JSON.parse(answer.body), JSON.parse(readFileSync(RECOMMENDATIONS_ANSWER, 'utf8')));
   assert.deepEqual(await served.stop('SIGTERM'), { code: 0, signal: null });
 });

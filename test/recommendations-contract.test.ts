@@ -10,35 +10,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { FIXTURES, fetchText, freePort, testWorkspace, waitFor } from './support';
+import { fetchText, freePort, testWorkspace, waitFor } from './support';
+import { completeAnswer, recommendFixtureServe, RECOMMENDATIONS_ANSWER } from './recommend-fixture';
 
 const workspace = testWorkspace('flowlens-recommendations-contract-');
-const ANSWER = join(FIXTURES, 'recommend', 'recommendations-answer.json');
 /** The page's question: one namespace, Kubernetes format, with the diff. */
 const QUESTION = '/api/v1/recommendations?namespace=shop&format=kubernetes&diff=true';
 
 test("the exporter's answer with the diff is the fixture the Grafana page is tested with", async () => {
-  const dir = workspace.dir();
-  const resources = join(dir, 'resources.yaml');
-  writeFileSync(
-    resources,
-    `${readFileSync(join(FIXTURES, 'recommend', 'resources.yaml'), 'utf8')}\n---\n${readFileSync(join(FIXTURES, 'recommend', 'enforced.yaml'), 'utf8')}`,
-  );
-  const token = join(dir, 'api-token');
-  writeFileSync(token, 'contract-token\n');
-  const config = join(dir, 'api.yaml');
-  writeFileSync(config, `resources: ${resources}\napi:\n  tokenFile: ${token}\n  maxObservedFlows: 1000\n`);
   const port = await freePort();
-  const exporter = workspace.processes.startFlowlens([
-    'serve',
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--config',
-    config,
-    '--source',
-    `hubble:${join(FIXTURES, 'recommend', 'hubble-flows.ndjson')}`,
-  ]);
+  const exporter = workspace.processes.startFlowlens(recommendFixtureServe(workspace.dir(), port, 'contract-token'));
   const url = `http://127.0.0.1:${port}${QUESTION}`;
   const headers = { authorization: 'Bearer contract-token' };
   let body = '';
@@ -47,16 +28,16 @@ test("the exporter's answer with the diff is the fixture the Grafana page is tes
     async () => {
       const answer = await fetchText(url, { headers });
       body = answer.body;
-      return answer.status === 200 && (JSON.parse(body) as { observed: { flows: number } }).observed.flows === 8;
+      return completeAnswer(answer);
     },
     30_000,
     { description: "the fixture's eight observed flows", process: exporter },
   );
   const actual = JSON.parse(body) as unknown;
   if (process.env['FLOWLENS_UPDATE_FIXTURES'] === '1') {
-    writeFileSync(ANSWER, `${JSON.stringify(actual, null, 2)}\n`);
+    writeFileSync(RECOMMENDATIONS_ANSWER, `${JSON.stringify(actual, null, 2)}\n`);
   }
-  const expected = JSON.parse(readFileSync(ANSWER, 'utf8')) as unknown;
+  const expected = JSON.parse(readFileSync(RECOMMENDATIONS_ANSWER, 'utf8')) as unknown;
   assert.deepEqual(
     actual,
     expected,

@@ -29,13 +29,8 @@ import {
   type ObservedFlow,
 } from '../src/policy/recommend';
 import type { ResourceDocument } from '../src/cluster/resources-file';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createExporterServer } from '../src/server/http';
-import { createRecommendationsHandler } from '../src/server/recommendations';
 import { RecommendationRunner, type RecommendationTestHooks } from '../src/server/recommendation-runner';
+import { serveRecommendations } from '../src/testing/recommendations-server';
 import {
   recommendationAnswer,
   type ObservedInput,
@@ -43,9 +38,6 @@ import {
 } from '../src/server/recommendations-answer';
 import { packPortable } from '../src/policy/recommend/portable';
 import { ObservedFlows, type EnforcedPolicies, type RecommendCluster } from '../src/policy/recommend';
-import { MetricsRegistry, SelfMetrics } from '../src/metrics/registry';
-import { FlowAggregator } from '../src/metrics/flow-aggregator';
-import { JsonLogger } from '../src/log';
 import { collectGarbage, progress, round, type BenchResult } from './util';
 
 const NAMESPACES = 10;
@@ -240,28 +232,19 @@ async function benchServed(
   enforced: EnforcedPolicies,
   prometheusBody: string,
 ): Promise<BenchResult[]> {
-  const directory = mkdtempSync(join(tmpdir(), 'flowlens-bench-recommend-'));
-  const tokenFile = join(directory, 'token');
-  writeFileSync(tokenFile, 'bench\n');
   const observed = new ObservedFlows(flows.length);
   for (const flow of flows) observed.add(flow);
   const hooks: RecommendationTestHooks = {};
   let runner = new RecommendationRunner({ testHooks: hooks });
-  const server = createExporterServer({
-    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
-    logger: new JsonLogger('error'),
-    notReadyReason: () => undefined,
-    recommendations: createRecommendationsHandler({
-      auth: { kind: 'bearer-token', tokenFile },
-      observed,
-      cluster: () => cluster,
-      enforced: () => enforced,
-      // The runner is swapped below (a worker per request); the handler asks the current one.
-      runner: { run: (question, inputs, wanted) => runner.run(question, inputs, wanted) },
-    }),
+  const served = await serveRecommendations({
+    token: 'bench',
+    observed,
+    cluster: () => cluster,
+    enforced: () => enforced,
+    // The runner is swapped below (a worker per request); the handler asks the current one.
+    runner: { run: (question, inputs, wanted) => runner.run(question, inputs, wanted) },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = served.base;
   const timed = async (path: string): Promise<number> => {
     const start = performance.now();
     const response = await fetch(`${base}${path}`, { headers: { authorization: 'Bearer bench' } });
@@ -355,8 +338,7 @@ async function benchServed(
       { name: 'recommend_worker_namespace_request_ms', value: round(median(namespaceWorker), 1), unit: 'ms' },
     ];
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
     await runner.close();
-    rmSync(directory, { recursive: true, force: true });
   }
 }

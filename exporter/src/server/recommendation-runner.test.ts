@@ -6,13 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
-import { createExporterServer, type ExporterServer } from './http';
-import { createRecommendationsHandler } from './recommendations';
 import { RecommendationRunner, type RecommendationTestHooks } from './recommendation-runner';
 import {
   recommendationAnswer,
@@ -20,11 +15,10 @@ import {
   type RecommendationInputs,
   type RecommendationQuestion,
 } from './recommendations-answer';
-import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
-import { FlowAggregator } from '../metrics/flow-aggregator';
 import { MemoryLogger } from '../log';
 import { readResourcesFile } from '../cluster/resources-file';
 import { repoRoot } from '../testing/collect';
+import { serveRecommendations } from '../testing/recommendations-server';
 import {
   enforcedManifests,
   ObservedFlows,
@@ -188,26 +182,16 @@ interface Served {
 
 /** An exporter server whose recommendations go through `runner`; `close` stops both. */
 async function serve(runner: RecommendationRunner, logger: MemoryLogger): Promise<Served> {
-  const directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendation-worker-'));
-  const tokenFile = join(directory, 'token');
-  writeFileSync(tokenFile, `${TOKEN}\n`);
   const observed = new ObservedFlows(10);
   for (const flow of FLOWS) observed.add(flow);
-  const server: ExporterServer = createExporterServer({
-    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+  const { base, server, close } = await serveRecommendations({
+    token: TOKEN,
+    observed,
+    cluster: () => cluster,
+    enforced: () => ENFORCED,
+    runner,
     logger,
-    notReadyReason: () => undefined,
-    recommendations: createRecommendationsHandler({
-      auth: { kind: 'bearer-token', tokenFile },
-      observed,
-      cluster: () => cluster,
-      enforced: () => ENFORCED,
-      runner,
-      logger,
-    }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
     connections: () =>
@@ -219,9 +203,8 @@ async function serve(runner: RecommendationRunner, logger: MemoryLogger): Promis
       return { status: response.status, headers: response.headers, text: await response.text() };
     },
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
       await runner.close();
-      rmSync(directory, { recursive: true, force: true });
     },
   };
 }

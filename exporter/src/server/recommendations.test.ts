@@ -4,14 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
-import { createExporterServer, type ExporterServer } from './http';
-import { createRecommendationsHandler } from './recommendations';
+import { createExporterServer } from './http';
 import { RecommendationRunner } from './recommendation-runner';
+import { serveRecommendations, type RecommendationsServer } from '../testing/recommendations-server';
 import { MetricsRegistry, SelfMetrics } from '../metrics/registry';
 import { FlowAggregator } from '../metrics/flow-aggregator';
 import { JsonLogger } from '../log';
@@ -50,8 +48,7 @@ interface Answer {
 }
 
 describe('/api/v1/recommendations', () => {
-  let directory: string;
-  let server: ExporterServer;
+  let served: RecommendationsServer;
   let base: string;
   const observed = new ObservedFlows(2);
   let currentCluster: RecommendCluster | undefined = cluster;
@@ -59,32 +56,21 @@ describe('/api/v1/recommendations', () => {
   const runner = new RecommendationRunner();
 
   before(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-'));
-    const tokenFile = join(directory, 'token');
-    writeFileSync(tokenFile, `${TOKEN}\n`);
     observed.add({ source: CART, destination: PAYMENTS, port: 8443, protocol: 'TCP' });
     observed.add({ source: FRONTEND, destination: CART, port: 8080, protocol: 'TCP' });
-    const logger = new JsonLogger('error');
-    server = createExporterServer({
-      registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
-      logger,
-      notReadyReason: () => undefined,
-      recommendations: createRecommendationsHandler({
-        auth: { kind: 'bearer-token', tokenFile },
-        observed,
-        cluster: () => currentCluster,
-        enforced: () => currentEnforced,
-        runner,
-      }),
+    served = await serveRecommendations({
+      token: TOKEN,
+      observed,
+      cluster: () => currentCluster,
+      enforced: () => currentEnforced,
+      runner,
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = served.base;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
     await runner.close();
-    rmSync(directory, { recursive: true, force: true });
   });
 
   async function get(query: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
@@ -215,41 +201,30 @@ describe('/api/v1/recommendations with api.prometheus', () => {
       response.end(prometheusAnswer.body);
     });
   });
-  let server: ExporterServer;
+  let served: RecommendationsServer;
   let base: string;
-  let directory: string;
   const local = new ObservedFlows(10);
   const runner = new RecommendationRunner();
 
   before(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-prometheus-'));
-    const tokenFile = join(directory, 'token');
-    writeFileSync(tokenFile, `${TOKEN}\n`);
     local.add({ source: FRONTEND, destination: CART, port: 8080, protocol: 'TCP' });
     await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
     const url = parsePrometheusUrl(`http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`);
     assert.ok(url instanceof URL);
-    server = createExporterServer({
-      registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
-      logger: new JsonLogger('error'),
-      notReadyReason: () => undefined,
-      recommendations: createRecommendationsHandler({
-        auth: { kind: 'bearer-token', tokenFile },
-        observed: local,
-        cluster: () => cluster,
-        prometheus: (query) => fetchPrometheusFlowsAnswer({ url, timeoutSeconds: 5 }, { range: '7d', ...query }, 10),
-        runner,
-      }),
+    served = await serveRecommendations({
+      token: TOKEN,
+      observed: local,
+      cluster: () => cluster,
+      prometheus: (query) => fetchPrometheusFlowsAnswer({ url, timeoutSeconds: 5 }, { range: '7d', ...query }, 10),
+      runner,
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/recommendations`;
+    base = `${served.base}/api/v1/recommendations`;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
     await new Promise<void>((resolve) => prometheus.close(() => resolve()));
     await runner.close();
-    rmSync(directory, { recursive: true, force: true });
   });
 
   const sample = (metric: Record<string, string>): unknown => ({ metric, value: [1764150000, '1'] });
