@@ -230,6 +230,7 @@ export async function buildExporter(
           prometheus: prometheusFlows(config.api.prometheus, config.api.maxObservedFlows),
           runner: recommendationRunner,
           logger,
+          self,
         });
   const hotspots =
     config.api === undefined

@@ -1011,6 +1011,12 @@ export const SELF_FAMILIES = {
     type: 'counter',
     labels: ['family'],
   },
+  recommendations: {
+    name: 'flowlens_recommendations_total',
+    help: '`/api/v1/recommendations` requests that reached the recommendation worker, by outcome: answer (any status the computation gave, 502 for an unreadable Prometheus answer included), busy (503, the queue was full), timeout (504, api.recommendationTimeout), failed (500), closed (503, shutting down), abandoned (the caller left while it waited).',
+    type: 'counter',
+    labels: ['outcome'],
+  },
   k8sCacheSynced: {
     name: 'flowlens_k8s_cache_synced',
     help: 'Whether the live cluster view is in sync with a Kubernetes resource (1): listed, and its watch not failing since; absent APIs are not reported.',

@@ -67,6 +67,7 @@ export class SelfMetrics {
   readonly seriesBudget = new LabelledValues(SELF_FAMILIES.seriesBudget);
   readonly seriesOverflow = new LabelledValues(SELF_FAMILIES.seriesOverflow);
   readonly seriesEvicted = new LabelledValues(SELF_FAMILIES.seriesEvicted);
+  readonly recommendations = new LabelledValues(SELF_FAMILIES.recommendations);
   readonly k8sCacheSynced = new LabelledValues(SELF_FAMILIES.k8sCacheSynced);
   readonly k8sWatchErrors = new LabelledValues(SELF_FAMILIES.k8sWatchErrors);
   readonly k8sObjects = new LabelledValues(SELF_FAMILIES.k8sObjects);
@@ -105,6 +106,7 @@ export class SelfMetrics {
       this.seriesBudget,
       this.seriesOverflow,
       this.seriesEvicted,
+      this.recommendations,
       this.k8sCacheSynced,
       this.k8sWatchErrors,
       this.k8sObjects,

@@ -223,6 +223,16 @@ describe('/api/v1/recommendations through the worker', () => {
   });
 
   after(() => served.close());
+  /** flowlens_recommendations_total by outcome, as this exporter's /metrics shows it. */
+  const outcomes = async (): Promise<Map<string, number>> => {
+    const counted = new Map<string, number>();
+    for (const [, outcome, value] of (await get('/metrics')).text.matchAll(
+      /^flowlens_recommendations_total\{outcome="([a-z]+)"\} (\d+)$/gm,
+    )) {
+      counted.set(outcome!, Number(value));
+    }
+    return counted;
+  };
 
   test('while a diff is being computed, /metrics and /healthz are answered', async () => {
     const gate = hold();
@@ -268,9 +278,14 @@ describe('/api/v1/recommendations through the worker', () => {
     }
     assert.equal((await first).status, 200);
     assert.equal((await second)?.status, 200, 'the queued request got its turn');
+    // The exporter's own metrics count the refusal; every outcome is there from the start.
+    const counted = await outcomes();
+    assert.equal(counted.get('busy'), 1);
+    assert.deepEqual([...counted.keys()].sort(), ['abandoned', 'answer', 'busy', 'closed', 'failed', 'timeout']);
   });
 
   test('a failing computation is a 500 naming it; a dead worker too; the next request is answered', async () => {
+    const failedBefore = (await outcomes()).get('failed') ?? 0;
     hooks.fail = 'throw';
     const thrown = await get(DIFF);
     hooks.fail = undefined;
@@ -289,6 +304,7 @@ describe('/api/v1/recommendations through the worker', () => {
     assert.match(crashed.text, /the recommendation worker exited \(code 70\) before answering/);
     assert.equal((await get(DIFF)).status, 200);
     assert.equal(runner.workersStarted, before + 1, 'a new worker replaced the dead one');
+    assert.equal((await outcomes()).get('failed'), failedBefore + 2, 'flowlens_recommendations_total counts both');
   });
 });
 

@@ -47,6 +47,9 @@ export type WorkerReply =
   | { readonly id: number; readonly kind: 'answer'; readonly answer: RecommendationAnswer }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
+/** Every way a request can end, as `flowlens_recommendations_total{outcome}` counts them. */
+export const RECOMMENDATION_OUTCOMES = ['answer', 'busy', 'timeout', 'failed', 'closed', 'abandoned'] as const;
+
 export type RecommendationOutcome =
   | { readonly kind: 'answer'; readonly answer: RecommendationAnswer }
   /** One computing and `maxQueued` waiting: refused without waiting. */

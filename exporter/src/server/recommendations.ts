@@ -32,8 +32,9 @@ import {
   type RecommendCluster,
 } from '../policy/recommend';
 import { OBSERVED_SOURCES, type ObservedInput, type ObservedSource } from './recommendations-answer';
-import type { RecommendationRunner } from './recommendation-runner';
+import { RECOMMENDATION_OUTCOMES, type RecommendationRunner } from './recommendation-runner';
 import type { Logger } from '../log';
+import type { SelfMetrics } from '../metrics/registry';
 
 export const RECOMMENDATIONS_PATH = '/api/v1/recommendations';
 const PARAMETERS = ['namespace', 'format', 'diff', 'observed'];
@@ -54,6 +55,8 @@ export interface RecommendationsOptions {
   runner: Pick<RecommendationRunner, 'run'>;
   /** Where timeouts and failures are reported (the caller's answer names them too). */
   logger?: Logger | undefined;
+  /** Counts each request's outcome in `flowlens_recommendations_total`, when given. */
+  self?: Pick<SelfMetrics, 'recommendations'> | undefined;
 }
 
 /**
@@ -66,6 +69,8 @@ export type RecommendationsHandler = (request: IncomingMessage, response: Server
 
 export function createRecommendationsHandler(options: RecommendationsOptions): RecommendationsHandler {
   const admitted = dataApiGuard(options.auth);
+  // Every outcome from the start, so a rate of timeouts reads 0 rather than no data.
+  for (const outcome of RECOMMENDATION_OUTCOMES) options.self?.recommendations.add([outcome], 0);
   return async (request, response) => {
     if (!(await admitted(request, response))) return;
     const query = new URL(request.url ?? '/', 'http://exporter').searchParams;
@@ -131,6 +136,7 @@ export function createRecommendationsHandler(options: RecommendationsOptions): R
       { cluster, observed, enforced },
       () => !callerGone,
     );
+    options.self?.recommendations.add([outcome.kind]);
     switch (outcome.kind) {
       case 'answer': {
         const { status, contentType, body } = outcome.answer;

@@ -1,6 +1,7 @@
 /**
  * An exporter server whose only data API is `/api/v1/recommendations`, behind a bearer token, on a free loopback port:
- * what the recommendation handler's tests and the bench ask, scrapes and API calls alike, over real HTTP.
+ * what the recommendation handler's tests and the bench ask, scrapes and API calls alike, over real HTTP. Its /metrics
+ * has the self metrics the handler counts in.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -21,17 +22,24 @@ export interface RecommendationsServer {
 }
 
 export async function serveRecommendations(
-  options: Omit<RecommendationsOptions, 'auth' | 'logger'> & { token: string; logger?: Logger },
+  options: Omit<RecommendationsOptions, 'auth' | 'logger' | 'self'> & { token: string; logger?: Logger },
 ): Promise<RecommendationsServer> {
   const { token, logger = new JsonLogger('error'), ...handler } = options;
   const directory = mkdtempSync(join(tmpdir(), 'flowlens-recommendations-'));
   const tokenFile = join(directory, 'token');
   writeFileSync(tokenFile, `${token}\n`);
+  const self = new SelfMetrics();
   const server = createExporterServer({
-    registry: new MetricsRegistry(new FlowAggregator(), new SelfMetrics(), () => 0),
+    // /metrics shows the self metrics, flowlens_recommendations_total among them.
+    registry: new MetricsRegistry(new FlowAggregator(), self, () => 0),
     logger,
     notReadyReason: () => undefined,
-    recommendations: createRecommendationsHandler({ ...handler, auth: { kind: 'bearer-token', tokenFile }, logger }),
+    recommendations: createRecommendationsHandler({
+      ...handler,
+      auth: { kind: 'bearer-token', tokenFile },
+      logger,
+      self,
+    }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
