@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { FakeKubeApiServer } from './kube-api-server';
 import {
   REPO_ROOT,
@@ -109,8 +110,13 @@ describe('every dashboard panel returns data from a real Prometheus scraping the
     const kubeconfig = join(workspace.dir(), 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
     const exporterPort = await freePort();
+    // The data API on, as in a cluster using the Recommendations page: the exporter dashboard's API panel has data.
+    const tokenFile = join(workspace.dir(), 'api-token');
+    writeFileSync(tokenFile, 'dashboard-queries\n');
+    const config = join(workspace.dir(), 'flowlens.yaml');
+    writeFileSync(config, `api:\n  tokenFile: ${tokenFile}\n`);
     exporter = workspace.processes.startFlowlens(
-      ['serve', '--demo', '--kubernetes', '--listen', `127.0.0.1:${exporterPort}`],
+      ['serve', '--demo', '--kubernetes', '--config', config, '--listen', `127.0.0.1:${exporterPort}`],
       { env: childEnvironment({ KUBECONFIG: kubeconfig }) },
     );
     await waitFor(async () => (await fetchText(`http://127.0.0.1:${exporterPort}/readyz`)).status === 200, 30_000, {

@@ -155,6 +155,18 @@ export function exporterDashboard(): dashboard.Dashboard {
         [query('max by (resource) (flowlens_k8s_objects)', '{{resource}}')],
       ),
     )
+    .withPanel(
+      timeseriesPanel(
+        'Policy recommendations API',
+        {
+          description:
+            '/api/v1/recommendations requests per second by how they ended: answered, refused because one was computing and the queue was full (busy), stopped at api.recommendationTimeout (timeout), failed, or left by their caller while waiting (abandoned).',
+          unit: 'reqps',
+          width: 24,
+        },
+        [query(`sum by (outcome) (rate(flowlens_recommendations_total[${RATE}]))`, '{{outcome}}')],
+      ),
+    )
     .withRow(row('Packet capture'))
     .withPanel(
       timeseriesPanel(
