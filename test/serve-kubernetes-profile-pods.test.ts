@@ -38,24 +38,25 @@ const CHECKOUT = { pod: 'checkout-6b9c8f5d7-aaaaa', ip: '10.244.2.20' };
 const CART = { pod: 'cart-0', ip: '10.244.2.30' };
 let sequence = 0;
 
-/** A Hubble L3/L4 flow (not a reply) from one pod of the shop namespace to another, stamped now. */
-function flow(from: { pod: string; ip: string }, to: { pod: string; ip: string }): string {
+/** One Hubble export line stamped now: `fields` plus what every event of this test carries (id, verdict, node). */
+function hubbleLine(prefix: string, fields: Record<string, unknown>): string {
   sequence++;
   const time = new Date().toISOString();
-  const event = {
-    time,
-    uuid: `f-${sequence}`,
-    verdict: 'FORWARDED',
+  const event = { time, uuid: `${prefix}-${sequence}`, verdict: 'FORWARDED', node_name: 'node-a', ...fields };
+  return `${JSON.stringify({ flow: event, node_name: 'node-a', time })}\n`;
+}
+
+/** A Hubble L3/L4 flow (not a reply) from one pod of the shop namespace to another, stamped now. */
+function flow(from: { pod: string; ip: string }, to: { pod: string; ip: string }): string {
+  return hubbleLine('f', {
     IP: { source: from.ip, destination: to.ip, ipVersion: 'IPv4' },
-    l4: { TCP: { source_port: 40000 + sequence, destination_port: 8080, flags: { SYN: true } } },
+    l4: { TCP: { source_port: 40001 + sequence, destination_port: 8080, flags: { SYN: true } } },
     source: { namespace: 'shop', pod_name: from.pod },
     destination: { namespace: 'shop', pod_name: to.pod },
     Type: 'L3_L4',
-    node_name: 'node-a',
     traffic_direction: 'EGRESS',
     is_reply: false,
-  };
-  return `${JSON.stringify({ flow: event, node_name: 'node-a', time })}\n`;
+  });
 }
 
 /** A Hubble l7.http RESPONSE event (counted once, at the response) from a server pod to its client, stamped now. */
@@ -64,14 +65,9 @@ function httpResponse(
   client: { pod: string; ip: string },
   seconds: number,
 ): string {
-  sequence++;
-  const time = new Date().toISOString();
-  const event = {
-    time,
-    uuid: `h-${sequence}`,
-    verdict: 'FORWARDED',
+  return hubbleLine('h', {
     IP: { source: server.ip, destination: client.ip, ipVersion: 'IPv4' },
-    l4: { TCP: { source_port: 8080, destination_port: 40000 + sequence } },
+    l4: { TCP: { source_port: 8080, destination_port: 40001 + sequence } },
     source: { namespace: 'shop', pod_name: server.pod },
     destination: { namespace: 'shop', pod_name: client.pod },
     Type: 'L7',
@@ -82,8 +78,7 @@ function httpResponse(
     },
     traffic_direction: 'INGRESS',
     is_reply: true,
-  };
-  return `${JSON.stringify({ flow: event, node_name: 'node-a', time })}\n`;
+  });
 }
 
 /** A pod of a Deployment, through its ReplicaSet. */
